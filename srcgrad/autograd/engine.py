@@ -1,0 +1,135 @@
+"""``backward`` and ``grad``: the entry points of reverse mode on the tape."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .graph import run_backward
+from .tensor import Size, Tensor, unwrap
+
+__all__ = ["backward", "grad"]
+
+
+def _as_tuple(x: Any) -> tuple:
+    if x is None:
+        return ()
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _root_grads(outputs: tuple, grad_outputs: Any, create_graph: bool) -> list:
+    grads = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(
+            f"grad requires one gradient per output: got {len(grads)} gradients for "
+            f"{len(outputs)} outputs"
+        )
+    roots = []
+    for i, (out, g) in enumerate(zip(outputs, grads, strict=True)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"expected a Tensor as output {i}, got {type(out).__name__}")
+        if not out._rg:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if out._a.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = np.ones_like(out._a)
+        else:
+            gshape = np.shape(unwrap(g))
+            if gshape != out._a.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {Size(gshape)!r} and "
+                    f"output[{i}] has a shape of {Size(out._a.shape)!r}."
+                )
+            if not create_graph:
+                g = unwrap(g)
+        if create_graph and not isinstance(g, Tensor):
+            g = Tensor._wrap(np.asarray(g, dtype=out._a.dtype))
+        if out._fn is not None:
+            roots.append((out._fn, out._output_nr, g))
+        else:
+            roots.append((out._accumulator(), 0, g))
+    return roots
+
+
+def _place(t: Tensor) -> tuple:
+    return (t._fn, t._output_nr) if t._fn is not None else (t._accumulator(), 0)
+
+
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of the graph's leaves.
+
+    ``inputs`` limits accumulation to those tensors.
+    """
+    outputs = _as_tuple(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = _root_grads(outputs, grad_tensors, create_graph)
+    if inputs is None:
+        run_backward(roots, retain_graph, create_graph)
+        return
+    targets = _as_tuple(inputs)
+    if not targets:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    captured = run_backward(roots, retain_graph, create_graph,
+                            capture={_place(t): None for t in targets})
+    for t in targets:
+        g = captured.get(_place(t))
+        if g is not None:
+            t._accumulate(g, create_graph)
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
+) -> tuple:
+    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
+    outs = _as_tuple(outputs)
+    ins: Sequence[Tensor] = _as_tuple(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    for t in ins:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad expects Tensors as inputs, got {type(t).__name__}")
+        if not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = _root_grads(outs, grad_outputs, create_graph)
+    captured = run_backward(roots, retain_graph, create_graph,
+                            capture={_place(t): None for t in ins})
+    result = []
+    for i, t in enumerate(ins):
+        g = captured.get(_place(t))
+        if g is None:
+            if materialize_grads:
+                result.append(Tensor._wrap(np.zeros_like(t._a)))
+                continue
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            result.append(None)
+        elif isinstance(g, Tensor):
+            result.append(g)
+        else:
+            result.append(Tensor._wrap(np.asarray(g, dtype=t._a.dtype)))
+    return tuple(result)

@@ -1,0 +1,470 @@
+"""The backward graph: nodes, AccumulateGrad, hooks and the backward engine.
+
+Each recorded operation creates a node named as PyTorch names it
+(``MulBackward0``); its ``next_functions`` point at the nodes that produced
+its inputs, ``(None, 0)`` marking constants, and leaves end in
+``AccumulateGrad`` nodes whose ``variable`` is the leaf tensor itself.
+
+Gradients travel through the engine as plain NumPy arrays.  With
+``create_graph=True`` they travel as Tensors instead and the rules run with
+grad mode on, so the backward pass is itself recorded.
+"""
+
+from __future__ import annotations
+
+import dis
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import grad_mode
+
+__all__ = ["Node", "RuleNode", "AccumulateGrad", "RemovableHandle", "node_class", "run_backward"]
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward."
+)
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook: Any) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
+        try:
+            self._hooks.remove(self._hook)
+        except ValueError:
+            pass
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+class Node:
+    """A backward function in the graph (PyTorch's ``grad_fn`` objects)."""
+
+    __slots__ = ("next_functions", "n_outputs", "_pre_hooks", "_post_hooks",
+                 "_tensor_pre_hooks", "_metadata", "__weakref__")
+
+    def name(self) -> str:
+        """The node's class name, e.g. ``"AddBackward0"``."""
+        return type(self).__name__
+
+    @property
+    def metadata(self) -> dict:
+        """A free dict for user annotations, as in PyTorch."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    @property
+    def requires_grad(self) -> bool:
+        return True
+
+    def register_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(grad_inputs, grad_outputs)`` runs after this node; may return new grad_inputs."""
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(hook)
+        return RemovableHandle(self._post_hooks, hook)
+
+    def register_prehook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(grad_outputs)`` runs before this node; may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(hook)
+        return RemovableHandle(self._pre_hooks, hook)
+
+    def _add_tensor_pre_hook(self, output_nr: int, hook: Callable[..., Any]) -> RemovableHandle:
+        if self._tensor_pre_hooks is None:
+            self._tensor_pre_hooks = []
+        entry = (output_nr, hook)
+        self._tensor_pre_hooks.append(entry)
+        return RemovableHandle(self._tensor_pre_hooks, entry)
+
+    def __call__(self, *grad_outputs: Any) -> Any:
+        from .tensor import Tensor, unwrap
+
+        grads = self.apply(tuple(unwrap(g) for g in grad_outputs), False)
+        wrapped = tuple(None if g is None else Tensor._wrap(g) for g in grads)
+        return wrapped[0] if len(wrapped) == 1 else wrapped
+
+    def apply(self, grad_outputs: tuple, create_graph: bool) -> tuple:  # pragma: no cover
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        """Free saved values after a backward pass that does not retain the graph."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | {"next_functions", "metadata"})
+
+    def _register_hook_dict(self, tensor: Any) -> None:
+        """Present for PyTorch compatibility; hooks are kept on the node itself."""
+
+
+def _init_node(node: Node, next_functions: tuple, n_outputs: int = 1) -> None:
+    node.next_functions = next_functions
+    node.n_outputs = n_outputs
+    node._pre_hooks = None
+    node._post_hooks = None
+    node._tensor_pre_hooks = None
+    node._metadata = None
+
+
+# ---------------------------------------------------------------------------
+# Rule nodes: one class per PyTorch name, all running rules from the registry.
+
+_NODE_CLASSES: dict[str, type] = {}
+
+
+def node_class(name: str, base: type | None = None) -> type:
+    """The node class called ``name`` (made once, then reused)."""
+    cls = _NODE_CLASSES.get(name)
+    if cls is None:
+        base = base or RuleNode
+        cls = type(name, (base,), {"__slots__": (), "__module__": "srcgrad.autograd.graph"})
+        _NODE_CLASSES[name] = cls
+    return cls
+
+
+_USES_CACHE: dict[Any, frozenset] = {}
+
+
+def parameters_used(fn: Callable[..., Any]) -> frozenset:
+    """Names of ``fn``'s parameters that its body reads (all of them when unsure)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return frozenset({"*"})
+    cached = _USES_CACHE.get(code)
+    if cached is not None:
+        return cached
+    params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    used: set[str] = set()
+    for ins in dis.get_instructions(code):
+        if ins.opname.startswith("LOAD_FAST") or ins.opname in ("LOAD_DEREF", "LOAD_CLOSURE"):
+            vals = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
+            used.update(vals)
+    if code.co_flags & 0x0C:  # *args or **kwargs: be conservative
+        used.add("*")
+    result = frozenset(n for n in used if n in params or n == "*")
+    _USES_CACHE[code] = result
+    return result
+
+
+class RuleNode(Node):
+    """A node whose VJPs come from a rule in the registry."""
+
+    __slots__ = ("_rule", "_args", "_kwargs", "_ans", "_ans_vc", "_saved", "_inputs",
+                 "_freed")
+
+    def apply(self, grad_outputs: tuple, create_graph: bool) -> tuple:
+        if self._freed:
+            raise RuntimeError(FREED_MESSAGE)
+        self._check_versions()
+        from .tensor import Tensor
+
+        g = grad_outputs[0] if self.n_outputs == 1 else grad_outputs
+        args = self._args
+        kwargs = self._kwargs
+        ans = self._ans
+        if create_graph:
+            if ans is not None:
+                ans = Tensor._output_view(ans, self)
+        else:
+            args = tuple(_raw(a) for a in args)
+            if kwargs:
+                kwargs = {k: _raw(v) for k, v in kwargs.items()}
+        vjps = self._rule.vjps
+        results: list[Any] = []
+        per_pos: dict[int, Any] = {}
+        for pos, k in self._inputs:
+            if pos < 0:  # a constant input listed for PyTorch parity
+                results.append(None)
+                continue
+            gi = per_pos.get(pos)
+            if gi is None:
+                gi = per_pos[pos] = vjps[pos](g, ans, *args, **kwargs)
+            results.append(gi if k < 0 else gi[k])
+        return tuple(results)
+
+    def _check_versions(self) -> None:
+        saved = self._saved
+        if saved:
+            for tensor, version in saved:
+                if tensor._version != version:
+                    raise RuntimeError(_modified_message(tensor, version))
+        if self._ans_vc is not None and self._ans_vc[0].value != self._ans_vc[1]:
+            vc, version = self._ans_vc
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{_type_string(self._ans)} {list(np.shape(self._ans))}], "
+                f"which is output 0 of {type(self).__name__}, is at version {vc.value}; "
+                f"expected version {version} instead. Hint: the tensor was changed in place "
+                "after it was saved for backward; use an out-of-place operation or .clone() it "
+                "first."
+            )
+
+    def _release(self) -> None:
+        self._freed = True
+        self._args = None
+        self._kwargs = None
+        self._ans = None
+        self._saved = None
+
+
+def _raw(a: Any) -> Any:
+    from .tensor import Tensor
+
+    if isinstance(a, Tensor):
+        return a._a
+    if isinstance(a, (list, tuple)) and a and any(isinstance(x, Tensor) for x in a):
+        return type(a)(x._a if isinstance(x, Tensor) else x for x in a)
+    return a
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor", "bool": "BoolTensor"}
+
+
+def _type_string(array: Any) -> str:
+    name = np.asarray(array).dtype.name
+    return "srcgrad." + _TYPE_NAMES.get(name, name.capitalize() + "Tensor")
+
+
+def _modified_message(tensor: Any, version: int) -> str:
+    fn = tensor.grad_fn
+    whose = f", which is output {tensor._output_nr} of {type(fn).__name__}" if fn else ""
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{_type_string(tensor._a)} {list(tensor._a.shape)}]{whose}, is at version "
+        f"{tensor._version}; expected version {version} instead. Hint: the tensor was changed "
+        "in place after it was saved for backward; use an out-of-place operation or .clone() it "
+        "first."
+    )
+
+
+class AccumulateGrad(Node):
+    """The end of the graph for a leaf: adds incoming gradients to ``variable.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Any) -> None:
+        _init_node(self, ())
+        self.variable = variable
+
+    def apply(self, grad_outputs: tuple, create_graph: bool) -> tuple:
+        from .tensor import Tensor
+
+        var = self.variable
+        var._accumulate(grad_outputs[0], create_graph)
+        for hook in list(var._post_accumulate_hooks or ()):
+            hook(var)
+        return ()
+
+
+def make_rule_node(name: str, rule: Any, args: tuple, kwargs: dict, next_functions: tuple,
+                   inputs: tuple, ans: Any, ans_vc: Any, saved: tuple | None) -> RuleNode:
+    """Create a rule node (the tape's hot path: kept small)."""
+    node = node_class(name)()
+    node.next_functions = next_functions
+    node.n_outputs = rule.outputs
+    node._pre_hooks = None
+    node._post_hooks = None
+    node._tensor_pre_hooks = None
+    node._metadata = None
+    node._rule = rule
+    node._args = args
+    node._kwargs = kwargs
+    node._ans = ans
+    node._ans_vc = ans_vc
+    node._saved = saved
+    node._inputs = inputs
+    node._freed = False
+    return node
+
+
+# ---------------------------------------------------------------------------
+# The engine.
+
+def _add(a: Any, b: Any) -> Any:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def _wrap_all(grads: tuple) -> tuple:
+    from .tensor import Tensor
+
+    return tuple(None if g is None else (g if isinstance(g, Tensor) else Tensor._wrap(g))
+                 for g in grads)
+
+
+def _unwrap_all(grads: Any, create_graph: bool) -> tuple:
+    from .tensor import Tensor
+
+    if create_graph:
+        return tuple(grads)
+    return tuple(g._a if isinstance(g, Tensor) else g for g in grads)
+
+
+def run_backward(
+    roots: list[tuple[Node, int, Any]],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: dict | None = None,
+) -> dict:
+    """Propagate gradients from ``roots`` (node, output index, gradient) to the leaves.
+
+    With ``capture`` (a dict keyed by ``(node, output_nr)``), gradients
+    arriving at those places are recorded there instead of being
+    accumulated into leaves (``autograd.grad``); the graph below a captured
+    place is not traversed unless needed elsewhere.
+    """
+    # Count, for every reachable node, how many edges lead into it.
+    deps: dict[Node, int] = {}
+    stack = [node for node, _, _ in roots]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+
+    buffers: dict[Node, list] = {}
+    for node, idx, grad in roots:
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node.n_outputs
+        buf[idx] = _add(buf[idx], grad)
+
+    ready = [node for node, _, _ in roots if deps.get(node, 0) == 0]
+    ready = list(dict.fromkeys(ready))
+    executed: list[Node] = []
+    prev_mode = grad_mode.is_grad_enabled()
+    grad_mode._set(create_graph)
+    try:
+        while ready:
+            node = ready.pop()
+            buf = buffers.pop(node, None)
+            if buf is None:
+                buf = [None] * node.n_outputs
+            grads = _run_node(node, buf, create_graph, capture)
+            executed.append(node)
+            for (nxt, idx), g in zip(node.next_functions, grads, strict=False):
+                if nxt is None:
+                    continue
+                if g is not None:
+                    nbuf = buffers.get(nxt)
+                    if nbuf is None:
+                        nbuf = buffers[nxt] = [None] * nxt.n_outputs
+                    nbuf[idx] = _add(nbuf[idx], g)
+                remaining = deps[nxt] - 1
+                deps[nxt] = remaining
+                if remaining == 0:
+                    ready.append(nxt)
+    finally:
+        grad_mode._set(prev_mode)
+    if not retain_graph:
+        for node in executed:
+            node._release()
+    return capture if capture is not None else {}
+
+
+def _run_node(node: Node, buf: list, create_graph: bool, capture: dict | None) -> tuple:
+    if isinstance(node, AccumulateGrad) and node.variable._hooks:
+        for hook in list(node.variable._hooks):
+            out = hook(_wrap_all((buf[0],))[0])
+            if out is not None:
+                buf[0] = _unwrap_all((out,), create_graph)[0]
+    if node._tensor_pre_hooks:
+        # retain_grad's hook is kept last so it sees the final gradient
+        for output_nr, hook in sorted(node._tensor_pre_hooks, key=_retain_last):
+            g = buf[output_nr]
+            if g is None:
+                continue
+            out = hook(_wrap_all((g,))[0])
+            if out is not None:
+                buf[output_nr] = _unwrap_all((out,), create_graph)[0]
+    if capture is not None:
+        hit = False
+        for i in range(node.n_outputs):
+            key = (node, i)
+            if key in capture:
+                capture[key] = _add(capture[key], buf[i])
+                hit = True
+        if hit and isinstance(node, AccumulateGrad):
+            return ()
+    if all(g is None for g in buf):
+        return (None,) * len(node.next_functions)
+    if node._pre_hooks:
+        for hook in list(node._pre_hooks):
+            out = hook(_wrap_all(tuple(buf)))
+            if out is not None:
+                buf = list(_unwrap_all(out, create_graph))
+    if capture is not None and isinstance(node, AccumulateGrad):
+        return ()
+    if not create_graph:
+        from .tensor import Tensor
+
+        buf = [g._a if isinstance(g, Tensor) else g for g in buf]
+    else:
+        buf = [_as_tensor(g) for g in buf]
+    grads = node.apply(tuple(buf), create_graph)
+    if node._post_hooks:
+        for hook in list(node._post_hooks):
+            out = hook(_wrap_all(grads), _wrap_all(tuple(buf)))
+            if out is not None:
+                grads = _unwrap_all(out, create_graph)
+    return grads
+
+
+def _retain_last(entry: tuple) -> int:
+    return 1 if getattr(entry[1], "_retains_grad", False) else 0
+
+
+def _as_tensor(g: Any) -> Any:
+    from .tensor import Tensor
+
+    if g is None or isinstance(g, Tensor):
+        return g
+    return Tensor._wrap(g)
+
+
+def release_graph(root: Node) -> None:
+    """Drop every saved value reachable from ``root`` (used by tests and ``del``)."""
+    stack, seen = [root], {root}
+    while stack:
+        node = stack.pop()
+        node._release()
+        for nxt, _ in node.next_functions:
+            if nxt is not None and nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+
+
+def weak(obj: Any) -> Any:
+    return weakref.ref(obj)

@@ -1,0 +1,1290 @@
+"""The Tensor: a NumPy array that records what is done to it.
+
+Operations go through the rule registry (:mod:`srcgrad.autograd.ops`), so
+the tape knows exactly the derivatives the source engine knows.  NumPy
+functions called on Tensors arrive here through ``__array_ufunc__`` and
+``__array_function__``.
+"""
+
+from __future__ import annotations
+
+import operator
+import warnings
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import rules as _rules  # noqa: F401  (registers the built-in rules)
+from ..rules.registry import get_rule, lookup
+from . import dtypes, grad_mode
+from .graph import AccumulateGrad, RemovableHandle
+from .ops import record
+
+__all__ = ["Tensor", "Size", "VersionCounter", "unwrap"]
+
+_grad_state = grad_mode._state
+
+NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead."
+)
+LEAF_INPLACE_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as ``srcgrad.Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"srcgrad.Size({list(self)})"
+
+    def numel(self) -> int:
+        """The number of elements a tensor of this shape holds."""
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+
+class VersionCounter:
+    """Counts in-place changes; shared by a tensor and its views."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+def unwrap(x: Any) -> Any:
+    """The NumPy value inside a Tensor (anything else is returned unchanged)."""
+    return x._a if isinstance(x, Tensor) else x
+
+
+def _dim_kwargs(dim: Any, keepdim: bool) -> dict:
+    kw: dict[str, Any] = {}
+    if dim is not None:
+        kw["axis"] = tuple(dim) if isinstance(dim, list) else dim
+    if keepdim:
+        kw["keepdims"] = True
+    return kw
+
+
+class Tensor:
+    """A multi-dimensional array with automatic differentiation (PyTorch's ``Tensor``)."""
+
+    __slots__ = ("_a", "_rg", "_fn", "_output_nr", "_grad", "_vc", "_hooks",
+                 "_post_accumulate_hooks", "_retains_grad", "_acc", "__weakref__")
+    __array_priority__ = 1000
+
+    # -- construction ---------------------------------------------------------------
+
+    def __init__(self, data: Any = (), *, requires_grad: bool = False, dtype: Any = None) -> None:
+        array = np.array(unwrap(data), dtype=dtypes.to_numpy_dtype(dtype))
+        if dtype is None and array.dtype == np.float64 and not isinstance(data, np.ndarray):
+            array = array.astype(dtypes.get_default_dtype().numpy_dtype)
+        self._init(array, None, 0, False)
+        if requires_grad:
+            self.requires_grad = True
+
+    def _init(self, array: Any, fn: Any, output_nr: int, rg: bool) -> None:
+        self._a = array
+        self._fn = fn
+        self._output_nr = output_nr
+        self._rg = rg
+        self._grad = None
+        self._vc = None
+        self._hooks = None
+        self._post_accumulate_hooks = None
+        self._retains_grad = False
+        self._acc = None
+
+    @classmethod
+    def _wrap(cls, array: Any) -> Tensor:
+        """A Tensor around ``array`` that does not require grad (no copy)."""
+        t = cls.__new__(cls)
+        t._init(array, None, 0, False)
+        return t
+
+    @classmethod
+    def _make(cls, array: Any, fn: Any, output_nr: int) -> Tensor:
+        """The ``output_nr``-th output of node ``fn``."""
+        t = cls.__new__(cls)
+        t._init(array, fn, output_nr, True)
+        return t
+
+    @classmethod
+    def _output_view(cls, array: Any, node: Any) -> Any:
+        """A node's saved output(s) as Tensors attached to the node (double backward)."""
+        if node.n_outputs == 1:
+            return cls._make(array, node, 0)
+        return tuple(cls._make(a, node, i) for i, a in enumerate(array))
+
+    # -- autograd attributes ----------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients are computed for this tensor."""
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if value and self._a.dtype.kind not in "fc":
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
+        self._rg = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self."""
+        if requires_grad and self._a.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad_fn(self) -> Any:
+        """The node that created this tensor (``None`` for leaves)."""
+        return self._fn
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user or that do not require grad."""
+        return self._fn is None
+
+    @property
+    def output_nr(self) -> int:
+        return self._output_nr
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (leaves, or non-leaves after ``retain_grad()``)."""
+        if self._fn is not None and not self._retains_grad and self._grad is None:
+            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got {value!r}")
+            if value.shape != self.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        """True when this non-leaf keeps its ``.grad`` (see :meth:`retain_grad`)."""
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self._fn is None:
+            return
+        if self._retains_grad:
+            return
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        ref = weakref.ref(self)
+
+        def keep(grad: Tensor) -> None:
+            me = ref()
+            if me is None:
+                return
+            if me._grad is None:
+                me._grad = Tensor._wrap(np.array(grad._a, copy=True)) if not grad._rg else grad
+            else:
+                me._grad = Tensor._wrap(me._grad._a + grad._a)
+
+        keep._retains_grad = True  # type: ignore[attr-defined]
+        self._fn._add_tensor_pre_hook(self._output_nr, keep)
+        self._retains_grad = True
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._fn is not None:
+            return self._fn._add_tensor_pre_hook(self._output_nr, hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
+        """Call ``hook(tensor)`` after a gradient has been accumulated into this leaf."""
+        if self._fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return RemovableHandle(self._post_accumulate_hooks, hook)
+
+    def _accumulator(self) -> AccumulateGrad:
+        acc = self._acc() if self._acc is not None else None
+        if acc is None:
+            acc = AccumulateGrad(self)
+            self._acc = weakref.ref(acc)
+        return acc
+
+    def _accumulate(self, g: Any, create_graph: bool = False) -> None:
+        if isinstance(g, Tensor) and not create_graph:
+            g = g._a
+        if self._grad is None:
+            if create_graph:
+                self._grad = g if isinstance(g, Tensor) else Tensor._wrap(g)
+            else:
+                self._grad = Tensor._wrap(np.array(g, dtype=self._a.dtype, copy=True))
+        elif create_graph or self._grad._rg:
+            gt = g if isinstance(g, Tensor) else Tensor._wrap(g)
+            self._grad = self._grad + gt
+        else:
+            buf = self._grad._a
+            if type(buf) is np.ndarray and buf.flags.writeable:
+                np.add(buf, g, out=buf, casting="unsafe")
+            else:
+                self._grad._a = buf + g
+            self._grad._bump()
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Compute the gradient of this tensor with respect to the graph's leaves."""
+        from .engine import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's data, cut from the graph."""
+        t = Tensor._wrap(self._as_array())
+        t._vc = self._version_counter()
+        return t
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph, in place."""
+        self._fn = None
+        self._rg = False
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        """The tensor's data as a tensor that does not require grad (shares memory)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._a = unwrap(value)
+
+    # -- versions and in-place operations ----------------------------------------------
+
+    @property
+    def _version(self) -> int:
+        return self._vc.value if self._vc is not None else 0
+
+    def _version_counter(self) -> VersionCounter:
+        if self._vc is None:
+            self._vc = VersionCounter()
+        return self._vc
+
+    def _bump(self) -> None:
+        self._version_counter().value += 1
+
+    def _as_array(self) -> np.ndarray:
+        """The data as an ndarray (NumPy scalars are promoted once, in place)."""
+        a = self._a
+        if type(a) is not np.ndarray:
+            a = self._a = np.array(a)
+        return a
+
+    def _inplace(self, fun: Any, *args: Any, forward: Any = None, name: str | None = None,
+                 **kwargs: Any) -> Tensor:
+        """Apply ``fun(self, *args)`` in place: on the data, and on the graph if recording."""
+        recording = _grad_state.enabled and (
+            self._rg or any(isinstance(a, Tensor) and a._rg for a in args)
+        )
+        if recording and self._fn is None and self._rg:
+            raise RuntimeError(LEAF_INPLACE_ERROR)
+        target = self._as_array()
+        if not recording:
+            raw = tuple(unwrap(a) for a in args)
+            result = (forward or fun)(target, *raw, **kwargs)
+            target[...] = result
+            self._bump()
+            return self
+        # Record on a snapshot of the old value, then rebase this tensor onto the new node.
+        old = Tensor._make(target.copy(), self._fn, self._output_nr)
+        old._rg = self._rg
+        if self._rg and self._fn is None:  # pragma: no cover - refused above
+            old._acc = self._acc
+        out = record(get_rule(fun), (old, *args), kwargs, forward=forward, name=name)
+        target[...] = out._a
+        self._fn = out._fn
+        self._output_nr = out._output_nr
+        self._rg = out._rg
+        self._bump()
+        return self
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros, in place."""
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Fill with ``value``, in place."""
+        if _grad_state.enabled and self._rg and self._fn is None:
+            raise RuntimeError(LEAF_INPLACE_ERROR)
+        self._as_array()[...] = unwrap(value)
+        if self._rg and _grad_state.enabled:
+            self._fn = None  # constant now: the history no longer matters
+            self._rg = False
+        self._bump()
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src`` into this tensor, in place (gradient flows to ``src``)."""
+        from ..rules.shape import setitem
+
+        return self._inplace(setitem, Ellipsis, src, name="CopyBackwards")
+
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return self._inplace(np.add, other if alpha == 1 else other * alpha, name="AddBackward0")
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return self._inplace(np.subtract, other if alpha == 1 else other * alpha,
+                             name="SubBackward0")
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._inplace(np.multiply, other, name="MulBackward0")
+
+    def div_(self, other: Any) -> Tensor:
+        return self._inplace(np.divide, other, name="DivBackward0")
+
+    def pow_(self, other: Any) -> Tensor:
+        return self._inplace(np.power, other)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        return self._inplace(np.clip, min, max, name="ClampBackward1")
+
+    def neg_(self) -> Tensor:
+        return self._inplace(np.negative)
+
+    def exp_(self) -> Tensor:
+        return self._inplace(np.exp)
+
+    def log_(self) -> Tensor:
+        return self._inplace(np.log)
+
+    def sqrt_(self) -> Tensor:
+        return self._inplace(np.sqrt)
+
+    def abs_(self) -> Tensor:
+        return self._inplace(np.abs)
+
+    def tanh_(self) -> Tensor:
+        return self._inplace(np.tanh)
+
+    def sin_(self) -> Tensor:
+        return self._inplace(np.sin)
+
+    def cos_(self) -> Tensor:
+        return self._inplace(np.cos)
+
+    def relu_(self) -> Tensor:
+        from ..rules.nn import relu
+
+        return self._inplace(relu)
+
+    def sigmoid_(self) -> Tensor:
+        from ..rules.nn import sigmoid
+
+        return self._inplace(sigmoid)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self.pow_(other)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        from ..rules.shape import setitem
+
+        self._inplace(setitem, _index(index), value, name="CopySlices")
+
+    # -- conversion and inspection -----------------------------------------------------
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._a.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape as a :class:`Size`, or the length of dimension ``dim``."""
+        if dim is None:
+            return Size(self._a.shape)
+        return self._a.shape[_check_dim(dim, self._a.ndim)]
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.as_dtype(self._a.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return self._a.ndim
+
+    def dim(self) -> int:
+        """The number of dimensions."""
+        return self._a.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return int(self._a.size)
+
+    nelement = numel
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        return self._a.dtype.kind == "f"
+
+    def element_size(self) -> int:
+        return self._a.dtype.itemsize
+
+    def item(self) -> Any:
+        """The single value of a one-element tensor as a Python number."""
+        if self._a.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._a.size} elements cannot be converted to Scalar"
+            )
+        return self._a.item() if self._a.ndim == 0 else self._a.reshape(()).item()
+
+    def tolist(self) -> Any:
+        """The data as (nested) Python lists of numbers."""
+        return self._a.tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array sharing memory (refused when grad is required)."""
+        if self._rg and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._as_array()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self._rg:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        a = self._as_array()
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __len__(self) -> int:
+        if self._a.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._a.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self._a.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._a.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._a.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous"
+                if self._a.size > 1 else "Boolean value of Tensor with no values is ambiguous"
+            )
+        return bool(self._a)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._a.dtype.kind not in "iub" or self._a.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        from .formatting import format_tensor
+
+        suffixes = []
+        if self._fn is not None:
+            suffixes.append(f"grad_fn=<{type(self._fn).__name__}>")
+        elif self._rg:
+            suffixes.append("requires_grad=True")
+        array = self._as_array()
+        return format_tensor(array, suffixes=suffixes,
+                             dtype_suffix=_dtype_suffix(array.dtype, array.size == 0))
+
+    def __format__(self, spec: str) -> str:
+        if self._a.ndim == 0:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (_rebuild, (np.array(self._a), self._rg))
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        if self._fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment."
+            )
+        t = Tensor._wrap(np.array(self._a, copy=True))
+        t._rg = self._rg
+        if self._grad is not None:
+            t._grad = Tensor._wrap(np.array(self._grad._a, copy=True))
+        memo[id(self)] = t
+        return t
+
+    # -- dtype conversion ---------------------------------------------------------------
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Convert dtype (``to(srcgrad.float64)``); devices other than ``"cpu"`` are refused."""
+        target = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, Tensor):
+                target = a.dtype
+            elif isinstance(a, str):
+                if a != "cpu":
+                    raise RuntimeError(f"srcgrad runs on the CPU only; cannot move to {a!r}")
+            elif a is not None:
+                target = a
+        device = kwargs.get("device")
+        if device not in (None, "cpu"):
+            raise RuntimeError(f"srcgrad runs on the CPU only; cannot move to {device!r}")
+        if target is None or dtypes.as_dtype(target) == self.dtype:
+            return self
+        return self._astype(target)
+
+    def _astype(self, target: Any) -> Tensor:
+        from ..rules.shape import astype
+
+        return record(get_rule(astype), (self, dtypes.to_numpy_dtype(target)))
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    # -- NumPy protocols -------------------------------------------------------------
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if kwargs.get("out") is not None:
+            return _ufunc_out(ufunc, method, inputs, kwargs)
+        if method == "__call__":
+            rule = lookup(ufunc)
+            if rule is None:
+                raise _no_rule(ufunc)
+            return record(rule, inputs, kwargs)
+        if method == "reduce" and ufunc in _REDUCERS:
+            return record(get_rule(_REDUCERS[ufunc]), inputs, kwargs)
+        raise TypeError(
+            f"srcgrad Tensors do not support numpy.{ufunc.__name__}.{method}; "
+            "call it on t.detach().numpy() if no gradient is needed"
+        )
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        rule = lookup(func)
+        if rule is None:
+            raise _no_rule(func)
+        return record(rule, args, kwargs)
+
+    # -- arithmetic ---------------------------------------------------------------------
+
+    def __add__(self, other: Any) -> Any:
+        return record(get_rule(np.add), (self, other), forward=operator.add)
+
+    def __radd__(self, other: Any) -> Any:
+        return record(get_rule(np.add), (other, self), forward=operator.add)
+
+    def __sub__(self, other: Any) -> Any:
+        return record(get_rule(np.subtract), (self, other), forward=operator.sub)
+
+    def __rsub__(self, other: Any) -> Any:
+        return record(get_rule(np.subtract), (other, self), forward=operator.sub)
+
+    def __mul__(self, other: Any) -> Any:
+        return record(get_rule(np.multiply), (self, other), forward=operator.mul)
+
+    def __rmul__(self, other: Any) -> Any:
+        return record(get_rule(np.multiply), (other, self), forward=operator.mul)
+
+    def __truediv__(self, other: Any) -> Any:
+        return record(get_rule(np.divide), (self, other), forward=operator.truediv)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return record(get_rule(np.divide), (other, self), forward=operator.truediv)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return record(get_rule(np.floor_divide), (self, other))
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return record(get_rule(np.floor_divide), (other, self))
+
+    def __mod__(self, other: Any) -> Any:
+        return record(get_rule(np.remainder), (self, other))
+
+    def __rmod__(self, other: Any) -> Any:
+        return record(get_rule(np.remainder), (other, self))
+
+    def __pow__(self, other: Any) -> Any:
+        return record(get_rule(np.power), (self, other), forward=operator.pow)
+
+    def __rpow__(self, other: Any) -> Any:
+        return record(get_rule(np.power), (other, self), forward=operator.pow)
+
+    def __matmul__(self, other: Any) -> Any:
+        return record(get_rule(np.matmul), (self, other))
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return record(get_rule(np.matmul), (other, self))
+
+    def __neg__(self) -> Any:
+        return record(get_rule(np.negative), (self,), forward=operator.neg)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Any:
+        return self.abs()
+
+    def __invert__(self) -> Any:
+        return record(get_rule(np.logical_not) if self._a.dtype == np.bool_ else
+                      get_rule(np.invert), (self,))
+
+    def _compare(self, fun: Any, other: Any) -> Tensor:
+        return Tensor._wrap(fun(self._a, unwrap(other)))
+
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return self._compare(np.equal, other)
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return self._compare(np.not_equal, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(np.less, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(np.less_equal, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(np.greater, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(np.greater_equal, other)
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._compare(np.bitwise_and, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._compare(np.bitwise_or, other)
+
+    __ror__ = __or__
+
+    def __xor__(self, other: Any) -> Tensor:
+        return self._compare(np.bitwise_xor, other)
+
+    def eq(self, other: Any) -> Tensor:
+        return self == other
+
+    def ne(self, other: Any) -> Tensor:
+        return self != other
+
+    def lt(self, other: Any) -> Tensor:
+        return self < other
+
+    def le(self, other: Any) -> Tensor:
+        return self <= other
+
+    def gt(self, other: Any) -> Tensor:
+        return self > other
+
+    def ge(self, other: Any) -> Tensor:
+        return self >= other
+
+    def equal(self, other: Tensor) -> bool:
+        return bool(np.array_equal(self._a, unwrap(other)))
+
+    def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08) -> bool:
+        return bool(np.allclose(self._a, unwrap(other), rtol=rtol, atol=atol))
+
+    def add(self, other: Any, *, alpha: Any = 1) -> Any:
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Any:
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Any:
+        return self * other
+
+    def div(self, other: Any) -> Any:
+        return self / other
+
+    def pow(self, exponent: Any) -> Any:
+        return self ** exponent
+
+    def neg(self) -> Any:
+        return -self
+
+    # -- indexing -----------------------------------------------------------------------
+
+    def __getitem__(self, index: Any) -> Any:
+        return record(get_rule(operator.getitem), (self, _index(index)))
+
+    # -- elementwise -------------------------------------------------------------------
+
+    def _unary(self, fun: Any) -> Any:
+        return record(get_rule(fun), (self,))
+
+    def exp(self) -> Any:
+        return self._unary(np.exp)
+
+    def exp2(self) -> Any:
+        return self._unary(np.exp2)
+
+    def expm1(self) -> Any:
+        return self._unary(np.expm1)
+
+    def log(self) -> Any:
+        return self._unary(np.log)
+
+    def log2(self) -> Any:
+        return self._unary(np.log2)
+
+    def log10(self) -> Any:
+        return self._unary(np.log10)
+
+    def log1p(self) -> Any:
+        return self._unary(np.log1p)
+
+    def sin(self) -> Any:
+        return self._unary(np.sin)
+
+    def cos(self) -> Any:
+        return self._unary(np.cos)
+
+    def tan(self) -> Any:
+        return self._unary(np.tan)
+
+    def asin(self) -> Any:
+        return self._unary(np.arcsin)
+
+    def acos(self) -> Any:
+        return self._unary(np.arccos)
+
+    def atan(self) -> Any:
+        return self._unary(np.arctan)
+
+    def sinh(self) -> Any:
+        return self._unary(np.sinh)
+
+    def cosh(self) -> Any:
+        return self._unary(np.cosh)
+
+    def tanh(self) -> Any:
+        return self._unary(np.tanh)
+
+    def abs(self) -> Any:
+        return self._unary(np.abs)
+
+    def sqrt(self) -> Any:
+        return self._unary(np.sqrt)
+
+    def rsqrt(self) -> Any:
+        return 1.0 / self.sqrt()
+
+    def square(self) -> Any:
+        return self._unary(np.square)
+
+    def reciprocal(self) -> Any:
+        return self._unary(np.reciprocal)
+
+    def sign(self) -> Any:
+        return self._unary(np.sign)
+
+    def floor(self) -> Any:
+        return self._unary(np.floor)
+
+    def ceil(self) -> Any:
+        return self._unary(np.ceil)
+
+    def round(self) -> Any:
+        return self._unary(np.round)
+
+    def sigmoid(self) -> Any:
+        from ..rules.nn import sigmoid
+
+        return self._unary(sigmoid)
+
+    def relu(self) -> Any:
+        from ..rules.nn import relu
+
+        return self._unary(relu)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+        """Limit values to ``[min, max]`` (either bound may be None)."""
+        return record(get_rule(np.clip), (self, unwrap(min), unwrap(max)))
+
+    clip = clamp
+
+    def clamp_min(self, min: Any) -> Any:  # noqa: A002
+        return self.clamp(min=min)
+
+    def clamp_max(self, max: Any) -> Any:  # noqa: A002
+        return self.clamp(max=max)
+
+    def maximum(self, other: Any) -> Any:
+        return record(get_rule(np.maximum), (self, other))
+
+    def minimum(self, other: Any) -> Any:
+        return record(get_rule(np.minimum), (self, other))
+
+    def where(self, condition: Any, other: Any) -> Any:
+        return record(get_rule(np.where), (unwrap(condition), self, other))
+
+    def masked_fill(self, mask: Any, value: Any) -> Any:
+        return record(get_rule(np.where), (unwrap(mask), value, self))
+
+    def softmax(self, dim: int) -> Any:
+        from ..rules.nn import softmax
+
+        return record(get_rule(softmax), (self,), {"axis": dim})
+
+    def log_softmax(self, dim: int) -> Any:
+        from ..rules.nn import log_softmax
+
+        return record(get_rule(log_softmax), (self,), {"axis": dim})
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Any:
+        from ..rules.nn import logsumexp
+
+        return record(get_rule(logsumexp), (self,), {"axis": dim, "keepdims": keepdim})
+
+    # -- reductions ----------------------------------------------------------------------
+
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+            axis: Any = None) -> Any:
+        """Sum over ``dim`` (all elements by default)."""
+        kw = _dim_kwargs(dim if axis is None else axis, keepdim)
+        if dtype is not None:
+            kw["dtype"] = dtypes.to_numpy_dtype(dtype)
+        return record(get_rule(np.sum), (self,), kw)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
+        """Mean over ``dim`` (all elements by default)."""
+        return record(get_rule(np.mean), (self,), _dim_kwargs(dim if axis is None else axis,
+                                                                keepdim))
+
+    def prod(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return record(get_rule(np.prod), (self,), _dim_kwargs(dim, keepdim))
+
+    def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+            correction: Any = None) -> Any:
+        ddof = correction if correction is not None else (1 if unbiased else 0)
+        return record(get_rule(np.var), (self,), {**_dim_kwargs(dim, keepdim), "ddof": ddof})
+
+    def std(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+            correction: Any = None) -> Any:
+        ddof = correction if correction is not None else (1 if unbiased else 0)
+        return record(get_rule(np.std), (self,), {**_dim_kwargs(dim, keepdim), "ddof": ddof})
+
+    def _extreme(self, fun: Any, arg: Any, dim: Any, keepdim: bool) -> Any:
+        if dim is None:
+            return record(get_rule(fun), (self,))
+        if isinstance(dim, Tensor):  # max(other): elementwise
+            return record(get_rule(np.maximum if fun is np.max else np.minimum), (self, dim))
+        from ..rules.selection import max_with_indices, min_with_indices
+
+        pick = max_with_indices if fun is np.max else min_with_indices
+        values, indices = record(get_rule(pick), (self, dim, keepdim))
+        return _values_indices(values, indices)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """Largest value; with ``dim``, ``(values, indices)`` along that dimension."""
+        return self._extreme(np.max, np.argmax, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """Smallest value; with ``dim``, ``(values, indices)`` along that dimension."""
+        return self._extreme(np.min, np.argmin, dim, keepdim)
+
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return record(get_rule(np.amax), (self,), _dim_kwargs(_dims(dim, self.ndim), keepdim))
+
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return record(get_rule(np.amin), (self,), _dim_kwargs(_dims(dim, self.ndim), keepdim))
+
+    def argmax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return Tensor._wrap(np.asarray(np.argmax(self._a, axis=dim, keepdims=keepdim)))
+
+    def argmin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return Tensor._wrap(np.asarray(np.argmin(self._a, axis=dim, keepdims=keepdim)))
+
+    def all(self, dim: Any = None) -> Tensor:
+        return Tensor._wrap(np.asarray(np.all(self._a, axis=dim)))
+
+    def any(self, dim: Any = None) -> Tensor:
+        return Tensor._wrap(np.asarray(np.any(self._a, axis=dim)))
+
+    def cumsum(self, dim: int) -> Any:
+        return record(get_rule(np.cumsum), (self,), {"axis": dim})
+
+    def cumprod(self, dim: int) -> Any:
+        return record(get_rule(np.cumprod), (self,), {"axis": dim})
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Any:
+        """The vector 2-norm of all elements by default (PyTorch's ``Tensor.norm``)."""
+        if dim is None and p in ("fro", 2):
+            return record(get_rule(np.linalg.norm), (self.reshape(-1),))
+        ord_ = None if p == "fro" else p
+        return record(get_rule(np.linalg.norm), (self,),
+                      {"ord": ord_, "axis": dim, "keepdims": keepdim})
+
+    def trace(self) -> Any:
+        return record(get_rule(np.trace), (self,))
+
+    # -- products ------------------------------------------------------------------------
+
+    def matmul(self, other: Any) -> Any:
+        return self @ other
+
+    def mm(self, other: Any) -> Any:
+        return self @ other
+
+    def mv(self, vec: Any) -> Any:
+        return self @ vec
+
+    def dot(self, other: Any) -> Any:
+        return record(get_rule(np.dot), (self, other))
+
+    def outer(self, other: Any) -> Any:
+        return record(get_rule(np.outer), (self, other))
+
+    # -- shape -------------------------------------------------------------------------------
+
+    def view(self, *shape: Any) -> Any:
+        """Same data with a new shape (``-1`` infers one dimension)."""
+        shape = _shape_args(shape)
+        if isinstance(shape, dtypes.dtype):
+            return self._astype(shape)
+        _check_view(self._a.size, shape)
+        return record(get_rule(np.reshape), (self, shape), name="ViewBackward0")
+
+    def reshape(self, *shape: Any) -> Any:
+        shape = _shape_args(shape)
+        _check_view(self._a.size, shape)
+        return record(get_rule(np.reshape), (self, shape), name="ViewBackward0")
+
+    def view_as(self, other: Tensor) -> Any:
+        return self.view(other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Any:
+        shape = self._a.shape
+        if not shape:
+            return self.reshape(1)
+        s = _check_dim(start_dim, len(shape))
+        e = _check_dim(end_dim, len(shape))
+        new = shape[:s] + (-1,) + shape[e + 1:]
+        if s == e:
+            return self
+        return self.reshape(new)
+
+    def squeeze(self, dim: Any = None) -> Any:
+        if dim is None:
+            return record(get_rule(np.squeeze), (self,))
+        dim = _check_dim(dim, self._a.ndim)
+        if self._a.shape[dim] != 1:
+            return record(get_rule(np.squeeze), (self,), {"axis": ()}, name="SqueezeBackward1")
+        return record(get_rule(np.squeeze), (self,), {"axis": dim})
+
+    def unsqueeze(self, dim: int) -> Any:
+        dim = _check_dim(dim, self._a.ndim + 1)
+        return record(get_rule(np.expand_dims), (self, dim))
+
+    def expand(self, *sizes: Any) -> Any:
+        sizes = _shape_args(sizes)
+        lead = len(sizes) - self._a.ndim
+        target = tuple(
+            self._a.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes)
+        )
+        return record(get_rule(np.broadcast_to), (self, target))
+
+    def expand_as(self, other: Tensor) -> Any:
+        return self.expand(other.shape)
+
+    def repeat(self, *sizes: Any) -> Any:
+        return record(get_rule(np.tile), (self, _shape_args(sizes)), name="RepeatBackward0")
+
+    def permute(self, *dims: Any) -> Any:
+        return record(get_rule(np.transpose), (self, _shape_args(dims)))
+
+    def transpose(self, dim0: int, dim1: int) -> Any:
+        return record(get_rule(np.swapaxes), (self, dim0, dim1))
+
+    def t(self) -> Any:
+        if self._a.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self._a.ndim}D")
+        return record(get_rule(np.transpose), (self,), name="TBackward0")
+
+    @property
+    def T(self) -> Any:  # noqa: N802 - PyTorch's name
+        return record(get_rule(np.transpose), (self,))
+
+    @property
+    def mT(self) -> Any:  # noqa: N802 - PyTorch's name
+        return self.transpose(-2, -1)
+
+    def flip(self, *dims: Any) -> Any:
+        return record(get_rule(np.flip), (self,), {"axis": _shape_args(dims)})
+
+    def roll(self, shifts: Any, dims: Any = None) -> Any:
+        return record(get_rule(np.roll), (self, shifts), {"axis": dims})
+
+    def tril(self, diagonal: int = 0) -> Any:
+        return record(get_rule(np.tril), (self, diagonal))
+
+    def triu(self, diagonal: int = 0) -> Any:
+        return record(get_rule(np.triu), (self, diagonal))
+
+    def diag(self, diagonal: int = 0) -> Any:
+        return record(get_rule(np.diag), (self, diagonal))
+
+    def split(self, split_size: Any, dim: int = 0) -> tuple:
+        n = self._a.shape[dim]
+        if isinstance(split_size, int):
+            points = list(range(split_size, n, split_size))
+        else:
+            points = list(np.cumsum(split_size)[:-1])
+        return tuple(_slice_along(self, dim, a, b)
+                     for a, b in zip([0, *points], [*points, n], strict=True))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        n = self._a.shape[dim]
+        return self.split(-(-n // chunks), dim)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        index = [slice(None)] * self._a.ndim
+        out = []
+        for i in range(self._a.shape[dim]):
+            index[dim] = i
+            out.append(self[tuple(index)])
+        return tuple(out)
+
+    def index_select(self, dim: int, index: Any) -> Any:
+        return record(get_rule(np.take), (self, unwrap(index)), {"axis": dim},
+                      name="IndexSelectBackward0")
+
+    def gather(self, dim: int, index: Any) -> Any:
+        return record(get_rule(np.take_along_axis), (self, unwrap(index)), {"axis": dim},
+                      name="GatherBackward0")
+
+    def clone(self) -> Any:
+        """A copy that stays in the graph (``CloneBackward0``)."""
+        return record(get_rule(np.copy), (self,))
+
+    # -- constructors sharing this tensor's dtype -------------------------------------------
+
+    def new_tensor(self, data: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return Tensor(np.array(unwrap(data), dtype=dtypes.to_numpy_dtype(dtype) or self._a.dtype),
+                      requires_grad=requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_shape_args(size), 0, dtype=dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_shape_args(size), 1, dtype=dtype, requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        npd = dtypes.to_numpy_dtype(dtype) or self._a.dtype
+        return Tensor(np.full(tuple(size), fill_value, dtype=npd), requires_grad=requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def _rebuild(array: np.ndarray, requires_grad: bool) -> Tensor:
+    t = Tensor._wrap(array)
+    t._rg = requires_grad
+    return t
+
+
+def _dtype_suffix(npd: np.dtype, empty: bool) -> str | None:
+    """PyTorch names the dtype unless it is the default float (or int64/bool, when non-empty)."""
+    if npd == dtypes.get_default_dtype().numpy_dtype:
+        return None
+    if not empty and (npd == np.int64 or npd.kind == "b"):
+        return None
+    return f"dtype={dtypes.as_dtype(npd)!r}"
+
+
+def _index(index: Any) -> Any:
+    """Indices with Tensors replaced by their arrays."""
+    if isinstance(index, Tensor):
+        return index._a
+    if isinstance(index, tuple):
+        return tuple(i._a if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
+        return [unwrap(i) for i in index]
+    return index
+
+
+def _check_dim(dim: int, ndim: int) -> int:
+    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not lo <= dim <= hi:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})"
+        )
+    return dim % ndim if ndim else 0
+
+
+def _dims(dim: Any, ndim: int) -> Any:
+    if dim is None or isinstance(dim, int):
+        return dim
+    return tuple(dim)
+
+
+def _shape_args(shape: tuple) -> Any:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
+        return tuple(shape[0])
+    if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
+        return shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def _check_view(size: int, shape: Sequence[int]) -> None:
+    known = 1
+    infer = 0
+    for s in shape:
+        if s == -1:
+            infer += 1
+        else:
+            known *= s
+    if infer > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    ok = (size == known) if not infer else (known != 0 and size % known == 0)
+    if not ok:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
+
+
+def _slice_along(t: Tensor, dim: int, start: int, stop: int) -> Any:
+    index = [slice(None)] * t.ndim
+    index[dim] = slice(int(start), int(stop))
+    return t[tuple(index)]
+
+
+class _ValuesIndices(tuple):
+    """``(values, indices)`` with attribute access, like PyTorch's named tuple."""
+
+    __slots__ = ()
+
+    @property
+    def values(self) -> Tensor:
+        return self[0]
+
+    @property
+    def indices(self) -> Tensor:
+        return self[1]
+
+
+def _values_indices(values: Any, indices: Any) -> _ValuesIndices:
+    if isinstance(indices, Tensor) and indices._rg:
+        indices = Tensor._wrap(indices._a)
+    return _ValuesIndices((values, indices))
+
+
+def _ufunc_out(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
+    """``np.add(a, b, out=t)``: allowed when nothing needs a gradient."""
+    outs = kwargs["out"]
+    tensors = [x for x in (*inputs, *outs) if isinstance(x, Tensor)]
+    if _grad_state.enabled and any(t._rg for t in tensors):
+        raise TypeError(
+            f"numpy.{ufunc.__name__}(..., out=...) on a Tensor that requires grad would drop "
+            "its gradient; use the out-of-place form"
+        )
+    raw_inputs = tuple(unwrap(x) for x in inputs)
+    raw_out = tuple(x._as_array() if isinstance(x, Tensor) else x for x in outs)
+    getattr(ufunc, method)(*raw_inputs, **{**kwargs, "out": raw_out})
+    for x in outs:
+        if isinstance(x, Tensor):
+            x._bump()
+    return outs[0] if len(outs) == 1 else outs
+
+
+def _no_rule(fun: Any) -> TypeError:
+    from ..rules.registry import primitive_name
+
+    name = primitive_name(fun)
+    return TypeError(
+        f"{name} has no derivative rule, so it cannot be called on srcgrad Tensors. Register one "
+        f"with srcgrad.defvjp({name}, ...), declare it constant with "
+        f"srcgrad.nondifferentiable({name}), or call it on t.detach().numpy() when no gradient "
+        "is needed."
+    )
+
+
+_REDUCERS = {np.add: np.sum, np.multiply: np.prod, np.maximum: np.max, np.minimum: np.min}

@@ -1,0 +1,302 @@
+"""The rule registry: the one place where srcgrad's derivatives live.
+
+A rule belongs to a *primitive* (``np.sin``, ``np.sum``, ``operator.mul``,
+``math.exp``...). It holds one VJP and (optionally) one JVP per
+differentiable positional argument, written as plain NumPy::
+
+    defvjp(np.sin, lambda g, ans, x: g * np.cos(x))
+    defjvp(np.sin, lambda dx, ans, x: dx * np.cos(x))
+
+A VJP receives the cotangent ``g`` of the output, the output ``ans`` and the
+primitive's own arguments, exactly as the primitive was called (positional
+and keyword), and returns the cotangent of its argument.  A JVP receives the
+tangent of its argument instead of ``g`` and returns that argument's
+contribution to the output's tangent.  Rule parameters mirror the
+primitive's signature, so a call binds to a rule the way it binds to the
+primitive.
+
+The tape (``srcgrad.autograd``) calls rules; the compiler
+(``srcgrad.compiler``) reads a lambda rule's source and inlines it into
+generated code.  Neither engine has derivative knowledge of its own.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import NoRuleError
+
+__all__ = [
+    "Rule",
+    "defvjp",
+    "defjvp",
+    "defrule",
+    "nondifferentiable",
+    "alias",
+    "get_rule",
+    "lookup",
+    "all_rules",
+    "primitive_name",
+]
+
+NodeSpec = str | Callable[..., Any] | None
+
+
+@dataclass(eq=False)
+class Rule:
+    """Everything srcgrad knows about differentiating one primitive."""
+
+    primitive: Callable[..., Any]
+    name: str
+    vjps: dict[int, Callable[..., Any]] = field(default_factory=dict)
+    jvps: dict[int, Callable[..., Any]] = field(default_factory=dict)
+    # Tape node name (PyTorch's), or a callable ``node(is_tensor, kwargs)``
+    # returning a name or ``(name, listed_argnums)`` for call-dependent names
+    # such as SumBackward0 / SumBackward1.
+    node: NodeSpec = None
+    # Argument positions holding a *sequence* of arrays (np.concatenate's
+    # first argument); their VJP returns one cotangent per element.
+    sequence_argnums: tuple[int, ...] = ()
+    # Number of outputs for primitives returning a tuple (eigh, slogdet...);
+    # then ``g`` passed to a VJP is a tuple with zeros for unused outputs.
+    outputs: int = 1
+    differentiable: bool = True
+    # Keyword parameters that are always constants (axis, dtype, ...): never
+    # differentiated, passed through unchanged.
+    doc: str = ""
+
+    @property
+    def argnums(self) -> tuple[int, ...]:
+        """Positions of the differentiable arguments, in order."""
+        return tuple(sorted(self.vjps))
+
+    def node_name(
+        self, is_tensor: tuple[bool, ...], kwargs: dict, args: tuple = ()
+    ) -> tuple[str, tuple[int, ...]]:
+        """The tape node name for a call, and the argument positions it lists.
+
+        A callable ``node`` receives ``(is_tensor, kwargs)``, or
+        ``(is_tensor, kwargs, args)`` when it takes three parameters (names
+        that depend on shapes or index types).
+        """
+        spec = self.node
+        listed = self.argnums
+        if callable(spec):
+            spec = spec(is_tensor, kwargs, args) if _takes_args(spec) else spec(is_tensor, kwargs)
+        if isinstance(spec, tuple):
+            return spec[0], spec[1]
+        if spec is None:
+            spec = _default_node_name(self.name)
+        return spec, listed
+
+    def __repr__(self) -> str:
+        kind = "differentiable" if self.differentiable else "non-differentiable"
+        return f"<Rule {self.name} ({kind}, argnums={self.argnums})>"
+
+
+_RULES: dict[Any, Rule] = {}
+_ARITY: dict[Any, bool] = {}
+
+
+def _takes_args(spec: Callable[..., Any]) -> bool:
+    known = _ARITY.get(spec)
+    if known is None:
+        code = getattr(spec, "__code__", None)
+        known = _ARITY[spec] = code is not None and code.co_argcount >= 3
+    return known
+
+
+def _key(fun: Any) -> Any:
+    # Bound methods of the same builtin compare equal but are new objects
+    # each time; functions, ufuncs and builtins hash by identity.
+    try:
+        hash(fun)
+    except TypeError:  # pragma: no cover - unhashable callables are rare
+        return id(fun)
+    return fun
+
+
+def primitive_name(fun: Any) -> str:
+    """A readable qualified name for a callable: ``numpy.sin``, ``math.exp``."""
+    if isinstance(fun, _ufunc_type()):
+        return f"numpy.{fun.__name__}"
+    module = getattr(fun, "__module__", None) or ""
+    qual = getattr(fun, "__qualname__", None) or getattr(fun, "__name__", None) or repr(fun)
+    if module.startswith("numpy"):
+        # numpy.core.fromnumeric.sum -> numpy.sum when that is the public name
+        import numpy as np
+
+        public = getattr(np, getattr(fun, "__name__", ""), None)
+        if public is fun:
+            module = "numpy"
+        elif module.startswith("numpy.linalg"):
+            module = "numpy.linalg"
+    if module == "_operator":
+        module = "operator"
+    return f"{module}.{qual}" if module else qual
+
+
+def _ufunc_type():
+    import numpy as np
+
+    return np.ufunc
+
+
+def _default_node_name(name: str) -> str:
+    base = name.rsplit(".", 1)[-1]
+    return "".join(part.capitalize() for part in base.split("_")) + "Backward0"
+
+
+def _rule_for(fun: Any) -> Rule:
+    key = _key(fun)
+    rule = _RULES.get(key)
+    if rule is None or rule.primitive is not fun:
+        rule = Rule(primitive=fun, name=primitive_name(fun))
+        _RULES[key] = rule
+    return rule
+
+
+def _store(fun: Any, table: dict, funcs: tuple, argnums: Iterable[int] | None) -> None:
+    positions = range(len(funcs)) if argnums is None else tuple(argnums)
+    if len(tuple(positions)) != len(funcs):
+        raise ValueError(
+            f"{primitive_name(fun)}: {len(funcs)} rule(s) given for argnums {tuple(positions)}"
+        )
+    for i, f in zip(positions, funcs, strict=True):
+        if f is None:
+            continue
+        if not callable(f):
+            raise TypeError(f"{primitive_name(fun)}: rule for argument {i} is not callable: {f!r}")
+        table[i] = f
+
+
+def defvjp(
+    fun: Callable[..., Any],
+    *vjps: Callable[..., Any] | None,
+    argnums: Iterable[int] | None = None,
+    node: NodeSpec = None,
+    sequence_argnums: tuple[int, ...] = (),
+    outputs: int = 1,
+) -> Rule:
+    """Register the VJPs of ``fun``: one per differentiable positional argument.
+
+    ``vjps[k]`` is ``vjp(g, ans, *args, **kwargs) -> cotangent of argument
+    argnums[k]`` (``argnums`` defaults to ``0, 1, ...``; ``None`` entries mark
+    arguments that are not differentiated).  ``node`` names the tape node as
+    PyTorch would (``"SinBackward0"``).  Returns the rule.
+
+    Example::
+
+        import numpy as np, srcgrad
+
+        def softplus(x):
+            return np.log1p(np.exp(x))
+
+        srcgrad.defvjp(softplus, lambda g, ans, x: g / (1 + np.exp(-x)))
+    """
+    rule = _rule_for(fun)
+    rule.differentiable = True
+    _store(fun, rule.vjps, vjps, argnums)
+    if node is not None:
+        rule.node = node
+    if sequence_argnums:
+        rule.sequence_argnums = tuple(sequence_argnums)
+    rule.outputs = outputs
+    return rule
+
+
+def defjvp(
+    fun: Callable[..., Any],
+    *jvps: Callable[..., Any] | None,
+    argnums: Iterable[int] | None = None,
+) -> Rule:
+    """Register the JVPs of ``fun``: one per differentiable positional argument.
+
+    ``jvps[k]`` is ``jvp(dx, ans, *args, **kwargs)`` and returns the
+    contribution of argument ``argnums[k]``'s tangent ``dx`` to the output's
+    tangent.  The output tangent is the sum of the active contributions.
+    """
+    rule = _rule_for(fun)
+    rule.differentiable = True
+    _store(fun, rule.jvps, jvps, argnums)
+    return rule
+
+
+def defrule(
+    fun: Callable[..., Any],
+    vjps: tuple = (),
+    jvps: tuple = (),
+    **options: Any,
+) -> Rule:
+    """Register VJPs and JVPs together: ``defrule(f, vjps=(...), jvps=(...))``."""
+    rule = defvjp(fun, *vjps, **options)
+    if jvps:
+        defjvp(fun, *jvps, argnums=options.get("argnums"))
+    return rule
+
+
+def nondifferentiable(*funs: Callable[..., Any]) -> None:
+    """Declare functions whose outputs carry no derivative (argmax, shape, len...).
+
+    Both engines treat their results as constants instead of refusing them.
+    """
+    for fun in funs:
+        rule = _rule_for(fun)
+        rule.differentiable = False
+        rule.vjps.clear()
+        rule.jvps.clear()
+
+
+def alias(fun: Callable[..., Any], target: Callable[..., Any]) -> None:
+    """Make ``fun`` use ``target``'s rule (``operator.mul`` -> ``np.multiply``).
+
+    The alias shares the rule object, so later registrations on either name
+    are seen through both.
+    """
+    _RULES[_key(fun)] = _rule_for(target)
+
+
+def lookup(fun: Any) -> Rule | None:
+    """The rule for ``fun``, or ``None`` when srcgrad knows nothing about it."""
+    try:
+        return _RULES.get(fun)
+    except TypeError:
+        return _RULES.get(id(fun))
+
+
+def get_rule(fun: Any) -> Rule:
+    """The rule for ``fun``; raises :class:`NoRuleError` showing how to add one."""
+    rule = lookup(fun)
+    if rule is None:
+        raise NoRuleError(fun)
+    return rule
+
+
+def all_rules() -> list[Rule]:
+    """Every distinct registered rule, sorted by name (aliases appear once)."""
+    seen: dict[int, Rule] = {}
+    for rule in _RULES.values():
+        seen[id(rule)] = rule
+    return sorted(seen.values(), key=lambda r: r.name)
+
+
+def registered_callables() -> list[Any]:
+    """Every callable with a rule, aliases included."""
+    return list(_RULES.keys())
+
+
+# Python's operator module spells the arithmetic that both engines see.
+BINARY_OPERATORS = {
+    "Add": operator.add,
+    "Sub": operator.sub,
+    "Mult": operator.mul,
+    "Div": operator.truediv,
+    "FloorDiv": operator.floordiv,
+    "Mod": operator.mod,
+    "Pow": operator.pow,
+    "MatMult": operator.matmul,
+}
+UNARY_OPERATORS = {"USub": operator.neg, "UAdd": operator.pos}

@@ -1,0 +1,63 @@
+"""Rules: values with indices along a dimension (PyTorch's ``max(dim)``/``min(dim)``).
+
+Unlike ``np.max(x, axis)``, whose gradient is shared by tied maxima, the
+gradient of ``max_with_indices`` flows to the one element whose index is
+returned, as PyTorch's ``MaxBackward0`` does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .registry import defjvp, defvjp
+
+__all__ = ["max_with_indices", "min_with_indices"]
+
+
+def max_with_indices(x: Any, axis: int, keepdims: bool = False) -> tuple:
+    """``(values, indices)`` of the maxima of ``x`` along ``axis``."""
+    return _pick(x, np.argmax(x, axis=axis, keepdims=True), axis, keepdims)
+
+
+def min_with_indices(x: Any, axis: int, keepdims: bool = False) -> tuple:
+    """``(values, indices)`` of the minima of ``x`` along ``axis``."""
+    return _pick(x, np.argmin(x, axis=axis, keepdims=True), axis, keepdims)
+
+
+def _pick(x: Any, idx: np.ndarray, axis: int, keepdims: bool) -> tuple:
+    values = np.take_along_axis(x, idx, axis=axis)
+    if not keepdims:
+        values = np.squeeze(values, axis=axis)
+        idx = np.squeeze(idx, axis=axis)
+    return values, idx
+
+
+def scatter_selected(g: Any, x: Any, indices: Any, axis: int, keepdims: bool) -> Any:
+    """The cotangent of ``x`` when ``g`` belongs to the elements picked by ``indices``."""
+    if not keepdims:
+        g = np.expand_dims(g, axis)
+        indices = np.expand_dims(indices, axis)
+    positions = np.arange(np.shape(x)[axis]).reshape(
+        [-1 if d == axis % np.ndim(x) else 1 for d in range(np.ndim(x))]
+    )
+    return np.where(positions == indices, g, 0.0 * g)
+
+
+defvjp(max_with_indices,
+       lambda g, ans, x, axis, keepdims=False: scatter_selected(g[0], x, ans[1], axis, keepdims),
+       node="MaxBackward0", outputs=2)
+defjvp(max_with_indices,
+       lambda dx, ans, x, axis, keepdims=False: (_pick(dx, _expand(ans[1], axis, keepdims),
+                                                       axis, keepdims)[0], None))
+defvjp(min_with_indices,
+       lambda g, ans, x, axis, keepdims=False: scatter_selected(g[0], x, ans[1], axis, keepdims),
+       node="MinBackward0", outputs=2)
+defjvp(min_with_indices,
+       lambda dx, ans, x, axis, keepdims=False: (_pick(dx, _expand(ans[1], axis, keepdims),
+                                                       axis, keepdims)[0], None))
+
+
+def _expand(indices: Any, axis: int, keepdims: bool) -> Any:
+    return indices if keepdims else np.expand_dims(indices, axis)

@@ -1,0 +1,70 @@
+"""The few helpers that rules and generated code call.
+
+Everything here works on NumPy arrays, NumPy scalars and Python numbers, and
+(because it only calls NumPy functions) on srcgrad Tensors too, which is what
+lets the tape differentiate its own backward pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["unbroadcast", "unbroadcast_to", "shape_of", "zeros_like", "expand_reduced",
+           "normalize_axis"]
+
+
+def shape_of(x: Any) -> tuple[int, ...]:
+    """``x.shape`` for arrays and Tensors, ``()`` for Python numbers."""
+    return getattr(x, "shape", ())
+
+
+def unbroadcast_to(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``g`` over the axes that broadcasting added or stretched to reach ``shape``."""
+    gshape = getattr(g, "shape", ())
+    if gshape == shape:
+        return g
+    extra = len(gshape) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if stretched:
+        g = np.sum(g, axis=stretched, keepdims=True)
+    return g
+
+
+def unbroadcast(g: Any, x: Any) -> Any:
+    """The part of cotangent ``g`` that belongs to ``x`` before broadcasting.
+
+    ``x`` may be an array, a Tensor or a Python number (shape ``()``); the
+    result has ``x``'s shape.
+    """
+    shape = getattr(x, "shape", ())
+    if getattr(g, "shape", ()) == shape:
+        return g
+    return unbroadcast_to(g, shape)
+
+
+def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...]:
+    """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of positives."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        return tuple(sorted(a % ndim if ndim else 0 for a in axis))
+    return (axis % ndim if ndim else 0,)
+
+
+def expand_reduced(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Broadcast the cotangent of a reduction over ``axis`` back to ``x``'s shape."""
+    shape = getattr(x, "shape", ())
+    if not keepdims and axis is not None and shape:
+        g = np.expand_dims(g, normalize_axis(axis, len(shape)))
+    return np.broadcast_to(g, shape)
+
+
+def zeros_like(x: Any) -> Any:
+    """A zero cotangent or tangent shaped like ``x`` (0.0 for Python numbers)."""
+    if isinstance(x, (int, float)):
+        return 0.0
+    return np.zeros_like(x)
