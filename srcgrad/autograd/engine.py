@@ -82,7 +82,7 @@ def backward(
         return
     targets = _as_tuple(inputs)
     if not targets:
-        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     captured = run_backward(roots, retain_graph, create_graph,
                             capture={_place(t): None for t in targets})
     for t in targets:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..runtime import unbroadcast_to
 from . import grad_mode
-from .graph import FREED_MESSAGE, Node, _init_node, _modified_message
+from .graph import FREED_MESSAGE, Node, _init_node, _modified_message, _sequence
 from .ops import edge
 from .tensor import Tensor
 
@@ -199,6 +199,7 @@ class Function(metaclass=_FunctionMeta):
 
         tensor_inputs = [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor)]
         ctx.next_functions = tuple(edge(a) for _, a in tensor_inputs)
+        ctx._seq = next(_sequence)  # numbered after its inputs' nodes, which edge() may create
         ctx._tensor_positions = tuple(i for i, _ in tensor_inputs)
         ctx._input_shapes = tuple(a._a.shape for _, a in tensor_inputs)
         ctx._saved = tuple((t, t._version if isinstance(t, Tensor) else 0)

@@ -101,10 +101,12 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
 
     def first_derivative(*args: Any) -> tuple:
         xs, gos = args[:n], args[n:]
-        outs = _tuple(func(*xs))
-        live = [(o, g) for o, g in zip(outs, gos, strict=True) if o._rg]
-        gs = grad([o for o, _ in live], [xs[j] for j in diff], [g for _, g in live],
-                  create_graph=True, allow_unused=True)
+        # the numerical pass runs this under no_grad: the inner gradient still needs a graph
+        with grad_mode.enable_grad():
+            outs = _tuple(func(*xs))
+            live = [(o, g) for o, g in zip(outs, gos, strict=True) if o._rg]
+            gs = grad([o for o, _ in live], [xs[j] for j in diff], [g for _, g in live],
+                      create_graph=True, allow_unused=True)
         return tuple(Tensor._wrap(np.zeros_like(xs[j]._a)) if g is None else g
                      for g, j in zip(gs, diff, strict=True))
 

@@ -13,13 +13,20 @@ grad mode on, so the backward pass is itself recorded.
 from __future__ import annotations
 
 import dis
+import gc
+import itertools
 import weakref
 from collections.abc import Callable
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
 
 from . import grad_mode
+
+# Bound by srcgrad.autograd.tensor once the Tensor class exists (the two modules
+# need each other; binding avoids an import on every call).
+Tensor: Any = None
 
 __all__ = ["Node", "RuleNode", "AccumulateGrad", "RemovableHandle", "node_class", "run_backward"]
 
@@ -59,7 +66,7 @@ class Node:
     """A backward function in the graph (PyTorch's ``grad_fn`` objects)."""
 
     __slots__ = ("next_functions", "n_outputs", "_pre_hooks", "_post_hooks",
-                 "_tensor_pre_hooks", "_metadata", "__weakref__")
+                 "_tensor_pre_hooks", "_metadata", "_seq", "_plain", "__weakref__")
 
     def name(self) -> str:
         """The node's class name, e.g. ``"AddBackward0"``."""
@@ -81,6 +88,7 @@ class Node:
         if self._post_hooks is None:
             self._post_hooks = []
         self._post_hooks.append(hook)
+        self._plain = False
         return RemovableHandle(self._post_hooks, hook)
 
     def register_prehook(self, hook: Callable[..., Any]) -> RemovableHandle:
@@ -88,19 +96,20 @@ class Node:
         if self._pre_hooks is None:
             self._pre_hooks = []
         self._pre_hooks.append(hook)
+        self._plain = False
         return RemovableHandle(self._pre_hooks, hook)
 
     def _add_tensor_pre_hook(self, output_nr: int, hook: Callable[..., Any]) -> RemovableHandle:
         if self._tensor_pre_hooks is None:
             self._tensor_pre_hooks = []
+        self._plain = False
         entry = (output_nr, hook)
         self._tensor_pre_hooks.append(entry)
         return RemovableHandle(self._tensor_pre_hooks, entry)
 
     def __call__(self, *grad_outputs: Any) -> Any:
-        from .tensor import Tensor, unwrap
-
-        grads = self.apply(tuple(unwrap(g) for g in grad_outputs), False)
+        grads = self.apply(tuple(g._a if isinstance(g, Tensor) else g for g in grad_outputs),
+                           False)
         wrapped = tuple(None if g is None else Tensor._wrap(g) for g in grads)
         return wrapped[0] if len(wrapped) == 1 else wrapped
 
@@ -120,9 +129,15 @@ class Node:
         """Present for PyTorch compatibility; hooks are kept on the node itself."""
 
 
+_sequence = itertools.count()
+
+
 def _init_node(node: Node, next_functions: tuple, n_outputs: int = 1) -> None:
     node.next_functions = next_functions
     node.n_outputs = n_outputs
+    # Creation order; a node must be numbered after the nodes it points to.
+    node._seq = next(_sequence)
+    node._plain = False
     node._pre_hooks = None
     node._post_hooks = None
     node._tensor_pre_hooks = None
@@ -172,37 +187,56 @@ def parameters_used(fn: Callable[..., Any]) -> frozenset:
 class RuleNode(Node):
     """A node whose VJPs come from a rule in the registry."""
 
-    __slots__ = ("_rule", "_args", "_kwargs", "_ans", "_ans_vc", "_saved", "_inputs",
+    __slots__ = ("_rule", "_args", "_raw", "_kwargs", "_ans", "_ans_vc", "_saved", "_inputs",
                  "_freed")
 
     def apply(self, grad_outputs: tuple, create_graph: bool) -> tuple:
         if self._freed:
             raise RuntimeError(FREED_MESSAGE)
-        self._check_versions()
-        from .tensor import Tensor
-
-        g = grad_outputs[0] if self.n_outputs == 1 else grad_outputs
-        args = self._args
-        kwargs = self._kwargs
+        saved = self._saved
+        if saved is not None:
+            for tensor, version in saved:
+                vc = tensor._vc
+                if vc is not None and vc.value != version:
+                    raise RuntimeError(_modified_message(tensor, version))
+        if self._ans_vc is not None and self._ans_vc[0].value != self._ans_vc[1]:
+            self._check_versions()
         ans = self._ans
+        if self.n_outputs == 1:
+            g = grad_outputs[0]
+        else:
+            g = tuple(np.zeros_like(a) if gi is None else gi
+                      for gi, a in zip(grad_outputs, ans, strict=True))
+        kwargs = self._kwargs
         if create_graph:
+            args = self._args
             if ans is not None:
                 ans = Tensor._output_view(ans, self)
         else:
-            args = tuple(_raw(a) for a in args)
+            args = self._raw
             if kwargs:
                 kwargs = {k: _raw(v) for k, v in kwargs.items()}
         vjps = self._rule.vjps
+        inputs = self._inputs
+        if not kwargs:  # the common cases, spelled out for speed
+            if len(inputs) == 1 and inputs[0][1] < 0:
+                return (vjps[inputs[0][0]](g, ans, *args),)
+            if len(inputs) == 2 and inputs[0][1] < 0 and inputs[1][1] < 0:
+                p, q = inputs[0][0], inputs[1][0]
+                return (None if p < 0 else vjps[p](g, ans, *args),
+                        None if q < 0 else vjps[q](g, ans, *args))
         results: list[Any] = []
         per_pos: dict[int, Any] = {}
-        for pos, k in self._inputs:
+        for pos, k in inputs:
             if pos < 0:  # a constant input listed for PyTorch parity
                 results.append(None)
-                continue
-            gi = per_pos.get(pos)
-            if gi is None:
-                gi = per_pos[pos] = vjps[pos](g, ans, *args, **kwargs)
-            results.append(gi if k < 0 else gi[k])
+            elif k < 0:
+                results.append(vjps[pos](g, ans, *args, **kwargs))
+            else:
+                gi = per_pos.get(pos)
+                if gi is None:
+                    gi = per_pos[pos] = vjps[pos](g, ans, *args, **kwargs)
+                results.append(gi[k])
         return tuple(results)
 
     def _check_versions(self) -> None:
@@ -225,14 +259,13 @@ class RuleNode(Node):
     def _release(self) -> None:
         self._freed = True
         self._args = None
+        self._raw = None
         self._kwargs = None
         self._ans = None
         self._saved = None
 
 
 def _raw(a: Any) -> Any:
-    from .tensor import Tensor
-
     if isinstance(a, Tensor):
         return a._a
     if isinstance(a, (list, tuple)) and a and any(isinstance(x, Tensor) for x in a):
@@ -251,10 +284,10 @@ def _type_string(array: Any) -> str:
 
 def _modified_message(tensor: Any, version: int) -> str:
     fn = tensor.grad_fn
-    whose = f", which is output {tensor._output_nr} of {type(fn).__name__}" if fn else ""
+    whose = f", which is output {tensor._output_nr} of {type(fn).__name__}," if fn else ""
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{_type_string(tensor._a)} {list(tensor._a.shape)}]{whose}, is at version "
+        f"operation: [{_type_string(tensor._a)} {list(tensor._a.shape)}]{whose} is at version "
         f"{tensor._version}; expected version {version} instead. Hint: the tensor was changed "
         "in place after it was saved for backward; use an out-of-place operation or .clone() it "
         "first."
@@ -271,8 +304,6 @@ class AccumulateGrad(Node):
         self.variable = variable
 
     def apply(self, grad_outputs: tuple, create_graph: bool) -> tuple:
-        from .tensor import Tensor
-
         var = self.variable
         var._accumulate(grad_outputs[0], create_graph)
         for hook in list(var._post_accumulate_hooks or ()):
@@ -280,18 +311,22 @@ class AccumulateGrad(Node):
         return ()
 
 
-def make_rule_node(name: str, rule: Any, args: tuple, kwargs: dict, next_functions: tuple,
-                   inputs: tuple, ans: Any, ans_vc: Any, saved: tuple | None) -> RuleNode:
+def make_rule_node(name: str, rule: Any, args: tuple, raw: tuple, kwargs: dict,
+                   next_functions: tuple, inputs: tuple, ans: Any, ans_vc: Any,
+                   saved: tuple | None) -> RuleNode:
     """Create a rule node (the tape's hot path: kept small)."""
     node = node_class(name)()
     node.next_functions = next_functions
     node.n_outputs = rule.outputs
+    node._seq = next(_sequence)
+    node._plain = rule.outputs == 1
     node._pre_hooks = None
     node._post_hooks = None
     node._tensor_pre_hooks = None
     node._metadata = None
     node._rule = rule
     node._args = args
+    node._raw = raw
     node._kwargs = kwargs
     node._ans = ans
     node._ans_vc = ans_vc
@@ -313,15 +348,11 @@ def _add(a: Any, b: Any) -> Any:
 
 
 def _wrap_all(grads: tuple) -> tuple:
-    from .tensor import Tensor
-
     return tuple(None if g is None else (g if isinstance(g, Tensor) else Tensor._wrap(g))
                  for g in grads)
 
 
 def _unwrap_all(grads: Any, create_graph: bool) -> tuple:
-    from .tensor import Tensor
-
     if create_graph:
         return tuple(grads)
     return tuple(g._a if isinstance(g, Tensor) else g for g in grads)
@@ -335,63 +366,63 @@ def run_backward(
 ) -> dict:
     """Propagate gradients from ``roots`` (node, output index, gradient) to the leaves.
 
-    With ``capture`` (a dict keyed by ``(node, output_nr)``), gradients
-    arriving at those places are recorded there instead of being
-    accumulated into leaves (``autograd.grad``); the graph below a captured
-    place is not traversed unless needed elsewhere.
+    Nodes run in decreasing creation order: every consumer of a node was
+    created after it, so when a node is popped all of its gradient has
+    arrived.  With ``capture`` (a dict keyed by ``(node, output_nr)``),
+    gradients arriving at those places are recorded there and leaves are
+    left alone (``autograd.grad``).
     """
-    # Count, for every reachable node, how many edges lead into it.
-    deps: dict[Node, int] = {}
-    stack = [node for node, _, _ in roots]
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        for nxt, _ in node.next_functions:
-            if nxt is None:
-                continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-
     buffers: dict[Node, list] = {}
+    heap: list[tuple[int, Node]] = []
     for node, idx, grad in roots:
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node.n_outputs
+            heappush(heap, (-node._seq, node))
         buf[idx] = _add(buf[idx], grad)
 
-    ready = [node for node, _, _ in roots if deps.get(node, 0) == 0]
-    ready = list(dict.fromkeys(ready))
-    executed: list[Node] = []
     prev_mode = grad_mode.is_grad_enabled()
     grad_mode._set(create_graph)
+    plain = capture is None and not create_graph
+    # The sweep creates many short-lived objects and no reference cycles, so the
+    # cyclic collector would only rescan the (possibly huge) graph over and over.
+    collecting = gc.isenabled()
+    if collecting:
+        gc.disable()
     try:
-        while ready:
-            node = ready.pop()
-            buf = buffers.pop(node, None)
-            if buf is None:
-                buf = [None] * node.n_outputs
-            grads = _run_node(node, buf, create_graph, capture)
-            executed.append(node)
+        while heap:
+            node = heappop(heap)[1]
+            buf = buffers.pop(node)
+            if plain and node._plain:
+                grads = node.apply(buf, False)  # the hot path: nothing to intercept
+            else:
+                grads = _run_node(node, buf, create_graph, capture)
+            if not retain_graph:
+                node._release()
             for (nxt, idx), g in zip(node.next_functions, grads, strict=False):
-                if nxt is None:
+                if nxt is None or g is None:
                     continue
-                if g is not None:
-                    nbuf = buffers.get(nxt)
-                    if nbuf is None:
-                        nbuf = buffers[nxt] = [None] * nxt.n_outputs
-                    nbuf[idx] = _add(nbuf[idx], g)
-                remaining = deps[nxt] - 1
-                deps[nxt] = remaining
-                if remaining == 0:
-                    ready.append(nxt)
+                nbuf = buffers.get(nxt)
+                if nbuf is None:
+                    if nxt.n_outputs == 1:
+                        buffers[nxt] = [g]
+                    else:
+                        buffers[nxt] = _slot(nxt, idx, g)
+                    heappush(heap, (-nxt._seq, nxt))
+                else:
+                    old = nbuf[idx]
+                    nbuf[idx] = g if old is None else old + g
     finally:
         grad_mode._set(prev_mode)
-    if not retain_graph:
-        for node in executed:
-            node._release()
+        if collecting:
+            gc.enable()
     return capture if capture is not None else {}
+
+
+def _slot(node: Node, idx: int, g: Any) -> list:
+    buf = [None] * node.n_outputs
+    buf[idx] = g
+    return buf
 
 
 def _run_node(node: Node, buf: list, create_graph: bool, capture: dict | None) -> tuple:
@@ -428,8 +459,6 @@ def _run_node(node: Node, buf: list, create_graph: bool, capture: dict | None) -
     if capture is not None and isinstance(node, AccumulateGrad):
         return ()
     if not create_graph:
-        from .tensor import Tensor
-
         buf = [g._a if isinstance(g, Tensor) else g for g in buf]
     else:
         buf = [_as_tensor(g) for g in buf]
@@ -447,8 +476,6 @@ def _retain_last(entry: tuple) -> int:
 
 
 def _as_tensor(g: Any) -> Any:
-    from .tensor import Tensor
-
     if g is None or isinstance(g, Tensor):
         return g
     return Tensor._wrap(g)

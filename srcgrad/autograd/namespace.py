@@ -29,8 +29,12 @@ _METHOD_FUNCTIONS = (
 
 
 def _method_function(name: str) -> Any:
+    method = getattr(Tensor, name)
+
     def function(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002 - PyTorch's name
-        return getattr(as_tensor(input), name)(*args, **kwargs)
+        if not isinstance(input, Tensor):
+            input = as_tensor(input)  # noqa: A001
+        return method(input, *args, **kwargs)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"``srcgrad.{name}(t, ...)`` is ``t.{name}(...)``."

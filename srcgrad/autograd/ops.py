@@ -15,9 +15,13 @@ import numpy as np
 
 from ..rules.registry import Rule, get_rule
 from . import grad_mode
-from .graph import make_rule_node, parameters_used
+from .graph import _sequence, make_rule_node, node_class, parameters_used
 
 __all__ = ["record", "record_fn", "edge"]
+
+# Bound by srcgrad.autograd.tensor once the classes exist (mutual dependency).
+Tensor: Any = None
+VersionCounter: Any = None
 
 _grad_state = grad_mode._state
 _SAVE_PLANS: dict[tuple, tuple] = {}
@@ -25,8 +29,6 @@ _SAVE_PLANS: dict[tuple, tuple] = {}
 
 def edge(t: Any) -> tuple:
     """The ``(node, output_nr)`` a gradient for ``t`` flows into; ``(None, 0)`` for constants."""
-    from .tensor import Tensor
-
     if isinstance(t, Tensor) and t._rg:
         fn = t._fn
         if fn is not None:
@@ -86,7 +88,8 @@ def _bind_keywords(rule: Rule, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
                 name = names[len(new_args)]
                 if name not in bound.arguments:
                     raise TypeError(
-                        f"{rule.name}: pass argument {names[pos]!r} positionally to differentiate it"
+                        f"{rule.name}: pass argument {names[pos]!r} positionally to "
+                        "differentiate it"
                     )
                 new_args.append(new_kwargs.pop(name))
             new_args.append(new_kwargs.pop(names[pos]))
@@ -102,19 +105,39 @@ def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any 
     name for Tensor methods PyTorch names differently (``t()`` ->
     ``TBackward0``).
     """
-    from .tensor import Tensor
-
-    kwargs = kwargs or {}
-    raw_args = tuple(_raw(a, Tensor) for a in args)
-    raw_kwargs = {k: _raw(v, Tensor) for k, v in kwargs.items()} if kwargs else kwargs
+    if not kwargs:
+        fast = _record_positional(rule, args, forward, name)
+        if fast is not _GENERIC:
+            return fast
+    T = Tensor
+    raw_args = tuple(_raw(a, T) for a in args)
+    needs = any(_requires_grad(a, T) for a in args)
+    if kwargs:
+        raw_kwargs = {k: (v._a if isinstance(v, T) else v) for k, v in kwargs.items()}
+        needs = needs or any(isinstance(v, T) and v._rg for v in kwargs.values())
+    else:
+        raw_kwargs = kwargs = _NO_KWARGS
     out = (forward or rule.primitive)(*raw_args, **raw_kwargs)
-    if not (_grad_state.enabled and rule.differentiable):
+    if not (needs and _grad_state.enabled and rule.differentiable):
         return _wrap_outputs(out, None, args)
-
-    if kwargs and any(isinstance(v, Tensor) and v._rg for v in kwargs.values()):
+    if kwargs and any(isinstance(v, T) and v._rg for v in kwargs.values()):
         args, kwargs = _bind_keywords(rule, args, kwargs)
+        raw_args = tuple(_raw(a, T) for a in args)
+    return _link(rule, args, raw_args, kwargs, out, name)
+
+
+def _requires_grad(a: Any, T: type) -> bool:
+    if isinstance(a, T):
+        return a._rg
+    return type(a) in _SEQUENCES and any(isinstance(x, T) and x._rg for x in a)
+
+
+def _link(rule: Rule, args: tuple, raw_args: tuple, kwargs: dict, out: Any,
+          name: str | None) -> Any:
+    """Create the node for a call whose output ``out`` is computed (general case)."""
+    T = Tensor
     is_tensor = tuple(
-        isinstance(a, Tensor) or (type(a) in (list, tuple) and any(isinstance(x, Tensor) for x in a))
+        isinstance(a, T) or (type(a) in _SEQUENCES and any(isinstance(x, T) for x in a))
         for a in args
     )
     node_name, listed = rule.node_name(is_tensor, kwargs, args)
@@ -122,8 +145,9 @@ def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any 
     inputs: list[tuple] = []
     active: list[int] = []
     seq = rule.sequence_argnums
+    nargs = len(args)
     for pos in listed:
-        if pos >= len(args):
+        if pos >= nargs:
             continue
         a = args[pos]
         if pos in seq:
@@ -141,24 +165,114 @@ def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any 
                 active.append(pos)
     if not active:
         return _wrap_outputs(out, None, args)
+    keep, uses_ans = _save_plan(rule, tuple(active), nargs)
+    return _make_node(rule, name or node_name, args, raw_args, kwargs, tuple(nexts),
+                      tuple(inputs), None if all(keep) else keep, uses_ans, out)
 
-    keep, uses_ans = _save_plan(rule, tuple(active), len(args))
-    saved_args = tuple(a if k else None for a, k in zip(args, keep, strict=True))
-    versions = tuple((a, a._version) for a, k in zip(args, keep, strict=True)
-                     if k and isinstance(a, Tensor))
-    ans_vc = None
+
+def _make_node(rule: Rule, name: str, args: tuple, raw: tuple, kwargs: dict, nexts: tuple,
+               inputs: tuple, keep: tuple | None, uses_ans: bool, out: Any) -> Any:
+    if keep is None:
+        saved_args, saved_raw = args, raw
+    else:
+        saved_args = tuple([a if k else None for a, k in zip(args, keep)])  # noqa: B905
+        saved_raw = tuple([a if k else None for a, k in zip(raw, keep)])  # noqa: B905
+    T = Tensor
+    saved = tuple([(a, a._vc.value if a._vc is not None else 0) for a in saved_args
+                   if isinstance(a, T)]) or None
     if uses_ans:
-        from .tensor import VersionCounter
+        vc = VersionCounter()
+        node = make_rule_node(name, rule, saved_args, saved_raw, kwargs, nexts, inputs, out,
+                              (vc, 0), saved)
+        return _wrap_outputs(out, node, args, vc)
+    node = make_rule_node(name, rule, saved_args, saved_raw, kwargs, nexts, inputs, None, None,
+                          saved)
+    return _wrap_outputs(out, node, args)
 
-        ans_vc = (VersionCounter(), 0)
-    node = make_rule_node(name or node_name, rule, saved_args, kwargs, tuple(nexts),
-                          tuple(inputs), out if uses_ans else None, ans_vc, versions or None)
-    return _wrap_outputs(out, node, args, ans_vc[0] if ans_vc else None)
+
+_SEQUENCES = (list, tuple)
+_NO_KWARGS: dict = {}
+_GENERIC = object()
+_NO_EDGE = (None, 0)
+_PLANS: dict[tuple, Any] = {}
+
+
+def _record_positional(rule: Rule, args: tuple, forward: Any, name: str | None) -> Any:
+    """:func:`record` for positional calls on arrays (the tape's hot path).
+
+    Everything that depends only on which arguments are tensors needing grad
+    (node class, listed inputs, what to save) is planned once per rule and
+    pattern, then reused.
+    """
+    T = Tensor
+    raw = []
+    state = []
+    for a in args:
+        if isinstance(a, T):
+            raw.append(a._a)
+            state.append(2 if a._rg else 1)
+        elif type(a) in _SEQUENCES:
+            return _GENERIC
+        else:
+            raw.append(a)
+            state.append(0)
+    out = (forward or rule.primitive)(*raw)
+    if 2 not in state or not _grad_state.enabled or not rule.differentiable:
+        return _wrap_outputs(out, None, args)
+    key = (rule, tuple(state), name)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS[key] = _plan(rule, key[1], name, args)
+    if plan is _GENERIC:  # the node name depends on argument values
+        return _link(rule, args, tuple(raw), _NO_KWARGS, out, name)
+    cls, edges, inputs, keep, uses_ans = plan
+    if keep is None:
+        saved_args, saved_raw = args, tuple(raw)
+    else:
+        saved_args = tuple([a if k else None for a, k in zip(args, keep)])  # noqa: B905
+        saved_raw = tuple([a if k else None for a, k in zip(raw, keep)])  # noqa: B905
+    node = cls()
+    node.next_functions = tuple([edge(args[p]) if live else _NO_EDGE for p, live in edges])
+    node.n_outputs = 1
+    node._pre_hooks = node._post_hooks = node._tensor_pre_hooks = node._metadata = None
+    node._seq = next(_sequence)
+    node._plain = True
+    node._rule = rule
+    node._args = saved_args
+    node._raw = saved_raw
+    node._kwargs = _NO_KWARGS
+    node._inputs = inputs
+    node._freed = False
+    node._saved = tuple([(a, a._vc.value if a._vc is not None else 0) for a in saved_args
+                         if isinstance(a, T)]) or None
+    t = T.__new__(T)
+    t._init(out, node, 0, True)
+    if uses_ans:
+        node._ans = out
+        node._ans_vc = (t._version_counter(), 0)
+    else:
+        node._ans = node._ans_vc = None
+        if type(out) is np.ndarray and out.base is not None:
+            _share_version_with_base(t, out, args)
+    return t
+
+
+def _plan(rule: Rule, state: tuple, name: str | None, args: tuple) -> Any:
+    spec = rule.node
+    if callable(spec) and getattr(getattr(spec, "__code__", None), "co_argcount", 0) >= 3:
+        return _GENERIC  # the name depends on argument values: plan every call
+    is_tensor = tuple(s > 0 for s in state)
+    node_name, listed = rule.node_name(is_tensor, _NO_KWARGS)
+    edges = tuple((p, state[p] == 2) for p in listed if p < len(state))
+    inputs = tuple((p, -1) if live else (-1, -1) for p, live in edges)
+    active = tuple(p for p, live in edges if live)
+    if not active or rule.outputs != 1:
+        return _GENERIC
+    keep, uses_ans = _save_plan(rule, active, len(state))
+    return (node_class(name or node_name), edges, inputs, None if all(keep) else keep, uses_ans)
 
 
 def _wrap_outputs(out: Any, node: Any, args: tuple, vc: Any = None) -> Any:
-    from .tensor import Tensor
-
     if isinstance(out, (np.ndarray, np.generic)):
         t = Tensor._make(out, node, 0) if node is not None else Tensor._wrap(out)
         if vc is not None:
@@ -182,8 +296,6 @@ def _wrap_outputs(out: Any, node: Any, args: tuple, vc: Any = None) -> Any:
 
 def _share_version_with_base(t: Any, out: np.ndarray, args: tuple) -> None:
     """A view of an input shares its version counter, so in-place changes are seen."""
-    from .tensor import Tensor
-
     for a in args:
         if isinstance(a, Tensor) and type(a._a) is np.ndarray and np.may_share_memory(out, a._a):
             t._vc = a._version_counter()

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import rules as _rules  # noqa: F401  (registers the built-in rules)
 from ..rules.registry import get_rule, lookup
-from . import dtypes, grad_mode
+from . import dtypes, grad_mode, graph, ops
 from .graph import AccumulateGrad, RemovableHandle
 from .ops import record
 
@@ -189,12 +189,10 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
-        if self._fn is None:
-            return
-        if self._retains_grad:
-            return
         if not self._rg:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._fn is None or self._retains_grad:
+            return
         ref = weakref.ref(self)
 
         def keep(grad: Tensor) -> None:
@@ -520,7 +518,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self._a.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous"
+                "Boolean value of Tensor with more than one value is ambiguous"
                 if self._a.size > 1 else "Boolean value of Tensor with no values is ambiguous"
             )
         return bool(self._a)
@@ -652,28 +650,31 @@ class Tensor:
     # -- arithmetic ---------------------------------------------------------------------
 
     def __add__(self, other: Any) -> Any:
-        return record(get_rule(np.add), (self, other), forward=operator.add)
+        return record(_ADD, (self, other), forward=operator.add)
 
     def __radd__(self, other: Any) -> Any:
-        return record(get_rule(np.add), (other, self), forward=operator.add)
+        # PyTorch lists the tensor first: ``2 + x`` is ``x.add(2)``
+        return record(_ADD, (self, other), forward=operator.add)
 
     def __sub__(self, other: Any) -> Any:
-        return record(get_rule(np.subtract), (self, other), forward=operator.sub)
+        return record(_SUBTRACT, (self, other), forward=operator.sub)
 
     def __rsub__(self, other: Any) -> Any:
-        return record(get_rule(np.subtract), (other, self), forward=operator.sub)
+        return record(_SUBTRACT, (other, self), forward=operator.sub)
 
     def __mul__(self, other: Any) -> Any:
-        return record(get_rule(np.multiply), (self, other), forward=operator.mul)
+        return record(_MULTIPLY, (self, other), forward=operator.mul)
 
     def __rmul__(self, other: Any) -> Any:
-        return record(get_rule(np.multiply), (other, self), forward=operator.mul)
+        return record(_MULTIPLY, (self, other), forward=operator.mul)
 
     def __truediv__(self, other: Any) -> Any:
-        return record(get_rule(np.divide), (self, other), forward=operator.truediv)
+        return record(_DIVIDE, (self, other), forward=operator.truediv)
 
     def __rtruediv__(self, other: Any) -> Any:
-        return record(get_rule(np.divide), (other, self), forward=operator.truediv)
+        if self._a.dtype.kind in "fc":  # as PyTorch: ``2 / x`` is ``x.reciprocal() * 2``
+            return self.reciprocal() * other
+        return record(_DIVIDE, (other, self), forward=operator.truediv)
 
     def __floordiv__(self, other: Any) -> Any:
         return record(get_rule(np.floor_divide), (self, other))
@@ -688,10 +689,10 @@ class Tensor:
         return record(get_rule(np.remainder), (other, self))
 
     def __pow__(self, other: Any) -> Any:
-        return record(get_rule(np.power), (self, other), forward=operator.pow)
+        return record(_POWER, (self, other), forward=operator.pow)
 
     def __rpow__(self, other: Any) -> Any:
-        return record(get_rule(np.power), (other, self), forward=operator.pow)
+        return record(_POWER, (other, self), forward=operator.pow)
 
     def __matmul__(self, other: Any) -> Any:
         return record(get_rule(np.matmul), (self, other))
@@ -910,12 +911,12 @@ class Tensor:
     def softmax(self, dim: int) -> Any:
         from ..rules.nn import softmax
 
-        return record(get_rule(softmax), (self,), {"axis": dim})
+        return record(get_rule(softmax), (self,), {"axis": _dims(dim, self._a.ndim)})
 
     def log_softmax(self, dim: int) -> Any:
         from ..rules.nn import log_softmax
 
-        return record(get_rule(log_softmax), (self,), {"axis": dim})
+        return record(get_rule(log_softmax), (self,), {"axis": _dims(dim, self._a.ndim)})
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Any:
         from ..rules.nn import logsumexp
@@ -927,15 +928,15 @@ class Tensor:
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
             axis: Any = None) -> Any:
         """Sum over ``dim`` (all elements by default)."""
-        kw = _dim_kwargs(dim if axis is None else axis, keepdim)
+        kw = _dim_kwargs(_dims(dim if axis is None else axis, self._a.ndim), keepdim)
         if dtype is not None:
             kw["dtype"] = dtypes.to_numpy_dtype(dtype)
         return record(get_rule(np.sum), (self,), kw)
 
     def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
         """Mean over ``dim`` (all elements by default)."""
-        return record(get_rule(np.mean), (self,), _dim_kwargs(dim if axis is None else axis,
-                                                                keepdim))
+        return record(get_rule(np.mean), (self,),
+                      _dim_kwargs(_dims(dim if axis is None else axis, self._a.ndim), keepdim))
 
     def prod(self, dim: Any = None, keepdim: bool = False) -> Any:
         return record(get_rule(np.prod), (self,), _dim_kwargs(dim, keepdim))
@@ -1082,6 +1083,8 @@ class Tensor:
         return record(get_rule(np.transpose), (self, _shape_args(dims)))
 
     def transpose(self, dim0: int, dim1: int) -> Any:
+        _check_dim(dim0, self._a.ndim)
+        _check_dim(dim1, self._a.ndim)
         return record(get_rule(np.swapaxes), (self, dim0, dim1))
 
     def t(self) -> Any:
@@ -1203,9 +1206,16 @@ def _check_dim(dim: int, ndim: int) -> int:
 
 
 def _dims(dim: Any, ndim: int) -> Any:
-    if dim is None or isinstance(dim, int):
+    """``dim`` as NumPy's ``axis``, refused with PyTorch's IndexError when out of range."""
+    if dim is None:
         return dim
-    return tuple(dim)
+    if isinstance(dim, int):
+        _check_dim(dim, ndim)
+        return dim
+    dims = tuple(dim)
+    for d in dims:
+        _check_dim(d, ndim)
+    return dims
 
 
 def _shape_args(shape: tuple) -> Any:
@@ -1288,3 +1298,13 @@ def _no_rule(fun: Any) -> TypeError:
 
 
 _REDUCERS = {np.add: np.sum, np.multiply: np.prod, np.maximum: np.max, np.minimum: np.min}
+
+
+_ADD = get_rule(np.add)
+_SUBTRACT = get_rule(np.subtract)
+_MULTIPLY = get_rule(np.multiply)
+_DIVIDE = get_rule(np.divide)
+_POWER = get_rule(np.power)
+
+graph.Tensor = ops.Tensor = Tensor
+ops.VersionCounter = VersionCounter

@@ -64,6 +64,7 @@ class Rule:
     # then ``g`` passed to a VJP is a tuple with zeros for unused outputs.
     outputs: int = 1
     differentiable: bool = True
+    _argnums: tuple[int, ...] | None = field(default=None, repr=False)
     # Keyword parameters that are always constants (axis, dtype, ...): never
     # differentiated, passed through unchanged.
     doc: str = ""
@@ -71,7 +72,10 @@ class Rule:
     @property
     def argnums(self) -> tuple[int, ...]:
         """Positions of the differentiable arguments, in order."""
-        return tuple(sorted(self.vjps))
+        cached = self._argnums
+        if cached is None or len(cached) != len(self.vjps):
+            cached = self._argnums = tuple(sorted(self.vjps))
+        return cached
 
     def node_name(
         self, is_tensor: tuple[bool, ...], kwargs: dict, args: tuple = ()

@@ -1,0 +1,101 @@
+"""Function transforms (grad, vjp) carried out on the tape.
+
+``srcgrad.grad(f, engine="tape")`` lands here: the differentiated
+arguments become Tensors, ``f`` runs unchanged (NumPy calls reach the tape
+through the array protocols), and the recorded graph is walked backwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import grad_mode
+from .engine import grad as tape_grad
+from .tensor import Tensor
+
+__all__ = ["tape_vjp", "to_tensor_input", "from_tensor"]
+
+
+def to_tensor_input(value: Any) -> Tensor:
+    """A differentiated argument as a leaf Tensor (float dtype kept; Python float -> float64)."""
+    if isinstance(value, Tensor):
+        array = value.detach()._a
+    else:
+        array = np.asarray(value)
+    t = Tensor._wrap(np.array(array, copy=True))
+    t._rg = True
+    return t
+
+
+def from_tensor(value: Any) -> Any:
+    """Tensors (also inside tuples/lists/dicts) back to NumPy arrays (0-d as NumPy scalars)."""
+    if isinstance(value, Tensor):
+        a = value._a
+        if isinstance(a, np.ndarray) and a.ndim == 0:
+            return a[()]
+        return a
+    if isinstance(value, tuple):
+        return tuple(from_tensor(v) for v in value)
+    if isinstance(value, list):
+        return [from_tensor(v) for v in value]
+    if isinstance(value, dict):
+        return {k: from_tensor(v) for k, v in value.items()}
+    return value
+
+
+def _zeros_like_input(x: Any) -> Any:
+    if isinstance(x, float):
+        return 0.0
+    return np.zeros_like(np.asarray(x))
+
+
+def _cast_like(g: Any, x: Any) -> Any:
+    """A gradient array in the form of its primal: float for float, same dtype for arrays."""
+    if isinstance(x, (float, int)) and not isinstance(x, bool):
+        return float(np.asarray(g))
+    a = np.asarray(g)
+    dtype = np.asarray(x).dtype
+    if a.dtype != dtype:
+        a = a.astype(dtype)
+    if isinstance(x, np.generic):
+        return a[()]
+    return a
+
+
+def tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[int, ...],
+             has_aux: bool) -> tuple[Any, Any, Callable[[Any], tuple]]:
+    """Run ``fun`` on the tape: ``(out, aux, pullback)``; ``pullback(ct)`` gives one cotangent
+    per entry of ``argnums``, shaped and typed like that argument."""
+    call_args = list(args)
+    leaves = []
+    for i in argnums:
+        leaf = to_tensor_input(args[i])
+        call_args[i] = leaf
+        leaves.append(leaf)
+    with grad_mode.enable_grad():
+        result = fun(*call_args, **kwargs)
+    aux = None
+    if has_aux:
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise TypeError("has_aux=True requires the function to return a pair (output, aux)")
+        result, aux = result
+        aux = from_tensor(aux)
+    out = result
+
+    def pullback(cotangent: Any) -> tuple:
+        if not isinstance(out, Tensor) or not out.requires_grad:
+            return tuple(_zeros_like_input(args[i]) for i in argnums)
+        ct = cotangent._a if isinstance(cotangent, Tensor) else np.asarray(cotangent,
+                                                                          dtype=out._a.dtype)
+        ct = np.broadcast_to(ct, out._a.shape) if np.shape(ct) != out._a.shape else ct
+        grads = tape_grad(out, leaves, Tensor._wrap(ct), retain_graph=True, allow_unused=True)
+        return tuple(
+            _zeros_like_input(args[i]) if g is None else _cast_like(g._a, args[i])
+            for g, i in zip(grads, argnums, strict=True)
+        )
+
+    value = from_tensor(out)
+    return value, aux, pullback
