@@ -1,0 +1,42 @@
+"""Helpers that rules call (and so generated code too), beyond :mod:`srcgrad.runtime`'s.
+
+Like the runtime helpers they only call NumPy functions and operators, so
+they work on arrays, NumPy scalars, Python numbers and srcgrad Tensors.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..runtime import shape_of
+
+__all__ = ["broadcast_like", "log_or_zero"]
+
+
+def broadcast_like(t: Any, ans: Any) -> Any:
+    """Tangent ``t`` broadcast to the shape of the output ``ans``.
+
+    A JVP contribution that is the input's own tangent (``add``'s) must still
+    have the output's shape when the other operand broadcast the input.
+    """
+    shape = shape_of(ans)
+    if shape_of(t) == shape:
+        return t
+    return np.broadcast_to(t, shape)
+
+
+def log_or_zero(x: Any) -> Any:
+    """``log(x)``, with ``log(0)`` taken as 0: the factor in ``d(x**y)/dy = x**y * log(x)``.
+
+    At ``x == 0`` the true derivative of ``0**y`` is 0 for ``y > 0``, which
+    ``0**y * log(0) = 0 * -inf`` would turn into NaN.  A Python number gives a
+    Python float, so a float32 cotangent stays float32.
+    """
+    if isinstance(x, (int, float)):
+        if x > 0:
+            return math.log(x)
+        return 0.0 if x == 0 else math.nan
+    return np.log(np.where(x == 0, 1, x))

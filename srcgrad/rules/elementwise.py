@@ -1,0 +1,456 @@
+"""Rules: NumPy's elementwise functions (ufuncs), ``np.where``, ``np.clip``, operators.
+
+Each rule is one expression in the derivative's textbook form.  VJPs of
+binary functions sum the cotangent back over the axes broadcasting added
+(``unbroadcast``); JVPs return the argument's contribution with the
+output's shape (``broadcast_like`` where the contribution is the tangent
+itself).
+
+Points where the derivative is not defined follow PyTorch and JAX:
+``abs'(0) = 0`` (``np.sign``), ties of ``maximum``/``minimum`` split the
+gradient evenly, ``sqrt'(0) = inf``, ``clip`` passes the gradient where
+``a_min <= a <= a_max``, ``d(x**y)/dx`` is 0 where ``y == 0`` and
+``d(x**y)/dy`` is 0 where ``x == 0``.
+
+Constants are Python floats (``math.log(2)``, never ``np.log(2)``) so that
+float32 inputs get float32 gradients.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+
+from ..runtime import unbroadcast
+from ._helpers import broadcast_like, log_or_zero
+from .registry import alias, defjvp, defvjp, nondifferentiable
+
+
+def _sub_node(is_tensor: tuple[bool, ...], kwargs: dict) -> str | tuple[str, tuple[int, ...]]:
+    # PyTorch spells ``2 - t`` as rsub(t, 2): one listed input.
+    return "SubBackward0" if is_tensor[0] else ("RsubBackward1", (1,))
+
+
+def _pow_node(is_tensor: tuple[bool, ...], kwargs: dict) -> str | tuple[str, tuple[int, ...]]:
+    base, exponent = (*is_tensor, False, False)[:2]
+    if base and exponent:
+        return "PowBackward1"
+    if base:
+        return ("PowBackward0", (0,))
+    return ("PowBackward2", (1,))
+
+
+def _remainder_node(is_tensor: tuple[bool, ...], kwargs: dict) -> str | tuple[str, tuple[int, ...]]:
+    x, y = (*is_tensor, False, False)[:2]
+    if x and not y:
+        return ("RemainderBackward0", (0,))
+    return "RemainderBackward1"
+
+
+def _fmod_node(is_tensor: tuple[bool, ...], kwargs: dict) -> str | tuple[str, tuple[int, ...]]:
+    x, y = (*is_tensor, False, False)[:2]
+    if x and not y:
+        return ("FmodBackward0", (0,))
+    return "FmodBackward1"
+
+
+# --- arithmetic --------------------------------------------------------------
+
+defvjp(
+    np.add,
+    lambda g, ans, x, y: unbroadcast(g, x),
+    lambda g, ans, x, y: unbroadcast(g, y),
+    node="AddBackward0",
+)
+defjvp(
+    np.add,
+    lambda dx, ans, x, y: broadcast_like(dx, ans),
+    lambda dy, ans, x, y: broadcast_like(dy, ans),
+)
+
+defvjp(
+    np.subtract,
+    lambda g, ans, x, y: unbroadcast(g, x),
+    lambda g, ans, x, y: unbroadcast(-g, y),
+    node=_sub_node,
+)
+defjvp(
+    np.subtract,
+    lambda dx, ans, x, y: broadcast_like(dx, ans),
+    lambda dy, ans, x, y: broadcast_like(-dy, ans),
+)
+
+defvjp(
+    np.multiply,
+    lambda g, ans, x, y: unbroadcast(g * y, x),
+    lambda g, ans, x, y: unbroadcast(g * x, y),
+    node="MulBackward0",
+)
+defjvp(
+    np.multiply,
+    lambda dx, ans, x, y: dx * y,
+    lambda dy, ans, x, y: x * dy,
+)
+
+defvjp(
+    np.divide,
+    lambda g, ans, x, y: unbroadcast(g / y, x),
+    lambda g, ans, x, y: unbroadcast(-g * ans / y, y),
+    node="DivBackward0",
+)
+defjvp(
+    np.divide,
+    lambda dx, ans, x, y: dx / y,
+    lambda dy, ans, x, y: -dy * ans / y,
+)
+
+defvjp(np.negative, lambda g, ans, x: -g, node="NegBackward0")
+defjvp(np.negative, lambda dx, ans, x: -dx)
+
+defvjp(np.positive, lambda g, ans, x: g, node="PositiveBackward0")
+defjvp(np.positive, lambda dx, ans, x: dx)
+
+# d(x**y)/dx = y * x**(y - 1), which is 0 where y == 0: the exponent is taken
+# as 0 there instead of -1, so that 0 * 0**-1 (NaN) is never formed.
+defvjp(
+    np.power,
+    lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1 + (y == 0)), x),
+    lambda g, ans, x, y: unbroadcast(g * ans * log_or_zero(x), y),
+    node=_pow_node,
+)
+defjvp(
+    np.power,
+    lambda dx, ans, x, y: dx * y * x ** (y - 1 + (y == 0)),
+    lambda dy, ans, x, y: dy * ans * log_or_zero(x),
+)
+
+defvjp(
+    np.float_power,
+    lambda g, ans, x, y: unbroadcast(g * y * np.float_power(x, y - 1 + (y == 0)), x),
+    lambda g, ans, x, y: unbroadcast(g * ans * log_or_zero(x), y),
+    node=_pow_node,
+)
+defjvp(
+    np.float_power,
+    lambda dx, ans, x, y: dx * y * np.float_power(x, y - 1 + (y == 0)),
+    lambda dy, ans, x, y: dy * ans * log_or_zero(x),
+)
+
+defvjp(np.square, lambda g, ans, x: g * 2 * x, node="PowBackward0")
+defjvp(np.square, lambda dx, ans, x: dx * 2 * x)
+
+defvjp(np.reciprocal, lambda g, ans, x: -g * ans**2, node="ReciprocalBackward0")
+defjvp(np.reciprocal, lambda dx, ans, x: -dx * ans**2)
+
+# x = (x // y) * y + remainder: d/dx = 1, d/dy = -floor(x / y)
+defvjp(
+    np.remainder,
+    lambda g, ans, x, y: unbroadcast(g, x),
+    lambda g, ans, x, y: unbroadcast(-g * np.floor(x / y), y),
+    node=_remainder_node,
+)
+defjvp(
+    np.remainder,
+    lambda dx, ans, x, y: broadcast_like(dx, ans),
+    lambda dy, ans, x, y: -dy * np.floor(x / y),
+)
+
+defvjp(
+    np.fmod,
+    lambda g, ans, x, y: unbroadcast(g, x),
+    lambda g, ans, x, y: unbroadcast(-g * np.trunc(x / y), y),
+    node=_fmod_node,
+)
+defjvp(
+    np.fmod,
+    lambda dx, ans, x, y: broadcast_like(dx, ans),
+    lambda dy, ans, x, y: -dy * np.trunc(x / y),
+)
+
+# --- exponentials and logarithms ---------------------------------------------
+
+defvjp(np.exp, lambda g, ans, x: g * ans, node="ExpBackward0")
+defjvp(np.exp, lambda dx, ans, x: dx * ans)
+
+defvjp(np.exp2, lambda g, ans, x: g * ans * math.log(2), node="Exp2Backward0")
+defjvp(np.exp2, lambda dx, ans, x: dx * ans * math.log(2))
+
+defvjp(np.expm1, lambda g, ans, x: g * (ans + 1), node="Expm1Backward0")
+defjvp(np.expm1, lambda dx, ans, x: dx * (ans + 1))
+
+defvjp(np.log, lambda g, ans, x: g / x, node="LogBackward0")
+defjvp(np.log, lambda dx, ans, x: dx / x)
+
+defvjp(np.log2, lambda g, ans, x: g / (x * math.log(2)), node="Log2Backward0")
+defjvp(np.log2, lambda dx, ans, x: dx / (x * math.log(2)))
+
+defvjp(np.log10, lambda g, ans, x: g / (x * math.log(10)), node="Log10Backward0")
+defjvp(np.log10, lambda dx, ans, x: dx / (x * math.log(10)))
+
+defvjp(np.log1p, lambda g, ans, x: g / (1 + x), node="Log1PBackward0")
+defjvp(np.log1p, lambda dx, ans, x: dx / (1 + x))
+
+defvjp(np.sqrt, lambda g, ans, x: g / (2 * ans), node="SqrtBackward0")
+defjvp(np.sqrt, lambda dx, ans, x: dx / (2 * ans))
+
+defvjp(np.cbrt, lambda g, ans, x: g / (3 * ans**2), node="CbrtBackward0")
+defjvp(np.cbrt, lambda dx, ans, x: dx / (3 * ans**2))
+
+# log(exp(x) + exp(y)): the weights exp(x - ans) and exp(y - ans) are softmax's
+defvjp(
+    np.logaddexp,
+    lambda g, ans, x, y: unbroadcast(g * np.exp(x - ans), x),
+    lambda g, ans, x, y: unbroadcast(g * np.exp(y - ans), y),
+    node="LogaddexpBackward0",
+)
+defjvp(
+    np.logaddexp,
+    lambda dx, ans, x, y: dx * np.exp(x - ans),
+    lambda dy, ans, x, y: dy * np.exp(y - ans),
+)
+
+defvjp(
+    np.logaddexp2,
+    lambda g, ans, x, y: unbroadcast(g * np.exp2(x - ans), x),
+    lambda g, ans, x, y: unbroadcast(g * np.exp2(y - ans), y),
+    node="Logaddexp2Backward0",
+)
+defjvp(
+    np.logaddexp2,
+    lambda dx, ans, x, y: dx * np.exp2(x - ans),
+    lambda dy, ans, x, y: dy * np.exp2(y - ans),
+)
+
+# --- trigonometric and hyperbolic --------------------------------------------
+
+defvjp(np.sin, lambda g, ans, x: g * np.cos(x), node="SinBackward0")
+defjvp(np.sin, lambda dx, ans, x: dx * np.cos(x))
+
+defvjp(np.cos, lambda g, ans, x: -g * np.sin(x), node="CosBackward0")
+defjvp(np.cos, lambda dx, ans, x: -dx * np.sin(x))
+
+defvjp(np.tan, lambda g, ans, x: g * (1 + ans**2), node="TanBackward0")
+defjvp(np.tan, lambda dx, ans, x: dx * (1 + ans**2))
+
+defvjp(np.arcsin, lambda g, ans, x: g / np.sqrt(1 - x**2), node="AsinBackward0")
+defjvp(np.arcsin, lambda dx, ans, x: dx / np.sqrt(1 - x**2))
+
+defvjp(np.arccos, lambda g, ans, x: -g / np.sqrt(1 - x**2), node="AcosBackward0")
+defjvp(np.arccos, lambda dx, ans, x: -dx / np.sqrt(1 - x**2))
+
+defvjp(np.arctan, lambda g, ans, x: g / (1 + x**2), node="AtanBackward0")
+defjvp(np.arctan, lambda dx, ans, x: dx / (1 + x**2))
+
+defvjp(np.sinh, lambda g, ans, x: g * np.cosh(x), node="SinhBackward0")
+defjvp(np.sinh, lambda dx, ans, x: dx * np.cosh(x))
+
+defvjp(np.cosh, lambda g, ans, x: g * np.sinh(x), node="CoshBackward0")
+defjvp(np.cosh, lambda dx, ans, x: dx * np.sinh(x))
+
+defvjp(np.tanh, lambda g, ans, x: g * (1 - ans**2), node="TanhBackward0")
+defjvp(np.tanh, lambda dx, ans, x: dx * (1 - ans**2))
+
+defvjp(np.arcsinh, lambda g, ans, x: g / np.sqrt(x**2 + 1), node="AsinhBackward0")
+defjvp(np.arcsinh, lambda dx, ans, x: dx / np.sqrt(x**2 + 1))
+
+defvjp(np.arccosh, lambda g, ans, x: g / np.sqrt(x**2 - 1), node="AcoshBackward0")
+defjvp(np.arccosh, lambda dx, ans, x: dx / np.sqrt(x**2 - 1))
+
+defvjp(np.arctanh, lambda g, ans, x: g / (1 - x**2), node="AtanhBackward0")
+defjvp(np.arctanh, lambda dx, ans, x: dx / (1 - x**2))
+
+# sinc(x) = sin(pi x) / (pi x): sinc'(x) = (cos(pi x) - sinc(x)) / x, and 0 at x = 0
+defvjp(
+    np.sinc,
+    lambda g, ans, x: g * (np.cos(np.pi * x) - ans) / np.where(x == 0, 1, x),
+    node="SincBackward0",
+)
+defjvp(np.sinc, lambda dx, ans, x: dx * (np.cos(np.pi * x) - ans) / np.where(x == 0, 1, x))
+
+defvjp(
+    np.hypot,
+    lambda g, ans, x, y: unbroadcast(g * x / ans, x),
+    lambda g, ans, x, y: unbroadcast(g * y / ans, y),
+    node="HypotBackward0",
+)
+defjvp(
+    np.hypot,
+    lambda dx, ans, x, y: dx * x / ans,
+    lambda dy, ans, x, y: dy * y / ans,
+)
+
+# arctan2(y, x) is the angle of the point (x, y)
+defvjp(
+    np.arctan2,
+    lambda g, ans, y, x: unbroadcast(g * x / (x**2 + y**2), y),
+    lambda g, ans, y, x: unbroadcast(-g * y / (x**2 + y**2), x),
+    node="Atan2Backward0",
+)
+defjvp(
+    np.arctan2,
+    lambda dy, ans, y, x: dy * x / (x**2 + y**2),
+    lambda dx, ans, y, x: -dx * y / (x**2 + y**2),
+)
+
+for _to_radians in (np.deg2rad, np.radians):
+    defvjp(_to_radians, lambda g, ans, x: g * (np.pi / 180), node="Deg2RadBackward0")
+    defjvp(_to_radians, lambda dx, ans, x: dx * (np.pi / 180))
+
+for _to_degrees in (np.rad2deg, np.degrees):
+    defvjp(_to_degrees, lambda g, ans, x: g * (180 / np.pi), node="Rad2DegBackward0")
+    defjvp(_to_degrees, lambda dx, ans, x: dx * (180 / np.pi))
+
+# --- absolute value, sign transfer, extrema ----------------------------------
+
+for _abs in (np.absolute, np.fabs):
+    defvjp(_abs, lambda g, ans, x: g * np.sign(x), node="AbsBackward0")
+    defjvp(_abs, lambda dx, ans, x: dx * np.sign(x))
+
+# copysign(x, y) = |x| * sign(y): its derivative in y is 0 wherever it exists
+defvjp(
+    np.copysign,
+    lambda g, ans, x, y: unbroadcast(g * np.sign(x) * np.sign(ans), x),
+    node="CopysignBackward0",
+)
+defjvp(np.copysign, lambda dx, ans, x, y: dx * np.sign(x) * np.sign(ans))
+
+defvjp(
+    np.maximum,
+    lambda g, ans, x, y: unbroadcast(g * (x > y) + g * (x == y) / 2, x),
+    lambda g, ans, x, y: unbroadcast(g * (y > x) + g * (x == y) / 2, y),
+    node="MaximumBackward0",
+)
+defjvp(
+    np.maximum,
+    lambda dx, ans, x, y: dx * (x > y) + dx * (x == y) / 2,
+    lambda dy, ans, x, y: dy * (y > x) + dy * (x == y) / 2,
+)
+
+defvjp(
+    np.minimum,
+    lambda g, ans, x, y: unbroadcast(g * (x < y) + g * (x == y) / 2, x),
+    lambda g, ans, x, y: unbroadcast(g * (y < x) + g * (x == y) / 2, y),
+    node="MinimumBackward0",
+)
+defjvp(
+    np.minimum,
+    lambda dx, ans, x, y: dx * (x < y) + dx * (x == y) / 2,
+    lambda dy, ans, x, y: dy * (y < x) + dy * (x == y) / 2,
+)
+
+# fmax / fmin ignore a NaN operand: the other one gets the whole gradient
+defvjp(
+    np.fmax,
+    lambda g, ans, x, y: unbroadcast(g * ((x > y) | np.isnan(y)) + g * (x == y) / 2, x),
+    lambda g, ans, x, y: unbroadcast(g * ((y > x) | np.isnan(x)) + g * (x == y) / 2, y),
+    node="FmaxBackward0",
+)
+defjvp(
+    np.fmax,
+    lambda dx, ans, x, y: dx * ((x > y) | np.isnan(y)) + dx * (x == y) / 2,
+    lambda dy, ans, x, y: dy * ((y > x) | np.isnan(x)) + dy * (x == y) / 2,
+)
+
+defvjp(
+    np.fmin,
+    lambda g, ans, x, y: unbroadcast(g * ((x < y) | np.isnan(y)) + g * (x == y) / 2, x),
+    lambda g, ans, x, y: unbroadcast(g * ((y < x) | np.isnan(x)) + g * (x == y) / 2, y),
+    node="FminBackward0",
+)
+defjvp(
+    np.fmin,
+    lambda dx, ans, x, y: dx * ((x < y) | np.isnan(y)) + dx * (x == y) / 2,
+    lambda dy, ans, x, y: dy * ((y < x) | np.isnan(x)) + dy * (x == y) / 2,
+)
+
+# --- selection ---------------------------------------------------------------
+
+defvjp(
+    np.where,
+    lambda g, ans, condition, x, y: unbroadcast(np.where(condition, g, 0), x),
+    lambda g, ans, condition, x, y: unbroadcast(np.where(condition, 0, g), y),
+    argnums=(1, 2),
+    node="WhereBackward0",
+)
+defjvp(
+    np.where,
+    lambda dx, ans, condition, x, y: np.where(condition, dx, np.zeros_like(ans)),
+    lambda dy, ans, condition, x, y: np.where(condition, np.zeros_like(ans), dy),
+    argnums=(1, 2),
+)
+
+# clip leaves a unchanged exactly where a_min <= a <= a_max: the gradient flows there
+defvjp(
+    np.clip,
+    lambda g, ans, a, a_min=None, a_max=None, **kwargs: unbroadcast(g * (ans == a), a),
+    node="ClampBackward1",
+)
+defjvp(np.clip, lambda da, ans, a, a_min=None, a_max=None, **kwargs: da * (ans == a))
+
+# --- piecewise-constant and integer-valued functions -------------------------
+
+nondifferentiable(
+    np.sign,
+    np.signbit,
+    np.floor,
+    np.ceil,
+    np.trunc,
+    np.rint,
+    np.round,
+    np.around,
+    np.heaviside,
+    np.floor_divide,
+    np.isnan,
+    np.isinf,
+    np.isfinite,
+    np.greater,
+    np.greater_equal,
+    np.less,
+    np.less_equal,
+    np.equal,
+    np.not_equal,
+    np.logical_and,
+    np.logical_or,
+    np.logical_not,
+    np.logical_xor,
+    np.isclose,
+    np.allclose,
+    np.array_equal,
+    np.zeros_like,
+    np.ones_like,
+    np.empty_like,
+    np.full_like,
+    np.argmax,
+    np.argmin,
+    np.argsort,
+    np.nonzero,
+    np.shape,
+    np.ndim,
+    np.size,
+)
+
+# --- Python operators ---------------------------------------------------------
+
+for _op, _ufunc in [
+    (operator.add, np.add),
+    (operator.sub, np.subtract),
+    (operator.mul, np.multiply),
+    (operator.truediv, np.divide),
+    (operator.pow, np.power),
+    (operator.neg, np.negative),
+    (operator.pos, np.positive),
+    (operator.abs, np.absolute),
+    (operator.floordiv, np.floor_divide),
+    (operator.mod, np.remainder),
+    (operator.gt, np.greater),
+    (operator.ge, np.greater_equal),
+    (operator.lt, np.less),
+    (operator.le, np.less_equal),
+    (operator.eq, np.equal),
+    (operator.ne, np.not_equal),
+]:
+    alias(_op, _ufunc)
+
+del _to_radians, _to_degrees, _abs, _op, _ufunc

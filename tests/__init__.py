@@ -1,0 +1,1 @@
+"""srcgrad's test suite (a package, so tests can share helpers)."""
