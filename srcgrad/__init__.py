@@ -67,6 +67,6 @@ from .autograd.factories import (
 from .autograd.formatting import set_printoptions
 from .autograd.namespace import *  # noqa: F403 - torch-style functions (exp, cat, ...)
 from .errors import FallbackWarning, NoRuleError, TransformError
-from .rules import alias, defjvp, defrule, defvjp, get_rule, nondifferentiable
+from .rules import alias, defjvp, defrule, defvjp, get_rule, nondifferentiable, primitive
 
 __version__ = "0.1.0"

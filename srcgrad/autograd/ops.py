@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..rules.registry import Rule, get_rule
+from ..rules.registry import Rule, _dispatchers, get_rule
 from . import grad_mode
 from .graph import _sequence, make_rule_node, node_class, parameters_used
 
@@ -305,3 +305,16 @@ def _share_version_with_base(t: Any, out: np.ndarray, args: tuple) -> None:
 def record_fn(fun: Any, args: tuple, kwargs: dict | None = None, **options: Any) -> Any:
     """:func:`record` for a callable looked up in the registry."""
     return record(get_rule(fun), args, kwargs, **options)
+
+
+def _dispatch_primitive(wrapper: Any, fun: Any, args: tuple, kwargs: dict) -> Any:
+    """Record a call of an ``@srcgrad.primitive`` function on Tensors as one node."""
+    T = Tensor
+    if not any(isinstance(a, T) for a in args) and not any(
+        isinstance(v, T) for v in kwargs.values()
+    ):
+        return NotImplemented
+    return record(get_rule(wrapper), args, kwargs, forward=fun)
+
+
+_dispatchers.append(_dispatch_primitive)

@@ -24,6 +24,7 @@ from .registry import (
     get_rule,
     lookup,
     nondifferentiable,
+    primitive,
 )
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "get_rule",
     "lookup",
     "nondifferentiable",
+    "primitive",
 ]

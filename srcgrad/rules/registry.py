@@ -22,6 +22,7 @@ generated code.  Neither engine has derivative knowledge of its own.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ __all__ = [
     "lookup",
     "all_rules",
     "primitive_name",
+    "primitive",
 ]
 
 NodeSpec = str | Callable[..., Any] | None
@@ -277,6 +279,39 @@ def get_rule(fun: Any) -> Rule:
     if rule is None:
         raise NoRuleError(fun)
     return rule
+
+
+# Engines that want to intercept calls of @primitive functions (the tape records
+# them as one node when a Tensor is among the arguments) register here, so this
+# module never imports an engine.
+_dispatchers: list[Callable[..., Any]] = []
+
+
+def primitive(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """Declare ``fun`` a primitive: differentiated by its rule, never looked into.
+
+    Use it for your own functions before registering their rules::
+
+        @srcgrad.primitive
+        def softplus(x):
+            return np.logaddexp(0.0, x)
+
+        srcgrad.defvjp(softplus, lambda g, ans, x: g / (1.0 + np.exp(-x)))
+
+    Called on arrays it is ``fun`` itself; called on Tensors it records one
+    node (named by the rule's ``node=``) instead of the operations inside it.
+    """
+
+    @functools.wraps(fun)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for dispatch in _dispatchers:
+            result = dispatch(wrapper, fun, args, kwargs)
+            if result is not NotImplemented:
+                return result
+        return fun(*args, **kwargs)
+
+    wrapper.__srcgrad_primitive__ = fun  # type: ignore[attr-defined]
+    return wrapper
 
 
 def all_rules() -> list[Rule]:
