@@ -204,6 +204,8 @@ class RuleNode(Node):
         ans = self._ans
         if self.n_outputs == 1:
             g = grad_outputs[0]
+        elif ans is None:  # a list output (np.split): its rule takes None for unused pieces
+            g = list(grad_outputs)
         else:
             g = tuple(np.zeros_like(a) if gi is None else gi
                       for gi, a in zip(grad_outputs, ans, strict=True))
@@ -313,13 +315,15 @@ class AccumulateGrad(Node):
 
 def make_rule_node(name: str, rule: Any, args: tuple, raw: tuple, kwargs: dict,
                    next_functions: tuple, inputs: tuple, ans: Any, ans_vc: Any,
-                   saved: tuple | None) -> RuleNode:
+                   saved: tuple | None, ans_list: list | None = None) -> RuleNode:
     """Create a rule node (the tape's hot path: kept small)."""
     node = node_class(name)()
     node.next_functions = next_functions
-    node.n_outputs = rule.outputs
+    # A primitive returning a list (np.split) has one output per element.
+    n_outputs = len(ans_list) if ans_list is not None else rule.outputs
+    node.n_outputs = n_outputs
     node._seq = next(_sequence)
-    node._plain = rule.outputs == 1
+    node._plain = n_outputs == 1
     node._pre_hooks = None
     node._post_hooks = None
     node._tensor_pre_hooks = None

@@ -180,13 +180,14 @@ def _make_node(rule: Rule, name: str, args: tuple, raw: tuple, kwargs: dict, nex
     T = Tensor
     saved = tuple([(a, a._vc.value if a._vc is not None else 0) for a in saved_args
                    if isinstance(a, T)]) or None
+    pieces = out if type(out) is list and rule.outputs == 1 else None
     if uses_ans:
         vc = VersionCounter()
         node = make_rule_node(name, rule, saved_args, saved_raw, kwargs, nexts, inputs, out,
-                              (vc, 0), saved)
+                              (vc, 0), saved, pieces)
         return _wrap_outputs(out, node, args, vc)
     node = make_rule_node(name, rule, saved_args, saved_raw, kwargs, nexts, inputs, None, None,
-                          saved)
+                          saved, pieces)
     return _wrap_outputs(out, node, args)
 
 
@@ -223,7 +224,7 @@ def _record_positional(rule: Rule, args: tuple, forward: Any, name: str | None) 
     plan = _PLANS.get(key)
     if plan is None:
         plan = _PLANS[key] = _plan(rule, key[1], name, args)
-    if plan is _GENERIC:  # the node name depends on argument values
+    if plan is _GENERIC or type(out) in _SEQUENCES:  # names from values, or several outputs
         return _link(rule, args, tuple(raw), _NO_KWARGS, out, name)
     cls, edges, inputs, keep, uses_ans = plan
     if keep is None:

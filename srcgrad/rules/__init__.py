@@ -16,8 +16,8 @@ from . import (  # noqa: F401  (importing registers the rules)
 )
 from .registry import (
     Rule,
-    all_rules,
     alias,
+    all_rules,
     defjvp,
     defrule,
     defvjp,

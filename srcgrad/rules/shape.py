@@ -1,0 +1,313 @@
+"""Rules: shape changes, joining and splitting, indexing.
+
+Most of these primitives only move elements around, so their VJPs move the
+cotangent back (reshape back, transpose by the inverse permutation, cut a
+concatenation into pieces, scatter an indexing cotangent) and their JVPs
+apply the primitive itself to the tangent.
+
+Two primitives have no NumPy function of their own and are defined here:
+:func:`setitem` (index assignment, out of place) and :func:`astype`
+(``ndarray.astype``).
+
+``np.split`` and ``np.array_split`` return a list whose length depends on
+the call, so their rules are registered with one output that is a
+*sequence*: the VJP receives one cotangent per piece (``None`` or zeros for
+unused pieces) and the JVP returns the list of the pieces' tangents.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+
+from ..runtime import unbroadcast
+from ._shape_helpers import (
+    assign,
+    concat_cotangents,
+    convert,
+    dtype_of,
+    embed_diagonal,
+    hstack_cotangents,
+    index_cotangent,
+    inverse_permutation,
+    pad_tangent,
+    sort_cotangent,
+    sort_tangent,
+    split_cotangent,
+    take_along_axis_cotangent,
+    take_cotangent,
+    unpad,
+    unrepeat,
+    untile,
+    vstack_cotangents,
+)
+from .registry import defjvp, defvjp
+
+__all__ = ["setitem", "astype", "index_node_name"]
+
+
+# --- primitives without a NumPy function of their own ---------------------------------
+
+
+def setitem(x: Any, index: Any, value: Any) -> Any:
+    """``x`` with ``x[index] = value``, as a new array: index assignment out of place.
+
+    Differentiable in ``x`` (its cotangent is zero at ``index``) and in
+    ``value`` (the cotangent gathered at ``index``, summed to ``value``'s
+    shape).  Repeated integer indices keep NumPy's last-write-wins value but
+    their cotangents are not split.
+    """
+    return assign(x, index, value)
+
+
+def astype(x: Any, dtype: Any) -> Any:
+    """``x`` converted to ``dtype``: ``ndarray.astype`` as a function.
+
+    The cotangent is cast back to ``x``'s dtype.
+    """
+    return convert(x, dtype)
+
+
+# --- node names that depend on the call --------------------------------------------
+
+
+def _index_part_name(i: Any) -> str | None:
+    """The PyTorch node for one entry of an index (None for entries that do nothing)."""
+    if i is Ellipsis:
+        return None
+    if i is None:
+        return "UnsqueezeBackward0"
+    if isinstance(i, slice):
+        return "SliceBackward0"
+    if isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
+        return "SelectBackward0"
+    return "IndexBackward0"
+
+
+def index_node_name(index: Any) -> str:
+    """PyTorch's node for ``x[index]``: the last view op applied, or IndexBackward0.
+
+    ``x[0]`` -> SelectBackward0, ``x[1:]`` -> SliceBackward0, ``x[None]`` ->
+    UnsqueezeBackward0, integer arrays and masks -> IndexBackward0; in a tuple
+    the last entry that does something names the node (``x[:, 0]`` selects).
+    """
+    if not isinstance(index, tuple):
+        return _index_part_name(index) or "AliasBackward0"
+    names = [_index_part_name(i) for i in index]
+    if "IndexBackward0" in names:
+        return "IndexBackward0"
+    acting = [n for i, n in zip(index, names, strict=True)
+              if n is not None and i != slice(None)]
+    return acting[-1] if acting else "AliasBackward0"
+
+
+def _getitem_node(is_tensor: tuple, kwargs: dict, args: tuple) -> str:
+    return index_node_name(args[1] if len(args) > 1 else None)
+
+
+def _squeeze_node(is_tensor: tuple, kwargs: dict, args: tuple) -> str:
+    axis = kwargs.get("axis", args[1] if len(args) > 1 else None)
+    return "SqueezeBackward0" if axis is None else "SqueezeBackward1"
+
+
+def _diag_node(is_tensor: tuple, kwargs: dict, args: tuple) -> str:
+    return "DiagEmbedBackward0" if args and np.ndim(args[0]) == 1 else "DiagonalBackward0"
+
+
+def _take_node(is_tensor: tuple, kwargs: dict, args: tuple) -> str:
+    axis = kwargs.get("axis", args[2] if len(args) > 2 else None)
+    return "TakeBackward0" if axis is None else "IndexSelectBackward0"
+
+
+# --- reshaping --------------------------------------------------------------------
+
+defvjp(np.reshape,
+       lambda g, ans, a, shape=None, order="C", *, newshape=None, copy=None:
+       np.reshape(g, np.shape(a), order=order),
+       node="ViewBackward0")
+defjvp(np.reshape,
+       lambda dx, ans, a, shape=None, order="C", *, newshape=None, copy=None:
+       np.reshape(dx, np.shape(ans), order=order))
+
+defvjp(np.ravel, lambda g, ans, a, order="C": np.reshape(g, np.shape(a), order=order),
+       node="ViewBackward0")
+defjvp(np.ravel, lambda dx, ans, a, order="C": np.ravel(dx, order))
+
+defvjp(np.expand_dims, lambda g, ans, a, axis: np.reshape(g, np.shape(a)),
+       node="UnsqueezeBackward0")
+defjvp(np.expand_dims, lambda dx, ans, a, axis: np.expand_dims(dx, axis))
+
+defvjp(np.squeeze, lambda g, ans, a, axis=None: np.reshape(g, np.shape(a)), node=_squeeze_node)
+defjvp(np.squeeze, lambda dx, ans, a, axis=None: np.squeeze(dx, axis))
+
+for _atleast in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
+    # one array in, one array out (several arrays give a tuple: not a primitive here)
+    defvjp(_atleast, lambda g, ans, ary: np.reshape(g, np.shape(ary)), node="ViewBackward0")
+    defjvp(_atleast, lambda dx, ans, ary: np.reshape(dx, np.shape(ans)))
+
+defvjp(np.broadcast_to, lambda g, ans, array, shape, subok=False: unbroadcast(g, array),
+       node="ExpandBackward0")
+defjvp(np.broadcast_to, lambda dx, ans, array, shape, subok=False: np.broadcast_to(dx, shape))
+
+defvjp(np.copy, lambda g, ans, a, order="K", subok=False: g, node="CloneBackward0")
+defjvp(np.copy, lambda dx, ans, a, order="K", subok=False: dx)
+
+# --- axis permutations ----------------------------------------------------------------
+
+defvjp(np.transpose,
+       lambda g, ans, a, axes=None: np.transpose(g, inverse_permutation(axes, np.ndim(a))),
+       node="PermuteBackward0")
+defjvp(np.transpose, lambda dx, ans, a, axes=None: np.transpose(dx, axes))
+
+defvjp(np.swapaxes, lambda g, ans, a, axis1, axis2: np.swapaxes(g, axis1, axis2),
+       node="TransposeBackward0")
+defjvp(np.swapaxes, lambda dx, ans, a, axis1, axis2: np.swapaxes(dx, axis1, axis2))
+
+defvjp(np.moveaxis, lambda g, ans, a, source, destination: np.moveaxis(g, destination, source),
+       node="PermuteBackward0")
+defjvp(np.moveaxis, lambda dx, ans, a, source, destination: np.moveaxis(dx, source, destination))
+
+# --- reversing and rotating ----------------------------------------------------------------
+
+defvjp(np.flip, lambda g, ans, m, axis=None: np.flip(g, axis), node="FlipBackward0")
+defjvp(np.flip, lambda dx, ans, m, axis=None: np.flip(dx, axis))
+
+defvjp(np.fliplr, lambda g, ans, m: np.fliplr(g), node="FlipBackward0")
+defjvp(np.fliplr, lambda dx, ans, m: np.fliplr(dx))
+
+defvjp(np.flipud, lambda g, ans, m: np.flipud(g), node="FlipBackward0")
+defjvp(np.flipud, lambda dx, ans, m: np.flipud(dx))
+
+defvjp(np.rot90, lambda g, ans, m, k=1, axes=(0, 1): np.rot90(g, -k, axes),
+       node="Rot90Backward0")
+defjvp(np.rot90, lambda dx, ans, m, k=1, axes=(0, 1): np.rot90(dx, k, axes))
+
+defvjp(np.roll, lambda g, ans, a, shift, axis=None: np.roll(g, np.negative(shift), axis),
+       node="RollBackward0")
+defjvp(np.roll, lambda dx, ans, a, shift, axis=None: np.roll(dx, shift, axis))
+
+# --- joining and splitting ----------------------------------------------------------------
+
+defvjp(np.concatenate,
+       lambda g, ans, arrays, axis=0, out=None, *, dtype=None, casting="same_kind":
+       concat_cotangents(g, arrays, axis),
+       node="CatBackward0", sequence_argnums=(0,))
+defjvp(np.concatenate,
+       lambda dx, ans, arrays, axis=0, out=None, *, dtype=None, casting="same_kind":
+       np.concatenate(dx, axis))
+
+defvjp(np.stack,
+       lambda g, ans, arrays, axis=0, out=None, *, dtype=None, casting="same_kind":
+       [np.take(g, i, axis) for i in range(len(arrays))],
+       node="StackBackward0", sequence_argnums=(0,))
+defjvp(np.stack,
+       lambda dx, ans, arrays, axis=0, out=None, *, dtype=None, casting="same_kind":
+       np.stack(dx, axis))
+
+defvjp(np.hstack, lambda g, ans, tup, *, dtype=None, casting="same_kind": hstack_cotangents(g, tup),
+       node="CatBackward0", sequence_argnums=(0,))
+defjvp(np.hstack, lambda dx, ans, tup, *, dtype=None, casting="same_kind": np.hstack(dx))
+
+defvjp(np.vstack, lambda g, ans, tup, *, dtype=None, casting="same_kind": vstack_cotangents(g, tup),
+       node="CatBackward0", sequence_argnums=(0,))
+defjvp(np.vstack, lambda dx, ans, tup, *, dtype=None, casting="same_kind": np.vstack(dx))
+
+# The output is one value, the list of pieces; g holds a cotangent per piece.
+defvjp(np.split,
+       lambda g, ans, ary, indices_or_sections, axis=0: split_cotangent(g, ans, axis),
+       node="SplitBackward0")
+defjvp(np.split,
+       lambda dx, ans, ary, indices_or_sections, axis=0: np.split(dx, indices_or_sections, axis))
+
+defvjp(np.array_split,
+       lambda g, ans, ary, indices_or_sections, axis=0: split_cotangent(g, ans, axis),
+       node="SplitWithSizesBackward0")
+defjvp(np.array_split,
+       lambda dx, ans, ary, indices_or_sections, axis=0:
+       np.array_split(dx, indices_or_sections, axis))
+
+# --- repeating and padding ---------------------------------------------------------------
+
+defvjp(np.tile, lambda g, ans, A, reps: untile(g, A, reps), node="RepeatBackward0")
+defjvp(np.tile, lambda dx, ans, A, reps: np.tile(dx, reps))
+
+defvjp(np.repeat, lambda g, ans, a, repeats, axis=None: unrepeat(g, a, repeats, axis),
+       node="RepeatInterleaveBackward0")
+defjvp(np.repeat, lambda dx, ans, a, repeats, axis=None: np.repeat(dx, repeats, axis))
+
+defvjp(np.pad,
+       lambda g, ans, array, pad_width, mode="constant", **kwargs:
+       unpad(g, array, pad_width, mode, **kwargs),
+       node="ConstantPadNdBackward0")
+defjvp(np.pad,
+       lambda dx, ans, array, pad_width, mode="constant", **kwargs:
+       pad_tangent(dx, pad_width, mode, **kwargs))
+
+# --- triangles and diagonals -------------------------------------------------------------
+
+defvjp(np.triu, lambda g, ans, m, k=0: np.triu(g, k), node="TriuBackward0")
+defjvp(np.triu, lambda dx, ans, m, k=0: np.triu(dx, k))
+
+defvjp(np.tril, lambda g, ans, m, k=0: np.tril(g, k), node="TrilBackward0")
+defjvp(np.tril, lambda dx, ans, m, k=0: np.tril(dx, k))
+
+# np.diag builds a matrix from a vector and reads the diagonal of a matrix: each
+# is the other's adjoint.
+defvjp(np.diag,
+       lambda g, ans, v, k=0:
+       np.diag(g, k) if np.ndim(v) == 1 else embed_diagonal(g, np.shape(v), k),
+       node=_diag_node)
+defjvp(np.diag, lambda dx, ans, v, k=0: np.diag(dx, k))
+
+defvjp(np.diagonal,
+       lambda g, ans, a, offset=0, axis1=0, axis2=1:
+       embed_diagonal(g, np.shape(a), offset, axis1, axis2),
+       node="DiagonalBackward0")
+defjvp(np.diagonal,
+       lambda dx, ans, a, offset=0, axis1=0, axis2=1: np.diagonal(dx, offset, axis1, axis2))
+
+# --- gathering and sorting ----------------------------------------------------------------
+
+defvjp(np.take,
+       lambda g, ans, a, indices, axis=None, out=None, mode="raise":
+       take_cotangent(g, a, indices, axis, mode),
+       node=_take_node)
+defjvp(np.take,
+       lambda dx, ans, a, indices, axis=None, out=None, mode="raise":
+       np.take(dx, indices, axis, mode=mode))
+
+defvjp(np.take_along_axis,
+       lambda g, ans, arr, indices, axis=-1: take_along_axis_cotangent(g, arr, indices, axis),
+       node="GatherBackward0")
+defjvp(np.take_along_axis,
+       lambda dx, ans, arr, indices, axis=-1: np.take_along_axis(dx, indices, axis))
+
+defvjp(np.sort, lambda g, ans, a, axis=-1, kind=None, order=None: sort_cotangent(g, a, axis),
+       node="SortBackward0")
+defjvp(np.sort, lambda dx, ans, a, axis=-1, kind=None, order=None: sort_tangent(dx, a, axis))
+
+# --- indexing ------------------------------------------------------------------------------
+
+# x[index]: int, slice, None, Ellipsis, integer arrays, boolean masks and tuples of
+# these; repeated integer indices accumulate their cotangents.
+defvjp(operator.getitem, lambda g, ans, x, index: index_cotangent(g, x, index),
+       node=_getitem_node)
+defjvp(operator.getitem, lambda dx, ans, x, index: dx[index])
+
+# setitem(x, index, value): x with x[index] = value, out of place.
+defvjp(setitem,
+       lambda g, ans, x, index, value: setitem(g, index, 0),
+       None,
+       lambda g, ans, x, index, value: unbroadcast(g[index], value),
+       node="CopySlices")
+defjvp(setitem,
+       lambda dx, ans, x, index, value: setitem(dx, index, 0),
+       None,
+       lambda dx, ans, x, index, value: setitem(np.zeros_like(x), index, dx))
+
+defvjp(astype, lambda g, ans, x, dtype: convert(g, dtype_of(x)), node="ToCopyBackward0")
+defjvp(astype, lambda dx, ans, x, dtype: convert(dx, dtype))
+
+del _atleast
