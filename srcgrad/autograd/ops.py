@@ -105,11 +105,15 @@ def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any 
     name for Tensor methods PyTorch names differently (``t()`` ->
     ``TBackward0``).
     """
+    T = Tensor
     if not kwargs:
-        fast = _record_positional(rule, args, forward, name)
+        fast = _record_fast(rule, args, _NO_KWARGS, forward, name)
         if fast is not _GENERIC:
             return fast
-    T = Tensor
+    elif not any(isinstance(v, T) for v in kwargs.values()):
+        fast = _record_fast(rule, args, kwargs, forward, name)
+        if fast is not _GENERIC:
+            return fast
     raw_args = tuple(_raw(a, T) for a in args)
     needs = any(_requires_grad(a, T) for a in args)
     if kwargs:
@@ -198,12 +202,12 @@ _NO_EDGE = (None, 0)
 _PLANS: dict[tuple, Any] = {}
 
 
-def _record_positional(rule: Rule, args: tuple, forward: Any, name: str | None) -> Any:
-    """:func:`record` for positional calls on arrays (the tape's hot path).
+def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str | None) -> Any:
+    """:func:`record` for calls on arrays with constant keywords (the tape's hot path).
 
-    Everything that depends only on which arguments are tensors needing grad
-    (node class, listed inputs, what to save) is planned once per rule and
-    pattern, then reused.
+    What depends only on which arguments are tensors needing grad (listed
+    inputs, what to save) is planned once per rule and pattern, then reused;
+    only a node name that depends on argument values is worked out per call.
     """
     T = Tensor
     raw = []
@@ -217,15 +221,23 @@ def _record_positional(rule: Rule, args: tuple, forward: Any, name: str | None) 
         else:
             raw.append(a)
             state.append(0)
-    out = (forward or rule.primitive)(*raw)
+    out = (forward or rule.primitive)(*raw, **kwargs)
     if 2 not in state or not _grad_state.enabled or not rule.differentiable:
         return _wrap_outputs(out, None, args)
-    key = (rule, tuple(state), name)
+    if type(out) in _SEQUENCES or rule.outputs != 1:  # several outputs: the general path
+        return _link(rule, args, tuple(raw), kwargs, out, name)
+    state = tuple(state)
+    spec = rule.node
+    if name is None and callable(spec):
+        name, listed = rule.node_name(tuple(st > 0 for st in state), kwargs, args)
+    else:
+        listed = None
+    key = (rule, state, name, listed)
     plan = _PLANS.get(key)
     if plan is None:
-        plan = _PLANS[key] = _plan(rule, key[1], name, args)
-    if plan is _GENERIC or type(out) in _SEQUENCES:  # names from values, or several outputs
-        return _link(rule, args, tuple(raw), _NO_KWARGS, out, name)
+        plan = _PLANS[key] = _plan(rule, state, name, listed)
+    if plan is _GENERIC:
+        return _wrap_outputs(out, None, args)
     cls, edges, inputs, keep, uses_ans = plan
     if keep is None:
         saved_args, saved_raw = args, tuple(raw)
@@ -241,7 +253,7 @@ def _record_positional(rule: Rule, args: tuple, forward: Any, name: str | None) 
     node._rule = rule
     node._args = saved_args
     node._raw = saved_raw
-    node._kwargs = _NO_KWARGS
+    node._kwargs = kwargs
     node._inputs = inputs
     node._freed = False
     node._saved = tuple([(a, a._vc.value if a._vc is not None else 0) for a in saved_args
@@ -258,19 +270,18 @@ def _record_positional(rule: Rule, args: tuple, forward: Any, name: str | None) 
     return t
 
 
-def _plan(rule: Rule, state: tuple, name: str | None, args: tuple) -> Any:
-    spec = rule.node
-    if callable(spec) and getattr(getattr(spec, "__code__", None), "co_argcount", 0) >= 3:
-        return _GENERIC  # the name depends on argument values: plan every call
-    is_tensor = tuple(s > 0 for s in state)
-    node_name, listed = rule.node_name(is_tensor, _NO_KWARGS)
+def _plan(rule: Rule, state: tuple, name: str | None, listed: tuple | None) -> Any:
+    """Node class, edges, inputs, save mask and output use for one call pattern."""
+    if listed is None:
+        node_name, listed = rule.node_name(tuple(s > 0 for s in state), _NO_KWARGS)
+        name = name or node_name
     edges = tuple((p, state[p] == 2) for p in listed if p < len(state))
     inputs = tuple((p, -1) if live else (-1, -1) for p, live in edges)
     active = tuple(p for p, live in edges if live)
-    if not active or rule.outputs != 1:
+    if not active:
         return _GENERIC
     keep, uses_ans = _save_plan(rule, active, len(state))
-    return (node_class(name or node_name), edges, inputs, None if all(keep) else keep, uses_ans)
+    return (node_class(name), edges, inputs, None if all(keep) else keep, uses_ans)
 
 
 def _wrap_outputs(out: Any, node: Any, args: tuple, vc: Any = None) -> Any:

@@ -65,9 +65,16 @@ from .registry import alias, defjvp, defvjp
 __all__ = ["product_node_name", "EINSUM_OPERANDS"]
 
 
+def _shape(x: Any) -> tuple:
+    # Reads the attribute directly: np.shape on a Tensor would go through the
+    # array-function protocol, a slow path for a name lookup.
+    shape = getattr(x, "shape", None)
+    return tuple(shape) if shape is not None else np.shape(x)
+
+
 def product_node_name(a: Any, b: Any) -> str:
     """PyTorch's node for ``a @ b``, which depends on the operands' ranks."""
-    na, nb = np.ndim(a), np.ndim(b)
+    na, nb = len(_shape(a)), len(_shape(b))
     if na == 1 and nb == 1:
         return "DotBackward0"
     if na == 2 and nb == 1:
@@ -76,7 +83,7 @@ def product_node_name(a: Any, b: Any) -> str:
         return "MmBackward0"
     if na == 1 and nb == 2:
         return "SqueezeBackward4"
-    if na == 3 and nb == 3 and np.shape(a)[0] == np.shape(b)[0]:
+    if na == 3 and nb == 3 and _shape(a)[0] == _shape(b)[0]:
         return "BmmBackward0"
     return "MatmulBackward0"
 
@@ -84,7 +91,7 @@ def product_node_name(a: Any, b: Any) -> str:
 def _product_node(is_tensor: tuple, kwargs: dict, args: tuple) -> str:
     if len(args) < 2:
         return "MatmulBackward0"
-    if np.ndim(args[0]) == 0 or np.ndim(args[1]) == 0:
+    if not _shape(args[0]) or not _shape(args[1]):
         return "MulBackward0"
     return product_node_name(args[0], args[1])
 
