@@ -87,7 +87,8 @@ def backward(
                             capture={_place(t): None for t in targets})
     for t in targets:
         g = captured.get(_place(t))
-        if g is not None:
+        if g is not None and not (t._fn is not None and t._retains_grad):
+            # (a non-leaf that retains its grad got it from retain_grad's hook already)
             t._accumulate(g, create_graph)
 
 

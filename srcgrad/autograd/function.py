@@ -180,6 +180,8 @@ class Function(metaclass=_FunctionMeta):
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` and, when an input requires grad, link a node for ``backward``."""
+        if kwargs:  # as PyTorch: keyword arguments are bound to forward's positions
+            args, kwargs = _bind_to_forward(cls, args, kwargs)
         ctx = cls._backward_cls()
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
         if cls.vjp is not Function.vjp and cls.backward is Function.backward:
@@ -223,10 +225,28 @@ class Function(metaclass=_FunctionMeta):
                 results.append(o)
             else:
                 results.append(Tensor._make(o._a, ctx, i))
+        if ctx._saved:
+            # A saved output is the tensor handed back to the caller, so that a double
+            # backward (create_graph) differentiates through it as PyTorch does.
+            returned = {id(o): r for o, r in zip(outs, results, strict=True)
+                        if isinstance(r, Tensor) and not any(o is a for a in args)}
+            ctx._saved = tuple((returned[id(t)], returned[id(t)]._version) if id(t) in returned
+                               else (t, v) for t, v in ctx._saved)
         return results[0] if single else tuple(results)
 
 
 _SETUP_NOT_OVERRIDDEN = object()
+
+
+def _bind_to_forward(cls: type, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    import inspect
+
+    params = list(inspect.signature(cls.forward).parameters.values())
+    if cls.setup_context is Function.setup_context:
+        params = params[1:]  # forward(ctx, ...)
+    bound = inspect.Signature(params).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return tuple(bound.args), dict(bound.kwargs)
 
 
 def _detached(o: Any) -> Any:

@@ -45,6 +45,15 @@ for _name in _METHOD_FUNCTIONS:
     globals()[_name] = _method_function(_name)
     __all__.append(_name)
 
+
+
+def pow(input: Any, exponent: Any) -> Any:  # noqa: A001, A002 - PyTorch's names
+    """``input ** exponent``; a number base gives ``PowBackward2``, as in PyTorch."""
+    if not isinstance(input, Tensor) and isinstance(exponent, Tensor):
+        return exponent.__rpow__(input)
+    return as_tensor(input).pow(exponent)
+
+
 absolute = globals()["abs"]
 subtract = globals()["sub"]
 multiply = globals()["mul"]

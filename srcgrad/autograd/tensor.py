@@ -134,11 +134,11 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         if self._fn is not None:
-            raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use a "
-                "computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach()."
-            )
+            message = "you can only change requires_grad flags of leaf variables."
+            if not value:  # PyTorch adds the hint only when turning it off
+                message += (" If you want to use a computed variable in a subgraph that doesn't "
+                            "require differentiation use var_no_grad = var.detach().")
+            raise RuntimeError(message)
         if value and self._a.dtype.kind not in "fc":
             raise RuntimeError(
                 "only Tensors of floating point and complex dtype can require gradients"
@@ -149,6 +149,8 @@ class Tensor:
         """Set ``requires_grad`` in place and return self."""
         if requires_grad and self._a.dtype.kind not in "fc":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if requires_grad and self._fn is not None:
+            return self  # a non-leaf already requires grad (PyTorch allows this no-op)
         self.requires_grad = requires_grad
         return self
 
@@ -185,7 +187,7 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         """True when this non-leaf keeps its ``.grad`` (see :meth:`retain_grad`)."""
-        return self._retains_grad
+        return bool(self._retains_grad)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
@@ -205,8 +207,8 @@ class Tensor:
                 me._grad = Tensor._wrap(me._grad._a + grad._a)
 
         keep._retains_grad = True  # type: ignore[attr-defined]
-        self._fn._add_tensor_pre_hook(self._output_nr, keep)
-        self._retains_grad = True
+        # the handle (truthy) lets an in-place operation move the hook to the new version
+        self._retains_grad = self._fn._add_tensor_pre_hook(self._output_nr, keep)
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
@@ -312,6 +314,8 @@ class Tensor:
             self._rg or any(isinstance(a, Tensor) and a._rg for a in args)
         )
         if recording and self._fn is None and self._rg:
+            if name == "CopySlices":  # ``x[i] = v`` writes through a view of the leaf
+                raise RuntimeError("a view of " + LEAF_INPLACE_ERROR)
             raise RuntimeError(LEAF_INPLACE_ERROR)
         target = self._as_array()
         if not recording:
@@ -331,20 +335,27 @@ class Tensor:
         self._output_nr = out._output_nr
         self._rg = out._rg
         self._bump()
+        if self._retains_grad:  # .grad is the gradient of the current version, as in PyTorch
+            self._retains_grad.remove()
+            self._retains_grad = False
+            self.retain_grad()
         return self
 
     def zero_(self) -> Tensor:
         """Fill with zeros, in place."""
-        return self.fill_(0)
+        return self._fill(0, "ZeroBackward0")
 
     def fill_(self, value: Any) -> Tensor:
         """Fill with ``value``, in place."""
-        if _grad_state.enabled and self._rg and self._fn is None:
-            raise RuntimeError(LEAF_INPLACE_ERROR)
+        return self._fill(value, "FillBackward2")
+
+    def _fill(self, value: Any, name: str) -> Tensor:
+        if _grad_state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg)):
+            # as in PyTorch the result stays in the graph, with a zero gradient upstream
+            from ..rules.shape import setitem
+
+            return self._inplace(setitem, Ellipsis, value, name=name)
         self._as_array()[...] = unwrap(value)
-        if self._rg and _grad_state.enabled:
-            self._fn = None  # constant now: the history no longer matters
-            self._rg = False
         self._bump()
         return self
 
@@ -971,10 +982,12 @@ class Tensor:
         return self._extreme(np.min, np.argmin, dim, keepdim)
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return record(get_rule(np.amax), (self,), _dim_kwargs(_dims(dim, self.ndim), keepdim))
+        return record(get_rule(np.amax), (self,), _dim_kwargs(_dims(dim, self.ndim), keepdim),
+                      name="AmaxBackward0")
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return record(get_rule(np.amin), (self,), _dim_kwargs(_dims(dim, self.ndim), keepdim))
+        return record(get_rule(np.amin), (self,), _dim_kwargs(_dims(dim, self.ndim), keepdim),
+                      name="AminBackward0")
 
     def argmax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return Tensor._wrap(np.asarray(np.argmax(self._a, axis=dim, keepdims=keepdim)))

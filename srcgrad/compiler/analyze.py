@@ -1,0 +1,186 @@
+"""Analyze: which values are active, and where each statement sits.
+
+A name is *active* when it depends on a differentiated argument (it is
+*varied*) and the output depends on it (it is *useful*).  Only active values
+get adjoints (reverse mode) or tangents (forward mode).  The analysis is per
+name and flow-insensitive, which is exact for the straight-line parts (top
+level redefinitions got fresh names in normalization) and safe in loops.
+
+The pass also numbers statements (:func:`positions`) so the sweeps can ask
+whether one statement can run after another (:func:`reachable`), which is
+what deciding what loops must save comes down to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+
+from ..errors import NoRuleError
+from .normalize import NormalizedFunction
+from .ops import Operation, arg_names, classify, differentiable_positions
+
+__all__ = ["Activity", "analyze", "statements", "assigned_name"]
+
+
+@dataclass
+class Activity:
+    varied: set[str] = field(default_factory=set)
+    useful: set[str] = field(default_factory=set)
+
+    @property
+    def active(self) -> set[str]:
+        return self.varied & self.useful
+
+    def is_active(self, name: str) -> bool:
+        return name in self.varied and name in self.useful
+
+
+def statements(body: list):
+    """Every statement of a normalized body, depth first, in program order."""
+    for stmt in body:
+        yield stmt
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                yield from statements(inner)
+
+
+def assigned_name(stmt: Any) -> str | None:
+    primary = getattr(stmt, "primary", None)
+    if primary is not None:
+        return primary
+    if isinstance(stmt, gast.Assign):
+        return stmt.targets[0].id
+    if getattr(stmt, "op", None) is not None and stmt.op.kind == "append":
+        return stmt.op.args[0].id
+    return None
+
+
+def attach_operations(fn: NormalizedFunction) -> None:
+    """Classify every assignment and expression statement (``stmt.op``)."""
+    locals_ = set(fn.params) | set(fn.kwonly)
+    for stmt in statements(fn.body):
+        if isinstance(stmt, gast.Assign):
+            locals_.add(stmt.targets[0].id)
+    for stmt in statements(fn.body):
+        if isinstance(stmt, gast.Assign):
+            stmt.op = classify(stmt.value, fn.parsed, fn.kinds, locals_)
+        elif isinstance(stmt, gast.Expr):
+            op = classify(stmt.value, fn.parsed, fn.kinds, locals_)
+            if op.kind != "append":
+                op = Operation("const", stmt.value)
+            stmt.op = op
+
+
+def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str]) -> Activity:
+    attach_operations(fn)
+    act = Activity(varied=set(wrt))
+    flows = []   # (target, [names its derivative can flow from], stmt)
+    for stmt in statements(fn.body):
+        op = getattr(stmt, "op", None)
+        if op is None:
+            continue
+        target = assigned_name(stmt)
+        if op.kind == "unknown":
+            sources = [n for a in op.operands() for n in arg_names(a)]
+        else:
+            sources = [n for a in differentiable_positions(op).values() for n in arg_names(a)]
+        if op.kind == "append":
+            sources = arg_names(op.args[1]) + [target]
+        flows.append((target, sources, stmt))
+    changed = True
+    while changed:
+        changed = False
+        for target, sources, _ in flows:
+            if target not in act.varied and any(s in act.varied for s in sources):
+                act.varied.add(target)
+                changed = True
+    act.useful = set(outputs)
+    changed = True
+    while changed:
+        changed = False
+        for target, sources, _ in flows:
+            if target in act.useful:
+                for s in sources:
+                    if s in act.varied and s not in act.useful:
+                        act.useful.add(s)
+                        changed = True
+    for target, sources, stmt in flows:
+        op = stmt.op
+        if op.kind == "unknown" and act.is_active(target) and any(
+                n in act.varied for n in sources):
+            filename, lineno, col, line = fn.parsed.locate(getattr(stmt, "origin", stmt))
+            raise NoRuleError(op.fn, filename, lineno, col, line)
+    return act
+
+
+def positions(body: list, prefix: tuple = (), loops: tuple = (), out: dict | None = None
+              ) -> dict[int, tuple[tuple, tuple]]:
+    """``{id(stmt): (path, enclosing loops)}`` for every statement."""
+    if out is None:
+        out = {}
+    for index, stmt in enumerate(body):
+        path = (*prefix, index)
+        out[id(stmt)] = (path, loops)
+        inner_loops = (*loops, id(stmt)) if isinstance(stmt, (gast.For, gast.While)) else loops
+        for k, attr in enumerate(("body", "orelse")):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                positions(inner, (*path, k), inner_loops, out)
+    return out
+
+
+def reachable(src: tuple[tuple, tuple], dst: tuple[tuple, tuple], strictly_after: bool) -> bool:
+    """Can statement ``dst`` run after the point ``src`` (a statement, after or before it)?"""
+    (p1, loops1), (p2, loops2) = src, dst
+    if set(loops1) & set(loops2):
+        return True
+    if p1 == p2:
+        return not strictly_after
+    # dst inside src (src is a compound statement) counts as after its start only
+    if p2[:len(p1)] == p1:
+        return not strictly_after
+    return p2 > p1
+
+
+_SCALAR_BUILTINS = {abs, min, max, float, int, round, pow}
+
+
+def scalar_closed(fn: NormalizedFunction, namespace: Any) -> bool:
+    """Given scalar arguments, is every value the function computes a scalar?
+
+    True when it only applies ufuncs, operators, ``math`` functions and scalar
+    builtins to its arguments and to numbers.  Such functions also get a
+    variant without the broadcasting bookkeeping arrays need.
+    """
+    import numpy as np
+
+    from ..rules import registry
+
+    operators = set(registry.BINARY_OPERATORS.values()) | set(registry.UNARY_OPERATORS.values())
+    for value in namespace.values.values():
+        if isinstance(value, (np.ndarray, list, tuple, dict)):
+            return False
+    for stmt in statements(fn.body):
+        if isinstance(stmt, gast.For):
+            continue
+        op = getattr(stmt, "op", None)
+        if op is None:
+            continue
+        if op.kind in ("copy",):
+            continue
+        if op.kind == "const":
+            if op.fn is None or isinstance(op.fn, np.ufunc) or op.fn in (len, range, print):
+                continue
+            return False
+        if op.kind != "prim":
+            return False
+        f = op.fn
+        if isinstance(f, np.ufunc) or f in operators or f in _SCALAR_BUILTINS \
+                or getattr(f, "__module__", None) == "math":
+            continue
+        return False
+    return True

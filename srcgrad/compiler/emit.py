@@ -1,0 +1,82 @@
+"""Emit: print generated functions with astor, compile them, register them with linecache."""
+
+from __future__ import annotations
+
+import ast
+import linecache
+import re
+from typing import Any
+
+import astor
+import gast
+
+__all__ = ["to_source", "compile_source", "finish_statements"]
+
+_COMMENT = re.compile(r"^(\s*)__comment__\((\d+)\)\s*$")
+
+
+def finish_statements(stmts: list) -> list:
+    """Turn IR conveniences into plain Python: ``if not x:`` and loop exits."""
+    out = []
+    for stmt in stmts:
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                setattr(stmt, attr, finish_statements(inner))
+        if isinstance(stmt, gast.If) and not stmt.body:
+            if not stmt.orelse:
+                continue
+            stmt.test = _negate(stmt.test)
+            stmt.body, stmt.orelse = stmt.orelse, []
+        if isinstance(stmt, (gast.For, gast.While)):
+            flag = getattr(stmt, "break_flag", None)
+            if flag is not None and not getattr(stmt, "break_added", False):
+                stmt.body.append(gast.If(test=gast.Name(id=flag, ctx=gast.Load(),
+                                                        annotation=None, type_comment=None),
+                                         body=[gast.Break()], orelse=[]))
+                stmt.break_added = True
+            if not stmt.body:
+                stmt.body = [gast.Pass()]
+        if isinstance(stmt, gast.If) and not stmt.body:
+            stmt.body = [gast.Pass()]
+        out.append(stmt)
+    return out
+
+
+def _negate(test: Any) -> Any:
+    if isinstance(test, gast.UnaryOp) and isinstance(test.op, gast.Not):
+        return test.operand
+    return gast.UnaryOp(op=gast.Not(), operand=test)
+
+
+def to_source(functions: list) -> str:
+    """Python source for a list of gast FunctionDefs, with ``# comments`` restored."""
+    texts: list[str] = []
+    for fn in functions:
+        for node in gast.walk(fn):
+            if getattr(node, "is_comment", False):
+                call = node.value
+                if isinstance(call.args[0].value, str):
+                    texts.append(call.args[0].value)
+                    call.args[0] = gast.Constant(value=len(texts) - 1, kind=None)
+    module = gast.Module(body=functions, type_ignores=[])
+    tree = gast.gast_to_ast(module)
+    ast.fix_missing_locations(tree)
+    text = astor.to_source(tree, indent_with="    ")
+    lines = []
+    for line in text.splitlines():
+        match = _COMMENT.match(line)
+        if match:
+            indent, index = match.groups()
+            lines.append(f"{indent}# {texts[int(index)]}")
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def compile_source(source: str, filename: str, namespace: dict) -> dict:
+    """Compile and run ``source`` in ``namespace``; its lines show in tracebacks."""
+    code = compile(source, filename, "exec")
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(code, namespace)
+    return namespace

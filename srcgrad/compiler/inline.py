@@ -1,0 +1,219 @@
+"""Inline a rule into generated code: read a lambda rule's source, substitute its parameters.
+
+``defvjp(np.sin, lambda g, ans, x: g * np.cos(x))`` becomes, at a call
+``s = np.sin(y)`` with adjoint ``bs``, the expression ``bs * np.cos(y)``; the
+names the rule's body reads from its module (``np``, ``unbroadcast``...) are
+put into the generated function's namespace.  A rule written with ``def`` or
+without readable source is called instead.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import gast
+
+from .names import Namespace
+from .normalize import clone, walk
+from .parse import MISSING, matches_code
+
+__all__ = ["RuleTemplate", "template_for", "instantiate"]
+
+_MODULE_TREES: dict[str, Any] = {}
+_TEMPLATES: dict[Any, RuleTemplate | None] = {}
+
+
+@dataclass
+class RuleTemplate:
+    fn: Any
+    signature: inspect.Signature
+    params: list[str]
+    body: Any                       # gast expression
+    free: dict[str, Any]            # free names of the body and what they refer to
+
+
+def _module_tree(filename: str) -> Any:
+    tree = _MODULE_TREES.get(filename)
+    if tree is None:
+        import linecache
+
+        lines = linecache.getlines(filename)
+        if not lines:
+            return None
+        try:
+            tree = gast.parse("".join(lines))
+        except SyntaxError:
+            return None
+        _MODULE_TREES[filename] = tree
+    return tree
+
+
+def template_for(fn: Any) -> RuleTemplate | None:
+    """The inlinable form of a lambda rule, or ``None`` (then the rule is called)."""
+    key = fn
+    try:
+        if key in _TEMPLATES:
+            return _TEMPLATES[key]
+    except TypeError:
+        return None
+    template = _build(fn)
+    _TEMPLATES[key] = template
+    return template
+
+
+def _build(fn: Any) -> RuleTemplate | None:
+    code = getattr(fn, "__code__", None)
+    if code is None or code.co_name != "<lambda>":
+        return None
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
+        return None
+    tree = _module_tree(code.co_filename)
+    if tree is None:
+        return None
+    first = code.co_firstlineno
+    candidates = [n for n in walk(tree) if isinstance(n, gast.Lambda)
+                  and first <= n.lineno <= first + 50]
+    near = [n for n in candidates if n.lineno == first] or candidates
+    matching = [n for n in near if matches_code(n, code)]
+    if len(matching) < 1:
+        return None
+    lam = matching[0]
+    params = [a.id for a in [*lam.args.posonlyargs, *lam.args.args, *lam.args.kwonlyargs]]
+    body = lam.body
+    for sub in walk(body):
+        if isinstance(sub, (gast.Lambda, gast.ListComp, gast.GeneratorExp, gast.DictComp,
+                            gast.SetComp, gast.NamedExpr)):
+            return None
+    free: dict[str, Any] = {}
+    closure = {}
+    if fn.__closure__:
+        closure = {n: c.cell_contents for n, c in zip(code.co_freevars, fn.__closure__,
+                                                     strict=False)}
+    for sub in walk(body):
+        if isinstance(sub, gast.Name) and sub.id not in params:
+            if sub.id in closure:
+                free[sub.id] = closure[sub.id]
+            elif sub.id in fn.__globals__:
+                free[sub.id] = fn.__globals__[sub.id]
+            else:
+                import builtins
+
+                value = getattr(builtins, sub.id, MISSING)
+                if value is MISSING:
+                    return None
+                free[sub.id] = value
+    return RuleTemplate(fn, signature, params, body, free)
+
+
+class _Arg:
+    """A placeholder carrying an argument expression through ``Signature.bind``."""
+
+    def __init__(self, node: Any) -> None:
+        self.node = node
+
+
+def _literal(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return gast.Constant(value=value, kind=None)
+    if isinstance(value, tuple) and all(_literal(v) is not None for v in value):
+        return gast.Tuple(elts=[_literal(v) for v in value], ctx=gast.Load())
+    return None
+
+
+def bind_arguments(fn: Any, g: Any, ans: Any, args: list, kwargs: dict,
+                   namespace: Namespace) -> dict[str, Any] | None:
+    """``{parameter: expression}`` for calling rule ``fn`` as ``fn(g, ans, *args, **kwargs)``."""
+    try:
+        signature = inspect.signature(fn)
+        bound = signature.bind(_Arg(g), _Arg(ans), *[_Arg(a) for a in args],
+                               **{k: _Arg(v) for k, v in kwargs.items()})
+    except (TypeError, ValueError):
+        return None
+    bound.apply_defaults()
+    out: dict[str, Any] = {}
+    for param, value in bound.arguments.items():
+        if isinstance(value, _Arg):
+            out[param] = value.node
+        elif isinstance(value, (tuple, dict)) and any(isinstance(v, _Arg) for v in
+                                                      (value.values() if isinstance(value, dict)
+                                                       else value)):
+            return None
+        else:
+            node = _literal(value)
+            if node is None:
+                node = gast.Name(id=namespace.bind(param, value), ctx=gast.Load(),
+                                 annotation=None, type_comment=None)
+            out[param] = node
+    return out
+
+
+def instantiate(fn: Any, g: Any, ans: Any, args: list, kwargs: dict, namespace: Namespace,
+                hoist: Any) -> Any:
+    """The expression computing ``fn(g, ans, *args, **kwargs)``, inlined when possible.
+
+    ``hoist(expr, hint)`` assigns a non-trivial expression used several times to a
+    fresh name and returns that name.
+    """
+    template = template_for(fn)
+    if template is not None:
+        binding = bind_arguments(fn, g, ans, args, kwargs, namespace)
+        if binding is not None:
+            return _substitute(template, binding, namespace, hoist)
+    func = gast.Name(id=namespace.bind(_rule_name(fn), fn), ctx=gast.Load(), annotation=None,
+                     type_comment=None)
+    return gast.Call(func=func, args=[g, ans, *args],
+                     keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+
+
+def _rule_name(fn: Any) -> str:
+    name = getattr(fn, "__name__", "rule")
+    return "rule" if name == "<lambda>" else name
+
+
+def _substitute(template: RuleTemplate, binding: dict, namespace: Namespace, hoist: Any) -> Any:
+    body = clone(template.body)
+    uses: dict[str, int] = {}
+    for sub in walk(body):
+        if isinstance(sub, gast.Name) and sub.id in binding:
+            uses[sub.id] = uses.get(sub.id, 0) + 1
+    values = {}
+    for param, node in binding.items():
+        if uses.get(param, 0) > 1 and not _trivial(node):
+            node = hoist(node, param)
+        values[param] = node
+    renames = {n: namespace.bind(n, v) for n, v in template.free.items()}
+    return _Replace(values, renames).visit(body)
+
+
+def _trivial(node: Any) -> bool:
+    if isinstance(node, (gast.Name, gast.Constant)):
+        return True
+    if isinstance(node, gast.Attribute):
+        return _trivial(node.value)
+    if isinstance(node, gast.UnaryOp) and isinstance(node.operand, gast.Constant):
+        return True
+    return False
+
+
+class _Replace(gast.NodeTransformer):
+    def __init__(self, values: dict, renames: dict) -> None:
+        self.values = values
+        self.renames = renames
+
+    def visit_Name(self, node: Any) -> Any:
+        if node.id in self.values:
+            return clone(self.values[node.id])
+        if node.id in self.renames:
+            node.id = self.renames[node.id]
+        return node
+
+
+def module_of(fn: Any) -> Any:
+    return sys.modules.get(getattr(fn, "__module__", ""), None)

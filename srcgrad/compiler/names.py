@@ -1,0 +1,75 @@
+"""Deterministic names for generated code, and the generated code's namespace."""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from typing import Any
+
+__all__ = ["Namer", "Namespace"]
+
+_RESERVED = set(keyword.kwlist) | set(dir(builtins))
+
+
+class Namer:
+    """Hands out fresh names that collide with nothing the function uses.
+
+    Names depend only on the order of requests, so the same function always
+    produces the same text.
+    """
+
+    def __init__(self, taken: set[str] = frozenset()) -> None:
+        self.taken: set[str] = set(taken)
+
+    def reserve(self, name: str) -> None:
+        self.taken.add(name)
+
+    def fresh(self, hint: str) -> str:
+        base = re.sub(r"\W", "_", hint).strip("_") or "t"
+        if base[0].isdigit():
+            base = "t" + base
+        if base not in self.taken and base not in _RESERVED:
+            self.taken.add(base)
+            return base
+        stem = re.sub(r"_\d+$", "", base)
+        k = 1
+        while f"{stem}_{k}" in self.taken or f"{stem}_{k}" in _RESERVED:
+            k += 1
+        name = f"{stem}_{k}"
+        self.taken.add(name)
+        return name
+
+
+class Namespace:
+    """The globals of a generated function: the user's names and the helpers rules need."""
+
+    def __init__(self, namer: Namer) -> None:
+        self.namer = namer
+        self.values: dict[str, Any] = {}
+
+    def bind(self, hint: str, value: Any) -> str:
+        """A global name for ``value``; reuses ``hint`` when it already means ``value``."""
+        if getattr(builtins, hint, _ABSENT) is value:
+            return hint
+        existing = self.values.get(hint, _ABSENT)
+        if existing is value:
+            return hint
+        if existing is _ABSENT and hint not in self.namer.taken and hint not in _RESERVED:
+            self.namer.reserve(hint)
+            self.values[hint] = value
+            return hint
+        for name, bound in self.values.items():
+            if bound is value and name.startswith(hint):
+                return name
+        name = self.namer.fresh(hint)
+        self.values[name] = value
+        return name
+
+    def bind_user(self, name: str, value: Any) -> None:
+        """Bind a name exactly as the user's function sees it."""
+        self.namer.reserve(name)
+        self.values[name] = value
+
+
+_ABSENT = object()

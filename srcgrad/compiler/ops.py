@@ -1,0 +1,207 @@
+"""What each normalized statement computes: its primitive, rule and arguments.
+
+This is the one place that maps syntax (``a * b``, ``x[i]``, ``x.sum()``,
+``np.sin(x)``) to the callables the rule registry knows.  The sweeps ask it
+for an :class:`Operation` and never look at syntax themselves.
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import operator
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+import numpy as np
+
+from ..rules import registry
+from .normalize import ARRAY_ATTRIBUTES, CONSTANT_ATTRIBUTES, index_value, is_atom, walk
+from .parse import MISSING, ParsedFunction
+
+__all__ = ["Operation", "classify", "resolve_static", "arg_names"]
+
+# Builtins whose results never carry a derivative, whatever their inputs.
+CONSTANT_BUILTINS = {
+    builtins.len, builtins.range, builtins.isinstance, builtins.print, builtins.type,
+    builtins.str, builtins.repr, builtins.bool, builtins.hasattr, builtins.id,
+    builtins.enumerate, builtins.zip, builtins.callable, builtins.issubclass,
+}
+_CONSTANT_OPS = (gast.Not, gast.Invert)
+
+
+@dataclass
+class Operation:
+    kind: str                   # copy | prim | const | unknown | user | pack | item | append
+    node: Any = None            # the value expression (or the statement for append)
+    fn: Any = None
+    rule: Any = None
+    args: list = field(default_factory=list)
+    kwargs: dict = field(default_factory=dict)
+
+    def operands(self) -> list:
+        """Every argument expression, positional then keyword."""
+        return [*self.args, *self.kwargs.values()]
+
+
+def resolve_static(parsed: ParsedFunction, node: Any) -> Any:
+    if isinstance(node, gast.Name):
+        return parsed.resolve(node.id)
+    if isinstance(node, gast.Attribute):
+        base = resolve_static(parsed, node.value)
+        if base is MISSING:
+            return MISSING
+        return getattr(base, node.attr, MISSING)
+    if isinstance(node, gast.Constant):
+        return node.value
+    return MISSING
+
+
+def arg_names(expr: Any) -> list[str]:
+    """Local names read by an argument expression."""
+    return [n.id for n in walk(expr) if isinstance(n, gast.Name)
+            and not getattr(n, "support", False)]
+
+
+def _np_function(target: str) -> Any:
+    if target == "astype":
+        from ..rules import shape
+
+        return getattr(shape, "astype", MISSING)
+    if target == "item":
+        return builtins.float
+    return getattr(np, target, MISSING)
+
+
+def classify(value: Any, parsed: ParsedFunction, kinds: dict[str, str],
+             locals_: set[str]) -> Operation:
+    """The operation an assignment's value (or an expression statement) performs."""
+    if is_atom(value):
+        if isinstance(value, gast.Name):
+            return Operation("copy", value, args=[value])
+        return Operation("const", value)
+    if isinstance(value, gast.BinOp):
+        fn = registry.BINARY_OPERATORS.get(type(value.op).__name__)
+        return _prim(value, fn, [value.left, value.right], {})
+    if isinstance(value, gast.UnaryOp):
+        if isinstance(value.op, _CONSTANT_OPS):
+            return Operation("const", value)
+        fn = registry.UNARY_OPERATORS[type(value.op).__name__]
+        return _prim(value, fn, [value.operand], {})
+    if isinstance(value, (gast.Compare, gast.JoinedStr, gast.Dict)):
+        return Operation("const", value)
+    if isinstance(value, (gast.Tuple, gast.List)):
+        return Operation("pack", value, args=list(value.elts))
+    if isinstance(value, gast.Subscript):
+        base = value.value
+        if isinstance(base, gast.Name) and kinds.get(base.id) in ("list", "tuple"):
+            return Operation("item", value, args=[base, index_value(value.slice)])
+        return _prim(value, operator.getitem, [base, index_value(value.slice)], {})
+    if isinstance(value, gast.Attribute):
+        if value.attr in CONSTANT_ATTRIBUTES:
+            return Operation("const", value)
+        target = ARRAY_ATTRIBUTES[value.attr]
+        return _prim(value, getattr(np, target), [value.value], {})
+    if isinstance(value, gast.Call):
+        return _call(value, parsed, locals_)
+    raise parsed.error(value, f"the expression {type(value).__name__}")
+
+
+def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
+    args = list(value.args)
+    kwargs = {k.arg: k.value for k in value.keywords}
+    func = value.func
+    method = getattr(value, "method", None)
+    if method is not None:
+        receiver = func.value
+        fn = _np_function(method)
+        if method == "copy" and registry.lookup(fn) is None:
+            return Operation("copy", value, args=[receiver])
+        if fn is MISSING:
+            raise parsed.error(value, f"the method .{func.attr}()")
+        node = _prim(value, fn, [receiver, *args], kwargs)
+        if func.attr == "item":
+            node.args = [receiver]
+        return node
+    if isinstance(func, gast.Attribute) and func.attr == "append":
+        return Operation("append", value, args=[func.value, args[0]])
+    if getattr(func, "support", False):
+        from . import support
+
+        fn = support.resolve(func.id)
+        return _prim(value, fn, args, kwargs)
+    fn = resolve_static(parsed, func)
+    if fn is MISSING:
+        raise parsed.error(value, "a call to a function that cannot be resolved")
+    rule = registry.lookup(fn)
+    if rule is not None:
+        if not rule.differentiable:
+            return Operation("const", value, fn=fn, rule=rule, args=args, kwargs=kwargs)
+        return Operation("prim", value, fn=fn, rule=rule, args=args, kwargs=kwargs)
+    if fn in CONSTANT_BUILTINS:
+        return Operation("const", value, fn=fn, args=args, kwargs=kwargs)
+    if isinstance(fn, types.FunctionType):
+        if getattr(fn, "__module__", "").startswith(("numpy", "srcgrad.runtime")):
+            return Operation("unknown", value, fn=fn, args=args, kwargs=kwargs)
+        return Operation("user", value, fn=fn, args=args, kwargs=kwargs)
+    if inspect.ismethod(fn) and not inspect.ismodule(fn.__self__) and \
+            not isinstance(fn.__self__, type) and isinstance(fn.__func__, types.FunctionType):
+        raise parsed.error(value, f"a call into a method of a user class "
+                           f"({type(fn.__self__).__name__}.{fn.__name__})",
+                           "Call a plain function that takes the object's arrays as "
+                           'arguments, or use engine="tape".')
+    if isinstance(fn, type) and not (fn.__module__ in ("builtins", "numpy")
+                                     or fn.__module__.startswith("numpy")):
+        raise parsed.error(value, f"a call into a user class ({fn.__name__})",
+                           "Build objects outside the differentiated function, or use "
+                           'engine="tape".')
+    if fn in (builtins.eval, builtins.exec, builtins.compile, builtins.globals,
+              builtins.locals, builtins.vars, builtins.setattr, builtins.delattr):
+        raise parsed.error(value, f"a call to {fn.__name__}()",
+                           "Write the code out explicitly.")
+    return Operation("unknown", value, fn=fn, args=args, kwargs=kwargs)
+
+
+def _prim(node: Any, fn: Any, args: list, kwargs: dict) -> Operation:
+    rule = registry.lookup(fn)
+    if rule is None:
+        return Operation("unknown", node, fn=fn, args=args, kwargs=kwargs)
+    if not rule.differentiable:
+        return Operation("const", node, fn=fn, rule=rule, args=args, kwargs=kwargs)
+    return Operation("prim", node, fn=fn, rule=rule, args=args, kwargs=kwargs)
+
+
+def differentiable_positions(op: Operation) -> dict[Any, Any]:
+    """``{position or keyword: argument expression}`` that a derivative can flow through."""
+    if op.kind == "prim":
+        out: dict[Any, Any] = {}
+        rule = op.rule
+        params = _vjp_parameters(rule)
+        for pos in rule.vjps:
+            if pos < len(op.args):
+                out[pos] = op.args[pos]
+            elif params is not None and pos < len(params) and params[pos] in op.kwargs:
+                out[pos] = op.kwargs[params[pos]]
+        return out
+    if op.kind in ("user", "pack", "copy"):
+        out = {i: a for i, a in enumerate(op.args)}
+        out.update(op.kwargs)
+        return out
+    if op.kind == "item":
+        return {0: op.args[0]}
+    if op.kind == "append":
+        return {0: op.args[0], 1: op.args[1]}
+    return {}
+
+
+def _vjp_parameters(rule: Any) -> list[str] | None:
+    """Names of the primitive's positional parameters, read from a VJP's signature."""
+    for vjp in rule.vjps.values():
+        try:
+            params = list(inspect.signature(vjp).parameters)
+        except (TypeError, ValueError):
+            return None
+        return params[2:]
+    return None

@@ -1,0 +1,431 @@
+"""Optimize: make generated code short and fast without changing what it computes.
+
+* contributions: ``unbroadcast(e, x)`` disappears where the other operands of
+  the primitive are Python numbers (or ``x`` itself), constants fold
+  (``np.where(2 == 0, 0, 2 * x ** (2 - 1))`` -> ``2 * x``), ``g * 1`` -> ``g``;
+* dead code: assignments nobody reads (flags, counters, unused temporaries);
+* copies: ``y = t`` right after ``t`` is computed becomes ``y`` computed directly;
+* folding: a temporary read once, right after it is computed, moves back into
+  the expression that reads it, so ``y = np.sin(y) * 0.9 + 0.1 * x`` stays one line;
+* empty branches and loops of the reverse sweep are dropped.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import gast
+import numpy as np
+
+from ..runtime import unbroadcast
+from .normalize import clone, walk
+
+__all__ = ["simplify_contribution", "fold", "optimize_body"]
+
+_FOLDABLE = {
+    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+    gast.Div: operator.truediv, gast.Pow: operator.pow, gast.FloorDiv: operator.floordiv,
+    gast.Mod: operator.mod,
+}
+_COMPARE = {
+    gast.Eq: operator.eq, gast.NotEq: operator.ne, gast.Lt: operator.lt, gast.LtE: operator.le,
+    gast.Gt: operator.gt, gast.GtE: operator.ge,
+}
+
+
+def _number(node: Any, bools: bool = False) -> bool:
+    return isinstance(node, gast.Constant) and isinstance(node.value, (int, float)) \
+        and (bools or not isinstance(node.value, bool))
+
+
+def simplify_contribution(expr: Any, op: Any, pos: Any, sweep: Any) -> Any:
+    """Simplify one inlined VJP of operation ``op`` for argument position ``pos``."""
+    others = [a for i, a in enumerate(op.args) if i != pos]
+    target = op.args[pos] if isinstance(pos, int) and pos < len(op.args) else None
+    values = sweep.ns.values
+
+    def drop(call: Any) -> bool:
+        if len(call.args) != 2 or call.keywords:
+            return False
+        func = call.func
+        if not (isinstance(func, gast.Name) and values.get(func.id) is unbroadcast):
+            return False
+        x = call.args[1]
+        if not isinstance(x, gast.Name):
+            return False
+        if getattr(sweep, "scalar", False) and sweep.is_scalar(x.id):
+            return True
+        if target is None or not (isinstance(target, gast.Name) and target.id == x.id):
+            return False
+        return all(_number(o) or (isinstance(o, gast.Name) and o.id == x.id) for o in others)
+
+    class Drop(gast.NodeTransformer):
+        def visit_Call(self, node: Any) -> Any:
+            self.generic_visit(node)
+            if drop(node):
+                return node.args[0]
+            return node
+
+    expr = Drop().visit(expr)
+    return fold(expr, values)
+
+
+def fold(expr: Any, values: dict | None = None) -> Any:
+    """Constant folding and algebraic identities on one expression."""
+    values = values or {}
+
+    class Fold(gast.NodeTransformer):
+        def visit_BinOp(self, node: Any) -> Any:
+            self.generic_visit(node)
+            left, right = node.left, node.right
+            fn = _FOLDABLE.get(type(node.op))
+            if fn is not None and _number(left, True) and _number(right, True) \
+                    and (_number(left) or _number(right)):
+                try:
+                    value = fn(left.value, right.value)
+                except (ArithmeticError, ValueError, OverflowError):
+                    return node
+                if isinstance(value, (int, float)) and abs(value) < 1e15:
+                    return gast.Constant(value=value, kind=None)
+            if isinstance(node.op, gast.Mult):
+                if _number(right) and right.value == 1:
+                    return left
+                if _number(left) and left.value == 1:
+                    return right
+            if isinstance(node.op, gast.Div) and _number(right) and right.value == 1:
+                return left
+            if isinstance(node.op, gast.Pow) and _number(right) and right.value == 1:
+                return left
+            if isinstance(node.op, gast.Sub) and isinstance(right, gast.UnaryOp) \
+                    and isinstance(right.op, gast.USub):
+                return gast.BinOp(left=left, op=gast.Add(), right=right.operand)
+            return node
+
+        def visit_UnaryOp(self, node: Any) -> Any:
+            self.generic_visit(node)
+            if isinstance(node.op, gast.USub):
+                if _number(node.operand):
+                    return gast.Constant(value=-node.operand.value, kind=None)
+                if isinstance(node.operand, gast.UnaryOp) and isinstance(node.operand.op,
+                                                                         gast.USub):
+                    return node.operand.operand
+            return node
+
+        def visit_Compare(self, node: Any) -> Any:
+            self.generic_visit(node)
+            if len(node.ops) == 1 and _number(node.left) and _number(node.comparators[0]):
+                fn = _COMPARE.get(type(node.ops[0]))
+                if fn is not None:
+                    return gast.Constant(value=bool(fn(node.left.value,
+                                                       node.comparators[0].value)), kind=None)
+            return node
+
+        def visit_Call(self, node: Any) -> Any:
+            self.generic_visit(node)
+            func = node.func
+            if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+                    and values.get(func.value.id) is np and func.attr == "where" \
+                    and len(node.args) == 3 and not node.keywords:
+                cond = node.args[0]
+                if isinstance(cond, gast.Constant) and isinstance(cond.value, bool):
+                    return node.args[1] if cond.value else node.args[2]
+            return node
+
+    return Fold().visit(expr)
+
+
+# -- whole-body passes ------------------------------------------------------------------
+
+_PURE_CALLS = {"len", "range", "min", "max", "abs"}
+
+
+def _loads(nodes: list) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for node in nodes:
+        for sub in walk(node):
+            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load):
+                counts[sub.id] = counts.get(sub.id, 0) + 1
+    return counts
+
+
+def _pure(value: Any, pure_calls: set) -> bool:
+    for sub in walk(value):
+        if isinstance(sub, gast.Call):
+            func = sub.func
+            if isinstance(func, gast.Name) and func.id in pure_calls:
+                continue
+            if getattr(sub, "pure", False):
+                continue
+            return False
+    return True
+
+
+def remove_dead(body: list, keep: set[str], pure_calls: set) -> dict[str, int]:
+    """Drop assignments to names that are never read (repeat until nothing changes)."""
+    while True:
+        counts = _loads(body)
+        removed = _remove_dead_once(body, counts, keep, pure_calls)
+        if not removed:
+            return counts
+
+
+def _remove_dead_once(stmts: list, counts: dict, keep: set, pure_calls: set) -> bool:
+    removed = False
+    index = 0
+    while index < len(stmts):
+        stmt = stmts[index]
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], gast.Name):
+            target = stmt.targets[0].id
+            if target not in keep and counts.get(target, 0) == 0 and _pure(stmt.value,
+                                                                            pure_calls):
+                del stmts[index]
+                removed = True
+                continue
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                removed |= _remove_dead_once(inner, counts, keep, pure_calls)
+        index += 1
+    return removed
+
+
+def drop_empty(stmts: list, reverse: bool) -> list:
+    """Remove ifs with nothing in either branch, and (in the reverse sweep) empty loops."""
+    out = []
+    for stmt in stmts:
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                setattr(stmt, attr, drop_empty(inner, reverse))
+        if isinstance(stmt, gast.If) and not _code(stmt.body) and not _code(stmt.orelse):
+            continue
+        if reverse and isinstance(stmt, (gast.For, gast.While)) and not _code(stmt.body):
+            continue
+        out.append(stmt)
+    return _clean_comments(out)
+
+
+def _code(stmts: list) -> bool:
+    return any(not getattr(s, "is_comment", False) for s in stmts)
+
+
+def _clean_comments(stmts: list) -> list:
+    """Drop comments not followed by code, and duplicates."""
+    out = []
+    for index, stmt in enumerate(stmts):
+        if getattr(stmt, "is_comment", False):
+            following = stmts[index + 1] if index + 1 < len(stmts) else None
+            if following is None or getattr(following, "is_comment", False):
+                continue
+        out.append(stmt)
+    return out
+
+
+def fold_temporaries(stmts: list, temps: set[str], counts: dict[str, int],
+                     pure_calls: set = frozenset()) -> None:
+    """Move single-use temporaries back into the next statement that reads them."""
+    for stmt in stmts:
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                fold_temporaries(inner, temps, counts, pure_calls)
+    index = len(stmts) - 2
+    while index >= 0:
+        stmt = stmts[index]
+        index -= 1
+        if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], gast.Name)):
+            continue
+        temp = stmt.targets[0].id
+        if temp not in temps or counts.get(temp, 0) != 1 or getattr(stmt, "keep", False):
+            continue
+        value = stmt.value
+        reads = {n.id for n in walk(value) if isinstance(n, gast.Name)}
+        user = None
+        position = index + 1
+        for k in range(position + 1, len(stmts)):
+            nxt = stmts[k]
+            if not isinstance(nxt, (gast.Assign, gast.Expr)):
+                break
+            if isinstance(nxt, gast.Assign) and _reads_in_value(nxt.value, temp):
+                user = nxt
+                break
+            if _reads_in_value(nxt, temp):
+                break
+            stored = {n.id for n in walk(nxt) if isinstance(n, gast.Name)
+                      and isinstance(n.ctx, gast.Store)}
+            if stored & reads or isinstance(nxt, gast.Expr) and not _is_push(nxt):
+                break
+        if user is None or getattr(user, "keep", False):
+            continue
+        if user is not stmts[position + 1] and not _pure(value, pure_calls | _PURE_CALLS):
+            continue
+        if isinstance(value, (gast.List, gast.Tuple)) and not isinstance(user.value,
+                                                                            gast.Call):
+            continue
+        if isinstance(user.value, gast.Name) and user.value.id == temp:
+            user.value = value
+        else:
+            _replace_name(user.value, temp, value)
+        if hasattr(stmt, "origin") and not hasattr(user, "origin"):
+            user.origin = stmt.origin
+        stmts.remove(stmt)
+
+
+def _is_push(stmt: Any) -> bool:
+    value = stmt.value
+    return isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+        and value.func.attr == "append" and getattr(stmt, "is_push", False)
+
+
+def _reads_in_value(value: Any, ident: str) -> bool:
+    return any(isinstance(n, gast.Name) and n.id == ident for n in walk(value))
+
+
+def _replace_name(tree: Any, ident: str, value: Any) -> None:
+    for node in walk(tree):
+        for field, old in gast.iter_fields(node):
+            if isinstance(old, gast.Name) and old.id == ident:
+                setattr(node, field, clone(value))
+            elif isinstance(old, list):
+                for k, item in enumerate(old):
+                    if isinstance(item, gast.Name) and item.id == ident:
+                        old[k] = clone(value)
+
+
+def coalesce_copies(stmts: list, temps: set[str], counts: dict[str, int]) -> None:
+    """``t = f(...)`` followed by ``y = t`` (t used nowhere else) becomes ``y = f(...)``."""
+    for stmt in stmts:
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                coalesce_copies(inner, temps, counts)
+    index = 0
+    while index < len(stmts):
+        stmt = stmts[index]
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Name) \
+                and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
+                and stmt.value.id in temps and counts.get(stmt.value.id, 0) == 1 and index > 0:
+            temp, target = stmt.value.id, stmt.targets[0].id
+            prev = stmts[index - 1]
+            stores = [n for n in walk(prev) if isinstance(n, gast.Name) and n.id == temp
+                      and isinstance(n.ctx, gast.Store)]
+            others = [n for n in walk(prev) if isinstance(n, gast.Name) and n.id == target]
+            simple_prev = isinstance(prev, gast.Assign) and isinstance(prev.targets[0], gast.Name)
+            branch_prev = isinstance(prev, gast.If) and _only_final_stores(prev, temp, target)
+            if stores and ((simple_prev and prev.targets[0].id == temp) or branch_prev) and (
+                    simple_prev or not others):
+                for n in stores:
+                    n.id = target
+                del stmts[index]
+                continue
+        index += 1
+
+
+def _only_final_stores(node: Any, temp: str, target: str) -> bool:
+    """Each branch of ``node`` ends with ``temp = ...`` and does not use ``target``."""
+    for branch in (node.body, node.orelse):
+        if not branch:
+            return False
+        last = branch[-1]
+        if not (isinstance(last, gast.Assign) and isinstance(last.targets[0], gast.Name)
+                and last.targets[0].id == temp):
+            return False
+        for stmt in branch:
+            if any(isinstance(n, gast.Name) and n.id == target for n in walk(stmt)):
+                return False
+    return True
+
+
+def propagate_copies(stmts: list, removable: set[str], counts: dict[str, int]) -> None:
+    """Replace reads of ``a`` after ``a = b`` with ``b`` while neither is reassigned."""
+    for stmt in stmts:
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                propagate_copies(inner, removable, counts)
+    index = 0
+    while index < len(stmts):
+        stmt = stmts[index]
+        if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name)):
+            index += 1
+            continue
+        a, b = stmt.targets[0].id, stmt.value.id
+        if a not in removable:
+            index += 1
+            continue
+        for later in stmts[index + 1:]:
+            stores = {n.id for n in walk(later) if isinstance(n, gast.Name)
+                      and isinstance(n.ctx, gast.Store)}
+            compound = isinstance(later, (gast.If, gast.For, gast.While))
+            if compound and (a in stores or b in stores):
+                break
+            replaced = _replace_loads(later, a, b)
+            counts[a] = counts.get(a, 0) - replaced
+            counts[b] = counts.get(b, 0) + replaced
+            if a in stores or b in stores:
+                break
+        if counts.get(a, 0) == 0:
+            counts[b] = counts.get(b, 0) - 1
+            del stmts[index]
+            continue
+        index += 1
+
+
+def _replace_loads(stmt: Any, old: str, new: str) -> int:
+    count = 0
+    targets = stmt.value if isinstance(stmt, gast.Assign) else stmt
+    for node in walk(targets):
+        if isinstance(node, gast.Name) and node.id == old and isinstance(node.ctx, gast.Load):
+            node.id = new
+            count += 1
+    return count
+
+
+def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
+                  pure_calls: set) -> tuple[list, list]:
+    reverse = drop_empty(reverse, reverse=True)
+    adjoint_temps = {n.id for st in reverse for n in walk(st)
+                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)} - keep
+    holder = [forward, reverse]
+    reverse_temps = adjoint_temps & _reverse_only(forward, reverse)
+    _drop_self_assignments(reverse)
+    propagate_copies(reverse, reverse_temps, _loads(holder_list(holder)))
+    everything = forward + reverse
+    counts = remove_dead(everything, keep, pure_calls | _PURE_CALLS)
+    forward = [s for s in forward if s in everything]
+    reverse = [s for s in reverse if s in everything]
+    # the passes below only ever lower the true counts of temporaries, and they
+    # act on counts of exactly one, so one count stays valid for all of them
+    coalesce_copies(forward, temps, counts)
+    fold_temporaries(forward, temps, counts, pure_calls)
+    fold_temporaries(reverse, temps | reverse_temps, counts, pure_calls)
+    reverse = drop_empty(reverse, reverse=True)
+    forward = drop_empty(forward, reverse=False)
+    return forward, reverse
+
+
+def _drop_self_assignments(stmts: list) -> None:
+    for stmt in list(stmts):
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                _drop_self_assignments(inner)
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name) \
+                and stmt.targets[0].id == stmt.value.id:
+            stmts.remove(stmt)
+
+
+def holder_list(holder: list) -> list:
+    return [s for part in holder for s in part]
+
+
+def _reverse_only(forward: list, reverse: list) -> set[str]:
+    """Names the reverse sweep assigns that the forward sweep never does."""
+    forward_names = {n.id for st in forward for n in walk(st) if isinstance(n, gast.Name)}
+    reverse_names = {n.id for st in reverse for n in walk(st) if isinstance(n, gast.Name)}
+    return reverse_names - forward_names

@@ -1,0 +1,686 @@
+"""Reverse mode: one pass over the normalized function that writes its adjoint.
+
+For every statement, in reverse order, the sweep inlines the VJPs of the
+statement's primitive for the active arguments, and accumulates them into
+adjoint variables named ``b<name>``.  The invariant that makes loops work:
+when the adjoint of a statement runs, every variable the adjoint reads holds
+the value it had right after that statement ran in the forward sweep.  Values
+a later statement overwrites are pushed on a stack before the overwrite and
+popped back after the overwriting statement's adjoint; the sweep records
+what each adjoint reads, and only those values are saved
+(:func:`ReverseSweep.place_saves`).
+
+Adjoints carry a static state: ``ZERO`` (nothing flowed in yet: the first
+contribution *defines* the adjoint, and a zero cotangent skips a statement's
+adjoint entirely), ``LIVE`` (holds a value) or ``MAYBE`` (may be ``None`` at
+run time, where branches or loop iterations disagree).  No zero array is
+ever built only to be added to.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+
+from ..errors import TransformError
+from .analyze import Activity, assigned_name, positions, reachable, statements
+from .inline import instantiate
+from .names import Namer, Namespace
+from .normalize import NormalizedFunction, assign, clone, const, name, store, walk
+from .ops import Operation, arg_names, differentiable_positions
+
+__all__ = ["ReverseSweep", "ZERO", "LIVE", "MAYBE", "comment"]
+
+ZERO, LIVE, MAYBE = "zero", "live", "maybe"
+
+
+def comment(text: str) -> Any:
+    """A statement the emitter prints as ``# text``."""
+    node = gast.Expr(value=gast.Call(func=name("__comment__"), args=[const(text)], keywords=[]))
+    node.is_comment = True
+    return node
+
+
+def _call(func: str, args: list) -> Any:
+    return gast.Call(func=name(func), args=args, keywords=[])
+
+
+def _attr_call(obj: str, method: str, args: list) -> Any:
+    return gast.Call(func=gast.Attribute(value=name(obj), attr=method, ctx=gast.Load()),
+                     args=args, keywords=[])
+
+
+def _expr_stmt(value: Any) -> Any:
+    return gast.Expr(value=value)
+
+
+def _is_none(ident: str) -> Any:
+    return gast.Compare(left=name(ident), ops=[gast.Is()], comparators=[const(None)])
+
+
+def _is_not_none(ident: str) -> Any:
+    return gast.Compare(left=name(ident), ops=[gast.IsNot()], comparators=[const(None)])
+
+
+class _Marker(gast.Pass):
+    """Where a saved value is popped back (replaced or dropped by ``place_saves``)."""
+
+
+@dataclass
+class Read:
+    name: str
+    stmt: Any
+    before: bool = False        # the value before the statement ran (else after it)
+
+
+@dataclass
+class Save:
+    stmt: Any
+    target: str
+    markers: list = field(default_factory=list)   # (marker, pop-into name)
+
+
+class ReverseSweep:
+    def __init__(self, fn: NormalizedFunction, activity: Activity, namespace: Namespace,
+                 namer: Namer, compile_callee: Any, scalar: bool = False) -> None:
+        self.fn = fn
+        self.act = activity
+        self.ns = namespace
+        self.namer = namer
+        self.compile_callee = compile_callee
+        self.adjoints: dict[str, str] = {}
+        self.state: dict[str, str] = {}
+        self.reads: list[Read] = []
+        self.saves: dict[int, Save] = {}
+        self.primal = set(fn.params) | set(fn.kwonly)
+        for stmt in statements(fn.body):
+            for node in walk(stmt):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                    self.primal.add(node.id)
+        self.kinds = fn.kinds
+        self.scalar = scalar
+        self.stacks: dict[str, str] = {}
+        self.none_init: list[str] = []
+        self.current: Any = None
+
+    # -- names and adjoint state ------------------------------------------------------
+    def adj(self, var: str) -> str:
+        if var not in self.adjoints:
+            self.adjoints[var] = self.namer.fresh("b" + var)
+        return self.adjoints[var]
+
+    def get(self, var: str) -> str:
+        return self.state.get(var, ZERO)
+
+    def is_seq(self, var: str) -> bool:
+        return self.kinds.get(var) in ("list", "tuple")
+
+    def accumulate(self, var: str, value: Any, out: list, may_be_none: bool = False) -> None:
+        """``b<var> += value`` given what is known about ``b<var>``."""
+        b = self.adj(var)
+        state = self.get(var)
+        if may_be_none or self.is_seq(var):
+            if state == ZERO:
+                out.append(assign(b, value, None))
+            else:
+                out.append(assign(b, _call(self.ns.bind("add", _support("add")),
+                                           [name(b), value]), None))
+            self.state[var] = MAYBE if may_be_none or state == MAYBE else LIVE
+            if self.is_seq(var):
+                self.state[var] = MAYBE
+            return
+        if state == ZERO:
+            out.append(assign(b, value, None))
+        elif state == LIVE:
+            out.append(assign(b, gast.BinOp(left=name(b), op=gast.Add(), right=value), None))
+        else:
+            if not _cheap(value):
+                tmp = self.namer.fresh("t" + b)
+                out.append(assign(tmp, value, None))
+                value = name(tmp)
+            out.append(assign(b, gast.IfExp(test=_is_none(b), body=clone(value),
+                                            orelse=gast.BinOp(left=name(b), op=gast.Add(),
+                                                              right=value)), None))
+        self.state[var] = LIVE
+
+    def unknown_state(self, var: str) -> str:
+        """The state where paths disagree: a scalar zero when all values are scalars."""
+        return LIVE if self.scalar and not self.is_seq(var) else MAYBE
+
+    def zero(self, var: str) -> Any:
+        """A run-time zero: ``0.0`` for scalar code, else ``None``."""
+        return const(0.0) if self.unknown_state(var) == LIVE else const(None)
+
+    def is_scalar(self, var: str) -> bool:
+        return self.scalar
+
+    def merge(self, states: list[dict], blocks: list[list]) -> None:
+        """Join branch states; a branch that left an adjoint at zero sets it to ``None``."""
+        names = set().union(*[set(s) for s in states])
+        merged = {}
+        for var in sorted(names):
+            values = [s.get(var, ZERO) for s in states]
+            if all(v == values[0] for v in values):
+                merged[var] = values[0]
+                continue
+            merged[var] = self.unknown_state(var)
+            for s, block in zip(states, blocks, strict=True):
+                if s.get(var, ZERO) == ZERO:
+                    block.append(assign(self.adj(var), self.zero(var), None))
+        self.state = merged
+
+    # -- reads ----------------------------------------------------------------------
+    def record_reads(self, nodes: list, stmt: Any, before: bool = False,
+                     exclude: tuple = ()) -> None:
+        for node in nodes:
+            for sub in walk(node):
+                if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) \
+                        and sub.id in self.primal and sub.id not in exclude:
+                    self.reads.append(Read(sub.id, stmt, before))
+
+    # -- the sweep ------------------------------------------------------------------
+    def block(self, stmts: list) -> list:
+        out: list = []
+        for stmt in reversed(stmts):
+            self.current = stmt
+            kind = type(stmt).__name__
+            handler = getattr(self, "rev_" + kind, None)
+            if handler is not None:
+                handler(stmt, out)
+        return out
+
+    def rev_Assert(self, stmt: Any, out: list) -> None:
+        pass
+
+    def rev_Expr(self, stmt: Any, out: list) -> None:
+        op = getattr(stmt, "op", None)
+        if op is None or op.kind != "append":
+            return
+        xs = op.args[0].id
+        item = op.args[1]
+        code: list = []
+        if isinstance(item, gast.Name) and self.act.is_active(item.id) \
+                and self.act.is_active(xs) and self.get(xs) != ZERO:
+            pop = _call(self.ns.bind("seq_pop", _support("seq_pop")),
+                        [name(self.adj(xs)), name(stmt.append_index)])
+            self.accumulate(item.id, pop, code, may_be_none=True)
+        self.emit_block(stmt, code, out)
+
+    def emit_block(self, stmt: Any, code: list, out: list) -> None:
+        """Append one statement's adjoint, headed by a ``# grad of:`` comment."""
+        self.record_reads(code, stmt)
+        code.extend(self.restore_markers(stmt))
+        if not code:
+            return
+        origin = getattr(stmt, "origin", None)
+        text = self.fn.parsed.source_line(origin) if origin is not None else ""
+        if text and _has_code(code):
+            previous = next((c for c in reversed(out) if getattr(c, "is_comment", False)), None)
+            if previous is None or previous.origin_id != id(origin) or \
+                    not _only_code_since(out, previous):
+                note = comment("grad of: " + text)
+                note.origin_id = id(origin)
+                out.append(note)
+        out.extend(code)
+
+    def restore_markers(self, stmt: Any) -> list:
+        if getattr(stmt, "counter", False) or getattr(stmt, "restored_in_block", False):
+            return []
+        op = getattr(stmt, "op", None)
+        if op is not None and op.kind == "append":
+            return []
+        targets = [assigned_name(stmt), *getattr(stmt, "extra_targets", ())]
+        markers = []
+        for target in targets:
+            if target is None:
+                continue
+            marker = _Marker()
+            save = self.saves.setdefault((id(stmt), target), Save(stmt, target))
+            save.markers.append((marker, target))
+            markers.append(marker)
+        return markers
+
+    def rev_Assign(self, stmt: Any, out: list) -> None:
+        op = stmt.op
+        target = assigned_name(stmt)
+        code: list = []
+        if self.act.is_active(target) and self.get(target) != ZERO \
+                and op.kind not in ("const", "unknown"):
+            handler = getattr(self, "adjoint_" + op.kind)
+            handler(stmt, op, target, code)
+        elif self.act.is_active(target):
+            self.state[target] = ZERO
+        self.emit_block(stmt, code, out)
+
+    # contributions ------------------------------------------------------------------
+    def with_guard(self, target: str, build: Any, code: list) -> None:
+        """Run ``build(code)`` unguarded for a live adjoint, inside ``if b is not None`` else."""
+        if self.get(target) == LIVE:
+            build(code)
+            return
+        before = dict(self.state)
+        inner: list = []
+        build(inner)
+        after = dict(self.state)
+        other: list = []
+        self.state = before
+        self.merge([after, before], [inner, other])
+        code.append(gast.If(test=_is_not_none(self.adj(target)), body=inner, orelse=other))
+
+    def finish(self, target: str, contributions: list, code: list, stmt: Any) -> None:
+        """Accumulate ``[(name, expr, may_be_none)]``; the target's adjoint is consumed."""
+        receivers = [n for n, _, _ in contributions]
+        if receivers.count(target) > 1:
+            # several contributions read the adjoint they update: compute them first
+            staged = []
+            for var, expr, maybe in contributions:
+                if var == target:
+                    tmp = self.namer.fresh("t" + self.adj(target))
+                    code.append(assign(tmp, expr, None))
+                    expr = name(tmp)
+                staged.append((var, expr, maybe))
+            contributions = staged
+        # the target's own contribution reads its adjoint: accumulate it last
+        contributions = [c for c in contributions if c[0] != target] + \
+            [c for c in contributions if c[0] == target]
+        self.state[target] = ZERO
+        for var, expr, maybe in contributions:
+            if isinstance(var, tuple):       # a sequence literal argument: one per element
+                names_, seq_expr = var[1], expr
+                tmp = self.namer.fresh("cotangents")
+                code.append(assign(tmp, seq_expr, None))
+                for k, elt in enumerate(names_):
+                    if isinstance(elt, gast.Name) and self.act.is_active(elt.id):
+                        item = gast.Subscript(value=name(tmp), slice=const(k), ctx=gast.Load())
+                        self.accumulate(elt.id, item, code)
+                continue
+            if self.is_seq(var) and not maybe:
+                value = _call(self.ns.bind("seq_add_all", _support("seq_add_all")),
+                              [name(self.adj(var)) if self.get(var) != ZERO else const(None),
+                               expr])
+                code.append(assign(self.adj(var), value, None))
+                self.state[var] = LIVE
+                continue
+            self.accumulate(var, expr, code, may_be_none=maybe)
+
+    def adjoint_copy(self, stmt: Any, op: Any, target: str, code: list) -> None:
+        source = op.args[0].id
+        if not self.act.is_active(source):
+            self.state[target] = ZERO
+            return
+        b = name(self.adj(target))
+        maybe = self.get(target) == MAYBE
+        if self.is_seq(source) or self.is_seq(target):
+            maybe = True
+        self.finish(target, [(source, b, maybe)], code, stmt)
+
+    def adjoint_prim(self, stmt: Any, op: Any, target: str, code: list) -> None:
+        rule = op.rule
+        positions_ = differentiable_positions(op)
+        g: Any = name(self.adj(target))
+        if rule.outputs > 1:
+            g = _call(self.ns.bind("seq_cotangent", _support("seq_cotangent")),
+                      [g, name(target)])
+        old_name = None
+        args = list(op.args)
+        kwargs = dict(op.kwargs)
+        if target in {n for a in positions_.values() for n in arg_names(a)} or \
+                target in {n for a in op.operands() for n in arg_names(a)}:
+            old_name = self.namer.fresh(target + "_prev")
+            args = [_rename(a, target, old_name) for a in args]
+            kwargs = {k: _rename(v, target, old_name) for k, v in kwargs.items()}
+
+        def build(inner: list) -> None:
+            contributions = []
+            for pos in sorted(positions_):
+                arg = positions_[pos]
+                active = [n for n in arg_names(arg) if self.act.is_active(n)]
+                if not active:
+                    continue
+                vjp = rule.vjps[pos]
+                expr = instantiate(vjp, clone(g), name(target), args, kwargs, self.ns,
+                                   self.hoister(inner))
+                expr = self.simplify_rule(expr, op, pos)
+                if isinstance(arg, gast.Name):
+                    contributions.append((arg.id, expr, False))
+                elif isinstance(arg, (gast.List, gast.Tuple)):
+                    contributions.append((("seq", arg.elts), expr, False))
+                else:
+                    raise self.fn.parsed.error(getattr(stmt, "origin", stmt),
+                                               "a derivative through a compound argument")
+            self.finish(target, contributions, inner, stmt)
+
+        self.with_guard(target, build, code)
+        if old_name is not None:
+            self.resolve_old(stmt, target, old_name, code)
+
+    def resolve_old(self, stmt: Any, target: str, old_name: str, code: list) -> None:
+        """The adjoint of ``v = f(v)`` reads the old ``v``: pop it before, as ``old_name``."""
+        uses_old = any(isinstance(n, gast.Name) and n.id == old_name
+                       for c in code for n in walk(c))
+        if not uses_old:
+            return
+        uses_new = any(isinstance(n, gast.Name) and n.id == target and isinstance(n.ctx,
+                                                                                  gast.Load)
+                       for c in code for n in walk(c))
+        save = self.saves.setdefault((id(stmt), target), Save(stmt, target))
+        save.forced = True
+        marker = _Marker()
+        if uses_new:
+            save.markers.append((marker, old_name))
+            code.insert(0, marker)
+            code.append(assign(target, name(old_name), None))
+            stmt.restored_in_block = True
+        else:
+            for c in code:
+                for n in walk(c):
+                    if isinstance(n, gast.Name) and n.id == old_name:
+                        n.id = target
+            save.markers.append((marker, target))
+            code.insert(0, marker)
+            stmt.restored_in_block = True
+        self.reads.append(Read(target, stmt, before=True))
+
+    def hoister(self, out: list) -> Any:
+        def hoist(expr: Any, hint: str) -> Any:
+            tmp = self.namer.fresh(hint)
+            out.append(assign(tmp, expr, None))
+            return name(tmp)
+        return hoist
+
+    def simplify_rule(self, expr: Any, op: Any, pos: Any) -> Any:
+        from .optimize import simplify_contribution
+
+        return simplify_contribution(expr, op, pos, self)
+
+    def adjoint_pack(self, stmt: Any, op: Any, target: str, code: list) -> None:
+        b = self.adj(target)
+
+        def build(inner: list) -> None:
+            contributions = []
+            for k, elt in enumerate(op.args):
+                if isinstance(elt, gast.Name) and self.act.is_active(elt.id):
+                    get = _call(self.ns.bind("seq_get", _support("seq_get")),
+                                [name(b), const(k)])
+                    contributions.append((elt.id, get, True))
+            self.finish(target, contributions, inner, stmt)
+        self.with_guard(target, build, code)
+
+    def adjoint_item(self, stmt: Any, op: Any, target: str, code: list) -> None:
+        seq, index = op.args
+        if not (isinstance(seq, gast.Name) and self.act.is_active(seq.id)):
+            self.state[target] = ZERO
+            return
+        b = self.adj(target)
+
+        def build(inner: list) -> None:
+            bs = self.adj(seq.id)
+            current = name(bs) if self.get(seq.id) != ZERO else const(None)
+            value = _call(self.ns.bind("seq_add", _support("seq_add")),
+                          [current, index, name(b), _call("len", [name(seq.id)])])
+            self.state[target] = ZERO
+            inner.append(assign(bs, value, None))
+            self.state[seq.id] = LIVE
+        self.with_guard(target, build, code)
+
+    def prepare_calls(self, body: list) -> None:
+        """Active calls to user functions call their compiled VJP and keep its pullback."""
+        for stmt in statements(body):
+            op = getattr(stmt, "op", None)
+            if not isinstance(stmt, gast.Assign) or op is None or op.kind != "user":
+                continue
+            target = stmt.targets[0].id
+            if not self.act.is_active(target):
+                continue
+            fn = op.fn
+            try:
+                signature = inspect.signature(fn)
+                bound = signature.bind(*[_Slot(a) for a in op.args],
+                                       **{k: _Slot(v) for k, v in op.kwargs.items()})
+            except (TypeError, ValueError) as exc:
+                raise self.fn.parsed.error(getattr(stmt, "origin", stmt),
+                                           f"a call to {fn.__name__} ({exc})") from None
+            params = list(signature.parameters)
+            argnums, receivers = [], []
+            for pname, value in bound.arguments.items():
+                if not isinstance(value, _Slot):
+                    continue
+                expr = value.node
+                if isinstance(expr, gast.Name) and self.act.is_active(expr.id):
+                    kind = signature.parameters[pname].kind
+                    if kind not in (inspect.Parameter.POSITIONAL_ONLY,
+                                    inspect.Parameter.POSITIONAL_OR_KEYWORD):
+                        raise self.fn.parsed.error(
+                            getattr(stmt, "origin", stmt),
+                            "a derivative through a keyword-only argument",
+                            "Pass the value positionally.")
+                    argnums.append(params.index(pname))
+                    receivers.append(expr.id)
+            if not argnums:
+                continue
+            compiled_name = self.compile_callee(fn, tuple(argnums), stmt)
+            pullback = self.namer.fresh(fn.__name__ + "_pullback")
+            stmt.primary = target
+            stmt.targets = [gast.Tuple(elts=[store(target), store(pullback)], ctx=gast.Store())]
+            stmt.value = gast.Call(func=name(compiled_name), args=op.args,
+                                   keywords=[gast.keyword(arg=k, value=v)
+                                             for k, v in op.kwargs.items()])
+            stmt.extra_targets = (pullback,)
+            stmt.receivers = receivers
+            stmt.pullback = pullback
+            self.primal.add(pullback)
+
+    def adjoint_user(self, stmt: Any, op: Any, target: str, code: list) -> None:
+        receivers = getattr(stmt, "receivers", None)
+        if not receivers:
+            self.state[target] = ZERO
+            return
+        b = self.adj(target)
+        fname = op.fn.__name__
+
+        def build(inner: list) -> None:
+            temps = [self.namer.fresh("b" + r + "_" + fname) for r in receivers]
+            call = gast.Call(func=name(stmt.pullback), args=[name(b)], keywords=[])
+            inner.append(gast.Assign(targets=[gast.Tuple(elts=[store(t) for t in temps],
+                                                         ctx=gast.Store())],
+                                     value=call, type_comment=None))
+            self.finish(target, [(r, name(t), True) for r, t in zip(receivers, temps,
+                                                                     strict=True)], inner, stmt)
+        self.with_guard(target, build, code)
+
+    # control flow ---------------------------------------------------------------------
+    def rev_If(self, stmt: Any, out: list) -> None:
+        before = dict(self.state)
+        body = self.block(stmt.body)
+        after_body = dict(self.state)
+        self.state = dict(before)
+        orelse = self.block(stmt.orelse)
+        after_else = dict(self.state)
+        self.merge([after_body, after_else], [body, orelse])
+        if not body and not orelse:
+            return
+        node = gast.If(test=clone(stmt.test), body=body, orelse=orelse)
+        node.is_control = True
+        self.record_reads([stmt.test], stmt)
+        out.append(node)
+
+    def rev_For(self, stmt: Any, out: list) -> None:
+        header = clone(stmt.iter)
+        counter = getattr(stmt, "counter_name", None)
+        if counter is not None:
+            header = gast.Subscript(value=header, slice=gast.Slice(lower=None,
+                                                                   upper=name(counter),
+                                                                   step=None),
+                                    ctx=gast.Load())
+        header = _call("reversed", [header])
+        body = self.loop_body(stmt, out)
+        if body is None:
+            return
+        self.record_reads([stmt.iter] + ([name(counter)] if counter else []), stmt)
+        node = gast.For(target=clone(stmt.target), iter=header, body=body, orelse=[],
+                        type_comment=None)
+        node.is_control = True
+        out.append(node)
+
+    def rev_While(self, stmt: Any, out: list) -> None:
+        counter = getattr(stmt, "counter_name", None)
+        if counter is None:
+            return
+        body = self.loop_body(stmt, out)
+        if body is None:
+            return
+        self.record_reads([name(counter)], stmt)
+        node = gast.For(target=store("_"), iter=_call("range", [name(counter)]), body=body,
+                        orelse=[], type_comment=None)
+        node.is_control = True
+        out.append(node)
+
+    def loop_body(self, stmt: Any, out: list) -> list | None:
+        """The reverse of one iteration, with adjoint states made loop-invariant."""
+        outer = dict(self.state)
+        entry = dict(self.state)
+        snapshot = (len(self.reads), dict(self.saves), set(self.namer.taken),
+                    dict(self.adjoints), dict(self.ns.values))
+        for _ in range(5):
+            self.reads = self.reads[:snapshot[0]]
+            self.saves = dict(snapshot[1])
+            self.namer.taken = set(snapshot[2])
+            self.adjoints = dict(snapshot[3])
+            self.ns.values = dict(snapshot[4])
+            self.state = dict(entry)
+            body = self.block(stmt.body)
+            exit_ = dict(self.state)
+            changed = False
+            for var in set(exit_) | set(entry):
+                a, b = entry.get(var, ZERO), exit_.get(var, ZERO)
+                if a == b or a == MAYBE:
+                    continue
+                joined = self.unknown_state(var)
+                if joined != a:
+                    entry[var] = joined
+                    changed = True
+            if not changed:
+                break
+        # the state at the end of an iteration must be the state at the start of the next
+        for var in sorted(set(exit_) | set(entry)):
+            if entry.get(var, ZERO) != ZERO and exit_.get(var, ZERO) == ZERO:
+                body.append(assign(self.adj(var), self.zero(var), None))
+        self.state = entry
+        if not body:
+            return None
+        for var in sorted(entry):
+            if entry[var] != ZERO and outer.get(var, ZERO) == ZERO:
+                out.append(assign(self.adj(var), self.zero(var), None))
+        return body
+
+    # -- forward bookkeeping ------------------------------------------------------------
+    def add_counters(self, body: list) -> None:
+        """Loops that may stop early count their iterations for the reverse sweep."""
+        for index in range(len(body) - 1, -1, -1):
+            stmt = body[index]
+            for attr in ("body", "orelse"):
+                inner = getattr(stmt, attr, None)
+                if isinstance(inner, list):
+                    self.add_counters(inner)
+            if isinstance(stmt, gast.While) or (isinstance(stmt, gast.For)
+                                                and getattr(stmt, "break_flag", None)):
+                counter = self.namer.fresh("n_iter")
+                stmt.counter_name = counter
+                self.primal.add(counter)
+                init = assign(counter, const(0), getattr(stmt, "origin", None))
+                increment = assign(counter, gast.BinOp(left=name(counter), op=gast.Add(),
+                                                       right=const(1)), None)
+                init.op = Operation("const", init.value)
+                increment.op = Operation("const", increment.value)
+                increment.counter = True
+                stmt.body.insert(0, increment)
+                body.insert(index, init)
+
+    def place_saves(self, body: list) -> list:
+        """Decide which overwrites must be saved; insert pushes, turn markers into pops."""
+        pos = positions(body)
+        param_like = set(self.fn.params) | set(self.fn.kwonly)
+        top_defs: dict[str, list[int]] = {}     # definitions that surely ran
+        for index, stmt in enumerate(body):
+            t = assigned_name(stmt)
+            if t is not None:
+                top_defs.setdefault(t, []).append(index)
+        reads_by_name: dict[str, list[Read]] = {}
+        for r in self.reads:
+            reads_by_name.setdefault(r.name, []).append(r)
+        inserts: dict[int, list] = {}
+        for _key, save in list(self.saves.items()):
+            stmt, target = save.stmt, save.target
+            where = pos.get(id(stmt))
+            needed = getattr(save, "forced", False)
+            if where is not None and not needed:
+                for r in reads_by_name.get(target, []):
+                    src = pos.get(id(r.stmt))
+                    if src is None:
+                        continue
+                    if reachable(src, where, strictly_after=not r.before):
+                        needed = True
+                        break
+            needed = needed and where is not None
+            if not needed:
+                for marker, _ in save.markers:
+                    marker.replace_with = []
+                continue
+            stack = self.stacks.get(target)
+            if stack is None:
+                stack = self.namer.fresh(target + "_stack")
+                self.stacks[target] = stack
+            inserts.setdefault(id(stmt), []).append(
+                _expr_stmt(_attr_call(stack, "append", [name(target)])))
+            for marker, into in save.markers:
+                marker.replace_with = [assign(into, _attr_call(stack, "pop", []), None)]
+            if target not in param_like:
+                top = where[0][0]
+                defined_before = any(i < top for i in top_defs.get(target, ()))
+                if not defined_before and target not in self.none_init:
+                    self.none_init.append(target)
+        return inserts
+
+
+class _Slot:
+    def __init__(self, node: Any) -> None:
+        self.node = node
+
+
+def _support(fname: str) -> Any:
+    from . import support
+
+    return getattr(support, fname)
+
+
+def _rename(expr: Any, old: str, new: str) -> Any:
+    expr = clone(expr)
+    for sub in walk(expr):
+        if isinstance(sub, gast.Name) and sub.id == old:
+            sub.id = new
+    return expr
+
+
+def _cheap(expr: Any) -> bool:
+    return isinstance(expr, (gast.Name, gast.Constant))
+
+
+def _only_code_since(out: list, note: Any) -> bool:
+    index = len(out) - 1
+    while index >= 0 and out[index] is not note:
+        if getattr(out[index], "is_control", False):
+            return False
+        index -= 1
+    return True
+
+
+def _has_code(stmts: list) -> bool:
+    return any(not isinstance(s, _Marker) and not getattr(s, "is_comment", False)
+               for s in stmts)
+
+
+def raise_transform(parsed: Any, node: Any, construct: str, hint: str = "") -> TransformError:
+    return parsed.error(node, construct, hint)

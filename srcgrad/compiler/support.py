@@ -1,0 +1,147 @@
+"""The helpers generated code calls besides :mod:`srcgrad.runtime` and the rules' own.
+
+Adjoints of lists and tuples are dicts ``{index: cotangent}`` (a missing
+index is a zero); ``None`` stands for an adjoint that is zero at run time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..runtime import zeros_like
+
+__all__ = ["add", "seq_add", "seq_get", "seq_grad", "seq_cotangent", "setitem_copy",
+           "setitem_list", "resolve", "grad_or_zeros"]
+
+
+# Argument types for which every value of a "scalar-closed" function is a scalar.
+SCALAR_TYPES = frozenset({float, int, np.float64, np.float32, np.float16, np.int64, np.int32})
+
+
+def one_like(out: Any) -> Any:
+    """The seed cotangent for a gradient: ones with ``out``'s shape and dtype."""
+    if isinstance(out, np.ndarray):
+        return np.ones_like(out)
+    if isinstance(out, np.generic):
+        return out.dtype.type(1)
+    return 1.0
+
+
+def add(a: Any, b: Any) -> Any:
+    """``a + b`` where ``None`` is zero."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, dict):
+        merged = dict(a)
+        for key, value in b.items():
+            merged[key] = add(merged.get(key), value)
+        return merged
+    return a + b
+
+
+def seq_add(adjoint: dict | None, index: int, value: Any, length: int) -> dict:
+    """Add ``value`` to entry ``index`` (negative counts from ``length``) of a sequence adjoint."""
+    if value is None:
+        return {} if adjoint is None else adjoint
+    if adjoint is None:
+        adjoint = {}
+    if index < 0:
+        index += length
+    old = adjoint.get(index)
+    adjoint[index] = value if old is None else old + value
+    return adjoint
+
+
+def seq_add_all(adjoint: dict | None, values: Any) -> dict:
+    """Add a sequence of cotangents (``None`` entries are zeros) to a sequence adjoint."""
+    if adjoint is None:
+        adjoint = {}
+    for index, value in enumerate(values):
+        if value is not None:
+            old = adjoint.get(index)
+            adjoint[index] = value if old is None else old + value
+    return adjoint
+
+
+def seq_get(adjoint: dict | None, index: int, length: int = 0) -> Any:
+    """Entry ``index`` of a sequence adjoint, or ``None``."""
+    if adjoint is None:
+        return None
+    if index < 0:
+        index += length
+    return adjoint.get(index)
+
+
+def seq_pop(adjoint: dict | None, index: int) -> Any:
+    """Remove and return entry ``index`` of a sequence adjoint (the adjoint of an append)."""
+    if adjoint is None:
+        return None
+    return adjoint.pop(index, None)
+
+
+def seq_cotangent(adjoint: dict | None, value: Any) -> Any:
+    """A sequence adjoint as the tuple/list of cotangents shaped like ``value``."""
+    adjoint = adjoint or {}
+    items = [adjoint[k] if adjoint.get(k) is not None else _zeros_for(v)
+             for k, v in enumerate(value)]
+    return tuple(items) if isinstance(value, tuple) else items
+
+
+def _zeros_for(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return type(value)(_zeros_for(v) for v in value)
+    return zeros_like(value)
+
+
+def seq_grad(adjoint: Any, value: Any) -> Any:
+    """The gradient returned for an argument: zeros where nothing flowed."""
+    if isinstance(value, (list, tuple)):
+        if adjoint is None or isinstance(adjoint, dict):
+            return seq_cotangent(adjoint, value)
+        return adjoint
+    if adjoint is None:
+        return zeros_like(value)
+    return adjoint
+
+
+def grad_or_zeros(adjoint: Any, value: Any) -> Any:
+    """``adjoint``, or zeros shaped like ``value`` when it is ``None``."""
+    if adjoint is None:
+        return _zeros_for(value)
+    if isinstance(adjoint, dict):
+        return seq_cotangent(adjoint, value)
+    return adjoint
+
+
+def setitem_copy(x: Any, index: Any, value: Any) -> Any:
+    """``x`` with ``x[index] = value``, leaving ``x`` unchanged."""
+    out = np.array(x, copy=True, dtype=np.result_type(x, value))
+    out[index] = value
+    return out
+
+
+def setitem_list(x: list, index: Any, value: Any) -> list:
+    """A copy of list ``x`` with ``x[index] = value``."""
+    out = list(x)
+    out[index] = value
+    return out
+
+
+def resolve(name: str) -> Any:
+    """The callable a normalized support call (``setitem``) stands for."""
+    if name == "setitem":
+        from ..rules import shape
+
+        return getattr(shape, "setitem", setitem_copy)
+    return globals()[name]
+
+
+def as_seq_adjoint(g: Any) -> Any:
+    """A cotangent for a tuple/list output, as a sequence adjoint."""
+    if isinstance(g, (tuple, list)):
+        return dict(enumerate(g))
+    return g

@@ -1,0 +1,437 @@
+"""The pipeline: parse -> normalize -> analyze -> reverse -> optimize -> emit, and its cache."""
+
+from __future__ import annotations
+
+import os
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+
+from ..runtime import zeros_like
+from . import support
+from .analyze import analyze, scalar_closed, statements
+from .emit import compile_source, finish_statements, to_source
+from .names import Namer, Namespace
+from .normalize import NormalizedFunction, assign, clone, const, name, normalize, store, walk
+from .parse import MISSING, parse_function
+from .reverse import LIVE, ZERO, Read, ReverseSweep, _Marker
+
+__all__ = ["Compiled", "compile_function", "set_untransformable_call_handler"]
+
+
+@dataclass
+class Compiled:
+    """A transformed function: ``function`` to call, ``source`` to read."""
+
+    function: Callable[..., Any]
+    source: str
+    name: str = ""
+    filename: str = ""
+    mode: str = "grad"
+    argnums: tuple = ()
+    namespace: dict = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        return f"<Compiled {self.mode} of {self.name} argnums={self.argnums}>"
+
+
+# Mixed mode: a strategy that differentiates a call the compiler cannot transform.
+# ``handler(fun, argnums, error)`` returns a callable ``vjp(*args, **kwargs) ->
+# (out, pullback)`` or re-raises ``error``.  ``None`` (the default) re-raises.
+_UNTRANSFORMABLE_CALL_HANDLER: Callable[..., Any] | None = None
+
+
+def set_untransformable_call_handler(handler: Callable[..., Any] | None) -> None:
+    """Install the strategy used when a called user function cannot be transformed."""
+    global _UNTRANSFORMABLE_CALL_HANDLER
+    _UNTRANSFORMABLE_CALL_HANDLER = handler
+
+
+_CACHE: dict[tuple, list[tuple[tuple, Compiled]]] = {}
+_PENDING: dict[tuple, Compiled] = {}
+
+
+def _code_names(code: Any) -> set[str]:
+    found = set(code.co_names)
+    for const_ in code.co_consts:
+        if isinstance(const_, types.CodeType):
+            found |= _code_names(const_)
+    return found
+
+
+def _snapshot(fun: Any) -> tuple:
+    globs = getattr(fun, "__globals__", {})
+    values = []
+    for ident in sorted(_code_names(fun.__code__)):
+        if ident in globs:
+            values.append((ident, globs[ident]))
+    for ident, cell in zip(fun.__code__.co_freevars, fun.__closure__ or (), strict=False):
+        try:
+            values.append((ident, cell.cell_contents))
+        except ValueError:
+            values.append((ident, None))
+    return tuple(values)
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(x[0] == y[0] and x[1] is y[1] for x, y in zip(a, b,
+                                                                                  strict=True))
+
+
+def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
+                     internal: bool = False) -> Compiled:
+    """The cached transform of ``fun`` (``mode`` is ``"grad"`` or ``"vjp"``)."""
+    fun = getattr(fun, "__wrapped__", fun) if not hasattr(fun, "__code__") else fun
+    code = getattr(fun, "__code__", None)
+    key = (code if code is not None else fun, tuple(argnums), mode, has_aux, internal,
+           getattr(fun, "__defaults__", None) is not None)
+    snap = _snapshot(fun) if code is not None else ()
+    for stored, compiled in _CACHE.get(key, ()):
+        if _same(stored, snap):
+            return compiled
+    pending = _PENDING.get(key)
+    if pending is not None:
+        return pending
+    placeholder = Compiled(function=None, source="", name=getattr(fun, "__name__", "f"),
+                           mode=mode, argnums=tuple(argnums))
+    _PENDING[key] = placeholder
+    try:
+        compiled = _Builder(fun, tuple(argnums), mode, has_aux, internal).build()
+    finally:
+        _PENDING.pop(key, None)
+    placeholder.function = compiled.function
+    placeholder.source = compiled.source
+    placeholder.filename = compiled.filename
+    placeholder.namespace = compiled.namespace
+    _CACHE.setdefault(key, []).append((snap, placeholder))
+    return placeholder
+
+
+class _Proxy:
+    """Calls a function whose transform is still in progress (recursion)."""
+
+    def __init__(self, compiled: Compiled) -> None:
+        self.compiled = compiled
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled.function(*args, **kwargs)
+
+
+class _Builder:
+    def __init__(self, fun: Any, argnums: tuple, mode: str, has_aux: bool,
+                 internal: bool) -> None:
+        self.fun = fun
+        self.argnums = argnums
+        self.mode = mode
+        self.has_aux = has_aux
+        self.internal = internal
+
+    def build(self) -> Compiled:
+        self.ns = Namespace(Namer())
+        generic = self.variant(scalar=False)
+        functions, entry = generic["functions"], generic["entry"]
+        if generic["scalar_closed"]:
+            scalar = self.variant(scalar=True, taken=set(self.ns.values))
+            functions[0].body.insert(0, self.dispatch(scalar["entry"]))
+            functions = functions + scalar["functions"]
+        parsed = self.parsed
+        source = to_source(functions)
+        label = "grad" if self.mode == "grad" else "vjp"
+        where = f"{os.path.basename(parsed.filename)}:{parsed.first_lineno}"
+        filename = f"<srcgrad {label} of {parsed.name} at {where}>"
+        namespace = dict(self.ns.values)
+        namespace["__name__"] = getattr(self.fun, "__module__", None) or "srcgrad.generated"
+        namespace["__builtins__"] = __builtins__
+        compile_source(source, filename, namespace)
+        function = namespace[entry]
+        return Compiled(function=function, source=source, name=parsed.name, filename=filename,
+                        mode=self.mode, argnums=self.argnums, namespace=namespace)
+
+    def dispatch(self, target: str) -> Any:
+        """``if <every argument is a Python or NumPy scalar>: return <scalar variant>(...)``."""
+        types_name = self.ns.bind("SCALAR_TYPES", support.SCALAR_TYPES)
+        params = self.nf.params + self.nf.kwonly
+        tests = [gast.Compare(left=gast.Call(func=name("type"), args=[name(p)], keywords=[]),
+                              ops=[gast.In()], comparators=[name(types_name)]) for p in params]
+        test = tests[0] if len(tests) == 1 else gast.BoolOp(op=gast.And(), values=tests)
+        call = gast.Call(func=name(target), args=[name(p) for p in self.nf.params],
+                         keywords=[gast.keyword(arg=k, value=name(k)) for k in self.nf.kwonly])
+        return gast.If(test=test, body=[gast.Return(value=call)], orelse=[])
+
+    def variant(self, scalar: bool, taken: set | None = None) -> dict:
+        """Transform once: the generic code, or the variant for all-scalar arguments."""
+        parsed = parse_function(self.fun)
+        self.parsed = parsed
+        namer = Namer(taken or set())
+        nf = normalize(parsed, namer)
+        self.nf = nf
+        self.namer = namer
+        ns = self.ns
+        ns.namer = namer
+        self.bind_user_names(nf)
+        body = nf.body[:-1]
+        ret = nf.body[-1]
+        out_atom = ret.value
+        params = nf.params
+        for i in self.argnums:
+            if i >= len(params):
+                raise parsed.error(parsed.node, f"argnums {self.argnums} for a function with "
+                                   f"{len(params)} positional parameters")
+        wrt = [params[i] for i in self.argnums]
+        diff_out, seed_index = self.differentiated_output(body, out_atom)
+        act = analyze(nf, wrt, [diff_out] if diff_out else [])
+        closed = not scalar and scalar_closed(nf, ns)
+        sweep = ReverseSweep(nf, act, ns, namer, self.compile_callee, scalar=scalar)
+        self.sweep = sweep
+        sweep.add_counters(body)
+        sweep.prepare_calls(body)
+        seed_active = diff_out is not None and act.is_active(diff_out)
+        fname = parsed.name if parsed.name != "<lambda>" else "lambda"
+        cotangent = sweep.adj(diff_out) if seed_active else namer.fresh("g")
+        seed: list = []
+        if seed_active:
+            b = sweep.adj(diff_out)
+            if self.mode == "grad":
+                value = const(1.0) if scalar else gast.Call(
+                    func=name(ns.bind("one_like", support.one_like)), args=[name(diff_out)],
+                    keywords=[])
+                if seed_index is not None:
+                    value = gast.Dict(keys=[const(seed_index)], values=[const(1.0)])
+                seed.append(assign(b, value, None))
+            elif sweep.is_seq(diff_out):
+                seed.append(assign(b, gast.Call(
+                    func=name(ns.bind("as_seq_adjoint", support.as_seq_adjoint)),
+                    args=[name(b)], keywords=[]), None))
+            sweep.state[diff_out] = LIVE
+        reverse = sweep.block(body)
+        grads = []
+        for p in wrt:
+            state = sweep.get(p)
+            if state != LIVE or sweep.is_seq(p):
+                sweep.reads.append(Read(p, body[0] if body else ret, before=True))
+            grads.append(self.final_grad(p, state))
+        inserts = sweep.place_saves(body)
+        _insert_pushes(body, inserts)
+        reverse = _materialize(reverse)
+        prelude = [assign(stack, gast.List(elts=[], ctx=gast.Load()), None)
+                   for stack in sweep.stacks.values()]
+        prelude += [assign(v, const(None), None) for v in sweep.none_init]
+        finish_statements(body)       # loops get their `if stop: break` before dead code goes
+        keep = set(params) | set(nf.kwonly) | set(sweep.stacks.values())
+        if isinstance(out_atom, gast.Name):
+            keep.add(out_atom.id)
+        user_names = _user_names(parsed)
+        temps = {n for n in sweep.primal if n not in user_names}
+        pure = {n for n, v in ns.values.items() if _pure_callable(v)}
+        forward, reverse = self_optimize(body, seed + reverse, keep, temps, pure,
+                                         [out_atom, *grads])
+        if isinstance(out_atom, gast.Name) and any(
+                isinstance(n, gast.Name) and n.id == out_atom.id and isinstance(n.ctx, gast.Store)
+                for st in reverse for n in walk(st)):
+            # the reverse sweep restores the output's variable: keep the value first
+            kept = namer.fresh("value")
+            forward.append(assign(kept, out_atom, None))
+            out_atom = name(kept)
+        forward = finish_statements(forward)
+        reverse = finish_statements(reverse)
+        args = clone(parsed.node.args)
+        _strip_annotations(args)
+        suffix = "_scalar" if scalar else ""
+        grads_tuple = gast.Tuple(elts=grads, ctx=gast.Load())
+        if self.mode == "grad":
+            fn_name = namer.fresh(fname + "_grad" + suffix)
+            body_out = prelude + forward + reverse + [
+                gast.Return(value=gast.Tuple(elts=[out_atom, grads_tuple], ctx=gast.Load()))]
+            functions = [_function_def(fn_name, args, body_out)]
+        else:
+            fn_name = namer.fresh(fname + "_vjp" + suffix)
+            pb_name = namer.fresh(fname + "_pullback" + suffix)
+            live = self.live_names(reverse, grads, params)
+            stacks = set(sweep.stacks.values())
+            forward_defined = set(params) | set(nf.kwonly) | {
+                s.targets[0].id for s in forward if isinstance(s, gast.Assign)
+                and isinstance(s.targets[0], gast.Name)}
+            late = [v for v in live if v not in forward_defined and v not in stacks
+                    and v not in sweep.none_init]
+            prelude += [assign(v, const(None), None) for v in late]
+            call_args = [name(cotangent)] + [
+                gast.Call(func=name("list"), args=[name(v)], keywords=[]) if v in stacks
+                else name(v) for v in live]
+            lam = gast.Lambda(args=_arguments([cotangent]), body=gast.Call(
+                func=name(pb_name), args=call_args, keywords=[]))
+            body_vjp = prelude + forward + [
+                gast.Return(value=gast.Tuple(elts=[out_atom, lam], ctx=gast.Load()))]
+            body_pb = reverse + [gast.Return(value=grads_tuple)]
+            functions = [_function_def(fn_name, args, body_vjp),
+                         _function_def(pb_name, _arguments([cotangent, *live]), body_pb)]
+        return {"functions": functions, "entry": fn_name, "scalar_closed": closed,
+                "names": set(namer.taken)}
+
+    # -- pieces -------------------------------------------------------------------------
+    def bind_user_names(self, nf: NormalizedFunction) -> None:
+        locals_ = set(nf.params) | set(nf.kwonly)
+        for stmt in statements(nf.body):
+            for sub in walk(stmt):
+                if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
+                    locals_.add(sub.id)
+        nodes = list(nf.body) + list(nf.defaults) + [d for d in nf.kw_defaults if d is not None]
+        for node in nodes:
+            for sub in walk(node):
+                if not isinstance(sub, gast.Name) or sub.id in locals_:
+                    continue
+                if getattr(sub, "support", False):
+                    sub.id = self.ns.bind(sub.id, support.resolve(sub.id))
+                    continue
+                value = self.parsed.resolve(sub.id)
+                if value is MISSING:
+                    raise self.parsed.error(sub, f"the name {sub.id!r}, which is not defined")
+                if sub.id not in self.ns.values:
+                    self.ns.bind_user(sub.id, value)
+
+    def differentiated_output(self, body: list, out_atom: Any) -> tuple[str | None, Any]:
+        if not isinstance(out_atom, gast.Name):
+            return None, None
+        out = out_atom.id
+        if not self.has_aux:
+            return out, None
+        for stmt in reversed(body):
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and stmt.targets[0].id == out:
+                value = stmt.value
+                if isinstance(value, (gast.Tuple, gast.List)) and value.elts:
+                    first = value.elts[0]
+                    return (first.id if isinstance(first, gast.Name) else None), None
+                break
+        self.nf.kinds[out] = "tuple"
+        return out, 0
+
+    def final_grad(self, p: str, state: str) -> Any:
+        sweep = self.sweep
+        b = sweep.adjoints.get(p)
+        if self.internal:
+            return name(b) if state != ZERO else const(None)
+        if state == LIVE and not sweep.is_seq(p):
+            return name(b)
+        if state == ZERO:
+            fn = self.ns.bind("zeros_like", zeros_like) if not sweep.is_seq(p) else None
+            if fn is not None:
+                return gast.Call(func=name(fn), args=[name(p)], keywords=[])
+            b_value = const(None)
+        else:
+            b_value = name(b)
+        helper = self.ns.bind("grad_or_zeros", support.grad_or_zeros)
+        return gast.Call(func=name(helper), args=[b_value, name(p)], keywords=[])
+
+    def live_names(self, reverse: list, grads: list, params: list) -> list[str]:
+        sweep = self.sweep
+        primal = sweep.primal | set(sweep.stacks.values())
+        seen: list[str] = []
+        assigned: set[str] = set()
+        for node in reverse + grads:
+            for sub in walk(node):
+                if isinstance(sub, gast.Name) and sub.id in primal and sub.id not in seen:
+                    if isinstance(sub.ctx, gast.Load):
+                        seen.append(sub.id)
+                    else:
+                        assigned.add(sub.id)
+        return seen
+
+    def compile_callee(self, callee: Any, argnums: tuple, stmt: Any) -> str:
+        from ..errors import TransformError
+
+        try:
+            compiled = compile_function(callee, argnums, "vjp", internal=True)
+            fn = compiled.function if compiled.function is not None else _Proxy(compiled)
+        except TransformError as error:
+            handler = _UNTRANSFORMABLE_CALL_HANDLER
+            if handler is None:
+                raise
+            fn = handler(callee, argnums, error)
+        return self.ns.bind(getattr(callee, "__name__", "f") + "_vjp", fn)
+
+
+def self_optimize(forward: list, reverse: list, keep: set, temps: set, pure: set,
+                  extra_reads: list) -> tuple[list, list]:
+    from .optimize import optimize_body
+
+    holder = gast.Expr(value=gast.Tuple(elts=list(extra_reads), ctx=gast.Load()))
+    holder.is_holder = True
+    forward, reverse = optimize_body(forward, reverse + [holder], keep, temps, pure)
+    reverse = [s for s in reverse if not getattr(s, "is_holder", False)]
+    return forward, reverse
+
+
+def _pure_callable(value: Any) -> bool:
+    from ..rules.registry import lookup
+
+    if value is None:
+        return False
+    try:
+        if lookup(value) is not None:
+            return True
+    except TypeError:
+        return False
+    module = getattr(value, "__module__", "") or ""
+    return module.startswith(("srcgrad.runtime", "srcgrad.rules", "srcgrad.compiler.support"))
+
+
+def _user_names(parsed: Any) -> set[str]:
+    found = set()
+    for sub in walk(parsed.node):
+        if isinstance(sub, gast.Name):
+            found.add(sub.id)
+    return found
+
+
+def _insert_pushes(stmts: list, inserts: dict) -> None:
+    index = 0
+    while index < len(stmts):
+        stmt = stmts[index]
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                _insert_pushes(inner, inserts)
+        pushes = inserts.get(id(stmt))
+        if pushes:
+            for p in pushes:
+                p.is_push = True
+            stmts[index:index] = pushes
+            index += len(pushes)
+        index += 1
+
+
+def _materialize(stmts: list) -> list:
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, _Marker):
+            out.extend(getattr(stmt, "replace_with", []))
+            continue
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                setattr(stmt, attr, _materialize(inner))
+        out.append(stmt)
+    return out
+
+
+def _arguments(names: list[str]) -> Any:
+    return gast.arguments(args=[gast.Name(id=n, ctx=gast.Param(), annotation=None,
+                                          type_comment=None) for n in names],
+                          posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                          kwarg=None, defaults=[])
+
+
+def _strip_annotations(args: Any) -> None:
+    for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        a.annotation = None
+
+
+def _function_def(fn_name: str, args: Any, body: list) -> Any:
+    return gast.FunctionDef(name=fn_name, args=args, body=body, decorator_list=[],
+                            returns=None, type_comment=None, type_params=[])
+
+
+_ = store

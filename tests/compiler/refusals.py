@@ -1,0 +1,82 @@
+"""Functions the source engine refuses (with a located TransformError)."""
+
+import numpy as np
+
+
+def uses_try(x):
+    try:
+        y = np.sin(x)
+    except ValueError:
+        y = x
+    return y
+
+
+def uses_with(x):
+    with open("f") as fh:
+        fh.read()
+    return x
+
+
+def uses_yield(x):
+    yield x * 2
+
+
+def uses_global(x):
+    global COUNTER
+    COUNTER = 1
+    return x
+
+
+def uses_nonlocal(x):
+    total = 0.0
+
+    def add():
+        nonlocal total
+        total = total + x
+    add()
+    return total
+
+
+def uses_eval(x):
+    return eval("x * 2")
+
+
+class Model:
+    def __init__(self, w):
+        self.w = w
+
+    def forward(self, x):
+        return self.w * x
+
+
+MODEL = Model(2.0)
+
+
+def calls_method(x):
+    return MODEL.forward(x)
+
+
+def builds_object(x):
+    m = Model(x)
+    return m.w
+
+
+async def uses_async(x):
+    return x
+
+
+def uses_while_else(x):
+    while x < 1:
+        x = x * 2
+    else:
+        x = x + 1
+    return x
+
+
+def no_rule(x):
+    return np.sum(np.fft.fft(x).real)
+
+
+def attribute_store(x):
+    MODEL.w = x
+    return x

@@ -1,0 +1,103 @@
+"""Hypothesis-generated programs (straight-line code, branches, loops) vs finite differences."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from srcgrad.compiler import compile_grad
+
+from .fd import assert_close, numerical_grad
+
+UNARY = ["np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(0.3 * {})", "({}) ** 2",
+         "np.sqrt({} * {} + 1.0)", "np.log1p({} * {})", "-({})", "abs({}) + 0.5"]
+BINARY = ["{} + {}", "{} - {}", "{} * {}", "{} / (1.5 + np.cos({}))", "np.maximum({}, {})",
+          "0.5 * {} + {}"]
+
+_counter = itertools.count()
+
+
+@st.composite
+def expressions(draw, names):
+    kind = draw(st.sampled_from(["unary", "binary", "const"]))
+    a = draw(st.sampled_from(names))
+    if kind == "unary":
+        template = draw(st.sampled_from(UNARY))
+        return template.format(*([a] * template.count("{}")))
+    if kind == "binary":
+        b = draw(st.sampled_from(names))
+        template = draw(st.sampled_from(BINARY))
+        return template.format(a, b) if template.count("{}") == 2 else template.format(a, b)
+    return f"{a} * {draw(st.floats(0.2, 1.5)):.3f}"
+
+
+@st.composite
+def blocks(draw, names, depth):
+    lines = []
+    names = list(names)
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["assign", "assign", "if", "for"] if depth < 2
+                                    else ["assign"]))
+        if kind == "assign":
+            target = draw(st.sampled_from(names + [f"v{len(names)}"]))
+            lines.append(f"{target} = {draw(expressions(names))}")
+            if target not in names:
+                names.append(target)
+        elif kind == "if":
+            cond = draw(st.sampled_from(names))
+            body, _ = draw(blocks(names, depth + 1))
+            orelse, _ = draw(blocks(names, depth + 1))
+            lines.append(f"if np.sum({cond}) > 0.1:")
+            lines += ["    " + ln for ln in body]
+            lines.append("else:")
+            lines += ["    " + ln for ln in orelse]
+        else:
+            n = draw(st.integers(0, 3))
+            body, _ = draw(blocks(names, depth + 1))
+            lines.append(f"for i{depth} in range({n}):")
+            lines += ["    " + ln for ln in body]
+    return lines, names
+
+
+@st.composite
+def programs(draw):
+    lines, names = draw(blocks(["x", "y"], 0))
+    result = " + ".join(f"np.sum({n})" for n in names)
+    return lines + [f"return {result}"]
+
+
+def _load(lines, tmp_path):
+    name = f"random_program_{next(_counter)}"
+    source = "import numpy as np\n\n\ndef f(x, y):\n" + "".join(f"    {ln}\n" for ln in lines)
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module.f, source
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(programs(), st.booleans())
+def test_random_program_gradients(tmp_path, lines, arrays):
+    f, source = _load(lines, tmp_path)
+    x = np.array([0.3, -0.7]) if arrays else 0.3
+    y = np.array([0.9, 0.4]) if arrays else -0.6
+    try:
+        expected_value = f(x, y)
+    except (FloatingPointError, OverflowError, ZeroDivisionError):
+        return
+    if not np.all(np.isfinite(expected_value)) or np.max(np.abs(expected_value)) > 1e6:
+        return
+    value, grads = compile_grad(f, (0, 1)).function(x, y)
+    assert_close(value, expected_value, rtol=1e-10, atol=1e-12)
+    for argnum, grad in zip((0, 1), grads, strict=True):
+        expected = numerical_grad(f, (x, y), argnum)
+        assert_close(grad, expected, rtol=1e-4, atol=1e-5), source

@@ -1,0 +1,87 @@
+"""Unsupported code is refused at transform time, pointing at the user's line."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+from srcgrad.compiler import compile_grad
+from srcgrad.errors import NoRuleError, TransformError
+
+from . import refusals
+
+
+def _line_of(fun, text: str) -> int:
+    lines, first = inspect.getsourcelines(fun)
+    for k, line in enumerate(lines):
+        if text in line:
+            return first + k
+    raise AssertionError(text)
+
+
+@pytest.mark.parametrize("fun, text, construct", [
+    (refusals.uses_try, "try:", "try statement"),
+    (refusals.uses_with, "with open", "with statement"),
+    (refusals.uses_yield, "yield x", "yield"),
+    (refusals.uses_global, "global COUNTER", "global statement"),
+    (refusals.uses_nonlocal, "nonlocal total", "nonlocal statement"),
+    (refusals.uses_eval, "eval(\"", "eval"),
+    (refusals.calls_method, "MODEL.forward", "method of a user class"),
+    (refusals.builds_object, "Model(x)", "user class"),
+    (refusals.uses_async, "async def", "async"),
+    (refusals.uses_while_else, "while x < 1", "else clause"),
+    (refusals.attribute_store, "MODEL.w = x", "attribute"),
+])
+def test_refusal_is_located(fun, text, construct):
+    with pytest.raises(TransformError) as info:
+        compile_grad(fun, (0,))
+    error = info.value
+    assert construct in error.construct
+    assert error.filename == inspect.getsourcefile(fun)
+    assert error.lineno == _line_of(fun, text)
+    assert text.strip() in error.line
+    assert error.col_offset >= 0
+    message = str(error)
+    assert f"{error.filename}:{error.lineno}:" in message
+    assert 'engine="tape"' in message
+
+
+def test_column_points_at_the_construct():
+    with pytest.raises(TransformError) as info:
+        compile_grad(refusals.uses_eval, (0,))
+    error = info.value
+    assert error.line[error.col_offset:].startswith("eval(")
+
+
+def test_no_rule_error_names_the_function():
+    with pytest.raises(NoRuleError) as info:
+        compile_grad(refusals.no_rule, (0,))
+    error = info.value
+    assert error.lineno == _line_of(refusals.no_rule, "np.fft.fft")
+    assert "fft" in str(error)
+    assert "defvjp" in str(error)
+
+
+def test_function_without_source():
+    namespace: dict = {}
+    exec("def made(x):\n    return x * 2\n", namespace)
+    with pytest.raises(TransformError) as info:
+        compile_grad(namespace["made"], (0,))
+    assert "source" in str(info.value)
+
+
+def test_builtin_is_refused():
+    with pytest.raises(TransformError):
+        compile_grad(np.sin, (0,))
+
+
+def test_nondifferentiable_call_on_inactive_value_is_fine():
+    def f(x):
+        n = np.argmax(x)
+        return x[n] * 2.0
+
+    value, (g,) = compile_grad(f, (0,)).function(np.array([1.0, 3.0, 2.0]))
+    assert value == 6.0
+    np.testing.assert_allclose(g, [0.0, 2.0, 0.0])

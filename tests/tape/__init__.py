@@ -1,0 +1,1 @@
+"""Tests of Tensor mode, the PyTorch-style tape (``srcgrad.autograd``)."""
