@@ -311,6 +311,7 @@ def _share_version_with_base(t: Any, out: np.ndarray, args: tuple) -> None:
     for a in args:
         if isinstance(a, Tensor) and type(a._a) is np.ndarray and np.may_share_memory(out, a._a):
             t._vc = a._version_counter()
+            t._base = a._base if a._base is not None else a
             return
 
 

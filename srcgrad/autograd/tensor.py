@@ -33,6 +33,12 @@ NON_LEAF_GRAD_WARNING = (
     "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead."
 )
 LEAF_INPLACE_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
+VIEW_INPLACE_ERROR = (
+    "an in-place operation on a view of another tensor is not supported while recording: the "
+    "view shares its base's memory, so the base's gradient would be wrong. Index the base "
+    "directly (y[0, 1] = v instead of y[0][1] = v), use an out-of-place operation "
+    "(v = v * 2), or .clone() the view first."
+)
 
 
 class Size(tuple):
@@ -77,7 +83,7 @@ def _dim_kwargs(dim: Any, keepdim: bool) -> dict:
 class Tensor:
     """A multi-dimensional array with automatic differentiation (PyTorch's ``Tensor``)."""
 
-    __slots__ = ("_a", "_rg", "_fn", "_output_nr", "_grad", "_vc", "_hooks",
+    __slots__ = ("_a", "_rg", "_fn", "_output_nr", "_grad", "_vc", "_base", "_hooks",
                  "_post_accumulate_hooks", "_retains_grad", "_acc", "__weakref__")
     __array_priority__ = 1000
 
@@ -98,6 +104,7 @@ class Tensor:
         self._rg = rg
         self._grad = None
         self._vc = None
+        self._base = None  # the tensor this one is a view of, if any
         self._hooks = None
         self._post_accumulate_hooks = None
         self._retains_grad = False
@@ -317,6 +324,10 @@ class Tensor:
             if name == "CopySlices":  # ``x[i] = v`` writes through a view of the leaf
                 raise RuntimeError("a view of " + LEAF_INPLACE_ERROR)
             raise RuntimeError(LEAF_INPLACE_ERROR)
+        if recording and self._base is not None:
+            # The change would reach the base's data but not its graph: refuse rather
+            # than give the base a silently wrong gradient.
+            raise RuntimeError(VIEW_INPLACE_ERROR)
         target = self._as_array()
         if not recording:
             raw = tuple(unwrap(a) for a in args)
