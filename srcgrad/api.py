@@ -58,8 +58,15 @@ def _name(fun: Any) -> str:
     return getattr(fun, "__qualname__", None) or getattr(fun, "__name__", repr(fun))
 
 
+_FLOAT_KINDS = frozenset("fc")
+
+
 def _check_inputs(fun: Callable[..., Any], args: tuple, argnums: tuple[int, ...]) -> None:
     for i in argnums:
+        if i < len(args):
+            x = args[i]  # the common cases, checked cheaply on every call
+            if type(x) is float or (type(x) is np.ndarray and x.dtype.kind in _FLOAT_KINDS):
+                continue
         if i >= len(args):
             raise TypeError(
                 f"{_name(fun)} is differentiated with respect to argument {i}, but was called "

@@ -75,8 +75,32 @@ def attach_operations(fn: NormalizedFunction) -> None:
             stmt.op = op
 
 
+def mark_sequence_arguments(fn: NormalizedFunction) -> None:
+    """Arguments that are indexed, iterated or passed as sequences may be lists.
+
+    Their adjoints are accumulated with a helper that adds lists item by item.
+    """
+    import operator
+
+    params = set(fn.params) | set(fn.kwonly)
+    for stmt in statements(fn.body):
+        op = getattr(stmt, "op", None)
+        if op is None or op.kind != "prim":
+            continue
+        candidates = []
+        if op.fn is operator.getitem:
+            candidates.append(op.args[0])
+        for pos in op.rule.sequence_argnums:
+            if pos < len(op.args):
+                candidates.append(op.args[pos])
+        for c in candidates:
+            if isinstance(c, gast.Name) and c.id in params and not fn.kinds.get(c.id):
+                fn.kinds[c.id] = "argument"
+
+
 def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str]) -> Activity:
     attach_operations(fn)
+    mark_sequence_arguments(fn)
     act = Activity(varied=set(wrt))
     flows = []   # (target, [names its derivative can flow from], stmt)
     for stmt in statements(fn.body):
@@ -184,3 +208,92 @@ def scalar_closed(fn: NormalizedFunction, namespace: Any) -> bool:
             continue
         return False
     return True
+
+
+# Primitives whose result is 0-d whatever their arguments' shapes, when called
+# without an ``axis`` (NumPy reductions), and those that always return numbers.
+def _reductions() -> set:
+    import numpy as np
+
+    return {np.sum, np.mean, np.max, np.min, np.prod, np.std, np.var, np.amax, np.amin,
+            np.linalg.norm, np.linalg.det, np.vdot, np.trace}
+
+
+def scalar_names(fn: NormalizedFunction) -> set[str]:
+    """Names that hold a 0-d value (a number) wherever they are assigned.
+
+    Used to drop ``unbroadcast`` between scalars, and with it the saving of the
+    values it would read.  Starts from "every assigned name is a scalar" and
+    removes names with a definition that might not be one.
+    """
+    import math
+    import operator
+
+    import numpy as np
+
+    from ..rules import registry
+
+    reductions = _reductions()
+    operators = set(registry.BINARY_OPERATORS.values()) | set(registry.UNARY_OPERATORS.values())
+    defs: dict[str, list] = {}
+    loop_targets: set[str] = set()
+    for stmt in statements(fn.body):
+        if isinstance(stmt, gast.For):
+            loop_targets.add(stmt.target.id)
+            continue
+        target = assigned_name(stmt)
+        if target is not None:
+            defs.setdefault(target, []).append(stmt)
+    scalars = set(defs) | loop_targets
+    scalars -= set(fn.params) | set(fn.kwonly)
+
+    def is_scalar_operand(node: Any) -> bool:
+        if isinstance(node, gast.Constant):
+            return isinstance(node.value, (int, float, bool))
+        if isinstance(node, gast.Name):
+            return node.id in scalars
+        return False
+
+    shape_tuples = {assigned_name(st) for st in statements(fn.body)
+                    if isinstance(getattr(st, "op", None), Operation)
+                    and st.op.kind == "const" and isinstance(st.op.node, gast.Attribute)
+                    and st.op.node.attr == "shape"}
+
+    def scalar_def(stmt: Any) -> bool:
+        op = getattr(stmt, "op", None)
+        if op is None or getattr(stmt, "primary", None) is not None:
+            return False
+        if op.kind == "copy":
+            return is_scalar_operand(op.args[0])
+        if op.kind == "const":
+            value = op.node
+            if isinstance(value, gast.Constant):
+                return isinstance(value.value, (int, float, bool))
+            if isinstance(value, gast.Compare):
+                return all(is_scalar_operand(n) for n in [value.left, *value.comparators])
+            if op.fn in (len, int, float, bool, round):
+                return True
+            return False
+        if op.kind != "prim":
+            return False
+        f = op.fn
+        if f is operator.getitem:      # an entry of a .shape is an int
+            base, index = op.args
+            return isinstance(base, gast.Name) and base.id in shape_tuples \
+                and is_scalar_operand(index)
+        if f in reductions:
+            return len(op.args) == 1 and not op.kwargs
+        if getattr(f, "__module__", None) == "math" or f in (float, int, math.fsum):
+            return True
+        if f in operators or isinstance(f, np.ufunc):
+            return all(is_scalar_operand(a) for a in op.args) and not op.kwargs
+        return False
+
+    changed = True
+    while changed:
+        changed = False
+        for name_, stmts in defs.items():
+            if name_ in scalars and not all(scalar_def(s) for s in stmts):
+                scalars.discard(name_)
+                changed = True
+    return scalars

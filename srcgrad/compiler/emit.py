@@ -59,9 +59,7 @@ def to_source(functions: list) -> str:
                 if isinstance(call.args[0].value, str):
                     texts.append(call.args[0].value)
                     call.args[0] = gast.Constant(value=len(texts) - 1, kind=None)
-    module = gast.Module(body=functions, type_ignores=[])
-    tree = gast.gast_to_ast(module)
-    ast.fix_missing_locations(tree)
+    tree = ast.Module(body=[to_ast(f) for f in functions], type_ignores=[])
     text = astor.to_source(tree, indent_with="    ")
     lines = []
     for line in text.splitlines():
@@ -72,6 +70,32 @@ def to_source(functions: list) -> str:
         else:
             lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def to_ast(node: Any) -> Any:
+    """Convert the gast nodes generated code uses to standard ``ast`` nodes (for printing)."""
+    if isinstance(node, list):
+        return [to_ast(n) for n in node]
+    if not isinstance(node, gast.AST):
+        return node
+    kind = type(node).__name__
+    if kind == "arguments":
+        return ast.arguments(
+            posonlyargs=[_arg(a) for a in node.posonlyargs], args=[_arg(a) for a in node.args],
+            vararg=_arg(node.vararg) if node.vararg else None,
+            kwonlyargs=[_arg(a) for a in node.kwonlyargs],
+            kw_defaults=[to_ast(d) for d in node.kw_defaults],
+            kwarg=_arg(node.kwarg) if node.kwarg else None,
+            defaults=[to_ast(d) for d in node.defaults])
+    cls = getattr(ast, kind)
+    fields = {f: to_ast(getattr(node, f, None)) for f in cls._fields}
+    if kind == "FunctionDef":
+        fields.pop("type_params", None)
+    return cls(**{k: v for k, v in fields.items() if k in cls._fields})
+
+
+def _arg(node: Any) -> Any:
+    return ast.arg(arg=node.id, annotation=None)
 
 
 def compile_source(source: str, filename: str, namespace: dict) -> dict:

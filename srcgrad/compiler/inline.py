@@ -127,11 +127,21 @@ def _literal(value: Any) -> Any:
     return None
 
 
+_SIGNATURES: dict[Any, inspect.Signature] = {}
+
+
+def _signature(fn: Any) -> inspect.Signature:
+    signature = _SIGNATURES.get(fn)
+    if signature is None:
+        signature = _SIGNATURES[fn] = inspect.signature(fn)
+    return signature
+
+
 def bind_arguments(fn: Any, g: Any, ans: Any, args: list, kwargs: dict,
                    namespace: Namespace) -> dict[str, Any] | None:
     """``{parameter: expression}`` for calling rule ``fn`` as ``fn(g, ans, *args, **kwargs)``."""
     try:
-        signature = inspect.signature(fn)
+        signature = _signature(fn)
         bound = signature.bind(_Arg(g), _Arg(ans), *[_Arg(a) for a in args],
                                **{k: _Arg(v) for k, v in kwargs.items()})
     except (TypeError, ValueError):

@@ -107,14 +107,23 @@ class NormalizedFunction:
     result: str | None = None
 
 
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
+
+
 def walk(node: Any):
-    """Every node of a gast tree (like ``gast.walk``, faster)."""
+    """The nodes of a gast tree, like ``gast.walk`` but faster.
+
+    Contexts and operator tokens (``Load``, ``Add``...) are not visited: read
+    them through their parent node.
+    """
     stack = [node]
     pop, push = stack.pop, stack.append
     while stack:
         current = pop()
         yield current
         for field_name in current._fields:
+            if field_name in _LEAF_FIELDS:
+                continue
             value = getattr(current, field_name, None)
             if isinstance(value, list):
                 for item in value:

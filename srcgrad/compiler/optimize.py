@@ -41,98 +41,109 @@ def _number(node: Any, bools: bool = False) -> bool:
 
 def simplify_contribution(expr: Any, op: Any, pos: Any, sweep: Any) -> Any:
     """Simplify one inlined VJP of operation ``op`` for argument position ``pos``."""
-    others = [a for i, a in enumerate(op.args) if i != pos]
-    target = op.args[pos] if isinstance(pos, int) and pos < len(op.args) else None
     values = sweep.ns.values
+    return fold(_DropUnbroadcast(op, pos, sweep, values).visit(expr), values)
 
-    def drop(call: Any) -> bool:
+
+class _DropUnbroadcast(gast.NodeTransformer):
+    """``unbroadcast(e, x)`` is ``e`` when nothing else in the operation can broadcast ``x``."""
+
+    def __init__(self, op: Any, pos: Any, sweep: Any, values: dict) -> None:
+        self.others = [a for i, a in enumerate(op.args) if i != pos]
+        self.target = op.args[pos] if isinstance(pos, int) and pos < len(op.args) else None
+        self.sweep = sweep
+        self.values = values
+
+    def drop(self, call: Any) -> bool:
         if len(call.args) != 2 or call.keywords:
             return False
         func = call.func
-        if not (isinstance(func, gast.Name) and values.get(func.id) is unbroadcast):
+        if not (isinstance(func, gast.Name) and self.values.get(func.id) is unbroadcast):
             return False
         x = call.args[1]
         if not isinstance(x, gast.Name):
             return False
-        if getattr(sweep, "scalar", False) and sweep.is_scalar(x.id):
+        if self.sweep.scalar:
             return True
+        result = getattr(self.sweep, "current_target", None)
+        if result is not None and self.sweep.is_scalar(x.id) and self.sweep.is_scalar(result):
+            return True             # a number broadcast only against numbers
+        target = self.target
         if target is None or not (isinstance(target, gast.Name) and target.id == x.id):
             return False
-        return all(_number(o) or (isinstance(o, gast.Name) and o.id == x.id) for o in others)
+        return all(_number(o) or (isinstance(o, gast.Name) and o.id == x.id)
+                   for o in self.others)
 
-    class Drop(gast.NodeTransformer):
-        def visit_Call(self, node: Any) -> Any:
-            self.generic_visit(node)
-            if drop(node):
-                return node.args[0]
-            return node
-
-    expr = Drop().visit(expr)
-    return fold(expr, values)
+    def visit_Call(self, node: Any) -> Any:
+        self.generic_visit(node)
+        if self.drop(node):
+            return node.args[0]
+        return node
 
 
 def fold(expr: Any, values: dict | None = None) -> Any:
     """Constant folding and algebraic identities on one expression."""
-    values = values or {}
+    return _Fold(values or {}).visit(expr)
 
-    class Fold(gast.NodeTransformer):
-        def visit_BinOp(self, node: Any) -> Any:
-            self.generic_visit(node)
-            left, right = node.left, node.right
-            fn = _FOLDABLE.get(type(node.op))
-            if fn is not None and _number(left, True) and _number(right, True) \
-                    and (_number(left) or _number(right)):
-                try:
-                    value = fn(left.value, right.value)
-                except (ArithmeticError, ValueError, OverflowError):
-                    return node
-                if isinstance(value, (int, float)) and abs(value) < 1e15:
-                    return gast.Constant(value=value, kind=None)
-            if isinstance(node.op, gast.Mult):
-                if _number(right) and right.value == 1:
-                    return left
-                if _number(left) and left.value == 1:
-                    return right
-            if isinstance(node.op, gast.Div) and _number(right) and right.value == 1:
+
+class _Fold(gast.NodeTransformer):
+    def __init__(self, values: dict) -> None:
+        self.values = values
+
+    def visit_BinOp(self, node: Any) -> Any:
+        self.generic_visit(node)
+        left, right = node.left, node.right
+        fn = _FOLDABLE.get(type(node.op))
+        if fn is not None and _number(left, True) and _number(right, True) \
+                and (_number(left) or _number(right)):
+            try:
+                value = fn(left.value, right.value)
+            except (ArithmeticError, ValueError, OverflowError):
+                return node
+            if isinstance(value, (int, float)) and abs(value) < 1e15:
+                return gast.Constant(value=value, kind=None)
+        if isinstance(node.op, gast.Mult):
+            if _number(right) and right.value == 1:
                 return left
-            if isinstance(node.op, gast.Pow) and _number(right) and right.value == 1:
-                return left
-            if isinstance(node.op, gast.Sub) and isinstance(right, gast.UnaryOp) \
-                    and isinstance(right.op, gast.USub):
-                return gast.BinOp(left=left, op=gast.Add(), right=right.operand)
-            return node
+            if _number(left) and left.value == 1:
+                return right
+        if isinstance(node.op, gast.Div) and _number(right) and right.value == 1:
+            return left
+        if isinstance(node.op, gast.Pow) and _number(right) and right.value == 1:
+            return left
+        if isinstance(node.op, gast.Sub) and isinstance(right, gast.UnaryOp) \
+                and isinstance(right.op, gast.USub):
+            return gast.BinOp(left=left, op=gast.Add(), right=right.operand)
+        return node
 
-        def visit_UnaryOp(self, node: Any) -> Any:
-            self.generic_visit(node)
-            if isinstance(node.op, gast.USub):
-                if _number(node.operand):
-                    return gast.Constant(value=-node.operand.value, kind=None)
-                if isinstance(node.operand, gast.UnaryOp) and isinstance(node.operand.op,
-                                                                         gast.USub):
-                    return node.operand.operand
-            return node
+    def visit_UnaryOp(self, node: Any) -> Any:
+        self.generic_visit(node)
+        if isinstance(node.op, gast.USub):
+            if _number(node.operand):
+                return gast.Constant(value=-node.operand.value, kind=None)
+            if isinstance(node.operand, gast.UnaryOp) and isinstance(node.operand.op, gast.USub):
+                return node.operand.operand
+        return node
 
-        def visit_Compare(self, node: Any) -> Any:
-            self.generic_visit(node)
-            if len(node.ops) == 1 and _number(node.left) and _number(node.comparators[0]):
-                fn = _COMPARE.get(type(node.ops[0]))
-                if fn is not None:
-                    return gast.Constant(value=bool(fn(node.left.value,
-                                                       node.comparators[0].value)), kind=None)
-            return node
+    def visit_Compare(self, node: Any) -> Any:
+        self.generic_visit(node)
+        if len(node.ops) == 1 and _number(node.left) and _number(node.comparators[0]):
+            fn = _COMPARE.get(type(node.ops[0]))
+            if fn is not None:
+                return gast.Constant(value=bool(fn(node.left.value,
+                                                   node.comparators[0].value)), kind=None)
+        return node
 
-        def visit_Call(self, node: Any) -> Any:
-            self.generic_visit(node)
-            func = node.func
-            if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
-                    and values.get(func.value.id) is np and func.attr == "where" \
-                    and len(node.args) == 3 and not node.keywords:
-                cond = node.args[0]
-                if isinstance(cond, gast.Constant) and isinstance(cond.value, bool):
-                    return node.args[1] if cond.value else node.args[2]
-            return node
-
-    return Fold().visit(expr)
+    def visit_Call(self, node: Any) -> Any:
+        self.generic_visit(node)
+        func = node.func
+        if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+                and self.values.get(func.value.id) is np and func.attr == "where" \
+                and len(node.args) == 3 and not node.keywords:
+            cond = node.args[0]
+            if isinstance(cond, gast.Constant) and isinstance(cond.value, bool):
+                return node.args[1] if cond.value else node.args[2]
+        return node
 
 
 # -- whole-body passes ------------------------------------------------------------------
@@ -366,7 +377,7 @@ def propagate_copies(stmts: list, removable: set[str], counts: dict[str, int]) -
             replaced = _replace_loads(later, a, b)
             counts[a] = counts.get(a, 0) - replaced
             counts[b] = counts.get(b, 0) + replaced
-            if a in stores or b in stores:
+            if a in stores or b in stores or counts[a] <= 0:
                 break
         if counts.get(a, 0) == 0:
             counts[b] = counts.get(b, 0) - 1
@@ -388,10 +399,11 @@ def _replace_loads(stmt: Any, old: str, new: str) -> int:
 def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
                   pure_calls: set) -> tuple[list, list]:
     reverse = drop_empty(reverse, reverse=True)
-    adjoint_temps = {n.id for st in reverse for n in walk(st)
-                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)} - keep
+    forward_names = {n.id for st in forward for n in walk(st) if isinstance(n, gast.Name)}
+    reverse_stores = {n.id for st in reverse for n in walk(st)
+                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     holder = [forward, reverse]
-    reverse_temps = adjoint_temps & _reverse_only(forward, reverse)
+    reverse_temps = reverse_stores - keep - forward_names
     _drop_self_assignments(reverse)
     propagate_copies(reverse, reverse_temps, _loads(holder_list(holder)))
     everything = forward + reverse
@@ -422,10 +434,3 @@ def _drop_self_assignments(stmts: list) -> None:
 
 def holder_list(holder: list) -> list:
     return [s for part in holder for s in part]
-
-
-def _reverse_only(forward: list, reverse: list) -> set[str]:
-    """Names the reverse sweep assigns that the forward sweep never does."""
-    forward_names = {n.id for st in forward for n in walk(st) if isinstance(n, gast.Name)}
-    reverse_names = {n.id for st in reverse for n in walk(st) if isinstance(n, gast.Name)}
-    return reverse_names - forward_names

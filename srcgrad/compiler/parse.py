@@ -210,7 +210,10 @@ def matches_code(lam: Any, code: Any) -> bool:
     if (inner.co_names, inner.co_varnames, inner.co_argcount, _consts(inner)) != (
             code.co_names, code.co_varnames, code.co_argcount, _consts(code)):
         return False
-    columns = [p[2] for p in code.co_positions() if p[2] is not None and p[3] is not None
+    positions = getattr(code, "co_positions", None)  # column information: Python 3.11+
+    if positions is None:
+        return True
+    columns = [p[2] for p in positions() if p[2] is not None and p[3] is not None
                and p[3] > p[2] and p[0] == lam.lineno]
     body = lam.body
     if columns and getattr(body, "col_offset", None) is not None:

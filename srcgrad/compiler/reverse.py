@@ -102,6 +102,7 @@ class ReverseSweep:
                     self.primal.add(node.id)
         self.kinds = fn.kinds
         self.scalar = scalar
+        self.scalars: set[str] = set()
         self.stacks: dict[str, str] = {}
         self.none_init: list[str] = []
         self.current: Any = None
@@ -115,8 +116,13 @@ class ReverseSweep:
     def get(self, var: str) -> str:
         return self.state.get(var, ZERO)
 
-    def is_seq(self, var: str) -> bool:
+    def is_container(self, var: str) -> bool:
+        """Is ``var`` a list or tuple built in the function (its adjoint a dict)?"""
         return self.kinds.get(var) in ("list", "tuple")
+
+    def is_seq(self, var: str) -> bool:
+        """Is ``var``'s adjoint a sequence (or, for an indexed argument, possibly one)?"""
+        return self.kinds.get(var) in ("list", "tuple", "argument")
 
     def accumulate(self, var: str, value: Any, out: list, may_be_none: bool = False) -> None:
         """``b<var> += value`` given what is known about ``b<var>``."""
@@ -155,7 +161,8 @@ class ReverseSweep:
         return const(0.0) if self.unknown_state(var) == LIVE else const(None)
 
     def is_scalar(self, var: str) -> bool:
-        return self.scalar
+        """Is ``var`` a 0-d value at every assignment (always, in the scalar variant)?"""
+        return self.scalar or var in self.scalars
 
     def merge(self, states: list[dict], blocks: list[list]) -> None:
         """Join branch states; a branch that left an adjoint at zero sets it to ``None``."""
@@ -246,6 +253,7 @@ class ReverseSweep:
     def rev_Assign(self, stmt: Any, out: list) -> None:
         op = stmt.op
         target = assigned_name(stmt)
+        self.current_target = target
         code: list = []
         if self.act.is_active(target) and self.get(target) != ZERO \
                 and op.kind not in ("const", "unknown"):
@@ -297,7 +305,7 @@ class ReverseSweep:
                         item = gast.Subscript(value=name(tmp), slice=const(k), ctx=gast.Load())
                         self.accumulate(elt.id, item, code)
                 continue
-            if self.is_seq(var) and not maybe:
+            if self.is_container(var) and not maybe:
                 value = _call(self.ns.bind("seq_add_all", _support("seq_add_all")),
                               [name(self.adj(var)) if self.get(var) != ZERO else const(None),
                                expr])
@@ -330,6 +338,8 @@ class ReverseSweep:
         if target in {n for a in positions_.values() for n in arg_names(a)} or \
                 target in {n for a in op.operands() for n in arg_names(a)}:
             old_name = self.namer.fresh(target + "_prev")
+            if target in self.scalars:
+                self.scalars.add(old_name)
             args = [_rename(a, target, old_name) for a in args]
             kwargs = {k: _rename(v, target, old_name) for k, v in kwargs.items()}
 

@@ -40,6 +40,8 @@ def add(a: Any, b: Any) -> Any:
         for key, value in b.items():
             merged[key] = add(merged.get(key), value)
         return merged
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a)(add(u, v) for u, v in zip(a, b, strict=True))
     return a + b
 
 
@@ -114,6 +116,10 @@ def grad_or_zeros(adjoint: Any, value: Any) -> Any:
         return _zeros_for(value)
     if isinstance(adjoint, dict):
         return seq_cotangent(adjoint, value)
+    if isinstance(value, (list, tuple)) and not isinstance(adjoint, (list, tuple)):
+        # a list argument indexed like an array: one row of the cotangent per item
+        rows = np.asarray(adjoint)
+        return type(value)(rows[k].reshape(np.shape(v)) for k, v in enumerate(value))
     return adjoint
 
 

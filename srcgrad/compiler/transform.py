@@ -12,7 +12,7 @@ import gast
 
 from ..runtime import zeros_like
 from . import support
-from .analyze import analyze, scalar_closed, statements
+from .analyze import analyze, scalar_closed, scalar_names, statements
 from .emit import compile_source, finish_statements, to_source
 from .names import Namer, Namespace
 from .normalize import NormalizedFunction, assign, clone, const, name, normalize, store, walk
@@ -185,6 +185,7 @@ class _Builder:
         act = analyze(nf, wrt, [diff_out] if diff_out else [])
         closed = not scalar and scalar_closed(nf, ns)
         sweep = ReverseSweep(nf, act, ns, namer, self.compile_callee, scalar=scalar)
+        sweep.scalars = scalar_names(nf)
         self.sweep = sweep
         sweep.add_counters(body)
         sweep.prepare_calls(body)
@@ -201,7 +202,7 @@ class _Builder:
                 if seed_index is not None:
                     value = gast.Dict(keys=[const(seed_index)], values=[const(1.0)])
                 seed.append(assign(b, value, None))
-            elif sweep.is_seq(diff_out):
+            elif sweep.is_container(diff_out):
                 seed.append(assign(b, gast.Call(
                     func=name(ns.bind("as_seq_adjoint", support.as_seq_adjoint)),
                     args=[name(b)], keywords=[]), None))

@@ -604,6 +604,13 @@ def sort_tangent(dx: Any, a: Any, axis: Any = -1) -> Any:
 
 def matmul_left_cotangent(g: Any, a: Any, b: Any) -> Any:
     """The cotangent of ``a`` for ``a @ b`` (1-D operands and broadcasting handled)."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 2 and nb == 2:  # the common cases first, without reshaping
+        return np.matmul(g, np.transpose(b))
+    if na == 2 and nb == 1:
+        return np.outer(g, b)
+    if na == 1 and nb == 1:
+        return g * b
     if np.ndim(b) == 1:
         g = np.expand_dims(g, -1)
         b = np.expand_dims(b, -1)
@@ -617,6 +624,11 @@ def matmul_left_cotangent(g: Any, a: Any, b: Any) -> Any:
 
 def matmul_right_cotangent(g: Any, a: Any, b: Any) -> Any:
     """The cotangent of ``b`` for ``a @ b`` (1-D operands and broadcasting handled)."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 2 and nb in (1, 2):
+        return np.matmul(np.transpose(a), g)
+    if na == 1 and nb == 1:
+        return g * a
     if np.ndim(b) == 1:
         g = np.expand_dims(g, -1)
     if np.ndim(a) == 1:

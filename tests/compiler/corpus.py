@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from math import sin as msin
 from typing import Any
 
+import numpy
 import numpy as np
 
 from srcgrad.rules import nn
@@ -685,6 +687,69 @@ def many_returns_in_loop(x):
     return x * 0.5
 
 
+def list_argument(xs):
+    s = 0.0
+    for x in xs:
+        s = s + np.sum(x * x)
+    return s + np.sum(xs[0] * xs[1])
+
+
+def while_int_argument(x, n):
+    s = x
+    k = n
+    while k > 0:
+        s = s * 1.1 + np.sin(s)
+        k -= 1
+    return s
+
+
+def assert_and_constants(x):
+    assert x > 0.0
+    n = len([1, 2, 3])
+    return x ** n + math.pi * x
+
+
+def name_collisions(x, unbroadcast):
+    np_ = x * 2.0
+    np = np_
+    return numpy.sum(np * unbroadcast) + msin(0.5) * numpy.sum(x)
+
+
+def nested_loop_return(x):
+    for i in range(3):
+        for j in range(3):
+            if x * (i + j) > 2.0:
+                return x * i + j
+    return x
+
+
+def while_continue(x):
+    s = x
+    k = 0
+    while k < 5:
+        k += 1
+        if k % 2 == 0:
+            continue
+        s = s * np.cos(s)
+    return s
+
+
+def is_even(n, x):
+    if n == 0:
+        return x
+    return is_odd(n - 1, x * 1.5)
+
+
+def is_odd(n, x):
+    if n == 0:
+        return np.sin(x)
+    return is_even(n - 1, x + 0.1)
+
+
+def mutual_recursion(x):
+    return is_even(3, x)
+
+
 CASES = [
     Case(straight_line, (X3, 3.0), (0, 1)),
     Case(reassign, (X3,)),
@@ -804,4 +869,12 @@ CASES = [
     Case(many_returns_in_loop, (0.9,)),
     Case(many_returns_in_loop, (-0.9,)),
     Case(many_returns_in_loop, (0.1,)),
+    Case(list_argument, ([np.array([1.0, -0.5]), np.array([0.3, 2.0])],)),
+    Case(while_int_argument, (0.4, 3)),
+    Case(assert_and_constants, (0.7,)),
+    Case(name_collisions, (X3, Y3), (0, 1)),
+    Case(nested_loop_return, (0.7,)),
+    Case(nested_loop_return, (0.2,)),
+    Case(while_continue, (0.5,)),
+    Case(mutual_recursion, (0.3,)),
 ]

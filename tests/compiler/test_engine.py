@@ -134,3 +134,52 @@ def test_keyword_arguments_and_defaults():
     value, (g,) = compiled.function(m, 3.0, shift=0.5)
     assert value == corpus.keyword_args(m, 3.0, shift=0.5)
     np.testing.assert_allclose(g, 3.0)
+
+
+def test_vjp_of_tuple_output():
+    def f(x):
+        return x * 2.0, np.sin(x)
+
+    (a, b), pullback = compile_vjp(f, (0,)).function(np.array([0.5, 1.0]))
+    (g,) = pullback((np.ones(2), np.ones(2)))
+    np.testing.assert_allclose(g, 2.0 + np.cos([0.5, 1.0]))
+
+
+def test_vjp_has_aux():
+    def f(x):
+        y = np.sum(x * x)
+        return y, y + 1.0
+
+    (out, aux), pullback = compile_vjp(f, (0,), has_aux=True).function(np.ones(2))
+    assert (out, aux) == (2.0, 3.0)
+    np.testing.assert_allclose(pullback(1.0)[0], [2.0, 2.0])
+
+
+def test_untransformable_call_handler_hook():
+    from srcgrad.compiler import set_untransformable_call_handler
+
+    def inner(x):
+        try:
+            return x * 3.0
+        except ValueError:
+            return x
+
+    def outer(x):
+        return np.sin(inner(x))
+
+    calls = []
+
+    def handler(fun, argnums, error):
+        calls.append((fun.__name__, argnums, error.construct))
+
+        def vjp(x):
+            return fun(x), lambda g: (g * 3.0,)
+        return vjp
+
+    set_untransformable_call_handler(handler)
+    try:
+        value, (g,) = compile_grad(outer, (0,)).function(0.2)
+    finally:
+        set_untransformable_call_handler(None)
+    assert calls == [("inner", (0,), "a try statement")]
+    assert np.isclose(g, 3.0 * np.cos(0.6))

@@ -200,3 +200,37 @@ def test_second_derivatives_match_finite_differences(x, name):
     (g,) = torch.autograd.grad(f(xt), xt, create_graph=True)
     (hv,) = torch.autograd.grad((g * torch.tensor(v)).sum(), xt)
     _check(hv.numpy(), _numeric_grad(directional, x))
+
+
+# In-place operations on a non-leaf copy of the input; each is smooth on all values.
+IN_PLACE = {
+    "add_": lambda y, x: y.add_(x * 0.5),
+    "mul_": lambda y, x: y.mul_(x.cos()),
+    "sub_": lambda y, x: y.sub_(1.5),
+    "div_": lambda y, x: y.div_(x * x + 1),
+    "tanh_": lambda y, x: y.tanh_(),
+    "sigmoid_": lambda y, x: y.sigmoid_(),
+    "iadd": lambda y, x: y.__iadd__(x.sin()),
+    "set_first": lambda y, x: y.__setitem__(0, x[-1] * 3),
+    "set_slice": lambda y, x: y.__setitem__(slice(1, None), x[1:].exp()),
+    "set_const": lambda y, x: y.__setitem__(-1, 2.0),
+    "set_fancy": lambda y, x: y.__setitem__([0, -1], x[:1] * 2),
+    "copy_": lambda y, x: y.copy_(x.sin() * 2),
+    "zero_": lambda y, x: y.zero_(),
+}
+
+
+@given(hnp.arrays(np.float64, st.integers(2, 4), elements=values),
+       st.lists(st.sampled_from(sorted(IN_PLACE)), min_size=1, max_size=5))
+def test_random_in_place_sequences(x, ops):
+    w = _weights(x.shape)
+
+    def f(t):
+        y = t * 1
+        for name in ops:
+            IN_PLACE[name](y, t)
+        return (y * torch.tensor(w)).sum()
+
+    xt = torch.tensor(x, requires_grad=True)
+    f(xt).backward()
+    _check(xt.grad.numpy(), _numeric_grad(f, x))
