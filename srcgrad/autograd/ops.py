@@ -9,11 +9,13 @@ primitive's VJPs from the rule registry.
 from __future__ import annotations
 
 import inspect
+import operator
 from typing import Any
 
 import numpy as np
 
 from ..rules.registry import Rule, _dispatchers, get_rule
+from ..rules.source import structural_params
 from . import grad_mode
 from .graph import _sequence, make_rule_node, node_class, parameters_used
 
@@ -38,12 +40,19 @@ def edge(t: Any) -> tuple:
 
 
 def _save_plan(rule: Rule, active: tuple, nargs: int) -> tuple:
-    """Which positional arguments and whether the output the active VJPs read."""
+    """What the active VJPs read: ``(keep, uses_ans, check)``.
+
+    ``keep[i]``: argument ``i`` must be saved; ``check[i]``: its *value* is
+    read, so an in-place change before backward is an error (an argument read
+    only for its shape, as ``unbroadcast(g, x)`` reads ``x``, is kept but not
+    checked, as PyTorch keeps only sizes there).
+    """
     key = (id(rule), active, nargs)
     plan = _SAVE_PLANS.get(key)
     if plan is not None:
         return plan
     keep = [False] * nargs
+    check = [False] * nargs
     uses_ans = rule.outputs > 1
     for pos in active:
         vjp = rule.vjps[pos]
@@ -51,17 +60,22 @@ def _save_plan(rule: Rule, active: tuple, nargs: int) -> tuple:
         code = getattr(vjp, "__code__", None)
         if "*" in used or code is None:
             keep = [True] * nargs
+            check = [True] * nargs
             uses_ans = True
             continue
+        structural = structural_params(vjp)
         params = code.co_varnames[: code.co_argcount]
         if len(params) > 1 and params[1] in used:
             uses_ans = True
         for i, name in enumerate(params[2:]):
             if i < nargs and name in used:
                 keep[i] = True
+                if name not in structural:
+                    check[i] = True
         if nargs > len(params) - 2:  # extra positional args land in *args
             keep[len(params) - 2:] = [True] * (nargs - len(params) + 2)
-    plan = (tuple(keep), uses_ans)
+            check[len(params) - 2:] = [True] * (nargs - len(params) + 2)
+    plan = (tuple(keep), uses_ans, tuple(check))
     _SAVE_PLANS[key] = plan
     return plan
 
@@ -123,7 +137,7 @@ def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any 
         raw_kwargs = kwargs = _NO_KWARGS
     out = (forward or rule.primitive)(*raw_args, **raw_kwargs)
     if not (needs and _grad_state.enabled and rule.differentiable):
-        return _wrap_outputs(out, None, args)
+        return _wrap_outputs(out, None, args, None, rule)
     if kwargs and any(isinstance(v, T) and v._rg for v in kwargs.values()):
         args, kwargs = _bind_keywords(rule, args, kwargs)
         raw_args = tuple(_raw(a, T) for a in args)
@@ -168,31 +182,30 @@ def _link(rule: Rule, args: tuple, raw_args: tuple, kwargs: dict, out: Any,
             if e[0] is not None:
                 active.append(pos)
     if not active:
-        return _wrap_outputs(out, None, args)
-    keep, uses_ans = _save_plan(rule, tuple(active), nargs)
+        return _wrap_outputs(out, None, args, None, rule)
+    keep, uses_ans, check = _save_plan(rule, tuple(active), nargs)
     return _make_node(rule, name or node_name, args, raw_args, kwargs, tuple(nexts),
-                      tuple(inputs), None if all(keep) else keep, uses_ans, out)
+                      tuple(inputs), None if all(keep) else keep, uses_ans, check, out)
 
 
 def _make_node(rule: Rule, name: str, args: tuple, raw: tuple, kwargs: dict, nexts: tuple,
-               inputs: tuple, keep: tuple | None, uses_ans: bool, out: Any) -> Any:
+               inputs: tuple, keep: tuple | None, uses_ans: bool, check: tuple,
+               out: Any) -> Any:
     if keep is None:
         saved_args, saved_raw = args, raw
     else:
         saved_args = tuple([a if k else None for a, k in zip(args, keep)])  # noqa: B905
         saved_raw = tuple([a if k else None for a, k in zip(raw, keep)])  # noqa: B905
-    T = Tensor
-    saved = tuple([(a, a._vc.value if a._vc is not None else 0) for a in saved_args
-                   if isinstance(a, T)]) or None
+    saved = _versions(args, check)
     pieces = out if type(out) is list and rule.outputs == 1 else None
     if uses_ans:
         vc = VersionCounter()
         node = make_rule_node(name, rule, saved_args, saved_raw, kwargs, nexts, inputs, out,
                               (vc, 0), saved, pieces)
-        return _wrap_outputs(out, node, args, vc)
+        return _wrap_outputs(out, node, args, vc, rule)
     node = make_rule_node(name, rule, saved_args, saved_raw, kwargs, nexts, inputs, None, None,
                           saved, pieces)
-    return _wrap_outputs(out, node, args)
+    return _wrap_outputs(out, node, args, None, rule)
 
 
 _SEQUENCES = (list, tuple)
@@ -223,7 +236,7 @@ def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str 
             state.append(0)
     out = (forward or rule.primitive)(*raw, **kwargs)
     if 2 not in state or not _grad_state.enabled or not rule.differentiable:
-        return _wrap_outputs(out, None, args)
+        return _wrap_outputs(out, None, args, None, rule)
     if type(out) in _SEQUENCES or rule.outputs != 1:  # several outputs: the general path
         return _link(rule, args, tuple(raw), kwargs, out, name)
     state = tuple(state)
@@ -237,8 +250,8 @@ def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str 
     if plan is None:
         plan = _PLANS[key] = _plan(rule, state, name, listed)
     if plan is _GENERIC:
-        return _wrap_outputs(out, None, args)
-    cls, edges, inputs, keep, uses_ans = plan
+        return _wrap_outputs(out, None, args, None, rule)
+    cls, edges, inputs, keep, uses_ans, check = plan
     if keep is None:
         saved_args, saved_raw = args, tuple(raw)
     else:
@@ -256,8 +269,7 @@ def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str 
     node._kwargs = kwargs
     node._inputs = inputs
     node._freed = False
-    node._saved = tuple([(a, a._vc.value if a._vc is not None else 0) for a in saved_args
-                         if isinstance(a, T)]) or None
+    node._saved = _versions(args, check)
     t = T.__new__(T)
     t._init(out, node, 0, True)
     if uses_ans:
@@ -266,7 +278,7 @@ def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str 
     else:
         node._ans = node._ans_vc = None
         if type(out) is np.ndarray and out.base is not None:
-            _share_version_with_base(t, out, args)
+            _share_version_with_base(t, out, args, rule)
     return t
 
 
@@ -280,17 +292,25 @@ def _plan(rule: Rule, state: tuple, name: str | None, listed: tuple | None) -> A
     active = tuple(p for p, live in edges if live)
     if not active:
         return _GENERIC
-    keep, uses_ans = _save_plan(rule, active, len(state))
-    return (node_class(name), edges, inputs, None if all(keep) else keep, uses_ans)
+    keep, uses_ans, check = _save_plan(rule, active, len(state))
+    return (node_class(name), edges, inputs, None if all(keep) else keep, uses_ans, check)
 
 
-def _wrap_outputs(out: Any, node: Any, args: tuple, vc: Any = None) -> Any:
+def _versions(args: tuple, check: tuple) -> tuple | None:
+    """``(tensor, version)`` for the saved tensors whose values backward will read."""
+    T = Tensor
+    saved = tuple([(a, a._vc.value if a._vc is not None else 0)
+                   for a, c in zip(args, check) if c and isinstance(a, T)])  # noqa: B905
+    return saved or None
+
+
+def _wrap_outputs(out: Any, node: Any, args: tuple, vc: Any = None, rule: Any = None) -> Any:
     if isinstance(out, (np.ndarray, np.generic)):
         t = Tensor._make(out, node, 0) if node is not None else Tensor._wrap(out)
         if vc is not None:
             t._vc = vc
         elif type(out) is np.ndarray and out.base is not None:
-            _share_version_with_base(t, out, args)
+            _share_version_with_base(t, out, args, rule)
         return t
     if isinstance(out, (tuple, list)) and out and all(
         isinstance(o, (np.ndarray, np.generic)) for o in out
@@ -306,12 +326,19 @@ def _wrap_outputs(out: Any, node: Any, args: tuple, vc: Any = None) -> Any:
     return out
 
 
-def _share_version_with_base(t: Any, out: np.ndarray, args: tuple) -> None:
-    """A view of an input shares its version counter, so in-place changes are seen."""
+def _share_version_with_base(t: Any, out: np.ndarray, args: tuple, rule: Any = None) -> None:
+    """A view of an input shares its version counter, so in-place changes are seen.
+
+    A view made by indexing a base tensor directly remembers the index, so an
+    in-place change of the view can be recorded on the base.
+    """
     for a in args:
         if isinstance(a, Tensor) and type(a._a) is np.ndarray and np.may_share_memory(out, a._a):
             t._vc = a._version_counter()
             t._base = a._base if a._base is not None else a
+            if rule is not None and rule.primitive is operator.getitem and a._base is None \
+                    and args[0] is a:
+                t._view_index = args[1]
             return
 
 

@@ -34,8 +34,9 @@ NON_LEAF_GRAD_WARNING = (
 )
 LEAF_INPLACE_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_INPLACE_ERROR = (
-    "an in-place operation on a view of another tensor is not supported while recording: the "
-    "view shares its base's memory, so the base's gradient would be wrong. Index the base "
+    "an in-place operation on this view is not supported while recording: it shares its "
+    "base's memory but was not made by indexing the base directly (it is a reshaped, "
+    "transposed or twice-indexed view), so the base's gradient would be wrong. Index the base "
     "directly (y[0, 1] = v instead of y[0][1] = v), use an out-of-place operation "
     "(v = v * 2), or .clone() the view first."
 )
@@ -83,7 +84,8 @@ def _dim_kwargs(dim: Any, keepdim: bool) -> dict:
 class Tensor:
     """A multi-dimensional array with automatic differentiation (PyTorch's ``Tensor``)."""
 
-    __slots__ = ("_a", "_rg", "_fn", "_output_nr", "_grad", "_vc", "_base", "_hooks",
+    __slots__ = ("_a", "_rg", "_fn", "_output_nr", "_grad", "_vc", "_base", "_view_index",
+                 "_hooks",
                  "_post_accumulate_hooks", "_retains_grad", "_acc", "__weakref__")
     __array_priority__ = 1000
 
@@ -105,6 +107,7 @@ class Tensor:
         self._grad = None
         self._vc = None
         self._base = None  # the tensor this one is a view of, if any
+        self._view_index = None  # ... and the index that made it, when it is base[index]
         self._hooks = None
         self._post_accumulate_hooks = None
         self._retains_grad = False
@@ -325,9 +328,7 @@ class Tensor:
                 raise RuntimeError("a view of " + LEAF_INPLACE_ERROR)
             raise RuntimeError(LEAF_INPLACE_ERROR)
         if recording and self._base is not None:
-            # The change would reach the base's data but not its graph: refuse rather
-            # than give the base a silently wrong gradient.
-            raise RuntimeError(VIEW_INPLACE_ERROR)
+            return self._inplace_on_view(fun, args, kwargs, forward, name)
         target = self._as_array()
         if not recording:
             raw = tuple(unwrap(a) for a in args)
@@ -350,6 +351,26 @@ class Tensor:
             self._retains_grad.remove()
             self._retains_grad = False
             self.retain_grad()
+        return self
+
+    def _inplace_on_view(self, fun: Any, args: tuple, kwargs: dict, forward: Any,
+                         name: str | None) -> Tensor:
+        """An in-place change of ``base[index]``: recorded on the base, as PyTorch does.
+
+        The view's new value is computed out of place, written into the base with
+        index assignment (``CopySlices`` on the base), and the view becomes a fresh
+        view of the updated base.  Views made otherwise than by indexing a base
+        directly are refused: their base's gradient would be wrong.
+        """
+        base, index = self._base, self._view_index
+        if index is None:
+            raise RuntimeError(VIEW_INPLACE_ERROR)
+        old = Tensor._make(self._as_array().copy(), self._fn, self._output_nr)
+        old._rg = self._rg
+        new = record(get_rule(fun), (old, *args), kwargs, forward=forward, name=name)
+        base[index] = new
+        fresh = base[index]
+        self._fn, self._output_nr, self._rg = fresh._fn, fresh._output_nr, fresh._rg
         return self
 
     def zero_(self) -> Tensor:

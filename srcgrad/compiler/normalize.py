@@ -448,7 +448,7 @@ class Normalizer:
             return
         if isinstance(target, gast.Subscript):
             base = self.subscript_base(target)
-            index = self.index(target.slice, out, s)
+            index = self.list_index(base, self.index(target.slice, out, s), out, s)
             current = self.fresh("item")
             out.append(assign(current, self.subscript_op(base, index), s))
             rhs = self.atom(s.value, out, s)
@@ -498,7 +498,7 @@ class Normalizer:
             return
         if isinstance(target, gast.Subscript):
             base = self.subscript_base(target)
-            index = self.index(target.slice, out, s)
+            index = self.list_index(base, self.index(target.slice, out, s), out, s)
             item = self.atom(value, out, s)
             self.store_item(base, index, item, s, out, target.value.id)
             return
@@ -869,8 +869,22 @@ class Normalizer:
         if isinstance(value, gast.Name) and self.kinds.get(value.id) == "dict":
             raise self.error(e, "reading a value back from a dict",
                              "Keep differentiated values in variables, tuples or lists.")
-        index = self.index(e.slice, out, s)
+        index = self.list_index(value, self.index(e.slice, out, s), out, s)
         return self.subscript_op(value, index)
+
+    def list_index(self, value: Any, index: Any, out: list, s: Any) -> Any:
+        """A negative constant index into a list, counted from the front as of now.
+
+        Lists grow by ``append``; the reverse sweep must not read ``[-1]`` of
+        the longer list.
+        """
+        ident = value.id if isinstance(value, gast.Name) else value
+        if self.kinds.get(ident) == "list" and isinstance(index, gast.Constant) \
+                and isinstance(index.value, int) and index.value < 0:
+            size = self.atom(call(name("len"), [name(ident)]), out, s)
+            return self.atom(gast.BinOp(left=size, op=gast.Add(), right=const(index.value)),
+                             out, s)
+        return index
 
     def subscript_op(self, value: Any, index: Any) -> Any:
         if isinstance(value, gast.Name):

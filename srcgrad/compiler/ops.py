@@ -127,10 +127,14 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
         return node
     if isinstance(func, gast.Attribute) and func.attr == "append":
         return Operation("append", value, args=[func.value, args[0]])
-    if getattr(func, "support", False):
+    if getattr(func, "support", False) or getattr(func, "support_name", None):
         from . import support
 
-        fn = support.resolve(func.id)
+        support_name = getattr(func, "support_name", func.id)
+        func.support_name = support_name
+        if support_name == "setitem_list":
+            return Operation("setlist", value, args=args)
+        fn = support.resolve(support_name)
         return _prim(value, fn, args, kwargs)
     fn = resolve_static(parsed, func)
     if fn is MISSING:
@@ -193,6 +197,8 @@ def differentiable_positions(op: Operation) -> dict[Any, Any]:
         return {0: op.args[0]}
     if op.kind == "append":
         return {0: op.args[0], 1: op.args[1]}
+    if op.kind == "setlist":
+        return {0: op.args[0], 2: op.args[2]}
     return {}
 
 

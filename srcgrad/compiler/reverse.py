@@ -280,6 +280,19 @@ class ReverseSweep:
 
     def finish(self, target: str, contributions: list, code: list, stmt: Any) -> None:
         """Accumulate ``[(name, expr, may_be_none)]``; the target's adjoint is consumed."""
+        # several contributions to one adjoint become one sum: `bx = c1 + c2`
+        merged: list = []
+        for var, expr, maybe in contributions:
+            previous = next((k for k, c in enumerate(merged)
+                             if c[0] == var and isinstance(var, str) and not c[2] and not maybe
+                             and not self.is_seq(var)), None)
+            if previous is None:
+                merged.append((var, expr, maybe))
+            else:
+                _, first, _ = merged[previous]
+                merged[previous] = (var, gast.BinOp(left=first, op=gast.Add(), right=expr),
+                                    False)
+        contributions = merged
         receivers = [n for n, _, _ in contributions]
         if receivers.count(target) > 1:
             # several contributions read the adjoint they update: compute them first
@@ -482,6 +495,25 @@ class ReverseSweep:
             stmt.receivers = receivers
             stmt.pullback = pullback
             self.primal.add(pullback)
+
+    def adjoint_setlist(self, stmt: Any, op: Any, target: str, code: list) -> None:
+        """``xs = setitem_list(xs_old, i, v)``: ``v`` gets entry ``i``, ``xs_old`` the rest."""
+        seq, index, item = op.args
+        b = self.adj(target)
+
+        def build(inner: list) -> None:
+            contributions = []
+            length = _call("len", [name(target)])
+            if isinstance(item, gast.Name) and self.act.is_active(item.id):
+                get = _call(self.ns.bind("seq_get", _support("seq_get")),
+                            [name(b), clone(index), clone(length)])
+                contributions.append((item.id, get, True))
+            if isinstance(seq, gast.Name) and self.act.is_active(seq.id):
+                rest = _call(self.ns.bind("seq_without", _support("seq_without")),
+                             [name(b), clone(index), clone(length)])
+                contributions.append((seq.id, rest, True))
+            self.finish(target, contributions, inner, stmt)
+        self.with_guard(target, build, code)
 
     def adjoint_user(self, stmt: Any, op: Any, target: str, code: list) -> None:
         receivers = getattr(stmt, "receivers", None)

@@ -78,6 +78,15 @@ def seq_get(adjoint: dict | None, index: int, length: int = 0) -> Any:
     return adjoint.get(index)
 
 
+def seq_without(adjoint: dict | None, index: int, length: int) -> dict | None:
+    """A sequence adjoint without entry ``index`` (the item was overwritten)."""
+    if adjoint is None:
+        return None
+    if index < 0:
+        index += length
+    return {k: v for k, v in adjoint.items() if k != index}
+
+
 def seq_pop(adjoint: dict | None, index: int) -> Any:
     """Remove and return entry ``index`` of a sequence adjoint (the adjoint of an append)."""
     if adjoint is None:

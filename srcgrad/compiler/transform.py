@@ -284,6 +284,7 @@ class _Builder:
                 if not isinstance(sub, gast.Name) or sub.id in locals_:
                     continue
                 if getattr(sub, "support", False):
+                    sub.support_name = sub.id
                     sub.id = self.ns.bind(sub.id, support.resolve(sub.id))
                     continue
                 value = self.parsed.resolve(sub.id)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..runtime import expand_reduced, normalize_axis, unbroadcast, unbroadcast_to
+from .source import reads_structure
 
 __all__ = [
     # general
@@ -61,6 +62,7 @@ def dtype_of(x: Any) -> np.dtype:
     return np.result_type(x) if d is None else np.dtype(d)
 
 
+@reads_structure(0)
 def reduced_count(a: Any, axis: Any = None, where: Any = True) -> Any:
     """How many elements of ``a`` a reduction over ``axis`` combines into each result.
 
@@ -529,6 +531,7 @@ def convert(x: Any, dtype: Any) -> Any:
     return np.astype(x, dtype)
 
 
+@reads_structure(1)
 def index_cotangent(g: Any, x: Any, index: Any) -> Any:
     """The cotangent of ``x`` for ``x[index]``: zeros with ``g`` added at ``index``.
 

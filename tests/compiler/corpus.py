@@ -878,3 +878,23 @@ CASES = [
     Case(while_continue, (0.5,)),
     Case(mutual_recursion, (0.3,)),
 ]
+
+
+def list_item_assignment(x, y):
+    items = [x, y, x * y]
+    items[1] = np.sin(items[0]) * y
+    items[-1] += x
+    return np.sum(items[1] * items[2] + items[0])
+
+
+CASES.append(Case(list_item_assignment, (X3, Y3), (0, 1)))
+
+
+def list_grows_from_last(x):
+    hs = [x]
+    for _ in range(3):
+        hs.append(np.tanh(hs[-1] * 1.5) + hs[0])
+    return np.sum(hs[-1] * hs[-2])
+
+
+CASES.append(Case(list_grows_from_last, (X3,)))

@@ -23,8 +23,7 @@ def tanh_layer_grad(x, w, b):
     bsum_1 = one_like(sum_1)
     # grad of: return np.sum(h * h)
     bt_2 = expand_reduced(bsum_1, t_2, None, False)
-    bh = bt_2 * h
-    bh = bh + bt_2 * h
+    bh = bt_2 * h + bt_2 * h
     # grad of: h = np.tanh(x @ w + b)
     bt_1 = bh * (1 - h ** 2)
     bb = unbroadcast(bt_1, b)
@@ -46,8 +45,7 @@ def piecewise_grad(x):
     by = bt * 3.0
     if cond:
         # grad of: y = x * x
-        bx = by * x
-        bx = bx + by * x
+        bx = by * x + by * x
     else:
         # grad of: y = -x
         bx = -by
@@ -66,8 +64,7 @@ def piecewise_grad_scalar(x):
     by = bt * 3.0
     if cond:
         # grad of: y = x * x
-        bx = by * x
-        bx = bx + by * x
+        bx = by * x + by * x
     else:
         # grad of: y = -x
         bx = -by

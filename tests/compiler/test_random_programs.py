@@ -65,6 +65,62 @@ def blocks(draw, names, depth):
 
 
 @st.composite
+def control_blocks(draw, names, depth, in_loop):
+    """Statements with the harder control flow: while, break, continue, early return, lists."""
+    lines = []
+    names = list(names)
+    choices = ["assign", "assign", "list"]
+    if depth < 2:
+        choices += ["while", "for", "if"]
+    if in_loop:
+        choices += ["break", "continue"]
+    if depth > 0:
+        choices += ["return"]
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(choices))
+        if kind == "assign":
+            target = draw(st.sampled_from(names + [f"v{len(names)}"]))
+            lines.append(f"{target} = {draw(expressions(names))}")
+            if target not in names:
+                names.append(target)
+        elif kind == "list":
+            a, b = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+            lines.append(f"acc.append({draw(expressions(names))})")
+            lines.append(f"{a} = {a} + 0.1 * acc[-1] * np.cos({b})")
+        elif kind in ("break", "continue"):
+            cond = draw(st.sampled_from(names))
+            lines.append(f"if np.sum({cond}) > {draw(st.floats(-1, 1)):.2f}:")
+            lines.append(f"    {kind}")
+        elif kind == "return":
+            cond = draw(st.sampled_from(names))
+            lines.append(f"if np.sum({cond}) > {draw(st.floats(-1, 1)):.2f}:")
+            lines.append(f"    return np.sum({draw(expressions(names))}) + len(acc)")
+        elif kind == "if":
+            cond = draw(st.sampled_from(names))
+            body, _ = draw(control_blocks(names, depth + 1, in_loop))
+            lines.append(f"if np.sum({cond}) > 0.1:")
+            lines += ["    " + ln for ln in body]
+        elif kind == "for":
+            body, _ = draw(control_blocks(names, depth + 1, True))
+            lines.append(f"for i{depth} in range({draw(st.integers(0, 3))}):")
+            lines += ["    " + ln for ln in body]
+        else:
+            body, _ = draw(control_blocks(names, depth + 1, True))
+            lines.append(f"k{depth} = 0")
+            lines.append(f"while k{depth} < {draw(st.integers(0, 3))}:")
+            lines.append(f"    k{depth} += 1")
+            lines += ["    " + ln for ln in body]
+    return lines, names
+
+
+@st.composite
+def control_programs(draw):
+    lines, names = draw(control_blocks(["x", "y"], 0, False))
+    result = " + ".join(f"np.sum({n})" for n in names)
+    return ["acc = []"] + lines + [f"return {result} + sum(np.sum(a) for a in acc)"]
+
+
+@st.composite
 def programs(draw):
     lines, names = draw(blocks(["x", "y"], 0))
     result = " + ".join(f"np.sum({n})" for n in names)
@@ -101,3 +157,10 @@ def test_random_program_gradients(tmp_path, lines, arrays):
     for argnum, grad in zip((0, 1), grads, strict=True):
         expected = numerical_grad(f, (x, y), argnum)
         assert_close(grad, expected, rtol=1e-4, atol=1e-5), source
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(control_programs(), st.booleans())
+def test_random_control_flow_gradients(tmp_path, lines, arrays):
+    test_random_program_gradients.hypothesis.inner_test(tmp_path, lines, arrays)

@@ -302,15 +302,7 @@ _SNIPPETS = {
 }
 
 
-_SHAPE_ONLY_SAVE = pytest.mark.xfail(
-    strict=True, reason="getitem saves its input and version-checks it although its VJP reads "
-    "only the shape: writing into the base afterwards raises where PyTorch does not")
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=_SHAPE_ONLY_SAVE) if n == "setitem_chain" else n
-    for n in sorted(_SNIPPETS)
-])
+@pytest.mark.parametrize("name", sorted(_SNIPPETS))
 def test_engine_corner_cases(name):
     results = []
     for lib in (sg, real):
