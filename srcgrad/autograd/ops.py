@@ -158,7 +158,8 @@ def _link(rule: Rule, args: tuple, raw_args: tuple, kwargs: dict, out: Any,
         isinstance(a, T) or (type(a) in _SEQUENCES and any(isinstance(x, T) for x in a))
         for a in args
     )
-    node_name, listed = rule.node_name(is_tensor, kwargs, args)
+    # Node names read shapes and index types: the arrays answer that fastest.
+    node_name, listed = rule.node_name(is_tensor, kwargs, raw_args)
     nexts: list[tuple] = []
     inputs: list[tuple] = []
     active: list[int] = []
@@ -242,7 +243,7 @@ def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str 
     state = tuple(state)
     spec = rule.node
     if name is None and callable(spec):
-        name, listed = rule.node_name(tuple(st > 0 for st in state), kwargs, args)
+        name, listed = rule.node_name(tuple(st > 0 for st in state), kwargs, raw)
     else:
         listed = None
     key = (rule, state, name, listed)

@@ -86,7 +86,8 @@ class Rule:
 
         A callable ``node`` receives ``(is_tensor, kwargs)``, or
         ``(is_tensor, kwargs, args)`` when it takes three parameters (names
-        that depend on shapes or index types).
+        that depend on shapes or index types); ``args`` are the call's
+        arguments with arrays in place of tensors.
         """
         spec = self.node
         listed = self.argnums
