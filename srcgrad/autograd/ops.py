@@ -259,7 +259,12 @@ def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str 
         saved_args = tuple([a if k else None for a, k in zip(args, keep)])  # noqa: B905
         saved_raw = tuple([a if k else None for a, k in zip(raw, keep)])  # noqa: B905
     node = cls()
-    node.next_functions = tuple([edge(args[p]) if live else _NO_EDGE for p, live in edges])
+    # edge() inlined: a live position holds a tensor that requires grad
+    node.next_functions = tuple([
+        ((a._fn, a._output_nr) if a._fn is not None else (a._accumulator(), 0))
+        if live else _NO_EDGE
+        for a, live in [(args[p], live) for p, live in edges]
+    ])
     node.n_outputs = 1
     node._pre_hooks = node._post_hooks = node._tensor_pre_hooks = node._metadata = None
     node._seq = next(_sequence)
@@ -270,7 +275,8 @@ def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str 
     node._kwargs = kwargs
     node._inputs = inputs
     node._freed = False
-    node._saved = _versions(args, check)
+    node._saved = tuple([(a, a._vc.value if a._vc is not None else 0)
+                         for a in [args[p] for p in check]]) if check else None
     t = T.__new__(T)
     t._init(out, node, 0, True)
     if uses_ans:
@@ -294,7 +300,9 @@ def _plan(rule: Rule, state: tuple, name: str | None, listed: tuple | None) -> A
     if not active:
         return _GENERIC
     keep, uses_ans, check = _save_plan(rule, active, len(state))
-    return (node_class(name), edges, inputs, None if all(keep) else keep, uses_ans, check)
+    # positions of the tensors whose values backward reads (version-checked)
+    checked = tuple(i for i, c in enumerate(check) if c and state[i] > 0)
+    return (node_class(name), edges, inputs, None if all(keep) else keep, uses_ans, checked)
 
 
 def _versions(args: tuple, check: tuple) -> tuple | None:
