@@ -28,6 +28,21 @@ def _set(mode: bool) -> None:
     _state.enabled = bool(mode)
 
 
+def _run_in_mode(fn: F, mode: bool) -> F:
+    """``fn`` wrapped to run with grad mode ``mode`` (the decorator form of the switches)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        prev = _state.enabled
+        _set(mode)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _set(prev)
+
+    return wrapper  # type: ignore[return-value]
+
+
 class _GradModeContext:
     """Base of the grad-mode switches: a context manager and a decorator."""
 
@@ -47,18 +62,7 @@ class _GradModeContext:
         _set(self._prev)
 
     def __call__(self, fn: F) -> F:
-        mode = self._mode
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            prev = _state.enabled
-            _set(mode)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _set(prev)
-
-        return wrapper  # type: ignore[return-value]
+        return _run_in_mode(fn, self._mode)
 
 
 class no_grad(_GradModeContext):
@@ -94,15 +98,4 @@ class set_grad_enabled(_GradModeContext):
 
     def __call__(self, fn: F) -> F:
         _set(self._prev)  # used as a decorator: don't leave the mode changed
-        mode = self._mode
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            prev = _state.enabled
-            _set(mode)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _set(prev)
-
-        return wrapper  # type: ignore[return-value]
+        return _run_in_mode(fn, self._mode)

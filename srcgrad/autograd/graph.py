@@ -313,11 +313,11 @@ class AccumulateGrad(Node):
         return ()
 
 
-def make_rule_node(name: str, rule: Any, args: tuple, raw: tuple, kwargs: dict,
+def make_rule_node(cls: type, rule: Any, args: tuple, raw: tuple, kwargs: dict,
                    next_functions: tuple, inputs: tuple, ans: Any, ans_vc: Any,
                    saved: tuple | None, ans_list: list | None = None) -> RuleNode:
-    """Create a rule node (the tape's hot path: kept small)."""
-    node = node_class(name)()
+    """Create a node of class ``cls`` (see :func:`node_class`) running ``rule``'s VJPs."""
+    node = cls()
     node.next_functions = next_functions
     # A primitive returning a list (np.split) has one output per element.
     n_outputs = len(ans_list) if ans_list is not None else rule.outputs

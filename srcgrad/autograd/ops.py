@@ -17,7 +17,7 @@ import numpy as np
 from ..rules.registry import Rule, _dispatchers, get_rule
 from ..rules.source import structural_params
 from . import grad_mode
-from .graph import _sequence, make_rule_node, node_class, parameters_used
+from .graph import make_rule_node, node_class, parameters_used
 
 __all__ = ["record", "record_fn", "edge"]
 
@@ -185,28 +185,26 @@ def _link(rule: Rule, args: tuple, raw_args: tuple, kwargs: dict, out: Any,
     if not active:
         return _wrap_outputs(out, None, args, None, rule)
     keep, uses_ans, check = _save_plan(rule, tuple(active), nargs)
-    return _make_node(rule, name or node_name, args, raw_args, kwargs, tuple(nexts),
-                      tuple(inputs), None if all(keep) else keep, uses_ans, check, out)
+    return _make_node(rule, node_class(name or node_name), args, raw_args, kwargs,
+                      tuple(nexts), tuple(inputs), None if all(keep) else keep, uses_ans,
+                      _versions(args, check), out)
 
 
-def _make_node(rule: Rule, name: str, args: tuple, raw: tuple, kwargs: dict, nexts: tuple,
-               inputs: tuple, keep: tuple | None, uses_ans: bool, check: tuple,
+def _make_node(rule: Rule, cls: type, args: tuple, raw: tuple, kwargs: dict, nexts: tuple,
+               inputs: tuple, keep: tuple | None, uses_ans: bool, saved: tuple | None,
                out: Any) -> Any:
+    """Link a node for a call whose output ``out`` is computed; return the output tensor."""
     if keep is None:
         saved_args, saved_raw = args, raw
     else:
         saved_args = tuple([a if k else None for a, k in zip(args, keep)])  # noqa: B905
         saved_raw = tuple([a if k else None for a, k in zip(raw, keep)])  # noqa: B905
-    saved = _versions(args, check)
     pieces = out if type(out) is list and rule.outputs == 1 else None
-    if uses_ans:
-        vc = VersionCounter()
-        node = make_rule_node(name, rule, saved_args, saved_raw, kwargs, nexts, inputs, out,
-                              (vc, 0), saved, pieces)
-        return _wrap_outputs(out, node, args, vc, rule)
-    node = make_rule_node(name, rule, saved_args, saved_raw, kwargs, nexts, inputs, None, None,
-                          saved, pieces)
-    return _wrap_outputs(out, node, args, None, rule)
+    vc = VersionCounter() if uses_ans else None
+    node = make_rule_node(cls, rule, saved_args, saved_raw, kwargs, nexts, inputs,
+                          out if uses_ans else None, (vc, 0) if uses_ans else None, saved,
+                          pieces)
+    return _wrap_outputs(out, node, args, vc, rule)
 
 
 _SEQUENCES = (list, tuple)
@@ -252,41 +250,17 @@ def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str 
         plan = _PLANS[key] = _plan(rule, state, name, listed)
     if plan is _GENERIC:
         return _wrap_outputs(out, None, args, None, rule)
-    cls, edges, inputs, keep, uses_ans, check = plan
-    if keep is None:
-        saved_args, saved_raw = args, tuple(raw)
-    else:
-        saved_args = tuple([a if k else None for a, k in zip(args, keep)])  # noqa: B905
-        saved_raw = tuple([a if k else None for a, k in zip(raw, keep)])  # noqa: B905
-    node = cls()
+    cls, edges, inputs, keep, uses_ans, checked = plan
     # edge() inlined: a live position holds a tensor that requires grad
-    node.next_functions = tuple([
+    nexts = tuple([
         ((a._fn, a._output_nr) if a._fn is not None else (a._accumulator(), 0))
         if live else _NO_EDGE
         for a, live in [(args[p], live) for p, live in edges]
     ])
-    node.n_outputs = 1
-    node._pre_hooks = node._post_hooks = node._tensor_pre_hooks = node._metadata = None
-    node._seq = next(_sequence)
-    node._plain = True
-    node._rule = rule
-    node._args = saved_args
-    node._raw = saved_raw
-    node._kwargs = kwargs
-    node._inputs = inputs
-    node._freed = False
-    node._saved = tuple([(a, a._vc.value if a._vc is not None else 0)
-                         for a in [args[p] for p in check]]) if check else None
-    t = T.__new__(T)
-    t._init(out, node, 0, True)
-    if uses_ans:
-        node._ans = out
-        node._ans_vc = (t._version_counter(), 0)
-    else:
-        node._ans = node._ans_vc = None
-        if type(out) is np.ndarray and out.base is not None:
-            _share_version_with_base(t, out, args, rule)
-    return t
+    saved = tuple([(a, a._vc.value if a._vc is not None else 0)
+                   for a in [args[p] for p in checked]]) if checked else None
+    return _make_node(rule, cls, args, tuple(raw), kwargs, nexts, inputs, keep, uses_ans,
+                      saved, out)
 
 
 def _plan(rule: Rule, state: tuple, name: str | None, listed: tuple | None) -> Any:
