@@ -141,7 +141,7 @@ def _unflat(vec: np.ndarray, template: Any, dtype: Any = None) -> Any:
     if isinstance(template, (list, tuple)):
         out, start = [], 0
         for t in template:
-            n = int(np.size(t))
+            n = _size(t)
             out.append(_unflat(vec[start : start + n], t, dtype))
             start += n
         return type(template)(out)
@@ -156,19 +156,34 @@ def _outputs(rule: Rule, ans: Any) -> list:
     return list(ans) if rule.outputs > 1 else [ans]
 
 
+def _is_float_output(o: Any) -> bool:
+    """A float output, or one output that is a sequence of floats (np.split's pieces)."""
+    if isinstance(o, (list, tuple)):
+        return bool(o) and all(_is_float(e) for e in o)
+    return _is_float(o)
+
+
+def _size(o: Any) -> int:
+    """Number of elements of an output, summed over the pieces of a sequence."""
+    if isinstance(o, (list, tuple)):
+        return sum(_size(e) for e in o)
+    return int(np.size(o))
+
+
 def _cotangent(rule: Rule, ans: Any, vec: np.ndarray, dtype: Any = None) -> Any:
     """``vec`` as a cotangent of ``ans``; integer outputs (indices) get zeros."""
     outs = _outputs(rule, ans)
     pieces = _unflat(vec, outs, dtype)
     pieces = [
-        p if _is_float(o) else np.zeros(np.shape(o)) for p, o in zip(pieces, outs, strict=True)
+        p if _is_float_output(o) else np.zeros(np.shape(o))
+        for p, o in zip(pieces, outs, strict=True)
     ]
     return tuple(pieces) if rule.outputs > 1 else pieces[0]
 
 
 def _float_rows(rule: Rule, ans: Any) -> np.ndarray:
     """Which entries of the flattened outputs are floats (the others have no cotangent)."""
-    return np.concatenate([np.full(int(np.size(o)), _is_float(o)) for o in _outputs(rule, ans)])
+    return np.concatenate([np.full(_size(o), _is_float_output(o)) for o in _outputs(rule, ans)])
 
 
 def _flat_outputs(rule: Rule, value: Any, ans: Any) -> np.ndarray:
@@ -323,7 +338,7 @@ def test_jvp_matches_finite_differences(case):
 def test_jvp_is_transpose_of_vjp(case):
     rule = case.rule
     args, kwargs, ans, argnums = _case_args(case)
-    n_out = sum(int(np.size(a)) for a in _outputs(rule, ans))
+    n_out = sum(_size(a) for a in _outputs(rule, ans))
     for i in argnums:
         u = case.rng(f"u{i}").standard_normal(n_out) * _float_rows(rule, ans)
         v = case.rng(f"v{i}").standard_normal(_flat(args[i]).size)
@@ -381,10 +396,10 @@ def test_float32_stays_float32(case):
     args, kwargs = case.draw()
     args = _to_float32(args)
     ans = rule.primitive(*args, **kwargs)
-    floats = [a for a in _outputs(rule, ans) if _is_float(a)]
+    floats = [a for a in _outputs(rule, ans) if _is_float_output(a)]
     if not floats or not all(_is_float32(a) for a in floats):
         pytest.skip(f"{rule.name} does not compute in float32 here")
-    n_out = sum(int(np.size(a)) for a in _outputs(rule, ans))
+    n_out = sum(_size(a) for a in _outputs(rule, ans))
     g = _cotangent(rule, ans, np.ones(n_out), np.float32)
     for i in _diff_argnums(rule, args):
         if not _is_float32(args[i]):
@@ -467,10 +482,11 @@ DUCK_CASES = [
 def test_rules_work_on_array_protocol_objects(case):
     rule = case.rule
     args, kwargs, ans, argnums = _case_args(case)
-    n_out = sum(int(np.size(a)) for a in _outputs(rule, ans))
+    n_out = sum(_size(a) for a in _outputs(rule, ans))
     g = _cotangent(rule, ans, case.rng("u").standard_normal(n_out))
     dargs = [_wrap(a) for a in args]
-    dans, dg = _wrap(ans), _wrap(np.asarray(g) if rule.outputs == 1 else g)
+    single = rule.outputs == 1 and not isinstance(g, (list, tuple))
+    dans, dg = _wrap(ans), _wrap(np.asarray(g) if single else g)
     for i in argnums:
         what = f"{rule.name} argument {i} on array-protocol objects"
         plain = rule.vjps[i](g, ans, *args, **kwargs)

@@ -68,6 +68,8 @@ def attach_operations(fn: NormalizedFunction) -> None:
     for stmt in statements(fn.body):
         if isinstance(stmt, gast.Assign):
             stmt.op = classify(stmt.value, fn.parsed, fn.kinds, locals_)
+            if isinstance(stmt.value, gast.Call) and stmt.op.rule is not None:
+                stmt.value.pure = True      # a primitive with a rule has no side effects
         elif isinstance(stmt, gast.Expr):
             op = classify(stmt.value, fn.parsed, fn.kinds, locals_)
             if op.kind != "append":

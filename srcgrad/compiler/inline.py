@@ -10,7 +10,6 @@ without readable source is called instead.
 from __future__ import annotations
 
 import inspect
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +50,30 @@ def _module_tree(filename: str) -> Any:
     return tree
 
 
+def _statement_tree(filename: str, lineno: int) -> tuple[Any, int]:
+    """The parsed top-level statement of ``filename`` holding line ``lineno``.
+
+    Returns ``(tree, offset)``: node line numbers plus ``offset`` are file lines.
+    Parsing one statement instead of the module keeps the first transform fast.
+    """
+    import linecache
+
+    lines = linecache.getlines(filename)
+    if not lines or lineno > len(lines):
+        return None, 0
+    start = lineno - 1
+    while start > 0 and (not lines[start].strip() or lines[start][0] in " \t)]}"):
+        start -= 1
+    for end in range(lineno, min(len(lines), lineno + 200) + 1):
+        chunk = "".join(lines[start:end])
+        try:
+            return gast.parse(chunk), start
+        except SyntaxError:
+            continue
+    tree = _module_tree(filename)
+    return tree, 0
+
+
 def template_for(fn: Any) -> RuleTemplate | None:
     """The inlinable form of a lambda rule, or ``None`` (then the rule is called)."""
     key = fn
@@ -74,13 +97,13 @@ def _build(fn: Any) -> RuleTemplate | None:
         return None
     if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
         return None
-    tree = _module_tree(code.co_filename)
+    first = code.co_firstlineno
+    tree, offset = _statement_tree(code.co_filename, first)
     if tree is None:
         return None
-    first = code.co_firstlineno
     candidates = [n for n in walk(tree) if isinstance(n, gast.Lambda)
-                  and first <= n.lineno <= first + 50]
-    near = [n for n in candidates if n.lineno == first] or candidates
+                  and first <= n.lineno + offset <= first + 50]
+    near = [n for n in candidates if n.lineno + offset == first] or candidates
     matching = [n for n in near if matches_code(n, code)]
     if len(matching) < 1:
         return None
@@ -223,7 +246,3 @@ class _Replace(gast.NodeTransformer):
         if node.id in self.renames:
             node.id = self.renames[node.id]
         return node
-
-
-def module_of(fn: Any) -> Any:
-    return sys.modules.get(getattr(fn, "__module__", ""), None)

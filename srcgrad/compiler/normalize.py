@@ -315,14 +315,10 @@ class Normalizer:
                 body.insert(0, assign(self.ctx.returned, const(False), fn))
             body.append(_return(name(self.ctx.result), fn))
         body = _strip_markers(body)
-        defaults = [self.static_expr(d) for d in args.defaults]
-        kw_defaults = [None if d is None else self.static_expr(d) for d in args.kw_defaults]
+        defaults = list(args.defaults)    # evaluated once, when the function is defined
+        kw_defaults = list(args.kw_defaults)
         return NormalizedFunction(self.parsed, self.parsed.name, params, defaults, kwonly,
                                   kw_defaults, body, self.namer, self.kinds, result)
-
-    def static_expr(self, node: Any) -> Any:
-        """A default value: evaluated once, at definition, so any module-level expression."""
-        return node
 
     # -- statements ----------------------------------------------------------------
     def block(self, stmts: list) -> list:
@@ -750,7 +746,9 @@ class Normalizer:
     def expr_Name(self, e: Any, out: list, s: Any) -> Any:
         ident = self.rename(e.id)
         if ident in self.local_functions:
-            return name(ident)
+            raise self.error(e, f"the nested function {e.id!r} used as a value",
+                             "Call nested functions and lambdas directly; pass module-level "
+                             "functions instead.")
         if self.is_local(e.id) or ident != e.id:
             return name(ident)
         value = self.parsed.resolve(e.id)
@@ -948,9 +946,8 @@ class Normalizer:
         return name(result)
 
     def expr_Lambda(self, e: Any, out: list, s: Any) -> Any:
-        tmp = self.fresh("fn")
-        self.local_functions[tmp] = LocalFunction(e, tmp)
-        return name(tmp)
+        raise self.error(e, "a lambda used as a value",
+                         "Call the lambda directly, or assign it to a name and call that.")
 
     def expr_Call(self, e: Any, out: list, s: Any) -> Any:
         func = e.func

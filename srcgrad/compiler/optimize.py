@@ -71,8 +71,8 @@ class _DropUnbroadcast(gast.NodeTransformer):
         target = self.target
         if target is None or not (isinstance(target, gast.Name) and target.id == x.id):
             return False
-        return all(_number(o) or (isinstance(o, gast.Name) and o.id == x.id)
-                   for o in self.others)
+        return all(_number(o) or (isinstance(o, gast.Name) and (
+            o.id == x.id or self.sweep.is_scalar(o.id))) for o in self.others)
 
     def visit_Call(self, node: Any) -> Any:
         self.generic_visit(node)
@@ -123,6 +123,15 @@ class _Fold(gast.NodeTransformer):
                 return gast.Constant(value=-node.operand.value, kind=None)
             if isinstance(node.operand, gast.UnaryOp) and isinstance(node.operand.op, gast.USub):
                 return node.operand.operand
+            # -(-a * b / c) -> a * b / c
+            inner = node.operand
+            chain = []
+            while isinstance(inner, gast.BinOp) and isinstance(inner.op, (gast.Mult, gast.Div)):
+                chain.append(inner)
+                inner = inner.left
+            if chain and isinstance(inner, gast.UnaryOp) and isinstance(inner.op, gast.USub):
+                chain[-1].left = inner.operand
+                return node.operand
         return node
 
     def visit_Compare(self, node: Any) -> Any:
@@ -269,6 +278,8 @@ def fold_temporaries(stmts: list, temps: set[str], counts: dict[str, int],
                       and isinstance(n.ctx, gast.Store)}
             if stored & reads or isinstance(nxt, gast.Expr) and not _is_push(nxt):
                 break
+            if isinstance(nxt, gast.Assign) and not _pure(nxt.value, pure_calls | _PURE_CALLS):
+                break       # never move a computation past a call with side effects
         if user is None or getattr(user, "keep", False):
             continue
         if user is not stmts[position + 1] and not _pure(value, pure_calls | _PURE_CALLS):
@@ -402,10 +413,9 @@ def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
     forward_names = {n.id for st in forward for n in walk(st) if isinstance(n, gast.Name)}
     reverse_stores = {n.id for st in reverse for n in walk(st)
                       if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-    holder = [forward, reverse]
     reverse_temps = reverse_stores - keep - forward_names
     _drop_self_assignments(reverse)
-    propagate_copies(reverse, reverse_temps, _loads(holder_list(holder)))
+    propagate_copies(reverse, reverse_temps, _loads(forward + reverse))
     everything = forward + reverse
     counts = remove_dead(everything, keep, pure_calls | _PURE_CALLS)
     forward = [s for s in forward if s in everything]
@@ -415,9 +425,20 @@ def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
     coalesce_copies(forward, temps, counts)
     fold_temporaries(forward, temps, counts, pure_calls)
     fold_temporaries(reverse, temps | reverse_temps, counts, pure_calls)
+    _refold(reverse)            # folding temporaries can expose identities: -(-a * b)
     reverse = drop_empty(reverse, reverse=True)
     forward = drop_empty(forward, reverse=False)
     return forward, reverse
+
+
+def _refold(stmts: list) -> None:
+    for stmt in stmts:
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                _refold(inner)
+        if isinstance(stmt, gast.Assign):
+            stmt.value = _Fold({}).visit(stmt.value)
 
 
 def _drop_self_assignments(stmts: list) -> None:
@@ -430,7 +451,3 @@ def _drop_self_assignments(stmts: list) -> None:
                 and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name) \
                 and stmt.targets[0].id == stmt.value.id:
             stmts.remove(stmt)
-
-
-def holder_list(holder: list) -> list:
-    return [s for part in holder for s in part]

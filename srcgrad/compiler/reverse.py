@@ -25,7 +25,6 @@ from typing import Any
 
 import gast
 
-from ..errors import TransformError
 from .analyze import Activity, assigned_name, positions, reachable, statements
 from .inline import instantiate
 from .names import Namer, Namespace
@@ -103,6 +102,8 @@ class ReverseSweep:
         self.kinds = fn.kinds
         self.scalar = scalar
         self.scalars: set[str] = set()
+        self.loop_nodes: dict[int, Any] = {}
+        self.reverse_loops: dict[int, Any] = {}
         self.stacks: dict[str, str] = {}
         self.none_init: list[str] = []
         self.current: Any = None
@@ -273,6 +274,8 @@ class ReverseSweep:
         inner: list = []
         build(inner)
         after = dict(self.state)
+        if not inner:
+            return          # nothing flows anywhere: the consumed adjoint is simply dropped
         other: list = []
         self.state = before
         self.merge([after, before], [inner, other])
@@ -565,6 +568,8 @@ class ReverseSweep:
         node = gast.For(target=clone(stmt.target), iter=header, body=body, orelse=[],
                         type_comment=None)
         node.is_control = True
+        self.loop_nodes[id(stmt)] = stmt
+        self.reverse_loops[id(stmt)] = node
         out.append(node)
 
     def rev_While(self, stmt: Any, out: list) -> None:
@@ -641,7 +646,58 @@ class ReverseSweep:
                 stmt.body.insert(0, increment)
                 body.insert(index, init)
 
-    def place_saves(self, body: list) -> list:
+    def recompute(self, save: Save, where: tuple, pos: dict, reads: list[Read],
+                  immutable: set[str]) -> bool:
+        """Recompute a cheap loop value in the reverse iteration instead of saving it.
+
+        ``row = xs[t]`` in ``for t in range(n)``: if ``xs`` never changes and the
+        reverse sweep reads ``row`` only in the same iteration, after this
+        statement, the reverse loop recomputes ``row = xs[t]`` at the start of
+        its body and nothing is saved.
+        """
+        stmt = save.stmt
+        loops = where[1]
+        if not loops or getattr(stmt, "primary", None) is not None:
+            return False
+        op = getattr(stmt, "op", None)
+        if op is None or not isinstance(stmt, gast.Assign) or not (
+                isinstance(stmt.value, gast.Subscript)
+                or (isinstance(stmt.value, gast.Attribute) and stmt.value.attr == "T")):
+            return False
+        loop_id = loops[-1]
+        loop = self.loop_nodes.get(loop_id)
+        reverse_loop = self.reverse_loops.get(loop_id)
+        if loop is None or reverse_loop is None or not isinstance(loop, gast.For):
+            return False
+        allowed = immutable | {loop.target.id}
+        if any(n not in allowed for n in arg_names(stmt.value)):
+            return False
+        path = where[0]
+        loop_path = pos[loop_id][0]
+        for r in reads:
+            src = pos.get(id(r.stmt))
+            if r.before or src is None or src[0][:len(loop_path)] != loop_path \
+                    or not src[0] > path or src[1] != loops:
+                return False
+        reverse_loop.body.insert(0, assign(save.target, clone(stmt.value), None))
+        return True
+
+    def shape_only(self, reverse: list) -> set[str]:
+        """Primal names the reverse sweep reads only for their shape (``unbroadcast(g, v)``)."""
+        unbroadcast = _runtime_unbroadcast()
+        shape_loads: set[int] = set()
+        loads: dict[str, list[int]] = {}
+        for node in walk(gast.Module(body=reverse, type_ignores=[])):
+            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
+                    and self.ns.values.get(node.func.id) is unbroadcast and len(node.args) == 2 \
+                    and isinstance(node.args[1], gast.Name):
+                shape_loads.add(id(node.args[1]))
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) \
+                    and node.id in self.primal:
+                loads.setdefault(node.id, []).append(id(node))
+        return {v for v, ids in loads.items() if all(i in shape_loads for i in ids)}
+
+    def place_saves(self, body: list, shape_only: set[str] = frozenset()) -> list:
         """Decide which overwrites must be saved; insert pushes, turn markers into pops."""
         pos = positions(body)
         param_like = set(self.fn.params) | set(self.fn.kwonly)
@@ -650,6 +706,12 @@ class ReverseSweep:
             t = assigned_name(stmt)
             if t is not None:
                 top_defs.setdefault(t, []).append(index)
+        # names bound once, before any loop reads them: parameters never assigned,
+        # and top-level assignments (top-level redefinitions got fresh names)
+        top_level = {id(st) for st in body}
+        nested = {assigned_name(st) for st in statements(body) if id(st) not in top_level}
+        immutable = (param_like | set(top_defs)) - nested - {
+            st.target.id for st in statements(body) if isinstance(st, gast.For)}
         reads_by_name: dict[str, list[Read]] = {}
         for r in self.reads:
             reads_by_name.setdefault(r.name, []).append(r)
@@ -667,6 +729,9 @@ class ReverseSweep:
                         needed = True
                         break
             needed = needed and where is not None
+            if needed and not getattr(save, "forced", False) and self.recompute(
+                    save, where, pos, reads_by_name.get(target, []), immutable):
+                needed = False
             if not needed:
                 for marker, _ in save.markers:
                     marker.replace_with = []
@@ -675,8 +740,12 @@ class ReverseSweep:
             if stack is None:
                 stack = self.namer.fresh(target + "_stack")
                 self.stacks[target] = stack
+            saved: Any = name(target)
+            if target in shape_only:
+                # the reverse sweep only reads its shape: keep that, not the array
+                saved = _call(self.ns.bind("ShapeOf", _support("ShapeOf")), [saved])
             inserts.setdefault(id(stmt), []).append(
-                _expr_stmt(_attr_call(stack, "append", [name(target)])))
+                _expr_stmt(_attr_call(stack, "append", [saved])))
             for marker, into in save.markers:
                 marker.replace_with = [assign(into, _attr_call(stack, "pop", []), None)]
             if target not in param_like:
@@ -690,6 +759,12 @@ class ReverseSweep:
 class _Slot:
     def __init__(self, node: Any) -> None:
         self.node = node
+
+
+def _runtime_unbroadcast() -> Any:
+    from ..runtime import unbroadcast
+
+    return unbroadcast
 
 
 def _support(fname: str) -> Any:
@@ -722,7 +797,3 @@ def _only_code_since(out: list, note: Any) -> bool:
 def _has_code(stmts: list) -> bool:
     return any(not isinstance(s, _Marker) and not getattr(s, "is_comment", False)
                for s in stmts)
-
-
-def raise_transform(parsed: Any, node: Any, construct: str, hint: str = "") -> TransformError:
-    return parsed.error(node, construct, hint)

@@ -29,6 +29,18 @@ def one_like(out: Any) -> Any:
     return 1.0
 
 
+class ShapeOf:
+    """What a loop saves of a value the reverse sweep reads only the shape of."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, value: Any) -> None:
+        self.shape = np.shape(value)
+
+    def __repr__(self) -> str:
+        return f"ShapeOf({self.shape})"
+
+
 def add(a: Any, b: Any) -> Any:
     """``a + b`` where ``None`` is zero."""
     if a is None:

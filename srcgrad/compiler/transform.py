@@ -15,7 +15,7 @@ from . import support
 from .analyze import analyze, scalar_closed, scalar_names, statements
 from .emit import compile_source, finish_statements, to_source
 from .names import Namer, Namespace
-from .normalize import NormalizedFunction, assign, clone, const, name, normalize, store, walk
+from .normalize import NormalizedFunction, assign, clone, const, name, normalize, walk
 from .parse import MISSING, parse_function
 from .reverse import LIVE, ZERO, Read, ReverseSweep, _Marker
 
@@ -214,7 +214,8 @@ class _Builder:
             if state != LIVE or sweep.is_seq(p):
                 sweep.reads.append(Read(p, body[0] if body else ret, before=True))
             grads.append(self.final_grad(p, state))
-        inserts = sweep.place_saves(body)
+        holder = [gast.Expr(value=gast.Tuple(elts=grads, ctx=gast.Load()))]
+        inserts = sweep.place_saves(body, sweep.shape_only(reverse + holder))
         _insert_pushes(body, inserts)
         reverse = _materialize(reverse)
         prelude = [assign(stack, gast.List(elts=[], ctx=gast.Load()), None)
@@ -240,6 +241,7 @@ class _Builder:
         reverse = finish_statements(reverse)
         args = clone(parsed.node.args)
         _strip_annotations(args)
+        self.bind_defaults(args)
         suffix = "_scalar" if scalar else ""
         grads_tuple = gast.Tuple(elts=grads, ctx=gast.Load())
         if self.mode == "grad":
@@ -278,7 +280,7 @@ class _Builder:
             for sub in walk(stmt):
                 if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
                     locals_.add(sub.id)
-        nodes = list(nf.body) + list(nf.defaults) + [d for d in nf.kw_defaults if d is not None]
+        nodes = list(nf.body)       # defaults are bound by value (bind_defaults)
         for node in nodes:
             for sub in walk(node):
                 if not isinstance(sub, gast.Name) or sub.id in locals_:
@@ -292,6 +294,21 @@ class _Builder:
                     raise self.parsed.error(sub, f"the name {sub.id!r}, which is not defined")
                 if sub.id not in self.ns.values:
                     self.ns.bind_user(sub.id, value)
+
+    def bind_defaults(self, args: Any) -> None:
+        """Defaults are the function's actual default values, not re-evaluated expressions."""
+        positional = [a.id for a in [*args.posonlyargs, *args.args]]
+        values = list(getattr(self.fun, "__defaults__", None) or ())
+        names = positional[len(positional) - len(values):]
+        args.defaults = [self.default_node(n, v) for n, v in zip(names, values, strict=True)]
+        kw = getattr(self.fun, "__kwdefaults__", None) or {}
+        args.kw_defaults = [self.default_node(a.id, kw[a.id]) if a.id in kw else None
+                            for a in args.kwonlyargs]
+
+    def default_node(self, param: str, value: Any) -> Any:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return const(value)
+        return name(self.ns.bind(param + "_default", value))
 
     def differentiated_output(self, body: list, out_atom: Any) -> tuple[str | None, Any]:
         if not isinstance(out_atom, gast.Name):
@@ -435,5 +452,3 @@ def _function_def(fn_name: str, args: Any, body: list) -> Any:
     return gast.FunctionDef(name=fn_name, args=args, body=body, decorator_list=[],
                             returns=None, type_comment=None, type_params=[])
 
-
-_ = store

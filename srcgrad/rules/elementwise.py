@@ -25,7 +25,8 @@ import numpy as np
 
 from ..runtime import unbroadcast
 from ._helpers import broadcast_like, log_or_zero
-from .registry import alias, defjvp, defvjp, nondifferentiable
+from ._shape_helpers import part
+from .registry import alias, defjvp, defvjp, lookup, nondifferentiable
 
 
 def _sub_node(is_tensor: tuple[bool, ...], kwargs: dict) -> str | tuple[str, tuple[int, ...]]:
@@ -454,3 +455,99 @@ for _op, _ufunc in [
     alias(_op, _ufunc)
 
 del _to_radians, _to_degrees, _abs, _op, _ufunc
+
+# --- more of NumPy's elementwise functions ------------------------------------------------
+
+# ldexp(x, n) = x * 2**n, exactly: the cotangent is scaled the same way (n is an integer).
+defvjp(np.ldexp, lambda g, ans, x1, x2: unbroadcast(np.ldexp(g, x2), x1), node="MulBackward0")
+defjvp(np.ldexp, lambda dx, ans, x1, x2: np.ldexp(dx, x2))
+
+# frexp(x) = (m, e) with x = m * 2**e: m' = 2**-e, the exponent is an integer.
+defvjp(np.frexp, lambda g, ans, x: np.ldexp(part(g, 0, ans), -ans[1]), node="FrexpBackward0",
+       outputs=2)
+defjvp(np.frexp, lambda dx, ans, x: (np.ldexp(dx, -ans[1]), None))
+
+# modf(x) = (fractional part, integral part): slopes 1 and 0.
+defvjp(np.modf, lambda g, ans, x: part(g, 0, ans), outputs=2)
+defjvp(np.modf, lambda dx, ans, x: (broadcast_like(dx, ans[0]), np.zeros_like(ans[1])))
+
+# divmod(x, y) = (floor(x / y), x - y * floor(x / y)): only the remainder has slopes.
+defvjp(
+    np.divmod,
+    lambda g, ans, x, y: unbroadcast(part(g, 1, ans), x),
+    lambda g, ans, x, y: unbroadcast(-part(g, 1, ans) * ans[0], y),
+    outputs=2,
+)
+defjvp(
+    np.divmod,
+    lambda dx, ans, x, y: (np.zeros_like(ans[0]), broadcast_like(dx, ans[1])),
+    lambda dy, ans, x, y: (np.zeros_like(ans[0]), -dy * ans[0]),
+)
+
+# Real input: conjugation and taking the real part change nothing.
+defvjp(np.conjugate, lambda g, ans, x: g, node="ConjBackward0")
+defjvp(np.conjugate, lambda dx, ans, x: dx)
+
+defvjp(np.real, lambda g, ans, val: g, node="RealBackward0")
+defjvp(np.real, lambda dx, ans, val: dx)
+
+defvjp(np.real_if_close, lambda g, ans, a, tol=100: g, node="RealBackward0")
+defjvp(np.real_if_close, lambda dx, ans, a, tol=100: dx)
+
+# nan_to_num replaces NaN and infinities by constants: the gradient flows where x is finite.
+defvjp(
+    np.nan_to_num,
+    lambda g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None: g * np.isfinite(x),
+    node="NanToNumBackward0",
+)
+defjvp(
+    np.nan_to_num,
+    lambda dx, ans, x, copy=True, nan=0.0, posinf=None, neginf=None: dx * np.isfinite(x),
+)
+
+# unwrap adds piecewise-constant multiples of the period.
+defvjp(np.unwrap, lambda g, ans, p, discont=None, axis=-1, *, period=2 * np.pi: g)
+defjvp(np.unwrap, lambda dx, ans, p, discont=None, axis=-1, *, period=2 * np.pi: dx)
+
+nondifferentiable(
+    np.fix,
+    np.nextafter,
+    np.imag,
+    np.angle,
+    np.isneginf,
+    np.isposinf,
+    np.isreal,
+    np.iscomplex,
+    np.isrealobj,
+    np.iscomplexobj,
+    np.gcd,
+    np.lcm,
+    np.bitwise_and,
+    np.bitwise_or,
+    np.bitwise_xor,
+    np.invert,
+    np.left_shift,
+    np.right_shift,
+    np.all,
+    np.any,
+    np.array_equiv,
+    np.count_nonzero,
+)
+for _name in ("bitwise_count", "bitwise_left_shift", "bitwise_right_shift", "bitwise_invert",
+              "bitwise_not"):
+    _fun = getattr(np, _name, None)
+    if _fun is not None and lookup(_fun) is None:
+        nondifferentiable(_fun)
+
+# NumPy 2's array-API spellings that are distinct objects share the rules above.
+for _spelling, _target in [
+    ("acos", np.arccos), ("asin", np.arcsin), ("atan", np.arctan), ("atan2", np.arctan2),
+    ("acosh", np.arccosh), ("asinh", np.arcsinh), ("atanh", np.arctanh), ("pow", np.power),
+    ("abs", np.absolute), ("conj", np.conjugate), ("true_divide", np.divide),
+    ("round_", np.round), ("absolute", np.absolute),
+]:
+    _fun = getattr(np, _spelling, None)
+    if _fun is not None and _fun is not _target and lookup(_fun) is None:
+        alias(_fun, _target)
+
+del _name, _fun, _spelling, _target

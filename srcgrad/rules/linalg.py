@@ -22,12 +22,45 @@ return a tuple of tangents.
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
 import numpy as np
 
 from ..runtime import expand_reduced, unbroadcast
+from ._extra_helpers import (
+    along_samples,
+    cond_partials,
+    corrcoef_cotangent,
+    corrcoef_tangent,
+    gradient_cotangent,
+    histogram_density_tangent,
+    histogram_weights_cotangent,
+    convolve_cotangent,
+    correlate_cotangent,
+    cov_cotangent,
+    cov_tangent,
+    interp_fp_cotangent,
+    interp_slope,
+    linspace_fraction,
+    lstsq_cotangent,
+    lstsq_tangent,
+    multi_dot_cotangents,
+    multi_dot_tangent,
+    polyder_cotangent,
+    polyint_cotangent,
+    polyval_coefficient_cotangent,
+    polyval_slope,
+    tensorinv_cotangent,
+    tensorinv_tangent,
+    tensorsolve_cotangent,
+    tensorsolve_left_tangent,
+    trailing,
+    vander_partials,
+    vecdot_cotangent,
+    vector_norm_partials,
+)
 from ._shape_helpers import (
     cholesky_cotangent,
     cholesky_tangent,
@@ -36,6 +69,7 @@ from ._shape_helpers import (
     eigh_cotangent,
     eigh_tangent,
     einsum_cotangent,
+    embed_diagonal,
     inner_left_cotangent,
     inner_right_cotangent,
     kron_left_cotangent,
@@ -60,7 +94,7 @@ from ._shape_helpers import (
     tensordot_right_cotangent,
     with_operand,
 )
-from .registry import alias, defjvp, defvjp
+from .registry import alias, defjvp, defvjp, nondifferentiable
 
 __all__ = ["product_node_name", "EINSUM_OPERANDS"]
 
@@ -299,3 +333,300 @@ if hasattr(np.linalg, "svdvals"):
 if hasattr(np, "matrix_transpose"):
     defvjp(np.matrix_transpose, lambda g, ans, x: mT(g), node="TransposeBackward0")
     defjvp(np.matrix_transpose, lambda dx, ans, x: mT(dx))
+if hasattr(np.linalg, "matrix_transpose") and hasattr(np, "matrix_transpose") and \
+        np.linalg.matrix_transpose is not np.matrix_transpose:
+    alias(np.linalg.matrix_transpose, np.matrix_transpose)
+if hasattr(np.linalg, "tensordot") and np.linalg.tensordot is not np.tensordot:
+    alias(np.linalg.tensordot, np.tensordot)
+
+# vecdot(x1, x2, axis): sum(x1 * x2, axis) with broadcasting (real values).
+for _vecdot in [getattr(np.linalg, "vecdot", None), getattr(np, "vecdot", None)]:
+    if _vecdot is None:
+        continue
+    defvjp(_vecdot,
+           lambda g, ans, x1, x2, *, axis=-1, **kwargs: vecdot_cotangent(g, x1, x2, axis),
+           lambda g, ans, x1, x2, *, axis=-1, **kwargs: vecdot_cotangent(g, x2, x1, axis),
+           node="LinalgVecdotBackward0")
+    defjvp(_vecdot,
+           lambda dx, ans, x1, x2, *, axis=-1, **kwargs: np.sum(dx * x2, axis=axis),
+           lambda dx, ans, x1, x2, *, axis=-1, **kwargs: np.sum(x1 * dx, axis=axis))
+
+if hasattr(np, "matvec"):
+    # matvec(A, v) = A @ v and vecmat(v, A) = v @ A, broadcast over stacks.
+    defvjp(np.matvec,
+           lambda g, ans, x1, x2, **kwargs:
+           unbroadcast(np.expand_dims(g, -1) * np.expand_dims(x2, -2), x1),
+           lambda g, ans, x1, x2, **kwargs:
+           unbroadcast(np.sum(x1 * np.expand_dims(g, -1), axis=-2), x2),
+           node="MvBackward0")
+    defjvp(np.matvec,
+           lambda dx, ans, x1, x2, **kwargs: np.matvec(dx, x2),
+           lambda dx, ans, x1, x2, **kwargs: np.matvec(x1, dx))
+    defvjp(np.vecmat,
+           lambda g, ans, x1, x2, **kwargs:
+           unbroadcast(np.sum(x2 * np.expand_dims(g, -2), axis=-1), x1),
+           lambda g, ans, x1, x2, **kwargs:
+           unbroadcast(np.expand_dims(x1, -1) * np.expand_dims(g, -2), x2))
+    defjvp(np.vecmat,
+           lambda dx, ans, x1, x2, **kwargs: np.vecmat(dx, x2),
+           lambda dx, ans, x1, x2, **kwargs: np.vecmat(x1, dx))
+
+if hasattr(np.linalg, "trace"):
+    defvjp(np.linalg.trace,
+           lambda g, ans, x, *, offset=0, dtype=None:
+           embed_diagonal(np.expand_dims(g, -1), np.shape(x), offset, -2, -1),
+           node="TraceBackward0")
+    defjvp(np.linalg.trace,
+           lambda dx, ans, x, *, offset=0, dtype=None:
+           np.linalg.trace(dx, offset=offset, dtype=dtype))
+
+if hasattr(np.linalg, "cross"):
+    defvjp(np.linalg.cross,
+           lambda g, ans, x1, x2, *, axis=-1: unbroadcast(np.cross(x2, g, axis=axis), x1),
+           lambda g, ans, x1, x2, *, axis=-1: unbroadcast(np.cross(g, x1, axis=axis), x2),
+           node="LinalgCrossBackward0")
+    defjvp(np.linalg.cross,
+           lambda dx, ans, x1, x2, *, axis=-1: np.linalg.cross(dx, x2, axis=axis),
+           lambda dx, ans, x1, x2, *, axis=-1: np.linalg.cross(x1, dx, axis=axis))
+
+defvjp(np.linalg.multi_dot,
+       lambda g, ans, arrays, *, out=None: multi_dot_cotangents(g, arrays),
+       node="LinalgMultiDotBackward0", sequence_argnums=(0,))
+defjvp(np.linalg.multi_dot,
+       lambda dx, ans, arrays, *, out=None: multi_dot_tangent(dx, arrays))
+
+# --- NumPy 2's norms ----------------------------------------------------------------------
+
+if hasattr(np.linalg, "vector_norm"):
+    # Over all elements when axis is None (unlike np.linalg.norm); 0 gradient at 0.
+    defvjp(np.linalg.vector_norm,
+           lambda g, ans, x, *, axis=None, keepdims=False, ord=2:
+           expand_reduced(g, x, axis, keepdims)
+           * vector_norm_partials(x, ans, ord, axis, keepdims),
+           node="LinalgVectorNormBackward0")
+    defjvp(np.linalg.vector_norm,
+           lambda dx, ans, x, *, axis=None, keepdims=False, ord=2:
+           np.sum(dx * vector_norm_partials(x, ans, ord, axis, keepdims), axis=axis,
+                  keepdims=keepdims))
+
+    defvjp(np.linalg.matrix_norm,
+           lambda g, ans, x, *, keepdims=False, ord="fro":
+           expand_reduced(g, x, (-2, -1), keepdims) * norm_partials(x, ans, ord, (-2, -1),
+                                                                   keepdims),
+           node="LinalgVectorNormBackward0")
+    defjvp(np.linalg.matrix_norm,
+           lambda dx, ans, x, *, keepdims=False, ord="fro":
+           np.sum(dx * norm_partials(x, ans, ord, (-2, -1), keepdims), axis=(-2, -1),
+                  keepdims=keepdims))
+
+# cond(x, p): a ratio of singular values (p None, 2, -2) or norm(x) * norm(inv(x)).
+defvjp(np.linalg.cond,
+       lambda g, ans, x, p=None: np.expand_dims(g, (-2, -1)) * cond_partials(x, ans, p))
+defjvp(np.linalg.cond,
+       lambda dx, ans, x, p=None: np.sum(dx * cond_partials(x, ans, p), axis=(-2, -1)))
+
+# --- least squares and tensor systems ----------------------------------------------------
+
+# (x, residuals, rank, s): x = pinv(a) b at constant rank.
+defvjp(np.linalg.lstsq,
+       lambda g, ans, a, b, rcond=None: lstsq_cotangent(g, ans, a, b, 0),
+       lambda g, ans, a, b, rcond=None: lstsq_cotangent(g, ans, a, b, 1),
+       node="LinalgLstsqBackward0", outputs=4)
+defjvp(np.linalg.lstsq,
+       lambda dx, ans, a, b, rcond=None: lstsq_tangent(dx, ans, a, b, 0),
+       lambda dx, ans, a, b, rcond=None: lstsq_tangent(dx, ans, a, b, 1))
+
+defvjp(np.linalg.tensorsolve,
+       lambda g, ans, a, b, axes=None: tensorsolve_cotangent(g, ans, a, b, axes, 0),
+       lambda g, ans, a, b, axes=None: tensorsolve_cotangent(g, ans, a, b, axes, 1))
+defjvp(np.linalg.tensorsolve,
+       lambda dx, ans, a, b, axes=None: tensorsolve_left_tangent(dx, ans, a, b, axes),
+       lambda dx, ans, a, b, axes=None: np.linalg.tensorsolve(a, dx, axes))
+
+defvjp(np.linalg.tensorinv, lambda g, ans, a, ind=2: tensorinv_cotangent(g, ans, a, ind))
+defjvp(np.linalg.tensorinv, lambda dx, ans, a, ind=2: tensorinv_tangent(dx, ans, a, ind))
+
+# --- convolution and polynomials ---------------------------------------------------------
+
+defvjp(np.convolve,
+       lambda g, ans, a, v, mode="full": convolve_cotangent(g, a, v, mode, 0),
+       lambda g, ans, a, v, mode="full": convolve_cotangent(g, a, v, mode, 1),
+       node="ConvolutionBackward0")
+defjvp(np.convolve,
+       lambda dx, ans, a, v, mode="full": np.convolve(dx, v, mode),
+       lambda dx, ans, a, v, mode="full": np.convolve(a, dx, mode))
+
+# correlate(a, v) is convolve(a, reversed v), cut differently for mode 'same'.
+defvjp(np.correlate,
+       lambda g, ans, a, v, mode="valid": correlate_cotangent(g, a, v, mode, 0),
+       lambda g, ans, a, v, mode="valid": correlate_cotangent(g, a, v, mode, 1),
+       node="ConvolutionBackward0")
+defjvp(np.correlate,
+       lambda dx, ans, a, v, mode="valid": np.correlate(dx, v, mode),
+       lambda dx, ans, a, v, mode="valid": np.correlate(a, dx, mode))
+
+# polyval(p, x) = sum p[i] x**(n-1-i): linear in p; its slope in x is the derivative's value.
+defvjp(np.polyval,
+       lambda g, ans, p, x: polyval_coefficient_cotangent(g, p, x),
+       lambda g, ans, p, x: unbroadcast(g * polyval_slope(p, x), x))
+defjvp(np.polyval,
+       lambda dx, ans, p, x: np.polyval(dx, x),
+       lambda dx, ans, p, x: dx * polyval_slope(p, x))
+
+# Sums align the polynomials at their last (constant) coefficient.
+defvjp(np.polyadd,
+       lambda g, ans, a1, a2: trailing(g, a1),
+       lambda g, ans, a1, a2: trailing(g, a2))
+defjvp(np.polyadd,
+       lambda dx, ans, a1, a2: np.polyadd(dx, np.zeros_like(a2)),
+       lambda dx, ans, a1, a2: np.polyadd(np.zeros_like(a1), dx))
+
+defvjp(np.polysub,
+       lambda g, ans, a1, a2: trailing(g, a1),
+       lambda g, ans, a1, a2: -trailing(g, a2))
+defjvp(np.polysub,
+       lambda dx, ans, a1, a2: np.polysub(dx, np.zeros_like(a2)),
+       lambda dx, ans, a1, a2: np.polysub(np.zeros_like(a1), dx))
+
+# A product of polynomials is the convolution of their coefficients.
+defvjp(np.polymul,
+       lambda g, ans, a1, a2: convolve_cotangent(g, a1, a2, "full", 0),
+       lambda g, ans, a1, a2: convolve_cotangent(g, a1, a2, "full", 1))
+defjvp(np.polymul,
+       lambda dx, ans, a1, a2: np.polymul(dx, a2),
+       lambda dx, ans, a1, a2: np.polymul(a1, dx))
+
+defvjp(np.polyder, lambda g, ans, p, m=1: polyder_cotangent(g, p, m))
+defjvp(np.polyder, lambda dx, ans, p, m=1: np.polyder(dx, m))
+
+# The integration constants k are constants.
+defvjp(np.polyint, lambda g, ans, p, m=1, k=None: polyint_cotangent(g, p, m))
+defjvp(np.polyint, lambda dx, ans, p, m=1, k=None: np.polyint(dx, m))
+
+defvjp(np.vander,
+       lambda g, ans, x, N=None, increasing=False:
+       np.sum(g * vander_partials(x, N, increasing), axis=-1))
+defjvp(np.vander,
+       lambda dx, ans, x, N=None, increasing=False:
+       np.expand_dims(dx, -1) * vander_partials(x, N, increasing))
+
+# --- interpolation, counting, sampling ---------------------------------------------------
+
+# interp(x, xp, fp): piecewise linear in x; linear in fp (xp is a constant grid).
+defvjp(np.interp,
+       lambda g, ans, x, xp, fp, left=None, right=None, period=None:
+       unbroadcast(g * interp_slope(x, xp, fp, period), x),
+       None,
+       lambda g, ans, x, xp, fp, left=None, right=None, period=None:
+       interp_fp_cotangent(g, x, xp, fp, left, right, period))
+defjvp(np.interp,
+       lambda dx, ans, x, xp, fp, left=None, right=None, period=None:
+       dx * interp_slope(x, xp, fp, period),
+       None,
+       lambda dx, ans, x, xp, fp, left=None, right=None, period=None:
+       np.interp(x, xp, dx, None if left is None else 0.0, None if right is None else 0.0))
+
+# bincount(x, weights): bin i sums the weights of the x equal to i.
+defvjp(np.bincount, lambda g, ans, x, weights=None, minlength=0: np.take(g, x), argnums=(1,))
+defjvp(np.bincount,
+       lambda dx, ans, x, weights=None, minlength=0: np.bincount(x, dx, minlength),
+       argnums=(1,))
+
+# linspace / logspace / geomspace: start + t (stop - start) for t from 0 to 1.
+defvjp(np.linspace,
+       lambda g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
+       **kwargs:
+       unbroadcast(np.sum(g * (1 - linspace_fraction(ans, num, endpoint, axis)), axis), start),
+       lambda g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
+       **kwargs: unbroadcast(np.sum(g * linspace_fraction(ans, num, endpoint, axis), axis), stop))
+defjvp(np.linspace,
+       lambda dx, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
+       **kwargs:
+       along_samples(dx, ans, axis) * (1 - linspace_fraction(ans, num, endpoint, axis)),
+       lambda dx, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
+       **kwargs:
+       along_samples(dx, ans, axis) * linspace_fraction(ans, num, endpoint, axis))
+
+defvjp(np.logspace,
+       lambda g, ans, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0:
+       unbroadcast(np.sum(g * ans * math.log(base)
+                          * (1 - linspace_fraction(ans, num, endpoint, axis)), axis), start),
+       lambda g, ans, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0:
+       unbroadcast(np.sum(g * ans * math.log(base) * linspace_fraction(ans, num, endpoint, axis),
+                          axis), stop))
+defjvp(np.logspace,
+       lambda dx, ans, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0:
+       along_samples(dx, ans, axis) * ans * math.log(base)
+       * (1 - linspace_fraction(ans, num, endpoint, axis)),
+       lambda dx, ans, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0:
+       along_samples(dx, ans, axis) * ans * math.log(base)
+       * linspace_fraction(ans, num, endpoint, axis))
+
+# geomspace: log(ans) = (1 - t) log(start) + t log(stop).
+defvjp(np.geomspace,
+       lambda g, ans, start, stop, num=50, endpoint=True, dtype=None, axis=0:
+       unbroadcast(np.sum(g * ans * (1 - linspace_fraction(ans, num, endpoint, axis)), axis)
+                   / start, start),
+       lambda g, ans, start, stop, num=50, endpoint=True, dtype=None, axis=0:
+       unbroadcast(np.sum(g * ans * linspace_fraction(ans, num, endpoint, axis), axis) / stop,
+                   stop))
+defjvp(np.geomspace,
+       lambda dx, ans, start, stop, num=50, endpoint=True, dtype=None, axis=0:
+       along_samples(dx / start, ans, axis) * ans
+       * (1 - linspace_fraction(ans, num, endpoint, axis)),
+       lambda dx, ans, start, stop, num=50, endpoint=True, dtype=None, axis=0:
+       along_samples(dx / stop, ans, axis) * ans * linspace_fraction(ans, num, endpoint, axis))
+
+# --- statistics ---------------------------------------------------------------------------
+
+# cov(m, y): the weights and ddof are constants.
+defvjp(np.cov,
+       lambda g, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None,
+       aweights=None, *, dtype=None:
+       cov_cotangent(g, m, y, rowvar, bias, ddof, fweights, aweights, 0),
+       lambda g, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None,
+       aweights=None, *, dtype=None:
+       cov_cotangent(g, m, y, rowvar, bias, ddof, fweights, aweights, 1))
+defjvp(np.cov,
+       lambda dx, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None,
+       aweights=None, *, dtype=None:
+       cov_tangent(dx, ans, m, y, rowvar, bias, ddof, fweights, aweights, 0),
+       lambda dx, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None,
+       aweights=None, *, dtype=None:
+       cov_tangent(dx, ans, m, y, rowvar, bias, ddof, fweights, aweights, 1))
+
+defvjp(np.corrcoef,
+       lambda g, ans, x, y=None, rowvar=True, *, dtype=None:
+       corrcoef_cotangent(g, ans, x, y, rowvar, 0),
+       lambda g, ans, x, y=None, rowvar=True, *, dtype=None:
+       corrcoef_cotangent(g, ans, x, y, rowvar, 1))
+defjvp(np.corrcoef,
+       lambda dx, ans, x, y=None, rowvar=True, *, dtype=None:
+       corrcoef_tangent(dx, ans, x, y, rowvar, 0),
+       lambda dx, ans, x, y=None, rowvar=True, *, dtype=None:
+       corrcoef_tangent(dx, ans, x, y, rowvar, 1))
+
+# gradient(f, *spacings): central differences, linear in f (the spacings are constants).
+# A 1-D f gives one array, otherwise one array per axis.
+defvjp(np.gradient,
+       lambda g, ans, f, *varargs, axis=None, edge_order=1:
+       gradient_cotangent(g, f, varargs, axis, edge_order))
+defjvp(np.gradient,
+       lambda dx, ans, f, *varargs, axis=None, edge_order=1:
+       np.gradient(dx, *varargs, axis=axis, edge_order=edge_order))
+
+# histogram(a, bins, range, density, weights): the counts are linear in the weights
+# (the bins depend on a only through comparisons: a is a constant).
+defvjp(np.histogram,
+       lambda g, ans, a, bins=10, range=None, density=None, weights=None:
+       histogram_weights_cotangent(g, ans, a, density, weights),
+       argnums=(4,), outputs=2)
+defjvp(np.histogram,
+       lambda dw, ans, a, bins=10, range=None, density=None, weights=None:
+       (np.histogram(a, ans[1], density=density, weights=dw)[0] if not density else
+        histogram_density_tangent(dw, ans, a, weights), None),
+       argnums=(4,))
+
+nondifferentiable(np.linalg.matrix_rank)
+
+del _vecdot

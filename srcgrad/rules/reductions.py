@@ -17,6 +17,23 @@ from typing import Any
 import numpy as np
 
 from ..runtime import expand_reduced
+from ._extra_helpers import (
+    cumulative_prod_cotangent,
+    cumulative_prod_tangent,
+    cumulative_sum_cotangent,
+    ediff1d_cotangent,
+    nan_mask,
+    nan_spread_partials,
+    nan_to_one,
+    nan_to_zero,
+    quantile_cotangent,
+    quantile_q_cotangent,
+    quantile_q_tangent,
+    quantile_tangent,
+    trapezoid_x_cotangent,
+    trapezoid_x_tangent,
+    trapezoid_y_weights,
+)
 from ._shape_helpers import (
     average_weights,
     average_weights_cotangent,
@@ -202,5 +219,126 @@ defvjp(np.diff,
 defjvp(np.diff,
        lambda dx, ans, a, n=1, axis=-1, prepend=None, append=None:
        diff_tangent(dx, a, n, axis, prepend, append))
+
+# --- NaN-ignoring variants -------------------------------------------------------------
+
+# NaNs count as 1 in a product: their partials are 0, the others' skip them.
+defvjp(np.nanprod,
+       lambda g, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None:
+       expand_reduced(g, a, axis, keepdims) * prod_others(nan_to_one(a), axis, initial)
+       * nan_mask(a))
+defjvp(np.nanprod,
+       lambda dx, ans, a, axis=None, dtype=None, out=None, keepdims=False, initial=None:
+       np.sum(nan_to_zero(dx * nan_mask(a)) * prod_others(nan_to_one(a), axis, initial),
+              axis, keepdims=keepdims))
+
+# nanvar = sum((a - nanmean)**2 over numbers) / (count - ddof);  nanstd = sqrt(nanvar)
+defvjp(np.nanvar,
+       lambda g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
+       expand_reduced(g, a, axis, keepdims) * nan_spread_partials(a, axis, ddof))
+defjvp(np.nanvar,
+       lambda dx, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
+       np.sum(nan_to_zero(dx * nan_spread_partials(a, axis, ddof)), axis, keepdims=keepdims))
+
+defvjp(np.nanstd,
+       lambda g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
+       expand_reduced(g / (2 * ans), a, axis, keepdims) * nan_spread_partials(a, axis, ddof))
+defjvp(np.nanstd,
+       lambda dx, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
+       np.sum(nan_to_zero(dx * nan_spread_partials(a, axis, ddof)), axis, keepdims=keepdims)
+       / (2 * ans))
+
+defvjp(np.nancumsum,
+       lambda g, ans, a, axis=None, dtype=None, out=None:
+       np.reshape(np.flip(np.cumsum(np.flip(g, axis), axis), axis), np.shape(a)) * nan_mask(a),
+       node="CumsumBackward0")
+defjvp(np.nancumsum,
+       lambda dx, ans, a, axis=None, dtype=None, out=None:
+       np.cumsum(nan_to_zero(dx * nan_mask(a)), axis, dtype))
+
+defvjp(np.nancumprod,
+       lambda g, ans, a, axis=None, dtype=None, out=None:
+       cumprod_cotangent(g, nan_to_one(a), axis) * nan_mask(a),
+       node="CumprodBackward0")
+defjvp(np.nancumprod,
+       lambda dx, ans, a, axis=None, dtype=None, out=None:
+       cumprod_tangent(nan_to_zero(dx * nan_mask(a)), nan_to_one(a), axis))
+
+# The median of the numbers of each slice: np.nanquantile at 1/2.
+defvjp(np.nanmedian,
+       lambda g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False:
+       quantile_cotangent(g, a, 0.5, axis, ignore_nan=True),
+       node=_axis_node("NanmedianBackward0", "NanmedianBackward1"))
+defjvp(np.nanmedian,
+       lambda dx, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False:
+       quantile_tangent(dx, ans, a, 0.5, axis, ignore_nan=True))
+
+# --- quantiles (linear interpolation between the two nearest ranks) ---------------------
+
+def _quantile_rules(fun: Any, ignore_nan: bool, scale: float) -> None:
+    """Rules of a quantile function; ``scale`` turns its ``q`` into a fraction (1/100 for
+    percentiles) and ``ignore_nan`` skips NaNs."""
+    defvjp(fun,
+           lambda g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+           keepdims=False, *, weights=None:
+           quantile_cotangent(g, a, q, axis, method, ignore_nan, scale),
+           lambda g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+           keepdims=False, *, weights=None:
+           quantile_q_cotangent(g, a, q, axis, method, ignore_nan, scale))
+    defjvp(fun,
+           lambda dx, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+           keepdims=False, *, weights=None:
+           quantile_tangent(dx, ans, a, q, axis, method, ignore_nan, scale),
+           lambda dq, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+           keepdims=False, *, weights=None:
+           quantile_q_tangent(dq, ans, a, q, axis, method, ignore_nan, scale))
+
+
+_quantile_rules(np.quantile, False, 1.0)
+_quantile_rules(np.nanquantile, True, 1.0)
+_quantile_rules(np.percentile, False, 0.01)
+_quantile_rules(np.nanpercentile, True, 0.01)
+
+# --- NumPy 2's array-API cumulative functions --------------------------------------------
+
+if hasattr(np, "cumulative_sum"):
+    defvjp(np.cumulative_sum,
+           lambda g, ans, x, *, axis=None, dtype=None, out=None, include_initial=False:
+           cumulative_sum_cotangent(g, x, axis, include_initial),
+           node="CumsumBackward0")
+    defjvp(np.cumulative_sum,
+           lambda dx, ans, x, *, axis=None, dtype=None, out=None, include_initial=False:
+           np.cumulative_sum(dx, axis=axis, dtype=dtype, include_initial=include_initial))
+
+    defvjp(np.cumulative_prod,
+           lambda g, ans, x, *, axis=None, dtype=None, out=None, include_initial=False:
+           cumulative_prod_cotangent(g, x, axis, include_initial),
+           node="CumprodBackward0")
+    defjvp(np.cumulative_prod,
+           lambda dx, ans, x, *, axis=None, dtype=None, out=None, include_initial=False:
+           cumulative_prod_tangent(dx, x, axis, include_initial))
+
+# --- integration and differences ---------------------------------------------------------
+
+# sum of (y[i] + y[i+1]) / 2 * (x[i+1] - x[i]): linear in y; in x through the widths.
+_trapezoid = getattr(np, "trapezoid", None) or np.trapz
+defvjp(_trapezoid,
+       lambda g, ans, y, x=None, dx=1.0, axis=-1:
+       np.expand_dims(g, axis) * trapezoid_y_weights(y, x, dx, axis),
+       lambda g, ans, y, x=None, dx=1.0, axis=-1: trapezoid_x_cotangent(g, y, x, axis),
+       node="TrapezoidBackward0")
+defjvp(_trapezoid,
+       lambda dy, ans, y, x=None, dx=1.0, axis=-1:
+       np.sum(dy * trapezoid_y_weights(y, x, dx, axis), axis=axis),
+       lambda dx_, ans, y, x=None, dx=1.0, axis=-1: trapezoid_x_tangent(dx_, y, x, axis))
+
+# to_begin and to_end are constants.
+defvjp(np.ediff1d,
+       lambda g, ans, ary, to_end=None, to_begin=None:
+       ediff1d_cotangent(g, ary, to_end, to_begin))
+defjvp(np.ediff1d,
+       lambda dx, ans, ary, to_end=None, to_begin=None:
+       np.ediff1d(dx, None if to_end is None else 0 * np.ravel(to_end),
+                  None if to_begin is None else 0 * np.ravel(to_begin)))
 
 del _fun, _names

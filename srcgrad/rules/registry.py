@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,6 +71,8 @@ class Rule:
     # Keyword parameters that are always constants (axis, dtype, ...): never
     # differentiated, passed through unchanged.
     doc: str = ""
+    # The module that registered the rule (its family: ``srcgrad.rules.linalg``...).
+    module: str = ""
 
     @property
     def argnums(self) -> tuple[int, ...]:
@@ -161,9 +164,17 @@ def _rule_for(fun: Any) -> Rule:
     key = _key(fun)
     rule = _RULES.get(key)
     if rule is None or rule.primitive is not fun:
-        rule = Rule(primitive=fun, name=primitive_name(fun))
+        rule = Rule(primitive=fun, name=primitive_name(fun), module=_registering_module())
         _RULES[key] = rule
     return rule
+
+
+def _registering_module() -> str:
+    """The module outside this one whose code is registering a rule."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    return "" if frame is None else frame.f_globals.get("__name__", "")
 
 
 def _store(fun: Any, table: dict, funcs: tuple, argnums: Iterable[int] | None) -> None:

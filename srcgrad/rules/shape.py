@@ -23,6 +23,22 @@ from typing import Any
 import numpy as np
 
 from ..runtime import unbroadcast
+from ._extra_helpers import (
+    append_cotangent,
+    choose_cotangent,
+    delete_cotangent,
+    flat_positions_cotangent,
+    insert_cotangent,
+    meshgrid_cotangent,
+    partition_order,
+    pieces_cotangent,
+    resize_cotangent,
+    rollaxis_destination,
+    select_which,
+    stack_like_cotangents,
+    zeros_but,
+)
+from ._helpers import broadcast_like
 from ._shape_helpers import (
     assign,
     concat_cotangents,
@@ -42,8 +58,10 @@ from ._shape_helpers import (
     unrepeat,
     untile,
     vstack_cotangents,
+    with_operand,
 )
-from .registry import defjvp, defvjp
+from ._shape_helpers import embed_diagonal as _embed_diagonal
+from .registry import alias, defjvp, defvjp, nondifferentiable
 
 __all__ = ["setitem", "astype", "index_node_name"]
 
@@ -310,4 +328,195 @@ defjvp(setitem,
 defvjp(astype, lambda g, ans, x, dtype: convert(g, dtype_of(x)), node="ToCopyBackward0")
 defjvp(astype, lambda dx, ans, x, dtype: convert(dx, dtype))
 
-del _atleast
+# --- more joining, splitting and reshaping ---------------------------------------------
+
+defvjp(np.append,
+       lambda g, ans, arr, values, axis=None: append_cotangent(g, arr, values, axis, 0),
+       lambda g, ans, arr, values, axis=None: append_cotangent(g, arr, values, axis, 1),
+       node="CatBackward0")
+defjvp(np.append,
+       lambda dx, ans, arr, values, axis=None: np.append(dx, np.zeros_like(values), axis),
+       lambda dv, ans, arr, values, axis=None: np.append(np.zeros_like(arr), dv, axis))
+
+# The inserted values are argument 2; obj (where) is a constant.
+defvjp(np.insert,
+       lambda g, ans, arr, obj, values, axis=None: insert_cotangent(g, arr, obj, values, axis, 0),
+       None,
+       lambda g, ans, arr, obj, values, axis=None: insert_cotangent(g, arr, obj, values, axis, 1))
+defjvp(np.insert,
+       lambda dx, ans, arr, obj, values, axis=None:
+       np.insert(dx, obj, np.zeros_like(values), axis),
+       None,
+       lambda dv, ans, arr, obj, values, axis=None: np.insert(np.zeros_like(arr), obj, dv, axis))
+
+defvjp(np.delete, lambda g, ans, arr, obj, axis=None: delete_cotangent(g, arr, obj, axis))
+defjvp(np.delete, lambda dx, ans, arr, obj, axis=None: np.delete(dx, obj, axis))
+
+# column_stack makes 1-D inputs columns; dstack makes every input 3-D first.
+defvjp(np.column_stack,
+       lambda g, ans, tup:
+       stack_like_cotangents(g, tup, lambda x: np.shape(x) + (1,) * (2 - np.ndim(x)), 1),
+       node="CatBackward0", sequence_argnums=(0,))
+defjvp(np.column_stack, lambda dx, ans, tup: np.column_stack(dx))
+
+defvjp(np.dstack,
+       lambda g, ans, tup: stack_like_cotangents(g, tup, lambda x: np.shape(np.atleast_3d(x)), 2),
+       node="CatBackward0", sequence_argnums=(0,))
+defjvp(np.dstack, lambda dx, ans, tup: np.dstack(dx))
+
+if hasattr(np, "row_stack") and np.row_stack is not np.vstack:
+    alias(np.row_stack, np.vstack)
+
+# hsplit / vsplit / dsplit: np.split along axis 1 (0 for 1-D), 0 and 2.
+defvjp(np.hsplit,
+       lambda g, ans, ary, indices_or_sections: pieces_cotangent(g, ans, min(1, np.ndim(ary) - 1)),
+       node="SplitBackward0")
+defjvp(np.hsplit, lambda dx, ans, ary, indices_or_sections: np.hsplit(dx, indices_or_sections))
+
+defvjp(np.vsplit, lambda g, ans, ary, indices_or_sections: pieces_cotangent(g, ans, 0),
+       node="SplitBackward0")
+defjvp(np.vsplit, lambda dx, ans, ary, indices_or_sections: np.vsplit(dx, indices_or_sections))
+
+defvjp(np.dsplit, lambda g, ans, ary, indices_or_sections: pieces_cotangent(g, ans, 2),
+       node="SplitBackward0")
+defjvp(np.dsplit, lambda dx, ans, ary, indices_or_sections: np.dsplit(dx, indices_or_sections))
+
+if hasattr(np, "unstack"):
+    # The pieces along axis; stacking their cotangents undoes it.
+    defvjp(np.unstack, lambda g, ans, x, *, axis=0: np.stack(zeros_but(g, ans), axis),
+           node="UnbindBackward0")
+    defjvp(np.unstack, lambda dx, ans, x, *, axis=0: np.unstack(dx, axis=axis))
+
+defvjp(np.rollaxis,
+       lambda g, ans, a, axis, start=0:
+       np.moveaxis(g, rollaxis_destination(np.ndim(a), axis, start), axis),
+       node="PermuteBackward0")
+defjvp(np.rollaxis, lambda dx, ans, a, axis, start=0: np.rollaxis(dx, axis, start))
+
+# resize repeats the flattened array cyclically: the copies' cotangents add up.
+defvjp(np.resize, lambda g, ans, a, new_shape: resize_cotangent(g, a, new_shape))
+defjvp(np.resize, lambda dx, ans, a, new_shape: np.resize(dx, new_shape))
+
+defvjp(np.diagflat,
+       lambda g, ans, v, k=0: np.reshape(np.diagonal(g, k), np.shape(v)),
+       node="DiagEmbedBackward0")
+defjvp(np.diagflat, lambda dx, ans, v, k=0: np.diagflat(dx, k))
+
+if hasattr(np.linalg, "diagonal"):
+    defvjp(np.linalg.diagonal,
+           lambda g, ans, x, *, offset=0: _embed_diagonal(g, np.shape(x), offset, -2, -1),
+           node="DiagonalBackward0")
+    defjvp(np.linalg.diagonal,
+           lambda dx, ans, x, *, offset=0: np.linalg.diagonal(dx, offset=offset))
+
+# --- selecting ---------------------------------------------------------------------------
+
+# The condition (argument 0) is a constant mask.
+defvjp(np.compress,
+       lambda g, ans, condition, a, axis=None, out=None:
+       flat_positions_cotangent(g, a, np.flatnonzero(condition), axis),
+       argnums=(1,), node="IndexBackward0")
+defjvp(np.compress,
+       lambda dx, ans, condition, a, axis=None, out=None: np.compress(condition, dx, axis),
+       argnums=(1,))
+
+defvjp(np.extract,
+       lambda g, ans, condition, arr:
+       flat_positions_cotangent(g, arr, np.flatnonzero(condition)),
+       argnums=(1,), node="IndexBackward0")
+defjvp(np.extract, lambda dx, ans, condition, arr: np.extract(condition, dx), argnums=(1,))
+
+defvjp(np.choose,
+       lambda g, ans, a, choices, out=None, mode="raise": choose_cotangent(g, a, choices, mode),
+       argnums=(1,), sequence_argnums=(1,))
+defjvp(np.choose,
+       lambda dx, ans, a, choices, out=None, mode="raise": np.choose(a, dx, mode=mode),
+       argnums=(1,))
+
+# select(condlist, choicelist, default): each element comes from the first true condition.
+defvjp(np.select,
+       lambda g, ans, condlist, choicelist, default=0:
+       [unbroadcast(np.where(select_which(condlist, len(choicelist)) == k, g, 0 * g), c)
+        for k, c in enumerate(choicelist)],
+       lambda g, ans, condlist, choicelist, default=0:
+       unbroadcast(np.where(select_which(condlist, len(choicelist)) == -1, g, 0 * g), default),
+       argnums=(1, 2), sequence_argnums=(1,))
+defjvp(np.select,
+       lambda dx, ans, condlist, choicelist, default=0:
+       broadcast_like(np.select(condlist, dx, 0 * dx[0]), ans),
+       lambda dd, ans, condlist, choicelist, default=0:
+       broadcast_like(np.where(select_which(condlist, len(choicelist)) == -1, dd, 0 * dd), ans),
+       argnums=(1, 2))
+
+# partition moves elements like a sort: the cotangent goes back along the same moves.
+defvjp(np.partition,
+       lambda g, ans, a, kth, axis=-1, kind="introselect", order=None:
+       np.reshape(take_along_axis_cotangent(g, np.ravel(a) if axis is None else a,
+                                            partition_order(a, ans, axis),
+                                            -1 if axis is None else axis), np.shape(a)),
+       node="SortBackward0")
+defjvp(np.partition,
+       lambda dx, ans, a, kth, axis=-1, kind="introselect", order=None:
+       np.take_along_axis(np.ravel(dx) if axis is None else dx, partition_order(a, ans, axis),
+                          -1 if axis is None else axis))
+
+# --- creating arrays -----------------------------------------------------------------------
+
+# full(shape, fill_value): every element is fill_value.
+defvjp(np.full,
+       lambda g, ans, shape, fill_value, dtype=None, order="C", **kwargs:
+       unbroadcast(g, fill_value),
+       argnums=(1,), node="FillBackward0")
+defjvp(np.full,
+       lambda dx, ans, shape, fill_value, dtype=None, order="C", **kwargs:
+       np.broadcast_to(dx, np.shape(ans)),
+       argnums=(1,))
+
+
+# meshgrid(*xi): output k repeats input k along every other axis.
+_MESH_ARGS = 8
+defvjp(np.meshgrid,
+       *(lambda g, ans, *xi, k=k, copy=True, sparse=False, indexing="xy":
+         meshgrid_cotangent(g, xi, k, indexing) for k in range(_MESH_ARGS)),
+       argnums=range(_MESH_ARGS))
+defjvp(np.meshgrid,
+       *(lambda dx, ans, *xi, k=k, copy=True, sparse=False, indexing="xy":
+         np.meshgrid(*with_operand([np.zeros_like(x) for x in xi], k, dx), sparse=sparse,
+                     indexing=indexing) for k in range(_MESH_ARGS)),
+       argnums=range(_MESH_ARGS))
+
+defvjp(np.broadcast_arrays,
+       *(lambda g, ans, *args, k=k, subok=False:
+         np.zeros_like(args[k]) if g[k] is None else unbroadcast(g[k], args[k])
+         for k in range(_MESH_ARGS)),
+       argnums=range(_MESH_ARGS), node="ExpandBackward0")
+defjvp(np.broadcast_arrays,
+       *(lambda dx, ans, *args, k=k, subok=False:
+         [np.broadcast_to(dx, np.shape(a)) if i == k else np.zeros_like(a)
+          for i, a in enumerate(ans)] for k in range(_MESH_ARGS)),
+       argnums=range(_MESH_ARGS))
+
+nondifferentiable(
+    np.empty, np.zeros, np.ones, np.arange, np.eye, np.identity, np.tri, np.indices,
+    np.diag_indices, np.diag_indices_from, np.tril_indices, np.tril_indices_from,
+    np.triu_indices, np.triu_indices_from, np.mask_indices,
+    np.argwhere, np.flatnonzero, np.searchsorted, np.digitize, np.unique, np.isin,
+    np.lexsort, np.argpartition, np.nanargmax, np.nanargmin, np.histogram_bin_edges,
+    np.ravel_multi_index, np.unravel_index, np.packbits, np.unpackbits,
+    np.bartlett, np.blackman, np.hamming, np.hanning, np.kaiser,
+    np.result_type, np.can_cast, np.min_scalar_type, np.common_type,
+    np.may_share_memory, np.shares_memory, np.einsum_path, np.ix_,
+    np.busday_count, np.busday_offset, np.is_busday, np.datetime_as_string,
+)
+
+if hasattr(np, "astype"):
+    # NumPy 2's function spelling of ndarray.astype.
+    defvjp(np.astype, lambda g, ans, x, dtype, /, *, copy=True, device=None:
+           convert(g, dtype_of(x)), node="ToCopyBackward0")
+    defjvp(np.astype, lambda dx, ans, x, dtype, /, *, copy=True, device=None:
+           convert(dx, dtype))
+for _name in ("unique_all", "unique_counts", "unique_inverse", "unique_values"):
+    if hasattr(np, _name):
+        nondifferentiable(getattr(np, _name))
+
+del _atleast, _name

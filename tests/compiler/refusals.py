@@ -80,3 +80,7 @@ def no_rule(x):
 def attribute_store(x):
     MODEL.w = x
     return x
+
+
+def lambda_as_value(xs):
+    return sum(map(lambda v: v * 2.0, xs))

@@ -183,3 +183,40 @@ def test_untransformable_call_handler_hook():
         set_untransformable_call_handler(None)
     assert calls == [("inner", (0,), "a try statement")]
     assert np.isclose(g, 3.0 * np.cos(0.6))
+
+
+def test_defaults_are_the_functions_own_values():
+    scale = np.array([1.0, 2.0])
+
+    def f(x, w=scale, *, shift=-1.0):
+        return np.sum(x * w + shift)
+
+    compiled = compile_grad(f, (0,))
+    value, (g,) = compiled.function(np.ones(2))
+    assert value == 1.0
+    np.testing.assert_allclose(g, [1.0, 2.0])
+    assert "shift=-1.0" in compiled.source.replace("(-1.0)", "-1.0")
+
+
+def test_output_does_not_depend_on_hash_seed():
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    script = (
+        "import hashlib\n"
+        "from tests.compiler.corpus import CASES\n"
+        "from srcgrad.compiler import compile_grad, compile_vjp\n"
+        "h = hashlib.sha256()\n"
+        "for c in CASES:\n"
+        "    h.update(compile_grad(c.fun, c.argnums).source.encode())\n"
+        "    h.update(compile_vjp(c.fun, c.argnums).source.encode())\n"
+        "print(h.hexdigest())\n")
+    digests = set()
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                cwd=root, env=env, check=True)
+        digests.add(result.stdout.strip())
+    assert len(digests) == 1

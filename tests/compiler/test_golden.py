@@ -81,7 +81,7 @@ def running_sum_grad(x, n):
     for i in range(n):
         t_stack.append(t)
         t = x * i
-        sin_stack.append(sin)
+        sin_stack.append(ShapeOf(sin))
         sin = np.sin(t)
         s_stack.append(s)
         s = s + sin
@@ -97,7 +97,7 @@ def running_sum_grad(x, n):
         bs = unbroadcast(bs, s)
         bt = bsin * np.cos(t)
         sin = sin_stack.pop()
-        tbx = unbroadcast(bt * i, x)
+        tbx = bt * i
         bx = tbx if bx is None else bx + tbx
         t = t_stack.pop()
     return sum_1, (grad_or_zeros(bx, x),)

@@ -141,16 +141,23 @@ def _load(lines, tmp_path):
 
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(programs(), st.booleans())
+@given(programs(), st.sampled_from(["scalar", "same", "broadcast"]))
 def test_random_program_gradients(tmp_path, lines, arrays):
+    with np.errstate(all="ignore"):
+        _check_program(tmp_path, lines, arrays)
+
+
+def _check_program(tmp_path, lines, arrays):
     f, source = _load(lines, tmp_path)
-    x = np.array([0.3, -0.7]) if arrays else 0.3
-    y = np.array([0.9, 0.4]) if arrays else -0.6
+    x = {"scalar": 0.3, "same": np.array([0.3, -0.7]),
+         "broadcast": np.array([0.3, -0.7])}[arrays]
+    y = {"scalar": -0.6, "same": np.array([0.9, 0.4]),
+         "broadcast": np.array([[0.9], [0.4], [-0.2]])}[arrays]
     try:
         expected_value = f(x, y)
     except (FloatingPointError, OverflowError, ZeroDivisionError):
         return
-    if not np.all(np.isfinite(expected_value)) or np.max(np.abs(expected_value)) > 1e6:
+    if not np.all(np.isfinite(expected_value)) or np.max(np.abs(expected_value)) > 1e3:
         return
     value, grads = compile_grad(f, (0, 1)).function(x, y)
     assert_close(value, expected_value, rtol=1e-10, atol=1e-12)
@@ -161,6 +168,6 @@ def test_random_program_gradients(tmp_path, lines, arrays):
 
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(control_programs(), st.booleans())
+@given(control_programs(), st.sampled_from(["scalar", "same", "broadcast"]))
 def test_random_control_flow_gradients(tmp_path, lines, arrays):
     test_random_program_gradients.hypothesis.inner_test(tmp_path, lines, arrays)
