@@ -14,6 +14,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class _GradState(threading.local):
     enabled = True
+    # True while the tape runs a user's NumPy function (engine="tape"): Tensor
+    # methods then keep NumPy's meanings where they differ from PyTorch's, and
+    # conversions to Python numbers that would lose a gradient are refused.
+    numpy_code = False
 
 
 _state = _GradState()

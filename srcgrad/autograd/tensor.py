@@ -476,11 +476,10 @@ class Tensor:
     def shape(self) -> Size:
         return Size(self._a.shape)
 
-    def size(self, dim: int | None = None) -> Any:
-        """The shape as a :class:`Size`, or the length of dimension ``dim``."""
-        if dim is None:
-            return Size(self._a.shape)
-        return self._a.shape[_check_dim(dim, self._a.ndim)]
+    @property
+    def size(self) -> _CallableSize:
+        """``t.size()`` is the shape (PyTorch), ``t.size`` the element count (NumPy)."""
+        return _CallableSize(self._a.size, self._a.shape)
 
     @property
     def dtype(self) -> dtypes.dtype:
@@ -518,6 +517,7 @@ class Tensor:
 
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
+        _refuse_scalar_escape(self, ".item()")
         if self._a.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self._a.size} elements cannot be converted to Scalar"
@@ -538,6 +538,14 @@ class Tensor:
         return self._as_array()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self._rg and grad_mode._state.numpy_code:
+            raise RuntimeError(
+                "a value that needs a gradient is being turned into a plain NumPy array (for "
+                "example stored into an array made with np.zeros), which would drop its "
+                "gradient on srcgrad's tape. Build the result with np.stack/np.concatenate "
+                "or index assignment on an array derived from the inputs, or differentiate "
+                "with engine='source'."
+            )
         if self._rg:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
@@ -567,9 +575,11 @@ class Tensor:
         return bool(self._a)
 
     def __float__(self) -> float:
+        _refuse_scalar_escape(self, "float()")
         return float(self.item())
 
     def __int__(self) -> int:
+        _refuse_scalar_escape(self, "int()")
         return int(self.item())
 
     def __index__(self) -> int:
@@ -914,7 +924,9 @@ class Tensor:
     def ceil(self) -> Any:
         return self._unary(np.ceil)
 
-    def round(self) -> Any:
+    def round(self, decimals: int = 0) -> Any:
+        if decimals:
+            return record(get_rule(np.round), (self, decimals))
         return self._unary(np.round)
 
     def sigmoid(self) -> Any:
@@ -969,30 +981,48 @@ class Tensor:
     # -- reductions ----------------------------------------------------------------------
 
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
-            axis: Any = None) -> Any:
-        """Sum over ``dim`` (all elements by default)."""
-        kw = _dim_kwargs(_dims(dim if axis is None else axis, self._a.ndim), keepdim)
+            axis: Any = None, keepdims: bool = False) -> Any:
+        """Sum over ``dim`` (all elements by default); NumPy's ``axis``/``keepdims`` too."""
+        kw = _dim_kwargs(_dims(dim if axis is None else axis, self._a.ndim), keepdim or keepdims)
         if dtype is not None:
             kw["dtype"] = dtypes.to_numpy_dtype(dtype)
         return record(get_rule(np.sum), (self,), kw)
 
-    def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
-        """Mean over ``dim`` (all elements by default)."""
+    def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+             keepdims: bool = False) -> Any:
+        """Mean over ``dim`` (all elements by default); NumPy's ``axis``/``keepdims`` too."""
         return record(get_rule(np.mean), (self,),
-                      _dim_kwargs(_dims(dim if axis is None else axis, self._a.ndim), keepdim))
+                      _dim_kwargs(_dims(dim if axis is None else axis, self._a.ndim),
+                                  keepdim or keepdims))
 
-    def prod(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return record(get_rule(np.prod), (self,), _dim_kwargs(dim, keepdim))
+    def prod(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+             keepdims: bool = False) -> Any:
+        return record(get_rule(np.prod), (self,),
+                      _dim_kwargs(dim if axis is None else axis, keepdim or keepdims))
 
-    def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
-            correction: Any = None) -> Any:
-        ddof = correction if correction is not None else (1 if unbiased else 0)
-        return record(get_rule(np.var), (self,), {**_dim_kwargs(dim, keepdim), "ddof": ddof})
+    def _spread(self, fun: Any, dim: Any, unbiased: Any, keepdim: bool, correction: Any,
+                axis: Any, ddof: Any, keepdims: bool) -> Any:
+        if ddof is None:
+            ddof = correction
+        if ddof is None:
+            # PyTorch divides by n - 1 by default, NumPy by n: code differentiated on
+            # the tape is NumPy code, so it keeps NumPy's meaning.
+            default = 0 if grad_mode._state.numpy_code else 1
+            ddof = default if unbiased is None else (1 if unbiased else 0)
+        kw = _dim_kwargs(dim if axis is None else axis, keepdim or keepdims)
+        return record(get_rule(fun), (self,), {**kw, "ddof": ddof})
 
-    def std(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
-            correction: Any = None) -> Any:
-        ddof = correction if correction is not None else (1 if unbiased else 0)
-        return record(get_rule(np.std), (self,), {**_dim_kwargs(dim, keepdim), "ddof": ddof})
+    def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+            correction: Any = None, axis: Any = None, ddof: Any = None,
+            keepdims: bool = False) -> Any:
+        """Variance (PyTorch: unbiased by default; NumPy code on the tape: ``ddof=0``)."""
+        return self._spread(np.var, dim, unbiased, keepdim, correction, axis, ddof, keepdims)
+
+    def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+            correction: Any = None, axis: Any = None, ddof: Any = None,
+            keepdims: bool = False) -> Any:
+        """Standard deviation (defaults as :meth:`var`)."""
+        return self._spread(np.std, dim, unbiased, keepdim, correction, axis, ddof, keepdims)
 
     def _extreme(self, fun: Any, arg: Any, dim: Any, keepdim: bool) -> Any:
         if dim is None:
@@ -1005,12 +1035,19 @@ class Tensor:
         values, indices = record(get_rule(pick), (self, dim, keepdim))
         return _values_indices(values, indices)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
-        """Largest value; with ``dim``, ``(values, indices)`` along that dimension."""
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool = False) -> Any:
+        """Largest value; with ``dim``, ``(values, indices)`` (PyTorch); with ``axis``, the
+        values only (NumPy)."""
+        if axis is not None or keepdims:
+            return self.amax(axis, keepdims)
         return self._extreme(np.max, np.argmax, dim, keepdim)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
-        """Smallest value; with ``dim``, ``(values, indices)`` along that dimension."""
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool = False) -> Any:
+        """Smallest value; as :meth:`max`."""
+        if axis is not None or keepdims:
+            return self.amin(axis, keepdims)
         return self._extreme(np.min, np.argmin, dim, keepdim)
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> Any:
@@ -1021,23 +1058,26 @@ class Tensor:
         return record(get_rule(np.amin), (self,), _dim_kwargs(_dims(dim, self.ndim), keepdim),
                       name="AminBackward0")
 
-    def argmax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return Tensor._wrap(np.asarray(np.argmax(self._a, axis=dim, keepdims=keepdim)))
+    def argmax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+        axis = dim if axis is None else axis
+        return Tensor._wrap(np.asarray(np.argmax(self._a, axis=axis, keepdims=keepdim)))
 
-    def argmin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return Tensor._wrap(np.asarray(np.argmin(self._a, axis=dim, keepdims=keepdim)))
+    def argmin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+        axis = dim if axis is None else axis
+        return Tensor._wrap(np.asarray(np.argmin(self._a, axis=axis, keepdims=keepdim)))
 
-    def all(self, dim: Any = None) -> Tensor:
-        return Tensor._wrap(np.asarray(np.all(self._a, axis=dim)))
+    def all(self, dim: Any = None, *, axis: Any = None) -> Tensor:
+        return Tensor._wrap(np.asarray(np.all(self._a, axis=dim if axis is None else axis)))
 
-    def any(self, dim: Any = None) -> Tensor:
-        return Tensor._wrap(np.asarray(np.any(self._a, axis=dim)))
+    def any(self, dim: Any = None, *, axis: Any = None) -> Tensor:
+        return Tensor._wrap(np.asarray(np.any(self._a, axis=dim if axis is None else axis)))
 
-    def cumsum(self, dim: int) -> Any:
-        return record(get_rule(np.cumsum), (self,), {"axis": dim})
+    def cumsum(self, dim: Any = None, *, axis: Any = None) -> Any:
+        """Running sums along ``dim`` (NumPy: over the flattened tensor when no axis)."""
+        return record(get_rule(np.cumsum), (self,), {"axis": dim if axis is None else axis})
 
-    def cumprod(self, dim: int) -> Any:
-        return record(get_rule(np.cumprod), (self,), {"axis": dim})
+    def cumprod(self, dim: Any = None, *, axis: Any = None) -> Any:
+        return record(get_rule(np.cumprod), (self,), {"axis": dim if axis is None else axis})
 
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Any:
         """The vector 2-norm of all elements by default (PyTorch's ``Tensor.norm``)."""
@@ -1098,7 +1138,10 @@ class Tensor:
             return self
         return self.reshape(new)
 
-    def squeeze(self, dim: Any = None) -> Any:
+    def squeeze(self, dim: Any = None, *, axis: Any = None) -> Any:
+        dim = dim if axis is None else axis
+        if isinstance(dim, tuple):
+            return record(get_rule(np.squeeze), (self,), {"axis": dim})
         if dim is None:
             return record(get_rule(np.squeeze), (self,))
         dim = _check_dim(dim, self._a.ndim)
@@ -1127,10 +1170,29 @@ class Tensor:
     def permute(self, *dims: Any) -> Any:
         return record(get_rule(np.transpose), (self, _shape_args(dims)))
 
-    def transpose(self, dim0: int, dim1: int) -> Any:
-        _check_dim(dim0, self._a.ndim)
-        _check_dim(dim1, self._a.ndim)
-        return record(get_rule(np.swapaxes), (self, dim0, dim1))
+    def transpose(self, *dims: Any) -> Any:
+        """``transpose(d0, d1)`` swaps two dimensions (PyTorch); ``transpose()`` reverses
+        them and ``transpose(axes)`` permutes them (NumPy)."""
+        ndim = self._a.ndim
+        if len(dims) == 2 and all(isinstance(d, (int, np.integer)) for d in dims):
+            _check_dim(dims[0], ndim)
+            _check_dim(dims[1], ndim)
+            return record(get_rule(np.swapaxes), (self, dims[0], dims[1]))
+        if not dims or (len(dims) == 1 and dims[0] is None):
+            return record(get_rule(np.transpose), (self,))
+        return record(get_rule(np.transpose), (self, _shape_args(dims)))
+
+    def copy(self) -> Any:
+        """A copy that stays in the graph (NumPy's name for :meth:`clone`)."""
+        return self.clone()
+
+    def astype(self, dtype: Any, copy: bool = True) -> Any:
+        """The tensor converted to ``dtype`` (NumPy's name for :meth:`to`)."""
+        converted = self.to(dtype)
+        return converted.clone() if copy and converted is self else converted
+
+    def ravel(self) -> Any:
+        return self.reshape(-1)
 
     def t(self) -> Any:
         if self._a.ndim > 2:
@@ -1213,6 +1275,36 @@ class Tensor:
 
     def new_empty(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+class _CallableSize(int):
+    """An element count that, called, gives the shape: serves PyTorch's ``t.size()`` and
+    NumPy's ``t.size`` at once."""
+
+    def __new__(cls, n: int, shape: tuple) -> _CallableSize:
+        obj = super().__new__(cls, n)
+        obj._shape = shape  # type: ignore[attr-defined]
+        return obj
+
+    def __call__(self, dim: int | None = None) -> Any:
+        shape = self._shape  # type: ignore[attr-defined]
+        if dim is None:
+            return Size(shape)
+        return shape[_check_dim(dim, len(shape))]
+
+
+def _refuse_scalar_escape(t: Tensor, how: str) -> None:
+    """In NumPy code run on the tape, a Python number taken from a tensor that needs a
+    gradient would carry none: refuse instead of dropping the gradient silently."""
+    if t._rg and grad_mode._state.numpy_code and grad_mode._state.enabled:
+        # RuntimeError, not TypeError: NumPy would catch a TypeError and retry the value
+        # as a sequence, hiding this message behind its own.
+        raise RuntimeError(
+            f"{how} of a value that needs a gradient would drop the gradient on srcgrad's "
+            "tape: math.* functions and float()/int() turn it into a plain number. Use the "
+            "NumPy function instead (np.sin(x) for math.sin(x)), or keep it an array, or "
+            "differentiate with engine='source'."
+        )
 
 
 def _rebuild(array: np.ndarray, requires_grad: bool) -> Tensor:

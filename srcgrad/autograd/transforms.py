@@ -75,8 +75,23 @@ def tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[
         leaf = to_tensor_input(args[i])
         call_args[i] = leaf
         leaves.append(leaf)
-    with grad_mode.enable_grad():
-        result = fun(*call_args, **kwargs)
+    state = grad_mode._state
+    previous = state.numpy_code
+    state.numpy_code = True
+    try:
+        with grad_mode.enable_grad():
+            result = fun(*call_args, **kwargs)
+    except ValueError as err:
+        if "setting an array element with a sequence" not in str(err):
+            raise
+        raise RuntimeError(
+            f"{getattr(fun, '__qualname__', fun)} stores a value that needs a gradient into a "
+            "plain NumPy array (e.g. one made with np.zeros), which cannot hold it on "
+            "srcgrad's tape. Build the result with np.stack/np.concatenate, or differentiate "
+            "with engine='source', which supports item assignment."
+        ) from err
+    finally:
+        state.numpy_code = previous
     aux = None
     if has_aux:
         if not (isinstance(result, tuple) and len(result) == 2):
