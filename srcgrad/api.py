@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from . import compiler
 from .errors import FallbackWarning, TransformError
 
 __all__ = ["grad", "value_and_grad", "vjp", "source"]
@@ -132,29 +133,47 @@ def _check_engine(engine: str) -> None:
 _warned: set[Any] = set()
 
 
+def _warn_fallback(fun: Callable[..., Any], err: TransformError, what: str) -> None:
+    key = (getattr(fun, "__code__", fun), what)
+    if key in _warned:
+        return
+    _warned.add(key)
+    where = f"{_name(fun)} runs on the tape engine" + (f" {what}" if what else "")
+    warnings.warn(
+        f"srcgrad could not transform {_name(fun)} ({err.construct} at "
+        f"{err.filename}:{err.lineno}); {where} instead. Pass engine='tape' to choose the "
+        "tape explicitly, or rewrite the construct.",
+        FallbackWarning,
+        stacklevel=5,
+    )
+
+
+def _tape_call(fun: Callable[..., Any], argnums: tuple[int, ...],
+               error: TransformError) -> Callable[..., Any]:
+    """Mixed mode: generated code calls a function it could not transform on the tape."""
+    from .autograd.transforms import tape_vjp
+
+    _warn_fallback(fun, error, "inside the generated gradient of its caller")
+
+    def vjp(*args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], tuple]]:
+        out, _, pullback = tape_vjp(fun, args, kwargs, argnums, False)
+        return out, pullback
+
+    return vjp
+
+
 def _compile(fun: Callable[..., Any], argnums: tuple[int, ...], has_aux: bool,
              engine: str, kind: str) -> Any:
     """The compiled transform, or None when the tape must be used."""
     if engine == "tape":
         return None
-    from . import compiler
-
     make = compiler.compile_grad if kind == "grad" else compiler.compile_vjp
     try:
         return make(fun, argnums, has_aux=has_aux)
     except TransformError as err:
         if engine == "source":
             raise
-        key = (getattr(fun, "__code__", fun), argnums, kind)
-        if key not in _warned:
-            _warned.add(key)
-            where = f"{err.filename}:{err.lineno}"
-            warnings.warn(
-                f"srcgrad could not transform {_name(fun)} ({err.construct} at {where}); "
-                f"using the tape engine instead. Pass engine='tape' to choose it explicitly.",
-                FallbackWarning,
-                stacklevel=4,
-            )
+        _warn_fallback(fun, err, "")
         return None
 
 
@@ -270,3 +289,6 @@ def source(fn: Any) -> str:
         return fn.source
     except AttributeError as err:
         raise TypeError(f"{fn!r} has no generated source: {err}") from None
+
+
+compiler.set_untransformable_call_handler(_tape_call)
