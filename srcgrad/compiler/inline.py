@@ -15,13 +15,13 @@ from typing import Any
 
 import gast
 
+from ..rules.source import lambda_node
 from .names import Namespace
 from .normalize import clone, walk
-from .parse import MISSING, matches_code
+from .parse import MISSING
 
 __all__ = ["RuleTemplate", "template_for", "instantiate"]
 
-_MODULE_TREES: dict[str, Any] = {}
 _TEMPLATES: dict[Any, RuleTemplate | None] = {}
 
 
@@ -32,46 +32,6 @@ class RuleTemplate:
     params: list[str]
     body: Any                       # gast expression
     free: dict[str, Any]            # free names of the body and what they refer to
-
-
-def _module_tree(filename: str) -> Any:
-    tree = _MODULE_TREES.get(filename)
-    if tree is None:
-        import linecache
-
-        lines = linecache.getlines(filename)
-        if not lines:
-            return None
-        try:
-            tree = gast.parse("".join(lines))
-        except SyntaxError:
-            return None
-        _MODULE_TREES[filename] = tree
-    return tree
-
-
-def _statement_tree(filename: str, lineno: int) -> tuple[Any, int]:
-    """The parsed top-level statement of ``filename`` holding line ``lineno``.
-
-    Returns ``(tree, offset)``: node line numbers plus ``offset`` are file lines.
-    Parsing one statement instead of the module keeps the first transform fast.
-    """
-    import linecache
-
-    lines = linecache.getlines(filename)
-    if not lines or lineno > len(lines):
-        return None, 0
-    start = lineno - 1
-    while start > 0 and (not lines[start].strip() or lines[start][0] in " \t)]}"):
-        start -= 1
-    for end in range(lineno, min(len(lines), lineno + 200) + 1):
-        chunk = "".join(lines[start:end])
-        try:
-            return gast.parse(chunk), start
-        except SyntaxError:
-            continue
-    tree = _module_tree(filename)
-    return tree, 0
 
 
 def template_for(fn: Any) -> RuleTemplate | None:
@@ -97,17 +57,9 @@ def _build(fn: Any) -> RuleTemplate | None:
         return None
     if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
         return None
-    first = code.co_firstlineno
-    tree, offset = _statement_tree(code.co_filename, first)
-    if tree is None:
+    lam = lambda_node(fn)
+    if lam is None:
         return None
-    candidates = [n for n in walk(tree) if isinstance(n, gast.Lambda)
-                  and first <= n.lineno + offset <= first + 50]
-    near = [n for n in candidates if n.lineno + offset == first] or candidates
-    matching = [n for n in near if matches_code(n, code)]
-    if len(matching) < 1:
-        return None
-    lam = matching[0]
     params = [a.id for a in [*lam.args.posonlyargs, *lam.args.args, *lam.args.kwonlyargs]]
     body = lam.body
     for sub in walk(body):

@@ -15,6 +15,7 @@ from typing import Any
 import gast
 
 from ..errors import TransformError
+from ..rules.source import matches_code
 
 __all__ = ["ParsedFunction", "parse_function", "MISSING"]
 
@@ -187,39 +188,3 @@ def _pick_lambda(lambdas: list, fun: Any, text: str) -> Any:
         if matches_code(lam, code):
             return lam
     return lambdas[0] if lambdas else None
-
-
-def matches_code(lam: Any, code: Any) -> bool:
-    """Could the gast Lambda ``lam`` be the source of ``code``?
-
-    Bytecode depends on the compiling module (imported names are loaded
-    differently), so names, constants, parameters and the column of the body
-    are compared instead.
-    """
-    import ast
-
-    try:
-        expr = gast.gast_to_ast(gast.Expression(body=lam))
-        ast.fix_missing_locations(expr)
-        outer = compile(expr, "<lambda>", "eval")
-    except (SyntaxError, ValueError, TypeError):
-        return False
-    inner = next((c for c in outer.co_consts if hasattr(c, "co_code")), None)
-    if inner is None:
-        return False
-    if (inner.co_names, inner.co_varnames, inner.co_argcount, _consts(inner)) != (
-            code.co_names, code.co_varnames, code.co_argcount, _consts(code)):
-        return False
-    positions = getattr(code, "co_positions", None)  # column information: Python 3.11+
-    if positions is None:
-        return True
-    columns = [p[2] for p in positions() if p[2] is not None and p[3] is not None
-               and p[3] > p[2] and p[0] == lam.lineno]
-    body = lam.body
-    if columns and getattr(body, "col_offset", None) is not None:
-        return min(columns) >= lam.col_offset
-    return True
-
-
-def _consts(code: Any) -> tuple:
-    return tuple(c for c in code.co_consts if not hasattr(c, "co_code"))

@@ -44,10 +44,17 @@ class Compiled:
 _UNTRANSFORMABLE_CALL_HANDLER: Callable[..., Any] | None = None
 
 
-def set_untransformable_call_handler(handler: Callable[..., Any] | None) -> None:
-    """Install the strategy used when a called user function cannot be transformed."""
+def set_untransformable_call_handler(
+    handler: Callable[..., Any] | None,
+) -> Callable[..., Any] | None:
+    """Install the strategy used when a called user function cannot be transformed.
+
+    Returns the strategy it replaces, so a caller can put it back.
+    """
     global _UNTRANSFORMABLE_CALL_HANDLER
+    previous = _UNTRANSFORMABLE_CALL_HANDLER
     _UNTRANSFORMABLE_CALL_HANDLER = handler
+    return previous
 
 
 _CACHE: dict[tuple, list[tuple[tuple, Compiled]]] = {}

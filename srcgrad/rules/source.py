@@ -21,27 +21,31 @@ from .. import runtime
 
 __all__ = ["lambda_node", "matches_code", "structural_params", "reads_structure"]
 
-_MODULE_TREES: dict[str, Any] = {}
-_LAMBDAS: dict[str, dict[int, list]] = {}
+_LAMBDAS: dict[Any, Any] = {}
 
 
-def _lambdas_by_line(filename: str) -> dict[int, list] | None:
-    """Every lambda of a module, indexed by its first line (parsed once per module)."""
-    table = _LAMBDAS.get(filename)
-    if table is None:
-        lines = linecache.getlines(filename)
-        if not lines:
-            return None
+def _statement_tree(filename: str, lineno: int) -> Any:
+    """The top-level statement of ``filename`` holding line ``lineno``, parsed.
+
+    Parsing one statement instead of the whole module keeps the first look at a
+    rule cheap; node line numbers are those of the file.
+    """
+    lines = linecache.getlines(filename)
+    if not lines or lineno > len(lines):
+        return None
+    start = lineno - 1
+    while start > 0 and (not lines[start].strip() or lines[start][0] in " \t)]}"):
+        start -= 1
+    for end in range(lineno, min(len(lines), lineno + 200) + 1):
         try:
-            tree = gast.parse("".join(lines))
+            tree = gast.parse("".join(lines[start:end]))
         except SyntaxError:
-            return None
-        table = {}
-        for node in gast.walk(tree):
-            if isinstance(node, gast.Lambda):
-                table.setdefault(node.lineno, []).append(node)
-        _LAMBDAS[filename] = table
-    return table
+            continue
+        return gast.increment_lineno(tree, start) if start else tree
+    try:
+        return gast.parse("".join(lines))
+    except SyntaxError:
+        return None
 
 
 def lambda_node(fn: Callable[..., Any]) -> Any:
@@ -49,14 +53,18 @@ def lambda_node(fn: Callable[..., Any]) -> Any:
     code = getattr(fn, "__code__", None)
     if code is None or code.co_name != "<lambda>":
         return None
-    table = _lambdas_by_line(code.co_filename)
-    if table is None:
-        return None
+    if code in _LAMBDAS:
+        return _LAMBDAS[code]
+    found = None
     first = code.co_firstlineno
-    near = table.get(first) or [n for line in range(first, first + 50)
-                                for n in table.get(line, ())]
-    matching = [n for n in near if matches_code(n, code)]
-    return matching[0] if matching else None
+    tree = _statement_tree(code.co_filename, first)
+    if tree is not None:
+        candidates = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda)
+                      and first <= n.lineno <= first + 50]
+        near = [n for n in candidates if n.lineno == first] or candidates
+        found = next((n for n in near if matches_code(n, code)), None)
+    _LAMBDAS[code] = found
+    return found
 
 
 def matches_code(lam: Any, code: Any) -> bool:

@@ -176,11 +176,11 @@ def test_untransformable_call_handler_hook():
             return fun(x), lambda g: (g * 3.0,)
         return vjp
 
-    set_untransformable_call_handler(handler)
+    previous = set_untransformable_call_handler(handler)
     try:
         value, (g,) = compile_grad(outer, (0,)).function(0.2)
     finally:
-        set_untransformable_call_handler(None)
+        set_untransformable_call_handler(previous)
     assert calls == [("inner", (0,), "a try statement")]
     assert np.isclose(g, 3.0 * np.cos(0.6))
 
