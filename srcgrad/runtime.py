@@ -55,12 +55,21 @@ def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...]:
     return (axis % ndim if ndim else 0,)
 
 
+_PLAIN = (np.ndarray, np.float64, np.float32, np.float16, float)
+
+
 def expand_reduced(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Broadcast the cotangent of a reduction over ``axis`` back to ``x``'s shape."""
     shape = getattr(x, "shape", ())
     if not keepdims and axis is not None and shape:
         g = np.expand_dims(g, normalize_axis(axis, len(shape)))
-    return np.broadcast_to(g, shape)
+    if type(g) in _PLAIN:
+        # Filling a new array is much cheaper than np.broadcast_to's Python layer,
+        # and gives a writable result.
+        out = np.empty(shape, dtype=np.result_type(g))
+        out[...] = g
+        return out
+    return np.broadcast_to(g, shape)  # Tensors (the tape's double backward) record this
 
 
 def zeros_like(x: Any) -> Any:

@@ -250,8 +250,8 @@ defjvp(np.sinh, lambda dx, ans, x: dx * np.cosh(x))
 defvjp(np.cosh, lambda g, ans, x: g * np.sinh(x), node="CoshBackward0")
 defjvp(np.cosh, lambda dx, ans, x: dx * np.sinh(x))
 
-defvjp(np.tanh, lambda g, ans, x: g * (1 - ans**2), node="TanhBackward0")
-defjvp(np.tanh, lambda dx, ans, x: dx * (1 - ans**2))
+defvjp(np.tanh, lambda g, ans, x: g * (1 - ans * ans), node="TanhBackward0")
+defjvp(np.tanh, lambda dx, ans, x: dx * (1 - ans * ans))
 
 defvjp(np.arcsinh, lambda g, ans, x: g / np.sqrt(x**2 + 1), node="AsinhBackward0")
 defjvp(np.arcsinh, lambda dx, ans, x: dx / np.sqrt(x**2 + 1))

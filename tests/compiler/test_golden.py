@@ -25,7 +25,7 @@ def tanh_layer_grad(x, w, b):
     bt_2 = expand_reduced(bsum_1, t_2, None, False)
     bh = bt_2 * h + bt_2 * h
     # grad of: h = np.tanh(x @ w + b)
-    bt_1 = bh * (1 - h ** 2)
+    bt_1 = bh * (1 - h * h)
     bb = unbroadcast(bt_1, b)
     bw = matmul_right_cotangent(unbroadcast(bt_1, t), x, w)
     return sum_1, (bw, bb)
