@@ -397,7 +397,7 @@ def run_backward(
         while heap:
             node = heappop(heap)[1]
             buf = buffers.pop(node)
-            if plain and node._plain:
+            if plain and (node._plain or (type(node) is AccumulateGrad and _bare_leaf(node))):
                 grads = node.apply(buf, False)  # the hot path: nothing to intercept
             else:
                 grads = _run_node(node, buf, create_graph, capture)
@@ -421,6 +421,12 @@ def run_backward(
         if collecting:
             gc.enable()
     return capture if capture is not None else {}
+
+
+def _bare_leaf(node: AccumulateGrad) -> bool:
+    """An AccumulateGrad with no hooks of its own or of its tensor."""
+    return (node.variable._hooks is None and node._pre_hooks is None
+            and node._post_hooks is None and node._tensor_pre_hooks is None)
 
 
 def _slot(node: Node, idx: int, g: Any) -> list:

@@ -332,8 +332,10 @@ class Tensor:
         target = self._as_array()
         if not recording:
             raw = tuple(unwrap(a) for a in args)
-            result = (forward or fun)(target, *raw, **kwargs)
-            target[...] = result
+            if forward is None and not kwargs and isinstance(fun, np.ufunc):
+                fun(target, *raw, out=target, casting="same_kind")  # truly in place
+            else:
+                target[...] = (forward or fun)(target, *raw, **kwargs)
             self._bump()
             return self
         # Record on a snapshot of the old value, then rebase this tensor onto the new node.
