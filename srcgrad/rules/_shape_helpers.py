@@ -129,9 +129,13 @@ def extremum_share(a: Any, ans: Any, axis: Any = None, keepdims: bool = False) -
     ``ans`` is the reduced result.  Elements equal to it share evenly
     (``1/k`` for ``k`` ties); all others get 0.
     """
-    hit = np.where(a == expand_reduced(ans, a, axis, keepdims), np.ones_like(a), np.zeros_like(a))
-    count = np.sum(hit, axis=normalize_axis(axis, np.ndim(a)), keepdims=True)
-    return hit / np.maximum(count, 1)
+    axes = normalize_axis(axis, np.ndim(a))
+    if not keepdims and axis is not None:
+        ans = np.expand_dims(ans, axes)
+    hit = np.equal(a, ans)  # broadcasts; no expanded copy of ``ans`` is needed
+    count = np.maximum(np.sum(hit, axis=axes, keepdims=True), 1)
+    dtype = dtype_of(a)
+    return np.divide(hit, count, dtype=dtype if dtype.kind in "fc" else np.float64)
 
 
 def prod_others(a: Any, axis: Any = None, initial: Any = None) -> Any:
