@@ -190,7 +190,7 @@ def _flat_outputs(rule: Rule, value: Any, ans: Any) -> np.ndarray:
     """A (tuple of) output(s) or tangent(s) as one float64 vector; None counts as zero."""
     if rule.outputs > 1:
         parts = [
-            np.zeros(np.size(a)) if v is None else _flat(v) for v, a in zip(value, ans, strict=True)
+            np.zeros(_size(a)) if v is None else _flat(v) for v, a in zip(value, ans, strict=True)
         ]
         return np.concatenate(parts)
     return _flat(value)

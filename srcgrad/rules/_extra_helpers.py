@@ -48,7 +48,8 @@ __all__ = [
     # shape
     "append_cotangent", "insert_cotangent", "delete_cotangent", "stack_like_cotangents",
     "pieces_cotangent", "rollaxis_destination", "resize_cotangent", "flat_positions_cotangent",
-    "choose_cotangent", "partition_order", "select_which",
+    "choose_cotangent", "partition_order", "select_which", "column_stack_cotangents",
+    "dstack_cotangents", "select_cotangents",
     "meshgrid_cotangent", "zeros_but",
     # products and linear algebra
     "vecdot_cotangent", "multi_dot_cotangents", "multi_dot_tangent", "lstsq_cotangent",
@@ -60,7 +61,8 @@ __all__ = [
     "polyint_cotangent", "trailing", "vander_partials", "interp_slope", "interp_fp_cotangent",
     "cov_cotangent", "cov_tangent", "vector_norm_partials", "corrcoef_cotangent",
     "corrcoef_tangent", "gradient_cotangent", "histogram_weights_cotangent",
-    "histogram_density_tangent",
+    "histogram_density_tangent", "polyfit_cotangent", "polyfit_tangent", "poly_cotangent",
+    "poly_tangent", "histogramdd_weights_cotangent", "histogramdd_weights_tangent",
 ]
 
 
@@ -326,9 +328,8 @@ def insert_cotangent(g: Any, arr: Any, obj: Any, values: Any, axis: Any, which: 
     if which == 0:
         return np.reshape(g[marks >= 0], np.shape(arr))
     inserted = marks < 0
-    flat = index_add(np.zeros_like(np.ravel(values) * g[inserted][:1]) if np.size(values)
-                     else np.ravel(values), -1 - marks[inserted], g[inserted])
-    return np.reshape(flat, np.shape(values))
+    zeros = np.zeros_like(g, shape=(int(np.size(values)),))
+    return np.reshape(index_add(zeros, -1 - marks[inserted], g[inserted]), np.shape(values))
 
 
 def delete_cotangent(g: Any, arr: Any, obj: Any, axis: Any = None) -> Any:
@@ -348,6 +349,22 @@ def stack_like_cotangents(g: Any, tup: Any, promote: Any, axis: int) -> list:
         pieces.append(np.reshape(_axis_take(g, axis, start, start + width), np.shape(x)))
         start += width
     return pieces
+
+
+def column_stack_cotangents(g: Any, tup: Any) -> list:
+    """The cotangents of ``np.column_stack(tup)``'s inputs (1-D inputs were columns)."""
+    return stack_like_cotangents(g, tup, lambda x: np.shape(x) + (1,) * (2 - np.ndim(x)), 1)
+
+
+def dstack_cotangents(g: Any, tup: Any) -> list:
+    """The cotangents of ``np.dstack(tup)``'s inputs (each was made 3-D first)."""
+    return stack_like_cotangents(g, tup, lambda x: np.shape(np.atleast_3d(x)), 2)
+
+
+def select_cotangents(g: Any, condlist: Any, choicelist: Any) -> list:
+    """The cotangents of ``np.select``'s choices: ``g`` where each one was selected."""
+    which = select_which(condlist, len(choicelist))
+    return [unbroadcast(np.where(which == k, g, 0 * g), c) for k, c in enumerate(choicelist)]
 
 
 def pieces_cotangent(g: Any, ans: Any, axis: int) -> Any:
@@ -939,3 +956,138 @@ def histogram_density_tangent(dw: Any, ans: Any, a: Any, weights: Any) -> Any:
     total = np.sum(counts)
     widths = np.diff(edges)
     return dcounts / (total * widths) - counts * np.sum(dcounts) / (total**2 * widths)
+
+
+def _polyfit_system(x: Any, deg: int, w: Any = None) -> Any:
+    """``np.polyfit``'s least-squares matrix: the Vandermonde matrix, rows scaled by ``w``."""
+    v = np.vander(x, deg + 1)
+    return v if w is None else v * np.expand_dims(w, -1)
+
+
+def _check_polyfit(full: bool, cov: Any) -> None:
+    if full or cov:
+        raise NotImplementedError("no derivative for np.polyfit with full=True or cov=True")
+
+
+def polyfit_cotangent(g: Any, ans: Any, x: Any, y: Any, deg: int, w: Any = None,
+                      full: bool = False, cov: Any = False, which: int = 1) -> Any:
+    """The cotangent of ``x`` (``which=0``) or ``y`` (1) for ``p = np.polyfit(x, y, deg)``.
+
+    ``p = pinv(V) (w * y)`` with ``V`` the (weighted) Vandermonde matrix of
+    ``x``, full column rank: ``y``'s cotangent is ``w * pinv(V)^T g``; ``x``
+    moves ``V``, whose cotangent is ``pinv``'s, row by row.
+    """
+    _check_polyfit(full, cov)
+    v = _polyfit_system(x, deg, w)
+    p = np.linalg.pinv(v)
+    weight = 1 if w is None else (np.expand_dims(w, -1) if np.ndim(y) == 2 else w)
+    if which == 1:
+        return np.matmul(mT(p), g) * weight
+    wy = y * weight
+    gv = pinv_cotangent(np.matmul(np.reshape(g, (deg + 1, -1)),
+                                  mT(np.reshape(wy, (np.shape(x)[0], -1)))), p, v)
+    slope = vander_partials(x, deg + 1)
+    if w is not None:
+        slope = slope * np.expand_dims(w, -1)
+    return np.sum(gv * slope, axis=-1)
+
+
+def polyfit_tangent(d: Any, ans: Any, x: Any, y: Any, deg: int, w: Any = None,
+                    full: bool = False, cov: Any = False, which: int = 1) -> Any:
+    """The tangent of ``np.polyfit(x, y, deg)`` for a tangent ``d`` of ``x`` (0) or ``y`` (1)."""
+    _check_polyfit(full, cov)
+    v = _polyfit_system(x, deg, w)
+    p = np.linalg.pinv(v)
+    weight = 1 if w is None else (np.expand_dims(w, -1) if np.ndim(y) == 2 else w)
+    if which == 1:
+        return np.matmul(p, d * weight)
+    dv = np.expand_dims(d, -1) * vander_partials(x, deg + 1)
+    if w is not None:
+        dv = dv * np.expand_dims(w, -1)
+    return np.matmul(pinv_tangent(dv, p, v), y * weight)
+
+
+def _poly_without(roots: Any, k: int) -> Any:
+    """The coefficients of the polynomial with every root but ``roots[k]``."""
+    if int(np.size(roots)) == 1:
+        return np.ones_like(roots)
+    return np.poly(np.delete(roots, k))
+
+
+def poly_cotangent(g: Any, seq_of_zeros: Any) -> Any:
+    """The cotangent of the roots ``r`` for ``np.poly(r)``, the coefficients of ``prod(x - r_k)``.
+
+    ``d p / d r_k = -[0, poly(r without r_k)]``.  Only for a 1-D sequence of
+    roots (a square matrix's characteristic polynomial is not covered).
+    """
+    if np.ndim(seq_of_zeros) != 1:
+        raise NotImplementedError("no derivative for np.poly of a matrix")
+    tail = g[1:]
+    return np.stack([-np.sum(tail * _poly_without(seq_of_zeros, k))
+                     for k in range(int(np.size(seq_of_zeros)))])
+
+
+def poly_tangent(d: Any, seq_of_zeros: Any) -> Any:
+    """The tangent of ``np.poly(r)`` for a tangent ``d`` of the roots ``r``."""
+    if np.ndim(seq_of_zeros) != 1:
+        raise NotImplementedError("no derivative for np.poly of a matrix")
+    total = None
+    for k in range(int(np.size(seq_of_zeros))):
+        term = np.concatenate([np.zeros_like(d[:1]), -_poly_without(seq_of_zeros, k) * d[k]])
+        total = term if total is None else total + term
+    return total
+
+
+def _bin_positions(sample: Any, edges: list) -> tuple:
+    """For ``np.histogramdd``: each point's flat bin index (clipped) and whether it is inside.
+
+    The last bin of each axis includes its right edge, as NumPy counts.
+    """
+    shape = tuple(int(np.size(e)) - 1 for e in edges)
+    index = []
+    inside = True
+    for d, e in enumerate(edges):
+        column = sample[:, d]
+        i = np.searchsorted(e, column, side="right") - 1
+        i = np.where(column == e[-1], shape[d] - 1, i)
+        inside = inside & (i >= 0) & (i < shape[d])
+        index.append(np.clip(i, 0, shape[d] - 1))
+    return np.ravel_multi_index(tuple(index), shape), inside
+
+
+def _density_cotangent(gh: Any, counts: Any, edges: list) -> Any:
+    """The cotangent of the weighted counts when ``density`` divides them by total and volume."""
+    volume = 1
+    for d, e in enumerate(edges):
+        widths = np.diff(e)
+        volume = volume * np.reshape(widths, (-1,) + (1,) * (len(edges) - 1 - d))
+    total = np.sum(counts)
+    return gh / (total * volume) - np.sum(gh * counts / volume) / total**2
+
+
+def histogramdd_weights_cotangent(gh: Any, sample: Any, edges: list, density: Any = None,
+                                  weights: Any = None) -> Any:
+    """The cotangent of the weights for ``np.histogramdd(sample, ..., weights=weights)``.
+
+    ``sample`` is an ``(N, D)`` array, ``edges`` the bin edges NumPy returned.
+    """
+    if density:
+        counts = np.histogramdd(sample, edges, weights=weights)[0]
+        gh = _density_cotangent(gh, counts, edges)
+    flat, inside = _bin_positions(sample, edges)
+    picked = np.take(np.ravel(gh), flat)
+    return np.where(inside, picked, 0 * picked)
+
+
+def histogramdd_weights_tangent(dw: Any, sample: Any, edges: list, density: Any = None,
+                                weights: Any = None) -> Any:
+    """The tangent of ``np.histogramdd``'s counts (or densities) for a tangent of the weights."""
+    dcounts = np.histogramdd(sample, edges, weights=dw)[0]
+    if not density:
+        return dcounts
+    counts = np.histogramdd(sample, edges, weights=weights)[0]
+    volume = 1
+    for d, e in enumerate(edges):
+        volume = volume * np.reshape(np.diff(e), (-1,) + (1,) * (len(edges) - 1 - d))
+    total = np.sum(counts)
+    return dcounts / (total * volume) - counts * np.sum(dcounts) / (total**2 * volume)

@@ -15,9 +15,15 @@ the derivative of what NumPy computes.  For a symmetric input built from
 other values (``a = x @ x.T``) this gives the same gradient as the
 symmetrized convention.
 
-Multi-output rules (``slogdet``, ``eigh``, ``svd``, ``qr``) receive a tuple
-cotangent with ``None`` for outputs that were not used, and their JVPs
-return a tuple of tangents.
+Multi-output rules (``slogdet``, ``eigh``, ``svd``, ``qr``, ``lstsq``)
+receive a tuple cotangent with ``None`` for outputs that were not used, and
+their JVPs return a tuple of tangents.
+
+The family also holds what is built from products: convolution and
+correlation, polynomials (``polyval``, ``polyfit``, ``polymul``...),
+interpolation, covariance and correlation coefficients, weighted
+histograms (differentiable in their weights) and evenly spaced samples
+(``linspace``, ``logspace``, ``geomspace`` in their end points).
 """
 
 from __future__ import annotations
@@ -32,15 +38,17 @@ from ..runtime import expand_reduced, unbroadcast
 from ._extra_helpers import (
     along_samples,
     cond_partials,
+    convolve_cotangent,
     corrcoef_cotangent,
     corrcoef_tangent,
-    gradient_cotangent,
-    histogram_density_tangent,
-    histogram_weights_cotangent,
-    convolve_cotangent,
     correlate_cotangent,
     cov_cotangent,
     cov_tangent,
+    gradient_cotangent,
+    histogram_density_tangent,
+    histogram_weights_cotangent,
+    histogramdd_weights_cotangent,
+    histogramdd_weights_tangent,
     interp_fp_cotangent,
     interp_slope,
     linspace_fraction,
@@ -48,7 +56,11 @@ from ._extra_helpers import (
     lstsq_tangent,
     multi_dot_cotangents,
     multi_dot_tangent,
+    poly_cotangent,
+    poly_tangent,
     polyder_cotangent,
+    polyfit_cotangent,
+    polyfit_tangent,
     polyint_cotangent,
     polyval_coefficient_cotangent,
     polyval_slope,
@@ -340,36 +352,53 @@ if hasattr(np.linalg, "tensordot") and np.linalg.tensordot is not np.tensordot:
     alias(np.linalg.tensordot, np.tensordot)
 
 # vecdot(x1, x2, axis): sum(x1 * x2, axis) with broadcasting (real values).
-for _vecdot in [getattr(np.linalg, "vecdot", None), getattr(np, "vecdot", None)]:
-    if _vecdot is None:
-        continue
-    defvjp(_vecdot,
-           lambda g, ans, x1, x2, *, axis=-1, **kwargs: vecdot_cotangent(g, x1, x2, axis),
-           lambda g, ans, x1, x2, *, axis=-1, **kwargs: vecdot_cotangent(g, x2, x1, axis),
+if hasattr(np.linalg, "vecdot"):
+    defvjp(np.linalg.vecdot,
+           lambda g, ans, x1, x2, *, axis=-1: vecdot_cotangent(g, x1, x2, axis),
+           lambda g, ans, x1, x2, *, axis=-1: vecdot_cotangent(g, x2, x1, axis),
            node="LinalgVecdotBackward0")
-    defjvp(_vecdot,
-           lambda dx, ans, x1, x2, *, axis=-1, **kwargs: np.sum(dx * x2, axis=axis),
-           lambda dx, ans, x1, x2, *, axis=-1, **kwargs: np.sum(x1 * dx, axis=axis))
+    defjvp(np.linalg.vecdot,
+           lambda dx, ans, x1, x2, *, axis=-1: np.linalg.vecdot(dx, x2, axis=axis),
+           lambda dx, ans, x1, x2, *, axis=-1: np.linalg.vecdot(x1, dx, axis=axis))
+
+# The ufuncs' keyword arguments that leave the mathematics alone are accepted; others
+# (axes=, out=...) are not differentiated.
+if hasattr(np, "vecdot"):
+    defvjp(np.vecdot,
+           lambda g, ans, x1, x2, *, axis=-1, dtype=None, casting="same_kind", order="K":
+           vecdot_cotangent(g, x1, x2, axis),
+           lambda g, ans, x1, x2, *, axis=-1, dtype=None, casting="same_kind", order="K":
+           vecdot_cotangent(g, x2, x1, axis),
+           node="LinalgVecdotBackward0")
+    defjvp(np.vecdot,
+           lambda dx, ans, x1, x2, *, axis=-1, dtype=None, casting="same_kind", order="K":
+           np.vecdot(dx, x2, axis=axis),
+           lambda dx, ans, x1, x2, *, axis=-1, dtype=None, casting="same_kind", order="K":
+           np.vecdot(x1, dx, axis=axis))
 
 if hasattr(np, "matvec"):
     # matvec(A, v) = A @ v and vecmat(v, A) = v @ A, broadcast over stacks.
     defvjp(np.matvec,
-           lambda g, ans, x1, x2, **kwargs:
+           lambda g, ans, x1, x2, *, dtype=None, casting="same_kind", order="K":
            unbroadcast(np.expand_dims(g, -1) * np.expand_dims(x2, -2), x1),
-           lambda g, ans, x1, x2, **kwargs:
+           lambda g, ans, x1, x2, *, dtype=None, casting="same_kind", order="K":
            unbroadcast(np.sum(x1 * np.expand_dims(g, -1), axis=-2), x2),
            node="MvBackward0")
     defjvp(np.matvec,
-           lambda dx, ans, x1, x2, **kwargs: np.matvec(dx, x2),
-           lambda dx, ans, x1, x2, **kwargs: np.matvec(x1, dx))
+           lambda dx, ans, x1, x2, *, dtype=None, casting="same_kind", order="K":
+           np.matvec(dx, x2),
+           lambda dx, ans, x1, x2, *, dtype=None, casting="same_kind", order="K":
+           np.matvec(x1, dx))
     defvjp(np.vecmat,
-           lambda g, ans, x1, x2, **kwargs:
+           lambda g, ans, x1, x2, *, dtype=None, casting="same_kind", order="K":
            unbroadcast(np.sum(x2 * np.expand_dims(g, -2), axis=-1), x1),
-           lambda g, ans, x1, x2, **kwargs:
+           lambda g, ans, x1, x2, *, dtype=None, casting="same_kind", order="K":
            unbroadcast(np.expand_dims(x1, -1) * np.expand_dims(g, -2), x2))
     defjvp(np.vecmat,
-           lambda dx, ans, x1, x2, **kwargs: np.vecmat(dx, x2),
-           lambda dx, ans, x1, x2, **kwargs: np.vecmat(x1, dx))
+           lambda dx, ans, x1, x2, *, dtype=None, casting="same_kind", order="K":
+           np.vecmat(dx, x2),
+           lambda dx, ans, x1, x2, *, dtype=None, casting="same_kind", order="K":
+           np.vecmat(x1, dx))
 
 if hasattr(np.linalg, "trace"):
     defvjp(np.linalg.trace,
@@ -496,6 +525,22 @@ defjvp(np.polymul,
        lambda dx, ans, a1, a2: np.polymul(dx, a2),
        lambda dx, ans, a1, a2: np.polymul(a1, dx))
 
+# polyfit(x, y, deg): the least-squares coefficients (w a constant weighting; full rank).
+defvjp(np.polyfit,
+       lambda g, ans, x, y, deg, rcond=None, full=False, w=None, cov=False:
+       polyfit_cotangent(g, ans, x, y, deg, w, full, cov, 0),
+       lambda g, ans, x, y, deg, rcond=None, full=False, w=None, cov=False:
+       polyfit_cotangent(g, ans, x, y, deg, w, full, cov, 1))
+defjvp(np.polyfit,
+       lambda dx, ans, x, y, deg, rcond=None, full=False, w=None, cov=False:
+       polyfit_tangent(dx, ans, x, y, deg, w, full, cov, 0),
+       lambda dy, ans, x, y, deg, rcond=None, full=False, w=None, cov=False:
+       polyfit_tangent(dy, ans, x, y, deg, w, full, cov, 1))
+
+# poly(roots): the coefficients of prod(x - r_k).
+defvjp(np.poly, lambda g, ans, seq_of_zeros: poly_cotangent(g, seq_of_zeros))
+defjvp(np.poly, lambda dx, ans, seq_of_zeros: poly_tangent(dx, seq_of_zeros))
+
 defvjp(np.polyder, lambda g, ans, p, m=1: polyder_cotangent(g, p, m))
 defjvp(np.polyder, lambda dx, ans, p, m=1: np.polyder(dx, m))
 
@@ -534,17 +579,18 @@ defjvp(np.bincount,
 
 # linspace / logspace / geomspace: start + t (stop - start) for t from 0 to 1.
 defvjp(np.linspace,
-       lambda g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
-       **kwargs:
+       lambda g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
+       device=None:
        unbroadcast(np.sum(g * (1 - linspace_fraction(ans, num, endpoint, axis)), axis), start),
-       lambda g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
-       **kwargs: unbroadcast(np.sum(g * linspace_fraction(ans, num, endpoint, axis), axis), stop))
+       lambda g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
+       device=None:
+       unbroadcast(np.sum(g * linspace_fraction(ans, num, endpoint, axis), axis), stop))
 defjvp(np.linspace,
-       lambda dx, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
-       **kwargs:
+       lambda dx, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
+       device=None:
        along_samples(dx, ans, axis) * (1 - linspace_fraction(ans, num, endpoint, axis)),
-       lambda dx, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
-       **kwargs:
+       lambda dx, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
+       device=None:
        along_samples(dx, ans, axis) * linspace_fraction(ans, num, endpoint, axis))
 
 defvjp(np.logspace,
@@ -627,6 +673,25 @@ defjvp(np.histogram,
         histogram_density_tangent(dw, ans, a, weights), None),
        argnums=(4,))
 
-nondifferentiable(np.linalg.matrix_rank)
+# The same for several dimensions: sample is an (N, D) array; the edges are constants.
+defvjp(np.histogramdd,
+       lambda g, ans, sample, bins=10, range=None, density=None, weights=None:
+       histogramdd_weights_cotangent(part(g, 0, ans), sample, ans[1], density, weights),
+       argnums=(4,), outputs=2)
+defjvp(np.histogramdd,
+       lambda dw, ans, sample, bins=10, range=None, density=None, weights=None:
+       (histogramdd_weights_tangent(dw, sample, ans[1], density, weights), None),
+       argnums=(4,))
 
-del _vecdot
+defvjp(np.histogram2d,
+       lambda g, ans, x, y, bins=10, range=None, density=None, weights=None:
+       histogramdd_weights_cotangent(part(g, 0, ans), np.stack([x, y], -1), [ans[1], ans[2]],
+                                     density, weights),
+       argnums=(5,), outputs=3)
+defjvp(np.histogram2d,
+       lambda dw, ans, x, y, bins=10, range=None, density=None, weights=None:
+       (histogramdd_weights_tangent(dw, np.stack([x, y], -1), [ans[1], ans[2]], density,
+                                    weights), None, None),
+       argnums=(5,))
+
+nondifferentiable(np.linalg.matrix_rank)

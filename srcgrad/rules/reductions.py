@@ -8,6 +8,10 @@ primitive reduces its input.  Every rule accepts ``axis`` as None, an int
 
 Ties in ``max``/``min`` (and ``ptp``, ``nanmax``, ``nanmin``) share the
 cotangent evenly, the same convention as ``np.maximum``.
+
+The NaN-ignoring variants give NaNs a zero cotangent.  Quantiles and
+percentiles use NumPy's default linear interpolation between the two
+nearest ranks; they are differentiable in the data and in ``q``.
 """
 
 from __future__ import annotations
@@ -275,29 +279,66 @@ defjvp(np.nanmedian,
 
 # --- quantiles (linear interpolation between the two nearest ranks) ---------------------
 
-def _quantile_rules(fun: Any, ignore_nan: bool, scale: float) -> None:
-    """Rules of a quantile function; ``scale`` turns its ``q`` into a fraction (1/100 for
-    percentiles) and ``ignore_nan`` skips NaNs."""
-    defvjp(fun,
-           lambda g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
-           keepdims=False, *, weights=None:
-           quantile_cotangent(g, a, q, axis, method, ignore_nan, scale),
-           lambda g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
-           keepdims=False, *, weights=None:
-           quantile_q_cotangent(g, a, q, axis, method, ignore_nan, scale))
-    defjvp(fun,
-           lambda dx, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
-           keepdims=False, *, weights=None:
-           quantile_tangent(dx, ans, a, q, axis, method, ignore_nan, scale),
-           lambda dq, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
-           keepdims=False, *, weights=None:
-           quantile_q_tangent(dq, ans, a, q, axis, method, ignore_nan, scale))
+# The nan variants skip NaNs; percentiles take q in percent (scale 1/100).
+defvjp(np.quantile,
+       lambda g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_cotangent(g, a, q, axis, method),
+       lambda g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_q_cotangent(g, a, q, axis, method))
+defjvp(np.quantile,
+       lambda dx, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_tangent(dx, ans, a, q, axis, method),
+       lambda dq, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_q_tangent(dq, ans, a, q, axis, method))
 
+defvjp(np.nanquantile,
+       lambda g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_cotangent(g, a, q, axis, method, ignore_nan=True),
+       lambda g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_q_cotangent(g, a, q, axis, method, ignore_nan=True))
+defjvp(np.nanquantile,
+       lambda dx, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_tangent(dx, ans, a, q, axis, method, ignore_nan=True),
+       lambda dq, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_q_tangent(dq, ans, a, q, axis, method, ignore_nan=True))
 
-_quantile_rules(np.quantile, False, 1.0)
-_quantile_rules(np.nanquantile, True, 1.0)
-_quantile_rules(np.percentile, False, 0.01)
-_quantile_rules(np.nanpercentile, True, 0.01)
+defvjp(np.percentile,
+       lambda g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_cotangent(g, a, q, axis, method, scale=0.01),
+       lambda g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_q_cotangent(g, a, q, axis, method, scale=0.01))
+defjvp(np.percentile,
+       lambda dx, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_tangent(dx, ans, a, q, axis, method, scale=0.01),
+       lambda dq, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_q_tangent(dq, ans, a, q, axis, method, scale=0.01))
+
+defvjp(np.nanpercentile,
+       lambda g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_cotangent(g, a, q, axis, method, ignore_nan=True, scale=0.01),
+       lambda g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_q_cotangent(g, a, q, axis, method, ignore_nan=True, scale=0.01))
+defjvp(np.nanpercentile,
+       lambda dx, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_tangent(dx, ans, a, q, axis, method, ignore_nan=True, scale=0.01),
+       lambda dq, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+       keepdims=False, *, weights=None:
+       quantile_q_tangent(dq, ans, a, q, axis, method, ignore_nan=True, scale=0.01))
 
 # --- NumPy 2's array-API cumulative functions --------------------------------------------
 

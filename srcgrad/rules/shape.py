@@ -12,7 +12,13 @@ Two primitives have no NumPy function of their own and are defined here:
 ``np.split`` and ``np.array_split`` return a list whose length depends on
 the call, so their rules are registered with one output that is a
 *sequence*: the VJP receives one cotangent per piece (``None`` or zeros for
-unused pieces) and the JVP returns the list of the pieces' tangents.
+unused pieces) and the JVP returns the list of the pieces' tangents.  The
+same holds for ``hsplit``/``vsplit``/``dsplit``, ``unstack``, ``meshgrid``
+and ``broadcast_arrays``.
+
+Functions creating arrays from shapes (``zeros``, ``eye``, ``arange``...)
+and returning indices (``argwhere``, ``searchsorted``, ``unique``...) are
+declared constant; ``np.full`` is differentiable in its fill value.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from ..runtime import unbroadcast
 from ._extra_helpers import (
     append_cotangent,
     choose_cotangent,
+    column_stack_cotangents,
     delete_cotangent,
+    dstack_cotangents,
     flat_positions_cotangent,
     insert_cotangent,
     meshgrid_cotangent,
@@ -34,8 +42,8 @@ from ._extra_helpers import (
     pieces_cotangent,
     resize_cotangent,
     rollaxis_destination,
+    select_cotangents,
     select_which,
-    stack_like_cotangents,
     zeros_but,
 )
 from ._helpers import broadcast_like
@@ -354,13 +362,12 @@ defjvp(np.delete, lambda dx, ans, arr, obj, axis=None: np.delete(dx, obj, axis))
 
 # column_stack makes 1-D inputs columns; dstack makes every input 3-D first.
 defvjp(np.column_stack,
-       lambda g, ans, tup:
-       stack_like_cotangents(g, tup, lambda x: np.shape(x) + (1,) * (2 - np.ndim(x)), 1),
+       lambda g, ans, tup: column_stack_cotangents(g, tup),
        node="CatBackward0", sequence_argnums=(0,))
 defjvp(np.column_stack, lambda dx, ans, tup: np.column_stack(dx))
 
 defvjp(np.dstack,
-       lambda g, ans, tup: stack_like_cotangents(g, tup, lambda x: np.shape(np.atleast_3d(x)), 2),
+       lambda g, ans, tup: dstack_cotangents(g, tup),
        node="CatBackward0", sequence_argnums=(0,))
 defjvp(np.dstack, lambda dx, ans, tup: np.dstack(dx))
 
@@ -435,9 +442,7 @@ defjvp(np.choose,
 
 # select(condlist, choicelist, default): each element comes from the first true condition.
 defvjp(np.select,
-       lambda g, ans, condlist, choicelist, default=0:
-       [unbroadcast(np.where(select_which(condlist, len(choicelist)) == k, g, 0 * g), c)
-        for k, c in enumerate(choicelist)],
+       lambda g, ans, condlist, choicelist, default=0: select_cotangents(g, condlist, choicelist),
        lambda g, ans, condlist, choicelist, default=0:
        unbroadcast(np.where(select_which(condlist, len(choicelist)) == -1, g, 0 * g), default),
        argnums=(1, 2), sequence_argnums=(1,))
@@ -464,11 +469,11 @@ defjvp(np.partition,
 
 # full(shape, fill_value): every element is fill_value.
 defvjp(np.full,
-       lambda g, ans, shape, fill_value, dtype=None, order="C", **kwargs:
+       lambda g, ans, shape, fill_value, dtype=None, order="C", *, device=None, like=None:
        unbroadcast(g, fill_value),
        argnums=(1,), node="FillBackward0")
 defjvp(np.full,
-       lambda dx, ans, shape, fill_value, dtype=None, order="C", **kwargs:
+       lambda dx, ans, shape, fill_value, dtype=None, order="C", *, device=None, like=None:
        np.broadcast_to(dx, np.shape(ans)),
        argnums=(1,))
 

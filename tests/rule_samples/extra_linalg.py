@@ -146,3 +146,25 @@ SAMPLES.update({
         S(arr((12,)), 4, None, True, pos((12,))),
     ],
 })
+
+SAMPLES.update({
+    np.polyfit: [
+        S(arr((6,)), arr((6,)), 2),
+        S(arr((5,)), arr((5, 2)), 1),
+        S(arr((6,)), arr((6,)), 3, None, False, pos((6,))),
+        S(arr((6,)), arr((6, 2)), 2, None, False, pos((6,))),
+    ],
+    np.poly: [S(arr((3,))), S(arr((1,))), S(arr((4,)))],
+})
+
+SAMPLES.update({
+    np.histogramdd: [
+        S(arr((10, 2)), 3, None, None, pos((10,))),
+        S(arr((10, 3)), (2, 3, 2), None, True, pos((10,))),
+        S(arr((8, 2)), 2, [(-1.0, 1.0), (-1.5, 1.5)], None, pos((8,))),
+    ],
+    np.histogram2d: [
+        S(arr((10,)), arr((10,)), 3, None, None, pos((10,))),
+        S(arr((10,)), arr((10,)), (2, 4), None, True, pos((10,))),
+    ],
+})

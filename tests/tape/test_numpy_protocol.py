@@ -161,8 +161,8 @@ def test_function_without_rule_raises_type_error_naming_it():
         np.i0(t)
     with pytest.raises(TypeError, match=r"^numpy\.fft\.fft has no derivative rule"):
         np.fft.fft(t)
-    with pytest.raises(TypeError, match=r"srcgrad\.defvjp\(numpy\.polyfit"):
-        np.polyfit(t, [0.0, 1.0, 1.0, 2.0], 1)
+    with pytest.raises(TypeError, match=r"srcgrad\.defvjp\(numpy\.roots"):
+        np.roots(t)
     # the same call without a gradient at stake still works on the detached data
     assert np.i0(t.detach().numpy()).shape == (4,)
 
