@@ -199,7 +199,7 @@ def _make_node(rule: Rule, cls: type, args: tuple, raw: tuple, kwargs: dict, nex
     else:
         saved_args = tuple([a if k else None for a, k in zip(args, keep)])  # noqa: B905
         saved_raw = tuple([a if k else None for a, k in zip(raw, keep)])  # noqa: B905
-    pieces = out if type(out) is list and rule.outputs == 1 else None
+    pieces = out if type(out) in _SEQUENCES and rule.outputs == 1 else None
     vc = VersionCounter() if uses_ans else None
     node = make_rule_node(cls, rule, saved_args, saved_raw, kwargs, nexts, inputs,
                           out if uses_ans else None, (vc, 0) if uses_ans else None, saved,

@@ -1154,3 +1154,29 @@ def matrix_power_tangent(da: Any, ans: Any, a: Any, n: int) -> Any:
     d = da if n > 0 else -np.matmul(np.matmul(base, da), base)
     powers = _powers(base, abs(n))
     return _power_sum(powers, d, powers, abs(n))
+
+
+def _unique_groups(ar: Any, extra_outputs: bool, axis: Any) -> tuple:
+    if extra_outputs or axis is not None:
+        raise NotImplementedError(
+            "srcgrad differentiates np.unique(x) for its values only (no return_index/"
+            "return_inverse/return_counts, no axis); call np.unique on x without them, or "
+            "on a detached copy for the indices"
+        )
+    _, inverse, counts = np.unique(ar, return_inverse=True, return_counts=True)
+    return np.reshape(inverse, -1), counts
+
+
+def unique_cotangent(g: Any, ar: Any, extra_outputs: bool = False, axis: Any = None) -> Any:
+    """The cotangent of ``ar`` for ``np.unique(ar)``: each copy of a value gets an equal
+    share of that value's cotangent."""
+    inverse, counts = _unique_groups(ar, extra_outputs, axis)
+    share = np.divide(g[inverse], counts[inverse], dtype=dtype_of(g))
+    return np.reshape(share, np.shape(ar))
+
+
+def unique_tangent(dx: Any, ar: Any, extra_outputs: bool = False, axis: Any = None) -> Any:
+    """The tangent of ``np.unique(ar)``: the mean tangent of each value's copies."""
+    inverse, counts = _unique_groups(ar, extra_outputs, axis)
+    sums = np.bincount(inverse, weights=np.reshape(dx, -1), minlength=len(counts))
+    return np.divide(sums, counts, dtype=dtype_of(dx))

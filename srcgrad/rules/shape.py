@@ -62,6 +62,8 @@ from ._shape_helpers import (
     split_cotangent,
     take_along_axis_cotangent,
     take_cotangent,
+    unique_cotangent,
+    unique_tangent,
     unpad,
     unrepeat,
     untile,
@@ -501,11 +503,21 @@ defjvp(np.broadcast_arrays,
           for i, a in enumerate(ans)] for k in range(_MESH_ARGS)),
        argnums=range(_MESH_ARGS))
 
+# np.unique: the sorted distinct values. Away from ties it is a permutation of the
+# input; where values repeat, each copy gets an equal share of its value's cotangent.
+defvjp(np.unique, lambda g, ans, ar, return_index=False, return_inverse=False,
+       return_counts=False, axis=None, *, equal_nan=True, sorted=True:
+       unique_cotangent(g, ar, return_index or return_inverse or return_counts, axis),
+       node="UniqueBackward0")
+defjvp(np.unique, lambda dx, ans, ar, return_index=False, return_inverse=False,
+       return_counts=False, axis=None, *, equal_nan=True, sorted=True:
+       unique_tangent(dx, ar, return_index or return_inverse or return_counts, axis))
+
 nondifferentiable(
     np.empty, np.zeros, np.ones, np.arange, np.eye, np.identity, np.tri, np.indices,
     np.diag_indices, np.diag_indices_from, np.tril_indices, np.tril_indices_from,
     np.triu_indices, np.triu_indices_from, np.mask_indices,
-    np.argwhere, np.flatnonzero, np.searchsorted, np.digitize, np.unique, np.isin,
+    np.argwhere, np.flatnonzero, np.searchsorted, np.digitize, np.isin,
     np.lexsort, np.argpartition, np.nanargmax, np.nanargmin, np.histogram_bin_edges,
     np.ravel_multi_index, np.unravel_index, np.packbits, np.unpackbits,
     np.bartlett, np.blackman, np.hamming, np.hanning, np.kaiser,

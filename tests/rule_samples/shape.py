@@ -137,6 +137,8 @@ SAMPLES = {
         S(arr((2, 3)), ints((7,), 0, 6), None),
     ],
     np.sort: [S(arr((5,))), S(arr((3, 4)), 0), S(arr((3, 4))), S(arr((3, 4)), None)],
+    # distinct random values: np.unique is then a sort (ties are not differentiable)
+    np.unique: [S(arr((5,))), S(arr((2, 3)))],
     operator.getitem: [
         S(arr((4, 3)), 1),
         S(arr((4, 3)), -1),
