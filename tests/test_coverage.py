@@ -417,14 +417,10 @@ def weighted_histogram(w):
 
 # Known engine limitations (the rules themselves pass tests/test_rules.py):
 KNOWN = {
-    ("appended", "source"): "the source engine takes np.append for list.append",
     # a primitive returning a list or tuple of arrays, unpacked
     ("halves", "source"): "the source engine passes a list output's cotangent as a dict",
     ("pieces", "source"): "the source engine passes a list output's cotangent as a dict",
     ("partials", "source"): "the source engine passes a list output's cotangent as a dict",
-    ("grid", "tape"): "the tape gives a primitive returning a tuple one output",
-    ("pieces", "tape"): "the tape gives a primitive returning a tuple one output",
-    ("partials", "tape"): "the tape gives a primitive returning a tuple one output",
     ("weighted_histogram", "tape"): "the tape differentiates positional arguments only",
 }
 

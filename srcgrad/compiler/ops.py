@@ -125,7 +125,9 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
         if func.attr == "item":
             node.args = [receiver]
         return node
-    if isinstance(func, gast.Attribute) and func.attr == "append":
+    if (isinstance(func, gast.Attribute) and func.attr == "append"
+            and isinstance(func.value, gast.Name) and func.value.id in locals_):
+        # ``items.append(v)`` on a local list (``np.append`` is a function, below)
         return Operation("append", value, args=[func.value, args[0]])
     if getattr(func, "support", False) or getattr(func, "support_name", None):
         from . import support
