@@ -8,7 +8,7 @@ Two engines share one registry of derivative rules:
 """
 
 from . import autograd, rules
-from .api import grad, source, value_and_grad, vjp
+from .api import grad, hessian, hvp, jacobian, jvp, source, value_and_grad, vjp
 from .autograd import (
     Size,
     Tensor,

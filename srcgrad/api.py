@@ -21,7 +21,7 @@ import numpy as np
 from . import compiler
 from .errors import FallbackWarning, TransformError
 
-__all__ = ["grad", "value_and_grad", "vjp", "source"]
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source"]
 
 ENGINES = ("auto", "source", "tape")
 
@@ -281,6 +281,99 @@ def vjp(fun: Callable[..., Any], *primals: Any, engine: str = "auto",
     t = _Transformed(fun, tuple(range(len(primals))), engine, has_aux, "vjp")
     out, aux, pullback = t._run(primals, {})
     return (out, pullback, aux) if has_aux else (out, pullback)
+
+
+# ---------------------------------------------------------------------------
+# Forward mode and second order.  These run on the tape for now (forward-mode
+# products by the double-backward identity); the source engine emits only
+# reverse-mode code so far.
+
+def _tape_only(engine: str, what: str) -> None:
+    _check_engine(engine)
+    if engine == "source":
+        raise NotImplementedError(
+            f"srcgrad.{what} with engine='source' is not available yet: the source engine "
+            "emits reverse-mode code only. Use engine='auto' or engine='tape'."
+        )
+
+
+def _as_tuple(x: Any) -> tuple:
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, *,
+        engine: str = "auto") -> tuple:
+    """``(fun(*primals), J @ tangents)``: a Jacobian-vector product (JAX's signature)."""
+    from .autograd import functional
+    from .autograd.transforms import tape_functional
+
+    _tape_only(engine, "jvp")
+    primals, tangents = _as_tuple(primals), _as_tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
+                         f"{len(tangents)} tangents")
+    argnums = tuple(range(len(primals)))
+    _check_inputs(fun, primals, argnums)
+    for p, t in zip(primals, tangents, strict=True):
+        if np.shape(p) != np.shape(t):
+            raise ValueError(f"a tangent has shape {np.shape(t)} but its primal has shape "
+                             f"{np.shape(p)}")
+    return tape_functional(functional.jvp, fun, primals, argnums, tangents)
+
+
+class _Derivative:
+    """``jacobian(f)`` / ``hessian(f)``: a function of ``f``'s arguments, with ``.fun``."""
+
+    def __init__(self, fun: Callable[..., Any], argnums: Any, engine: str, kind: str) -> None:
+        if not callable(fun):
+            raise TypeError(f"srcgrad.{kind} expects a callable, got {type(fun).__name__}")
+        _tape_only(engine, kind)
+        self.fun = fun
+        self.argnums, self._as_tuple = _normalize_argnums(fun, argnums)
+        self._kind = kind
+        self.engine = "tape"
+        functools.update_wrapper(self, fun)
+
+    def __call__(self, *args: Any) -> Any:
+        from .autograd import functional
+        from .autograd.transforms import tape_functional
+
+        _check_inputs(self.fun, args, self.argnums)
+        if self._kind == "jacobian":
+            blocks = tape_functional(functional.jacobian, self.fun, args, self.argnums)
+            return blocks if self._as_tuple else blocks[0]
+        fun = self.fun
+        out = fun(*args)
+        _check_scalar(fun, out)
+        blocks = tape_functional(functional.hessian, self.fun, args, self.argnums)
+        return blocks if self._as_tuple else blocks[0][0]
+
+
+def jacobian(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
+             engine: str = "auto") -> Callable[..., Any]:
+    """The Jacobian of ``fun``: shaped ``out.shape + arg.shape`` (a tuple for tuple argnums)."""
+    return _Derivative(fun, argnums, engine, "jacobian")
+
+
+def hessian(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
+            engine: str = "auto") -> Callable[..., Any]:
+    """The Hessian of scalar ``fun``: shaped ``arg.shape + arg.shape`` (nested tuples for
+    tuple argnums, as in JAX)."""
+    return _Derivative(fun, argnums, engine, "hessian")
+
+
+def hvp(fun: Callable[..., Any], primals: Any, tangents: Any, *, engine: str = "auto") -> Any:
+    """The Hessian of scalar ``fun`` at ``primals`` times ``tangents``, shaped like the primals."""
+    from .autograd import functional
+    from .autograd.transforms import tape_functional
+
+    _tape_only(engine, "hvp")
+    primals, tangents = _as_tuple(primals), _as_tuple(tangents)
+    argnums = tuple(range(len(primals)))
+    _check_inputs(fun, primals, argnums)
+    _check_scalar(fun, fun(*primals))
+    _, products = tape_functional(functional.hvp, fun, primals, argnums, tangents)
+    return products if len(primals) > 1 else products[0]
 
 
 def source(fn: Any) -> str:

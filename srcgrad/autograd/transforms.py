@@ -16,7 +16,7 @@ from . import grad_mode
 from .engine import grad as tape_grad
 from .tensor import Tensor
 
-__all__ = ["tape_vjp", "to_tensor_input", "from_tensor"]
+__all__ = ["tape_vjp", "tape_functional", "to_tensor_input", "from_tensor", "numpy_code"]
 
 
 def to_tensor_input(value: Any) -> Tensor:
@@ -65,6 +65,42 @@ def _cast_like(g: Any, x: Any) -> Any:
     return a
 
 
+class numpy_code:
+    """Context in which the tape runs a user's NumPy function (see ``grad_mode``)."""
+
+    def __enter__(self) -> None:
+        self._previous = grad_mode._state.numpy_code
+        grad_mode._state.numpy_code = True
+
+    def __exit__(self, *exc: object) -> None:
+        grad_mode._state.numpy_code = self._previous
+
+
+def tape_functional(transform: Callable[..., Any], fun: Callable[..., Any], args: tuple,
+                    argnums: tuple[int, ...], *extra: Any) -> Any:
+    """Apply a ``srcgrad.autograd.functional`` transform to NumPy function ``fun``.
+
+    The arguments in ``argnums`` become the transform's inputs, the others stay
+    fixed; ``extra`` (tangent vectors) is converted to Tensors; results come
+    back as NumPy arrays.
+    """
+
+    def partial(*inputs: Any) -> Any:
+        call = list(args)
+        for i, t in zip(argnums, inputs, strict=True):
+            call[i] = t
+        with numpy_code():
+            return fun(*call)
+
+    inputs = tuple(to_tensor_input(args[i]) for i in argnums)
+    vectors = tuple(
+        tuple(Tensor._wrap(np.asarray(v, dtype=x._a.dtype)) for v, x in
+              zip(vec, inputs, strict=True)) for vec in extra
+    )
+    result = transform(partial, inputs, *vectors)
+    return from_tensor(result)
+
+
 def tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[int, ...],
              has_aux: bool) -> tuple[Any, Any, Callable[[Any], tuple]]:
     """Run ``fun`` on the tape: ``(out, aux, pullback)``; ``pullback(ct)`` gives one cotangent
@@ -75,11 +111,8 @@ def tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[
         leaf = to_tensor_input(args[i])
         call_args[i] = leaf
         leaves.append(leaf)
-    state = grad_mode._state
-    previous = state.numpy_code
-    state.numpy_code = True
     try:
-        with grad_mode.enable_grad():
+        with grad_mode.enable_grad(), numpy_code():
             result = fun(*call_args, **kwargs)
     except ValueError as err:
         if "setting an array element with a sequence" not in str(err):
@@ -90,8 +123,6 @@ def tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[
             "srcgrad's tape. Build the result with np.stack/np.concatenate, or differentiate "
             "with engine='source', which supports item assignment."
         ) from err
-    finally:
-        state.numpy_code = previous
     aux = None
     if has_aux:
         if not (isinstance(result, tuple) and len(result) == 2):
