@@ -308,8 +308,10 @@ class AccumulateGrad(Node):
     def apply(self, grad_outputs: tuple, create_graph: bool) -> tuple:
         var = self.variable
         var._accumulate(grad_outputs[0], create_graph)
-        for hook in list(var._post_accumulate_hooks or ()):
-            hook(var)
+        hooks = var._post_accumulate_hooks
+        if hooks:
+            for hook in list(hooks):
+                hook(var)
         return ()
 
 

@@ -250,6 +250,13 @@ class Tensor:
         return acc
 
     def _accumulate(self, g: Any, create_graph: bool = False) -> None:
+        grad = self._grad
+        if grad is not None and not create_graph and not grad._rg and type(g) is np.ndarray:
+            buf = grad._a  # the common case: add into the existing .grad in place
+            if type(buf) is np.ndarray and buf.flags.writeable and buf.shape == g.shape:
+                np.add(buf, g, out=buf, casting="unsafe")
+                grad._bump()
+                return
         if isinstance(g, Tensor) and not create_graph:
             g = g._a
         if self._grad is None:
