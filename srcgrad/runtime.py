@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["unbroadcast", "unbroadcast_to", "shape_of", "zeros_like", "expand_reduced",
-           "normalize_axis"]
+__all__ = ["unbroadcast", "unbroadcast_to", "unbroadcast_scaled", "shape_of", "zeros_like",
+           "expand_reduced", "normalize_axis"]
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
@@ -26,6 +26,16 @@ def unbroadcast_to(g: Any, shape: tuple[int, ...]) -> Any:
     if gshape == shape:
         return g
     extra = len(gshape) - len(shape)
+    # plain arrays go straight to the ufunc reduction (what np.sum does for them);
+    # anything else (Tensors) through np.sum, so that it can intercept the call
+    plain = type(g) is np.ndarray
+    stretched = tuple(i + max(extra, 0) for i, n in enumerate(shape)
+                      if n == 1 and gshape[i + max(extra, 0)] != 1)
+    if plain and extra >= 0:
+        if not stretched:
+            return np.add.reduce(g, axis=tuple(range(extra)))
+        g = np.add.reduce(g, axis=tuple(range(extra)) + stretched, keepdims=True)
+        return g.reshape(shape) if extra else g
     if extra > 0:
         g = np.sum(g, axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
@@ -44,6 +54,30 @@ def unbroadcast(g: Any, x: Any) -> Any:
     if getattr(g, "shape", ()) == shape:
         return g
     return unbroadcast_to(g, shape)
+
+
+def _fits(small: tuple, big: tuple) -> bool:
+    """Does shape ``small`` broadcast to exactly ``big``?"""
+    if len(small) > len(big):
+        return False
+    offset = len(big) - len(small)
+    return all(n == 1 or n == big[i + offset] for i, n in enumerate(small))
+
+
+def unbroadcast_scaled(g: Any, y: Any, x: Any) -> Any:
+    """``unbroadcast(g * y, x)``, summing first when ``y`` is constant along the summed axes.
+
+    When ``y`` broadcasts to ``x``'s shape and ``g`` already has the full
+    shape, ``y`` is the same along every axis the sum removes, so the sum
+    runs over ``g`` and only the (smaller) result is multiplied by ``y``.
+    """
+    gshape = getattr(g, "shape", ())
+    yshape = getattr(y, "shape", ())
+    xshape = getattr(x, "shape", ())
+    if type(g) is np.ndarray and gshape != xshape and _fits(yshape, gshape) \
+            and _fits(yshape, xshape) and _fits(xshape, gshape):
+        return unbroadcast_to(g, xshape) * y
+    return unbroadcast(g * y, x)
 
 
 def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...]:

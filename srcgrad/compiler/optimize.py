@@ -18,7 +18,7 @@ from typing import Any
 import gast
 import numpy as np
 
-from ..runtime import unbroadcast
+from ..runtime import expand_reduced, unbroadcast, unbroadcast_scaled
 from .normalize import clone, walk
 
 __all__ = ["simplify_contribution", "fold", "optimize_body"]
@@ -87,8 +87,10 @@ def fold(expr: Any, values: dict | None = None) -> Any:
 
 
 class _Fold(gast.NodeTransformer):
-    def __init__(self, values: dict) -> None:
+    def __init__(self, values: dict, broadcasts_into: Any = None) -> None:
         self.values = values
+        # broadcasts_into(b, a): is b's shape always one that broadcasts to a's?
+        self.broadcasts_into = broadcasts_into
 
     def visit_BinOp(self, node: Any) -> Any:
         self.generic_visit(node)
@@ -107,6 +109,17 @@ class _Fold(gast.NodeTransformer):
                 return left
             if _number(left) and left.value == 1:
                 return right
+            if _number(left) and left.value in (2, -1) and _scaled_expand_dims(right) \
+                    and self.values.get(getattr(right.func.value, "id", None)) is np:
+                # 2 * np.expand_dims(a * -0.5, k) -> np.expand_dims(-a, k)
+                scaled = right.args[0]
+                factor = left.value * scaled.right.value
+                if factor == -1 and isinstance(factor, float):
+                    right.args[0] = gast.UnaryOp(op=gast.USub(), operand=scaled.left)
+                else:
+                    scaled.right = gast.Constant(value=factor, kind=None)
+                    right.args[0] = self.visit_BinOp(scaled)
+                return right
         if isinstance(node.op, gast.Div) and _number(right) and right.value == 1:
             return left
         if isinstance(node.op, gast.Pow) and _number(right) and right.value == 1:
@@ -114,6 +127,13 @@ class _Fold(gast.NodeTransformer):
         if isinstance(node.op, gast.Sub) and isinstance(right, gast.UnaryOp) \
                 and isinstance(right.op, gast.USub):
             return gast.BinOp(left=left, op=gast.Add(), right=right.operand)
+        if isinstance(node.op, gast.Add) and _leading_negation(right):
+            # a + -b * c -> a - b * c
+            return gast.BinOp(left=left, op=gast.Sub(), right=_without_negation(right))
+        if isinstance(node.op, (gast.Mult, gast.Div)) and _negated(left) and _number(right):
+            # -a * 0.5 -> a * -0.5: one pass over the array instead of two
+            return gast.BinOp(left=left.operand, op=node.op,
+                              right=gast.Constant(value=-right.value, kind=None))
         return node
 
     def visit_UnaryOp(self, node: Any) -> Any:
@@ -143,9 +163,46 @@ class _Fold(gast.NodeTransformer):
                                                    node.comparators[0].value)), kind=None)
         return node
 
+    def is_unbroadcast(self, node: Any) -> bool:
+        return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
+            and self.values.get(node.func.id) is unbroadcast and len(node.args) == 2 \
+            and not node.keywords
+
+    def compose(self, node: Any) -> Any:
+        """``unbroadcast(unbroadcast(g * y, a), b)`` where ``b`` broadcasts to ``a``.
+
+        Summing to ``a``'s shape and then to ``b``'s is one sum to ``b``'s; and
+        when ``y`` is constant along the summed axes the product can come after
+        the sum (``unbroadcast_scaled`` decides at run time).
+        """
+        inner, b = node.args
+        if not (self.broadcasts_into is not None and self.is_unbroadcast(inner)
+                and isinstance(b, gast.Name) and isinstance(inner.args[1], gast.Name)
+                and self.broadcasts_into(b.id, inner.args[1].id)):
+            return None
+        g = inner.args[0]
+        bind = getattr(self.broadcasts_into, "bind", None)
+        if isinstance(g, gast.BinOp) and isinstance(g.op, gast.Mult) \
+                and isinstance(g.right, gast.Name) and bind is not None:
+            helper = bind("unbroadcast_scaled", unbroadcast_scaled)
+            return gast.Call(func=gast.Name(id=helper, ctx=gast.Load(), annotation=None,
+                                            type_comment=None),
+                             args=[g.left, g.right, b], keywords=[])
+        node.args[0] = g
+        return node
+
     def visit_Call(self, node: Any) -> Any:
         self.generic_visit(node)
         func = node.func
+        if self.is_unbroadcast(node):
+            composed = self.compose(node)
+            if composed is not None:
+                return composed
+        if isinstance(func, gast.Name) and self.values.get(func.id) is unbroadcast \
+                and len(node.args) == 2 and not node.keywords and _negated(node.args[0]):
+            # unbroadcast(-g, x) -> -unbroadcast(g, x): negate the (smaller) sum
+            node.args[0] = node.args[0].operand
+            return gast.UnaryOp(op=gast.USub(), operand=node)
         if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
                 and self.values.get(func.value.id) is np and func.attr == "where" \
                 and len(node.args) == 3 and not node.keywords:
@@ -155,9 +212,126 @@ class _Fold(gast.NodeTransformer):
         return node
 
 
+def _scaled_expand_dims(node: Any) -> bool:
+    """Is ``node`` ``np.expand_dims(a * c, axis)`` with a number ``c``?"""
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+        and node.func.attr == "expand_dims" and len(node.args) == 2 and not node.keywords \
+        and isinstance(node.args[0], gast.BinOp) and isinstance(node.args[0].op, gast.Mult) \
+        and _number(node.args[0].right)
+
+
+def _negated(node: Any) -> bool:
+    return isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
+
+
+def _leading_negation(node: Any) -> bool:
+    """Is ``node`` ``-a``, or a product/quotient whose first factor is ``-a``?"""
+    while isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div)):
+        node = node.left
+    return _negated(node)
+
+
+def _without_negation(node: Any) -> Any:
+    if _negated(node):
+        return node.operand
+    node.left = _without_negation(node.left)
+    return node
+
+
+class _LazyExpand(gast.NodeTransformer):
+    """``expand_reduced(g, x, axis, keepdims) * x`` -> ``g * x`` (axes kept for broadcasting).
+
+    A reduction's cotangent spread back over ``x`` only to be multiplied by an
+    array of ``x``'s shape need not be materialized: broadcasting does it.
+    """
+
+    def __init__(self, values: dict, numpy_name: Any) -> None:
+        self.values = values
+        self.numpy_name = numpy_name
+
+    def visit_BinOp(self, node: Any) -> Any:
+        self.generic_visit(node)
+        if not isinstance(node.op, gast.Mult):
+            return node
+        factors: list = []          # (parent, field) of every factor of the product
+        inner = node
+        while isinstance(inner, gast.BinOp) and isinstance(inner.op, gast.Mult):
+            factors.append((inner, "right"))
+            if not (isinstance(inner.left, gast.BinOp) and isinstance(inner.left.op, gast.Mult)):
+                factors.append((inner, "left"))
+            inner = inner.left
+        names = {getattr(parent, f).id for parent, f in factors
+                 if isinstance(getattr(parent, f), gast.Name)}
+        names |= {self.shaped_like(getattr(parent, f)) for parent, f in factors} - {None}
+        for parent, f in factors:
+            factor = getattr(parent, f)
+            small = self.reduced(factor, names)
+            if small is not None:
+                setattr(parent, f, small)
+        return node
+
+    def shaped_like(self, node: Any) -> str | None:
+        """The name whose shape a helper call's result has (``extremum_share(x, ...)``)."""
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.args \
+                and isinstance(node.args[0], gast.Name) and not node.keywords \
+                and _same_shape_helper(self.values.get(node.func.id)):
+            return node.args[0].id
+        return None
+
+    def reduced(self, call: Any, names: set[str]) -> Any:
+        """The unexpanded cotangent of an ``expand_reduced(g, x, ...)`` call, x in ``names``.
+
+        Also inside a quotient's numerator: ``expand_reduced(g, x) / n`` -> ``g / n``.
+        """
+        if isinstance(call, gast.BinOp) and isinstance(call.op, gast.Div):
+            numerator = self.reduced(call.left, names)
+            if numerator is None:
+                return None
+            call.left = numerator
+            return call
+        if not (isinstance(call, gast.Call) and isinstance(call.func, gast.Name)
+                and self.values.get(call.func.id) is expand_reduced and not call.keywords
+                and 2 <= len(call.args) <= 4):
+            return None
+        g, x, *rest = call.args
+        if not (isinstance(x, gast.Name) and x.id in names):
+            return None
+        axis = rest[0] if rest else gast.Constant(value=None, kind=None)
+        keepdims = rest[1] if len(rest) > 1 else gast.Constant(value=False, kind=None)
+        if not (isinstance(keepdims, gast.Constant) and isinstance(keepdims.value, bool)):
+            return None
+        if keepdims.value or (isinstance(axis, gast.Constant) and axis.value is None):
+            return g
+        if self.numpy_name is None:
+            return None
+        np_name = self.numpy_name()
+        return gast.Call(func=gast.Attribute(value=gast.Name(id=np_name, ctx=gast.Load(),
+                                                             annotation=None, type_comment=None),
+                                             attr="expand_dims", ctx=gast.Load()),
+                         args=[g, axis], keywords=[])
+
+
+def _same_shape_helper(fn: Any) -> bool:
+    """Helpers whose result has their first argument's shape."""
+    from ..rules._shape_helpers import extremum_share
+
+    return fn is extremum_share
+
+
+def lazy_expand(stmts: list, values: dict, numpy_name: Any = None) -> None:
+    """Apply :class:`_LazyExpand` to every assignment of a statement list."""
+    for stmt in stmts:
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                lazy_expand(inner, values, numpy_name)
+        if isinstance(stmt, gast.Assign):
+            stmt.value = _LazyExpand(values, numpy_name).visit(stmt.value)
+
+
 # -- whole-body passes ------------------------------------------------------------------
 
-_PURE_CALLS = {"len", "range", "min", "max", "abs"}
+_PURE_CALLS = {"len", "range", "min", "max", "abs", "slice"}
 
 
 def _loads(nodes: list) -> dict[str, int]:
@@ -408,7 +582,8 @@ def _replace_loads(stmt: Any, old: str, new: str) -> int:
 
 
 def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
-                  pure_calls: set) -> tuple[list, list]:
+                  pure_calls: set, values: dict | None = None,
+                  numpy_name: Any = None, broadcasts_into: Any = None) -> tuple[list, list]:
     reverse = drop_empty(reverse, reverse=True)
     forward_names = {n.id for st in forward for n in walk(st) if isinstance(n, gast.Name)}
     reverse_stores = {n.id for st in reverse for n in walk(st)
@@ -416,6 +591,8 @@ def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
     reverse_temps = reverse_stores - keep - forward_names
     _drop_self_assignments(reverse)
     propagate_copies(reverse, reverse_temps, _loads(forward + reverse))
+    _drop_self_assignments(reverse)
+    drop_overwritten(reverse)
     everything = forward + reverse
     counts = remove_dead(everything, keep, pure_calls | _PURE_CALLS)
     forward = [s for s in forward if s in everything]
@@ -425,20 +602,50 @@ def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
     coalesce_copies(forward, temps, counts)
     fold_temporaries(forward, temps, counts, pure_calls)
     fold_temporaries(reverse, temps | reverse_temps, counts, pure_calls)
-    _refold(reverse)            # folding temporaries can expose identities: -(-a * b)
+    if values:
+        lazy_expand(reverse, values, numpy_name)
+    _refold(reverse, values or {}, broadcasts_into)  # exposed identities: -(-a * b)
     reverse = drop_empty(reverse, reverse=True)
     forward = drop_empty(forward, reverse=False)
     return forward, reverse
 
 
-def _refold(stmts: list) -> None:
+def _refold(stmts: list, values: dict, broadcasts_into: Any = None) -> None:
     for stmt in stmts:
         for attr in ("body", "orelse"):
             inner = getattr(stmt, attr, None)
             if isinstance(inner, list):
-                _refold(inner)
+                _refold(inner, values, broadcasts_into)
         if isinstance(stmt, gast.Assign):
-            stmt.value = _Fold({}).visit(stmt.value)
+            stmt.value = _Fold(values, broadcasts_into).visit(stmt.value)
+
+
+def drop_overwritten(stmts: list) -> None:
+    """Drop ``a = e`` when the next statements overwrite ``a`` before anything reads it."""
+    for stmt in stmts:
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                drop_overwritten(inner)
+    index = 0
+    while index < len(stmts):
+        stmt = stmts[index]
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], gast.Name) and _pure(stmt.value, set()) \
+                and not getattr(stmt, "keep", False):
+            target = stmt.targets[0].id
+            dead = False
+            for later in stmts[index + 1:]:
+                if not isinstance(later, gast.Assign) or _reads_in_value(later.value, target):
+                    break
+                if any(isinstance(n, gast.Name) and n.id == target for t in later.targets
+                       for n in walk(t)):
+                    dead = len(later.targets) == 1 and isinstance(later.targets[0], gast.Name)
+                    break
+            if dead:
+                del stmts[index]
+                continue
+        index += 1
 
 
 def _drop_self_assignments(stmts: list) -> None:

@@ -20,6 +20,7 @@ ever built only to be added to.
 from __future__ import annotations
 
 import inspect
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,7 @@ class Read:
     name: str
     stmt: Any
     before: bool = False        # the value before the statement ran (else after it)
+    node: Any = None            # the Name node in the reverse code that reads it
 
 
 @dataclass
@@ -105,6 +107,7 @@ class ReverseSweep:
         self.loop_nodes: dict[int, Any] = {}
         self.reverse_loops: dict[int, Any] = {}
         self.stacks: dict[str, str] = {}
+        self.shape_stacks: set[str] = set()     # stacks that keep only shapes
         self.none_init: list[str] = []
         self.current: Any = None
 
@@ -187,7 +190,7 @@ class ReverseSweep:
             for sub in walk(node):
                 if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) \
                         and sub.id in self.primal and sub.id not in exclude:
-                    self.reads.append(Read(sub.id, stmt, before))
+                    self.reads.append(Read(sub.id, stmt, before, sub))
 
     # -- the sweep ------------------------------------------------------------------
     def block(self, stmts: list) -> list:
@@ -293,8 +296,11 @@ class ReverseSweep:
                 merged.append((var, expr, maybe))
             else:
                 _, first, _ = merged[previous]
-                merged[previous] = (var, gast.BinOp(left=first, op=gast.Add(), right=expr),
-                                    False)
+                if gast.dump(first) == gast.dump(expr):
+                    total = _doubled(first)         # `h * h`: 2 * g * h, not g * h + g * h
+                else:
+                    total = gast.BinOp(left=first, op=gast.Add(), right=expr)
+                merged[previous] = (var, total, False)
         contributions = merged
         receivers = [n for n, _, _ in contributions]
         if receivers.count(target) > 1:
@@ -684,18 +690,108 @@ class ReverseSweep:
 
     def shape_only(self, reverse: list) -> set[str]:
         """Primal names the reverse sweep reads only for their shape (``unbroadcast(g, v)``)."""
-        unbroadcast = _runtime_unbroadcast()
         shape_loads: set[int] = set()
         loads: dict[str, list[int]] = {}
         for node in walk(gast.Module(body=reverse, type_ignores=[])):
-            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
-                    and self.ns.values.get(node.func.id) is unbroadcast and len(node.args) == 2 \
-                    and isinstance(node.args[1], gast.Name):
-                shape_loads.add(id(node.args[1]))
+            arg = shape_argument(node, self.ns.values)
+            if arg is not None:
+                shape_loads.add(id(arg))
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) \
                     and node.id in self.primal:
                 loads.setdefault(node.id, []).append(id(node))
         return {v for v, ids in loads.items() if all(i in shape_loads for i in ids)}
+
+    def share_shapes(self, body: list, reverse: list, shape_only: set[str]) -> set[str]:
+        """Read a shape-only value's shape from the value it was computed from.
+
+        ``t = h * h`` has ``h``'s shape, so ``expand_reduced(g, t)`` can read
+        ``h`` instead, where ``h`` still holds the value ``t`` was computed from
+        and reading it there saves nothing more; ``t`` then need not be kept.
+        Returns the names still read only for their shape.
+        """
+        if not shape_only:
+            return shape_only
+        pos = positions(body)
+        where: dict[int, tuple[list, int]] = {}
+        defs: dict[str, list] = {}
+
+        def index(stmts: list) -> None:
+            for k, st in enumerate(stmts):
+                where[id(st)] = (stmts, k)
+                own = [st.target] if isinstance(st, gast.For) else [] if isinstance(
+                    st, (gast.If, gast.While)) else [st]
+                for sub in (n for part in own for n in walk(part)):
+                    if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
+                        defs.setdefault(sub.id, []).append(st)
+                for attr in ("body", "orelse"):
+                    inner = getattr(st, attr, None)
+                    if isinstance(inner, list):
+                        index(inner)
+        index(body)
+        params = set(self.fn.params) | set(self.fn.kwonly)
+        module = gast.Module(body=reverse, type_ignores=[])
+        for v in sorted(shape_only):
+            stmts = defs.get(v, [])
+            if v in params or len(stmts) != 1 or id(stmts[0]) not in pos:
+                continue
+            source = _shape_source(stmts[0], v)
+            if source is None:
+                continue
+            reads = [r for r in self.reads if r.name == v]
+            loads = {id(n) for n in walk(module) if isinstance(n, gast.Name)
+                     and n.id == v and isinstance(n.ctx, gast.Load)}
+            if not reads or {id(r.node) for r in reads} != loads or len(reads) != len(loads):
+                continue
+            if not all(self.unchanged_between(source, stmts[0], r, pos, where) for r in reads):
+                continue
+            moved = [Read(source, r.stmt, r.before, r.node) for r in reads]
+            if not self.free_reads(source, moved, pos, defs.get(source, [])):
+                continue
+            for r in reads:
+                r.node.id = source
+            self.reads = [r for r in self.reads if r.name != v] + moved
+        return self.shape_only(reverse)
+
+    @staticmethod
+    def unchanged_between(u: str, first: Any, read: Read, pos: dict, where: dict) -> bool:
+        """Does ``u`` hold, at ``read``, the value it had when ``first`` ran?"""
+        if id(read.stmt) not in pos or id(first) not in where:
+            return False
+        p1, p2 = pos[id(first)][0], pos[id(read.stmt)][0]
+        depth = len(p1) - 1
+        if len(p2) <= depth or p2[:depth] != p1[:depth]:
+            return False
+        block, i1 = where[id(first)]
+        i2 = p2[depth]
+        if i2 < i1:
+            return False
+        if i2 == i1:
+            return read.stmt is first and not read.before
+        between = block[i1 + 1:i2 + 1]
+        if read.before and block[i2] is read.stmt:
+            between = block[i1 + 1:i2]
+        return not any(isinstance(n, gast.Name) and n.id == u and isinstance(n.ctx, gast.Store)
+                       for st in between for n in walk(st))
+
+    def free_reads(self, u: str, moved: list[Read], pos: dict, definitions: list) -> bool:
+        """Would reading ``u`` at ``moved`` leave what the loops save unchanged?"""
+        saves = [s for s in self.saves.values() if s.target == u]
+        if len(saves) != len({id(st) for st in definitions}):
+            return False
+        existing = [r for r in self.reads if r.name == u]
+
+        def needs(save: Save, reads: list[Read]) -> bool:
+            at = pos.get(id(save.stmt))
+            if at is None:
+                return False
+            for r in reads:
+                src = pos.get(id(r.stmt))
+                if src is not None and reachable(src, at, strictly_after=not r.before):
+                    return True
+            return False
+
+        return all(getattr(s, "forced", False) or needs(s, existing) or not needs(s, moved)
+                   for s in saves)
 
     def place_saves(self, body: list, shape_only: set[str] = frozenset()) -> list:
         """Decide which overwrites must be saved; insert pushes, turn markers into pops."""
@@ -738,12 +834,14 @@ class ReverseSweep:
                 continue
             stack = self.stacks.get(target)
             if stack is None:
-                stack = self.namer.fresh(target + "_stack")
+                if target in shape_only:
+                    # the reverse sweep only reads its shape: keep that, not the array
+                    stack = self.namer.fresh(target + "_shapes")
+                    self.shape_stacks.add(stack)
+                else:
+                    stack = self.namer.fresh(target + "_stack")
                 self.stacks[target] = stack
             saved: Any = name(target)
-            if target in shape_only:
-                # the reverse sweep only reads its shape: keep that, not the array
-                saved = _call(self.ns.bind("ShapeOf", _support("ShapeOf")), [saved])
             inserts.setdefault(id(stmt), []).append(
                 _expr_stmt(_attr_call(stack, "append", [saved])))
             for marker, into in save.markers:
@@ -761,10 +859,76 @@ class _Slot:
         self.node = node
 
 
-def _runtime_unbroadcast() -> Any:
-    from ..runtime import unbroadcast
+def _shape_readers() -> dict:
+    """Helpers that read only the shape of one argument: ``{helper: position}``."""
+    from ..rules._shape_helpers import reduced_count
+    from ..runtime import expand_reduced, unbroadcast
 
-    return unbroadcast
+    return {unbroadcast: 1, expand_reduced: 1, reduced_count: 0}
+
+
+def shape_argument(node: Any, values: dict) -> Any:
+    """The argument of a helper call that the helper reads only the shape of, or None."""
+    if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)):
+        return None
+    fn = values.get(node.func.id)
+    if fn is None:
+        return None
+    position = _shape_readers().get(fn) if _hashable(fn) else None
+    if position is None or position >= len(node.args) or node.keywords:
+        return None
+    if fn.__name__ == "reduced_count" and len(node.args) > 2 and not (
+            isinstance(node.args[2], gast.Constant) and node.args[2].value is True):
+        return None        # a ``where`` mask: the count reads more than the shape
+    if fn.__name__ == "unbroadcast" and len(node.args) != 2:
+        return None
+    arg = node.args[position]
+    return arg if isinstance(arg, gast.Name) else None
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+_SAME_SHAPE_BINARY = {operator.mul, operator.truediv, operator.sub, operator.pow}
+
+
+def _shape_source(stmt: Any, target: str) -> str | None:
+    """The name whose shape ``target`` (assigned by ``stmt``) always has, or None.
+
+    Elementwise arithmetic on one name and numbers: ``h * h``, ``x ** 2``,
+    ``-x``, ``x + 1.0``.  (``u + u`` and ``u * 2`` are left out: on a list they
+    concatenate or repeat.)
+    """
+    op = getattr(stmt, "op", None)
+    if not isinstance(stmt, gast.Assign) or op is None or op.kind != "prim" or op.kwargs \
+            or getattr(stmt, "primary", None) is not None or assigned_name(stmt) != target:
+        return None
+    names = {a.id for a in op.args if isinstance(a, gast.Name)}
+    numbers = [a for a in op.args if isinstance(a, gast.Constant)
+               and isinstance(a.value, (int, float)) and not isinstance(a.value, bool)]
+    if len(names) != 1 or len(numbers) + sum(isinstance(a, gast.Name) for a in op.args) \
+            != len(op.args):
+        return None
+    source = names.pop()
+    if source == target:
+        return None
+    fn = op.fn
+    if fn in (operator.neg, operator.pos) and len(op.args) == 1:
+        return source
+    if len(op.args) != 2:
+        return None
+    if fn in _SAME_SHAPE_BINARY:
+        if fn is operator.mul and any(isinstance(c.value, int) for c in numbers):
+            return None
+        return source
+    if fn is operator.add and len(numbers) == 1:
+        return source
+    return None
 
 
 def _support(fname: str) -> Any:
@@ -779,6 +943,13 @@ def _rename(expr: Any, old: str, new: str) -> Any:
         if isinstance(sub, gast.Name) and sub.id == old:
             sub.id = new
     return expr
+
+
+def _doubled(expr: Any) -> Any:
+    """``2 * expr``, the 2 multiplied into the first factor of a product (``2 * g * h``)."""
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, gast.Mult):
+        return gast.BinOp(left=_doubled(expr.left), op=gast.Mult(), right=expr.right)
+    return gast.BinOp(left=const(2), op=gast.Mult(), right=expr)
 
 
 def _cheap(expr: Any) -> bool:

@@ -41,6 +41,64 @@ class ShapeOf:
         return f"ShapeOf({self.shape})"
 
 
+_ndarray = np.ndarray
+
+
+class ShapeStack:
+    """A loop's stack of values the reverse sweep reads only the shape of.
+
+    ``append(v)`` records ``v``'s shape, ``pop()`` gives it back as a
+    :class:`ShapeOf`.  Equal shapes pushed one after another are stored once
+    with a count, so a loop whose shapes do not change keeps a single entry.
+    Iterating yields every pushed entry in order (``list(stack)`` is a plain
+    stack of ``ShapeOf`` values).
+    """
+
+    __slots__ = ("top", "shape", "count", "older")
+
+    def __init__(self) -> None:
+        self.top: ShapeOf | None = None     # the newest run: its ShapeOf, shape and length
+        self.shape: Any = None              # never equal to a shape while the stack is empty
+        self.count = 0
+        self.older: list = []               # earlier runs, (ShapeOf, length) pairs
+
+    def append(self, value: Any) -> None:
+        shape = value.shape if type(value) is _ndarray else np.shape(value)
+        if shape == self.shape:
+            self.count += 1
+            return
+        if self.count:
+            self.older.append((self.top, self.count))
+        entry = ShapeOf.__new__(ShapeOf)
+        entry.shape = shape
+        self.top, self.shape, self.count = entry, shape, 1
+
+    def pop(self) -> ShapeOf:
+        top = self.top
+        if top is None:
+            raise IndexError("pop from an empty ShapeStack")
+        self.count -= 1
+        if not self.count:
+            if self.older:
+                self.top, self.count = self.older.pop()
+                self.shape = self.top.shape
+            else:
+                self.top = self.shape = None
+        return top
+
+    def __iter__(self) -> Any:
+        runs = [*self.older, (self.top, self.count)] if self.count else self.older
+        for entry, count in runs:
+            for _ in range(count):
+                yield entry
+
+    def __len__(self) -> int:
+        return self.count + sum(count for _, count in self.older)
+
+    def __repr__(self) -> str:
+        return f"ShapeStack({list(self)!r})"
+
+
 def add(a: Any, b: Any) -> Any:
     """``a + b`` where ``None`` is zero."""
     if a is None:

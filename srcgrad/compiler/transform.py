@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 import types
 from collections.abc import Callable
@@ -222,10 +223,14 @@ class _Builder:
                 sweep.reads.append(Read(p, body[0] if body else ret, before=True))
             grads.append(self.final_grad(p, state))
         holder = [gast.Expr(value=gast.Tuple(elts=grads, ctx=gast.Load()))]
-        inserts = sweep.place_saves(body, sweep.shape_only(reverse + holder))
+        shape_only = sweep.share_shapes(body, reverse + holder, sweep.shape_only(reverse + holder))
+        inserts = sweep.place_saves(body, shape_only)
         _insert_pushes(body, inserts)
         reverse = _materialize(reverse)
-        prelude = [assign(stack, gast.List(elts=[], ctx=gast.Load()), None)
+        shape_stack = ns.bind("ShapeStack", support.ShapeStack) if sweep.shape_stacks else None
+        prelude = [assign(stack, gast.Call(func=name(shape_stack), args=[], keywords=[])
+                          if stack in sweep.shape_stacks else gast.List(elts=[], ctx=gast.Load()),
+                          None)
                    for stack in sweep.stacks.values()]
         prelude += [assign(v, const(None), None) for v in sweep.none_init]
         finish_statements(body)       # loops get their `if stop: break` before dead code goes
@@ -236,7 +241,7 @@ class _Builder:
         temps = {n for n in sweep.primal if n not in user_names}
         pure = {n for n, v in ns.values.items() if _pure_callable(v)}
         forward, reverse = self_optimize(body, seed + reverse, keep, temps, pure,
-                                         [out_atom, *grads])
+                                         [out_atom, *grads], ns, _BroadcastFacts(nf, ns))
         if isinstance(out_atom, gast.Name) and any(
                 isinstance(n, gast.Name) and n.id == out_atom.id and isinstance(n.ctx, gast.Store)
                 for st in reverse for n in walk(st)):
@@ -380,14 +385,69 @@ class _Builder:
 
 
 def self_optimize(forward: list, reverse: list, keep: set, temps: set, pure: set,
-                  extra_reads: list) -> tuple[list, list]:
+                  extra_reads: list, ns: Namespace | None = None,
+                  facts: Any = None) -> tuple[list, list]:
+    import numpy as np
+
     from .optimize import optimize_body
 
     holder = gast.Expr(value=gast.Tuple(elts=list(extra_reads), ctx=gast.Load()))
     holder.is_holder = True
-    forward, reverse = optimize_body(forward, reverse + [holder], keep, temps, pure)
+    values = ns.values if ns is not None else None
+    numpy_name = (lambda: ns.bind("np", np)) if ns is not None else None
+    forward, reverse = optimize_body(forward, reverse + [holder], keep, temps, pure,
+                                     values, numpy_name, facts)
     reverse = [s for s in reverse if not getattr(s, "is_holder", False)]
     return forward, reverse
+
+
+class _BroadcastFacts:
+    """Which names' shapes surely broadcast to which others' (for composing sums).
+
+    ``a = b - c`` (an elementwise operator or ufunc) makes ``b``'s and ``c``'s
+    shapes broadcast to ``a``'s, wherever the three are read, when each is
+    assigned only once, outside loops and branches (or is a parameter never
+    assigned).
+    """
+
+    _ELEMENTWISE = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow}
+
+    def __init__(self, nf: NormalizedFunction, ns: Namespace) -> None:
+        import numpy as np
+
+        self.ns = ns
+        counts: dict[str, int] = {}
+        defs: dict[str, Any] = {}
+        for stmt in statements(nf.body):
+            for sub in walk(stmt):
+                if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
+                    counts[sub.id] = counts.get(sub.id, 0) + 1
+                    defs[sub.id] = stmt
+        params = set(nf.params) | set(nf.kwonly)
+        top = {id(st) for st in nf.body}
+        # loops and branches may give one name several shapes: top-level names only
+        counts.update({n: 2 for n, st in defs.items() if id(st) not in top})
+        self.operands: dict[str, set[str]] = {}
+        for target, stmt in defs.items():
+            op = getattr(stmt, "op", None)
+            if counts[target] != 1 or target in params or op is None or op.kind != "prim" \
+                    or not isinstance(stmt, gast.Assign) or op.kwargs \
+                    or nf.kinds.get(target) in ("list", "tuple"):
+                continue
+            if not (op.fn in self._ELEMENTWISE or (
+                    isinstance(op.fn, np.ufunc) and op.fn.signature is None
+                    and op.fn.nout == 1)):
+                continue            # np.matmul is a ufunc too, with a core signature
+            self.operands[target] = {
+                a.id for a in op.args if isinstance(a, gast.Name)
+                and (counts.get(a.id, 0) == 1 or (a.id in params and a.id not in counts))
+                and nf.kinds.get(a.id) not in ("list", "tuple", "argument")}
+
+    def __call__(self, b: str, a: str) -> bool:
+        return b in self.operands.get(a, ())
+
+    def bind(self, hint: str, value: Any) -> str:
+        return self.ns.bind(hint, value)
 
 
 def _pure_callable(value: Any) -> bool:

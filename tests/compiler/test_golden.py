@@ -18,12 +18,10 @@ EXPECTED = {
 def tanh_layer_grad(x, w, b):
     t = x @ w
     h = np.tanh(t + b)
-    t_2 = h * h
-    sum_1 = np.sum(t_2)
+    sum_1 = np.sum(h * h)
     bsum_1 = one_like(sum_1)
     # grad of: return np.sum(h * h)
-    bt_2 = expand_reduced(bsum_1, t_2, None, False)
-    bh = bt_2 * h + bt_2 * h
+    bh = 2 * bsum_1 * h
     # grad of: h = np.tanh(x @ w + b)
     bt_1 = bh * (1 - h * h)
     bb = unbroadcast(bt_1, b)
@@ -45,7 +43,7 @@ def piecewise_grad(x):
     by = bt * 3.0
     if cond:
         # grad of: y = x * x
-        bx = by * x + by * x
+        bx = 2 * by * x
     else:
         # grad of: y = -x
         bx = -by
@@ -64,7 +62,7 @@ def piecewise_grad_scalar(x):
     by = bt * 3.0
     if cond:
         # grad of: y = x * x
-        bx = by * x + by * x
+        bx = 2 * by * x
     else:
         # grad of: y = -x
         bx = -by
@@ -72,8 +70,8 @@ def piecewise_grad_scalar(x):
 ''',
     ('running_sum', (0,)): '''\
 def running_sum_grad(x, n):
-    s_stack = []
-    sin_stack = []
+    s_shapes = ShapeStack()
+    sin_shapes = ShapeStack()
     t_stack = []
     sin = None
     t = None
@@ -81,9 +79,9 @@ def running_sum_grad(x, n):
     for i in range(n):
         t_stack.append(t)
         t = x * i
-        sin_stack.append(ShapeOf(sin))
+        sin_shapes.append(sin)
         sin = np.sin(t)
-        s_stack.append(s)
+        s_shapes.append(s)
         s = s + sin
     sum_1 = np.sum(s)
     bsum_1 = one_like(sum_1)
@@ -92,11 +90,11 @@ def running_sum_grad(x, n):
     bx = None
     for i in reversed(range(n)):
         # grad of: s = s + np.sin(x * i)
-        s = s_stack.pop()
+        s = s_shapes.pop()
         bsin = unbroadcast(bs, sin)
         bs = unbroadcast(bs, s)
         bt = bsin * np.cos(t)
-        sin = sin_stack.pop()
+        sin = sin_shapes.pop()
         tbx = bt * i
         bx = tbx if bx is None else bx + tbx
         t = t_stack.pop()
