@@ -204,10 +204,19 @@ def _make_node(rule: Rule, cls: type, args: tuple, raw: tuple, kwargs: dict, nex
     node = make_rule_node(cls, rule, saved_args, saved_raw, kwargs, nexts, inputs,
                           out if uses_ans else None, (vc, 0) if uses_ans else None, saved,
                           pieces)
+    if type(out) in _ARRAYS:  # one array out: the common case, wrapped directly
+        t = Tensor.__new__(Tensor)
+        t._init(out, node, 0, True)
+        if vc is not None:
+            t._vc = vc
+        elif type(out) is np.ndarray and out.base is not None:
+            _share_version_with_base(t, out, args, rule)
+        return t
     return _wrap_outputs(out, node, args, vc, rule)
 
 
 _SEQUENCES = (list, tuple)
+_ARRAYS = frozenset({np.ndarray, np.float64, np.float32, np.float16})
 _NO_KWARGS: dict = {}
 _GENERIC = object()
 _NO_EDGE = (None, 0)

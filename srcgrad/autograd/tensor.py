@@ -861,77 +861,10 @@ class Tensor:
     def _unary(self, fun: Any) -> Any:
         return record(get_rule(fun), (self,))
 
-    def exp(self) -> Any:
-        return self._unary(np.exp)
-
-    def exp2(self) -> Any:
-        return self._unary(np.exp2)
-
-    def expm1(self) -> Any:
-        return self._unary(np.expm1)
-
-    def log(self) -> Any:
-        return self._unary(np.log)
-
-    def log2(self) -> Any:
-        return self._unary(np.log2)
-
-    def log10(self) -> Any:
-        return self._unary(np.log10)
-
-    def log1p(self) -> Any:
-        return self._unary(np.log1p)
-
-    def sin(self) -> Any:
-        return self._unary(np.sin)
-
-    def cos(self) -> Any:
-        return self._unary(np.cos)
-
-    def tan(self) -> Any:
-        return self._unary(np.tan)
-
-    def asin(self) -> Any:
-        return self._unary(np.arcsin)
-
-    def acos(self) -> Any:
-        return self._unary(np.arccos)
-
-    def atan(self) -> Any:
-        return self._unary(np.arctan)
-
-    def sinh(self) -> Any:
-        return self._unary(np.sinh)
-
-    def cosh(self) -> Any:
-        return self._unary(np.cosh)
-
-    def tanh(self) -> Any:
-        return self._unary(np.tanh)
-
-    def abs(self) -> Any:
-        return self._unary(np.abs)
-
-    def sqrt(self) -> Any:
-        return self._unary(np.sqrt)
+    # exp, log, sin, ... are made by _elementwise_method below the class (one line each)
 
     def rsqrt(self) -> Any:
         return 1.0 / self.sqrt()
-
-    def square(self) -> Any:
-        return self._unary(np.square)
-
-    def reciprocal(self) -> Any:
-        return self._unary(np.reciprocal)
-
-    def sign(self) -> Any:
-        return self._unary(np.sign)
-
-    def floor(self) -> Any:
-        return self._unary(np.floor)
-
-    def ceil(self) -> Any:
-        return self._unary(np.ceil)
 
     def round(self, decimals: int = 0) -> Any:
         if decimals:
@@ -1445,6 +1378,27 @@ def _no_rule(fun: Any) -> TypeError:
 
 _REDUCERS = {np.add: np.sum, np.multiply: np.prod, np.maximum: np.max, np.minimum: np.min}
 
+
+def _elementwise_method(name: str, fun: Any) -> Any:
+    """``Tensor.<name>()``: ``fun`` applied elementwise, its rule looked up once."""
+    rule = get_rule(fun)
+
+    def method(self: Tensor) -> Any:
+        return record(rule, (self,))
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"``{name}`` of each element (``numpy.{fun.__name__}``)."
+    return method
+
+
+for _name, _fun in {
+    "exp": np.exp, "exp2": np.exp2, "expm1": np.expm1, "log": np.log, "log2": np.log2,
+    "log10": np.log10, "log1p": np.log1p, "sin": np.sin, "cos": np.cos, "tan": np.tan,
+    "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "sinh": np.sinh,
+    "cosh": np.cosh, "tanh": np.tanh, "abs": np.abs, "sqrt": np.sqrt, "square": np.square,
+    "reciprocal": np.reciprocal, "sign": np.sign, "floor": np.floor, "ceil": np.ceil,
+}.items():
+    setattr(Tensor, _name, _elementwise_method(_name, _fun))
 
 _ADD = get_rule(np.add)
 _SUBTRACT = get_rule(np.subtract)
