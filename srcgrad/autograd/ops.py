@@ -26,7 +26,6 @@ Tensor: Any = None
 VersionCounter: Any = None
 
 _grad_state = grad_mode._state
-_SAVE_PLANS: dict[tuple, tuple] = {}
 
 
 def edge(t: Any) -> tuple:
@@ -47,8 +46,8 @@ def _save_plan(rule: Rule, active: tuple, nargs: int) -> tuple:
     only for its shape, as ``unbroadcast(g, x)`` reads ``x``, is kept but not
     checked, as PyTorch keeps only sizes there).
     """
-    key = (id(rule), active, nargs)
-    plan = _SAVE_PLANS.get(key)
+    key = ("save", active, nargs)
+    plan = rule._plans.get(key)
     if plan is not None:
         return plan
     keep = [False] * nargs
@@ -76,7 +75,7 @@ def _save_plan(rule: Rule, active: tuple, nargs: int) -> tuple:
             keep[len(params) - 2:] = [True] * (nargs - len(params) + 2)
             check[len(params) - 2:] = [True] * (nargs - len(params) + 2)
     plan = (tuple(keep), uses_ans, tuple(check))
-    _SAVE_PLANS[key] = plan
+    rule._plans[key] = plan
     return plan
 
 
@@ -220,7 +219,6 @@ _ARRAYS = frozenset({np.ndarray, np.float64, np.float32, np.float16})
 _NO_KWARGS: dict = {}
 _GENERIC = object()
 _NO_EDGE = (None, 0)
-_PLANS: dict[tuple, Any] = {}
 
 
 def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str | None) -> Any:
@@ -232,31 +230,30 @@ def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str 
     """
     T = Tensor
     raw = []
-    state = []
+    pattern = 0  # base 3, one digit per argument: 0 constant, 1 tensor, 2 tensor needing grad
     for a in args:
         if isinstance(a, T):
             raw.append(a._a)
-            state.append(2 if a._rg else 1)
+            pattern = pattern * 3 + (2 if a._rg else 1)
         elif type(a) in _SEQUENCES:
             return _GENERIC
         else:
             raw.append(a)
-            state.append(0)
+            pattern *= 3
     out = (forward or rule.primitive)(*raw, **kwargs)
-    if 2 not in state or not _grad_state.enabled or not rule.differentiable:
+    if not _grad_state.enabled or not rule.differentiable or not _needs_grad(pattern):
         return _wrap_outputs(out, None, args, None, rule)
     if type(out) in _SEQUENCES or rule.outputs != 1:  # several outputs: the general path
         return _link(rule, args, tuple(raw), kwargs, out, name)
-    state = tuple(state)
-    spec = rule.node
-    if name is None and callable(spec):
+    listed = None
+    if name is None and callable(rule.node):
+        state = _digits(pattern, len(args))
         name, listed = rule.node_name(tuple(st > 0 for st in state), kwargs, raw)
-    else:
-        listed = None
-    key = (rule, state, name, listed)
-    plan = _PLANS.get(key)
+    key = (pattern, len(args), name, listed)
+    plans = rule._plans
+    plan = plans.get(key)
     if plan is None:
-        plan = _PLANS[key] = _plan(rule, state, name, listed)
+        plan = plans[key] = _plan(rule, _digits(pattern, len(args)), name, listed)
     if plan is _GENERIC:
         return _wrap_outputs(out, None, args, None, rule)
     cls, edges, inputs, keep, uses_ans, checked = plan
@@ -270,6 +267,24 @@ def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str 
                    for a in [args[p] for p in checked]]) if checked else None
     return _make_node(rule, cls, args, tuple(raw), kwargs, nexts, inputs, keep, uses_ans,
                       saved, out)
+
+
+def _needs_grad(pattern: int) -> bool:
+    """Does any base-3 digit of ``pattern`` say 'tensor needing grad' (2)?"""
+    while pattern:
+        if pattern % 3 == 2:
+            return True
+        pattern //= 3
+    return False
+
+
+def _digits(pattern: int, n: int) -> tuple:
+    """The per-argument states encoded in ``pattern`` (see :func:`_record_fast`)."""
+    out = []
+    for _ in range(n):
+        out.append(pattern % 3)
+        pattern //= 3
+    return tuple(reversed(out))
 
 
 def _plan(rule: Rule, state: tuple, name: str | None, listed: tuple | None) -> Any:

@@ -68,6 +68,8 @@ class Rule:
     outputs: int = 1
     differentiable: bool = True
     _argnums: tuple[int, ...] | None = field(default=None, repr=False)
+    # The tape's recording plans for this rule, by call pattern (see autograd/ops.py).
+    _plans: dict = field(default_factory=dict, repr=False)
     # Keyword parameters that are always constants (axis, dtype, ...): never
     # differentiated, passed through unchanged.
     doc: str = ""
@@ -217,6 +219,7 @@ def defvjp(
     """
     rule = _rule_for(fun)
     rule.differentiable = True
+    rule._plans.clear()  # an engine's cached use of the old rules is stale now
     _store(fun, rule.vjps, vjps, argnums)
     if node is not None:
         rule.node = node
@@ -264,6 +267,7 @@ def nondifferentiable(*funs: Callable[..., Any]) -> None:
     for fun in funs:
         rule = _rule_for(fun)
         rule.differentiable = False
+        rule._plans.clear()
         rule.vjps.clear()
         rule.jvps.clear()
 

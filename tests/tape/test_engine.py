@@ -1052,3 +1052,20 @@ def test_accumulating_into_a_buffer_by_index():
         out[i] += x[i] * x[i]
     out.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
+
+
+def test_registering_a_rule_again_takes_effect_on_the_tape():
+    @torch.primitive
+    def twice(v):
+        return v * 2.0
+
+    torch.defvjp(twice, lambda g, ans, v: g * 2.0)
+    torch.defjvp(twice, lambda dv, ans, v: dv * 2.0)
+    x = _t([1.0, 2.0])
+    twice(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+    torch.defvjp(twice, lambda g, ans, v: g * 3.0)  # a (wrong) replacement must be used
+    x.grad = None
+    twice(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+    torch.rules.registry._RULES.pop(twice)  # keep the registry test's walk clean
