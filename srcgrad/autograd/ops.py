@@ -257,16 +257,32 @@ def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str 
     if plan is _GENERIC:
         return _wrap_outputs(out, None, args, None, rule)
     cls, edges, inputs, keep, uses_ans, checked = plan
-    # edge() inlined: a live position holds a tensor that requires grad
-    nexts = tuple([
-        ((a._fn, a._output_nr) if a._fn is not None else (a._accumulator(), 0))
-        if live else _NO_EDGE
-        for a, live in [(args[p], live) for p, live in edges]
-    ])
-    saved = tuple([(a, a._vc.value if a._vc is not None else 0)
-                   for a in [args[p] for p in checked]]) if checked else None
-    return _make_node(rule, cls, args, tuple(raw), kwargs, nexts, inputs, keep, uses_ans,
-                      saved, out)
+    nexts = []
+    for p, live in edges:  # edge() inlined: a live position holds a tensor needing grad
+        if live:
+            a = args[p]
+            fn = a._fn
+            nexts.append((fn, a._output_nr) if fn is not None else (a._accumulator(), 0))
+        else:
+            nexts.append(_NO_EDGE)
+    saved = None
+    if checked:
+        saved = tuple([(a, a._vc.value if a._vc is not None else 0)
+                       for a in [args[p] for p in checked]])
+    if keep is not None:
+        return _make_node(rule, cls, args, tuple(raw), kwargs, tuple(nexts), inputs, keep,
+                          uses_ans, saved, out)
+    # everything kept and one array out: link and wrap without further checks
+    vc = VersionCounter() if uses_ans else None
+    node = make_rule_node(cls, rule, args, tuple(raw), kwargs, tuple(nexts), inputs,
+                          out if uses_ans else None, (vc, 0) if uses_ans else None, saved)
+    t = T.__new__(T)
+    t._init(out, node, 0, True)
+    if vc is not None:
+        t._vc = vc
+    elif type(out) is np.ndarray and out.base is not None:
+        _share_version_with_base(t, out, args, rule)
+    return t
 
 
 def _needs_grad(pattern: int) -> bool:
