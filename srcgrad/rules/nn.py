@@ -35,10 +35,17 @@ def softplus(x: Any) -> Any:
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """``log(sum(exp(x), axis))``, shifted by the maximum so that it cannot overflow."""
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    with np.errstate(divide="ignore"):  # log(0) = -inf when every x is -inf
-        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    # ufunc reductions: the same arithmetic as np.max/np.sum without their Python layer
+    m = np.maximum.reduce(x, axis=axis, keepdims=True)
+    finite = np.isfinite(m)
+    if not finite.all():
+        m = np.where(finite, m, 0)
+    total = np.add.reduce(np.exp(x - m), axis=axis, keepdims=True)
+    if (total == 0).any():  # every x is -inf there: log(0) = -inf, without a warning
+        with np.errstate(divide="ignore"):
+            out = np.log(total) + m
+    else:
+        out = np.log(total) + m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
