@@ -204,14 +204,19 @@ def _make_node(rule: Rule, cls: type, args: tuple, raw: tuple, kwargs: dict, nex
                           out if uses_ans else None, (vc, 0) if uses_ans else None, saved,
                           pieces)
     if type(out) in _ARRAYS:  # one array out: the common case, wrapped directly
-        t = Tensor.__new__(Tensor)
-        t._init(out, node, 0, True)
-        if vc is not None:
-            t._vc = vc
-        elif type(out) is np.ndarray and out.base is not None:
-            _share_version_with_base(t, out, args, rule)
-        return t
+        return _output_tensor(out, node, vc, args, rule)
     return _wrap_outputs(out, node, args, vc, rule)
+
+
+def _output_tensor(out: Any, node: Any, vc: Any, args: tuple, rule: Rule) -> Any:
+    """The tensor for a node's single array output (sharing a view's version counter)."""
+    t = Tensor.__new__(Tensor)
+    t._init(out, node, 0, True)
+    if vc is not None:
+        t._vc = vc
+    elif type(out) is np.ndarray and out.base is not None:
+        _share_version_with_base(t, out, args, rule)
+    return t
 
 
 _SEQUENCES = (list, tuple)
@@ -276,13 +281,7 @@ def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str 
     vc = VersionCounter() if uses_ans else None
     node = make_rule_node(cls, rule, args, tuple(raw), kwargs, tuple(nexts), inputs,
                           out if uses_ans else None, (vc, 0) if uses_ans else None, saved)
-    t = T.__new__(T)
-    t._init(out, node, 0, True)
-    if vc is not None:
-        t._vc = vc
-    elif type(out) is np.ndarray and out.base is not None:
-        _share_version_with_base(t, out, args, rule)
-    return t
+    return _output_tensor(out, node, vc, args, rule)
 
 
 def _needs_grad(pattern: int) -> bool:
