@@ -163,6 +163,11 @@ def _check_program(tmp_path, lines, arrays):
     assert_close(value, expected_value, rtol=1e-10, atol=1e-12)
     for argnum, grad in zip((0, 1), grads, strict=True):
         expected = numerical_grad(f, (x, y), argnum)
+        # A generated branch test can sit exactly at the input (``if x > 0.30`` at
+        # x = 0.3): there the function jumps and has no derivative to compare.
+        coarse = numerical_grad(f, (x, y), argnum, eps=1e-4)
+        if not np.allclose(expected, coarse, rtol=1e-2, atol=1e-3):
+            continue
         assert_close(grad, expected, rtol=1e-4, atol=1e-5), source
 
 
