@@ -417,10 +417,8 @@ def weighted_histogram(w):
 
 # Known engine limitations (the rules themselves pass tests/test_rules.py):
 KNOWN = {
-    # a primitive returning a list or tuple of arrays, unpacked
-    ("halves", "source"): "the source engine passes a list output's cotangent as a dict",
-    ("pieces", "source"): "the source engine passes a list output's cotangent as a dict",
-    ("partials", "source"): "the source engine passes a list output's cotangent as a dict",
+    # histogram(a, weights=w): the tape differentiates only positional arguments passed by
+    # keyword when the rule's signature can bind them, which histogram's cannot
     ("weighted_histogram", "tape"): "the tape differentiates positional arguments only",
 }
 

@@ -351,7 +351,9 @@ class ReverseSweep:
         rule = op.rule
         positions_ = differentiable_positions(op)
         g: Any = name(self.adj(target))
-        if rule.outputs > 1:
+        if rule.outputs > 1 or self.is_container(target):
+            # several outputs, or one list (np.split) taken apart: the rule wants one
+            # cotangent per item, the sweep kept them by index
             g = _call(self.ns.bind("seq_cotangent", _support("seq_cotangent")),
                       [g, name(target)])
         old_name = None

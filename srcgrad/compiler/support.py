@@ -166,6 +166,8 @@ def seq_pop(adjoint: dict | None, index: int) -> Any:
 
 def seq_cotangent(adjoint: dict | None, value: Any) -> Any:
     """A sequence adjoint as the tuple/list of cotangents shaped like ``value``."""
+    if isinstance(adjoint, (list, tuple)):  # already one cotangent per item (a rule's)
+        adjoint = dict(enumerate(adjoint))
     adjoint = adjoint or {}
     items = [adjoint[k] if adjoint.get(k) is not None else _zeros_for(v)
              for k, v in enumerate(value)]

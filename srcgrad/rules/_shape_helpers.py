@@ -549,7 +549,8 @@ def index_cotangent(g: Any, x: Any, index: Any) -> Any:
                 out[j] = gj
         else:
             out[index] = g
-        return type(x)(out)
+        # a plain tuple for tuple subclasses: named results (slogdet's) take fields
+        return tuple(out) if isinstance(x, tuple) else out
     zeros = np.zeros_like(x)
     if _has_integer_array(index) or not hasattr(type(zeros), "__setitem__"):
         return index_add(zeros, index, g)

@@ -99,3 +99,15 @@ def test_dtype_and_python_float_follow_the_input(engine):
     h = srcgrad.grad(lambda v: v * v * 3.0, engine=engine)
     out = h(2.0)
     assert isinstance(out, float) and out == pytest.approx(12.0)
+
+
+@pytest.mark.parametrize("engine", ["source", "tape"])
+def test_primitives_returning_several_arrays(engine):
+    from tests.api import sequence_functions as sf
+
+    x = np.array([0.3, -1.2, 0.8, 2.0])
+    m = np.array([[2.0, 0.3], [0.1, 1.5]])
+    for fun, arg in ((sf.unpack_split, x), (sf.index_named_result, m),
+                     (sf.unpack_named_result, m)):
+        got = srcgrad.grad(fun, engine=engine)(arg)
+        np.testing.assert_allclose(got, central_difference(fun, arg), rtol=1e-6, atol=1e-8)
