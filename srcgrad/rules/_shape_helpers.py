@@ -133,7 +133,8 @@ def extremum_share(a: Any, ans: Any, axis: Any = None, keepdims: bool = False) -
     if not keepdims and axis is not None:
         ans = np.expand_dims(ans, axes)
     hit = np.equal(a, ans)  # broadcasts; no expanded copy of ``ans`` is needed
-    count = np.maximum(np.sum(hit, axis=axes, keepdims=True), 1)
+    # np.add.reduce: np.sum's arithmetic without its Python layer (Tensors map it back)
+    count = np.maximum(np.add.reduce(hit, axis=axes, keepdims=True, dtype=np.intp), 1)
     dtype = dtype_of(a)
     return np.divide(hit, count, dtype=dtype if dtype.kind in "fc" else np.float64)
 
