@@ -240,8 +240,8 @@ def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str 
         if isinstance(a, T):
             raw.append(a._a)
             pattern = pattern * 3 + (2 if a._rg else 1)
-        elif type(a) in _SEQUENCES:
-            return _GENERIC
+        elif type(a) in _SEQUENCES and any(isinstance(x, T) for x in a):
+            return _GENERIC  # tensors inside a list (np.concatenate): the general path
         else:
             raw.append(a)
             pattern *= 3
