@@ -41,7 +41,7 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     if not finite.all():
         m = np.where(finite, m, 0)
     total = np.add.reduce(np.exp(x - m), axis=axis, keepdims=True)
-    if (total == 0).any():  # every x is -inf there: log(0) = -inf, without a warning
+    if not np.minimum.reduce(total, axis=None) > 0:  # all -inf there: log(0), no warning
         with np.errstate(divide="ignore"):
             out = np.log(total) + m
     else:
