@@ -546,12 +546,7 @@ class Normalizer:
                 ctx.returned = self.fresh("returned")
             out.append(assign(ctx.returned, const(True), s))
             for loop in ctx.loops:
-                if loop.brk is None:
-                    loop.brk = self.fresh("stop")
-                if loop.skip is None:
-                    loop.skip = self.fresh("skip")
-                out.append(assign(loop.brk, const(True), s))
-                out.append(assign(loop.skip, const(True), s))
+                self._stop_loop(loop, s, out)
         node = gast.Pass()
         node.exit = "return"
         node.origin = s
@@ -560,16 +555,19 @@ class Normalizer:
     def stmt_Break(self, s: Any, out: list) -> None:
         if not self.ctx.loops:
             raise self.error(s, "break outside a loop")
-        loop = self.ctx.loops[-1]
+        self._stop_loop(self.ctx.loops[-1], s, out)
+        node = gast.Pass()
+        node.exit = "break"
+        out.append(node)
+
+    def _stop_loop(self, loop: Any, s: Any, out: list) -> None:
+        """Set ``loop``'s stop and skip flags (made on first use): it ends after this pass."""
         if loop.brk is None:
             loop.brk = self.fresh("stop")
         if loop.skip is None:
             loop.skip = self.fresh("skip")
         out.append(assign(loop.brk, const(True), s))
         out.append(assign(loop.skip, const(True), s))
-        node = gast.Pass()
-        node.exit = "break"
-        out.append(node)
 
     def stmt_Continue(self, s: Any, out: list) -> None:
         if not self.ctx.loops:
