@@ -8,7 +8,19 @@ Two engines share one registry of derivative rules:
 """
 
 from . import autograd, rules
-from .api import grad, hessian, hvp, jacobian, jvp, source, value_and_grad, vjp
+from .api import (
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    jvp_source,
+    source,
+    value_and_grad,
+    vjp,
+)
 from .autograd import (
     Size,
     Tensor,

@@ -21,7 +21,8 @@ import numpy as np
 from . import compiler
 from .errors import FallbackWarning, TransformError
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source"]
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jvp_source", "jacobian", "jacfwd", "jacrev",
+           "hessian", "hvp", "source"]
 
 ENGINES = ("auto", "source", "tape")
 
@@ -149,10 +150,27 @@ def _warn_fallback(fun: Callable[..., Any], err: TransformError, what: str) -> N
 
 
 def _tape_call(fun: Callable[..., Any], argnums: tuple[int, ...],
-               error: TransformError) -> Callable[..., Any]:
+               error: TransformError, mode: str = "vjp") -> Callable[..., Any]:
     """Mixed mode: generated code calls a function it could not transform on the tape."""
     from .autograd.transforms import tape_vjp
 
+    if mode == "jvp":
+        _warn_fallback(fun, error, "inside the generated tangent code of its caller")
+
+        def tangent_call(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+            from .autograd import functional
+            from .autograd.transforms import tape_functional
+
+            tangents, primals = args[:len(argnums)], list(args[len(argnums):])
+
+            def only(*xs: Any) -> Any:
+                full = list(primals)
+                for k, x in zip(argnums, xs, strict=True):
+                    full[k] = x
+                return fun(*full, **kwargs)
+            return tape_functional(functional.jvp, only, tuple(primals[k] for k in argnums),
+                                   tuple(range(len(argnums))), tuple(tangents))
+        return tangent_call
     _warn_fallback(fun, error, "inside the generated gradient of its caller")
 
     def vjp(*args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], tuple]]:
@@ -284,93 +302,311 @@ def vjp(fun: Callable[..., Any], *primals: Any, engine: str = "auto",
 
 
 # ---------------------------------------------------------------------------
-# Forward mode and second order.  These run on the tape for now (forward-mode
-# products by the double-backward identity); the source engine emits only
-# reverse-mode code so far.
-
-def _tape_only(engine: str, what: str) -> None:
-    _check_engine(engine)
-    if engine == "source":
-        raise NotImplementedError(
-            f"srcgrad.{what} with engine='source' is not available yet: the source engine "
-            "emits reverse-mode code only. Use engine='auto' or engine='tape'."
-        )
-
+# Forward mode, Jacobians and second order.  The source engine emits tangent
+# code (``jvp``); derivatives of a gradient run forward-over-reverse: the
+# tangent code of the gradient's own generated code.  Full Jacobians take one
+# tangent pass per input coordinate or one pullback per output coordinate.
 
 def _as_tuple(x: Any) -> tuple:
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, *,
-        engine: str = "auto") -> tuple:
-    """``(fun(*primals), J @ tangents)``: a Jacobian-vector product (JAX's signature)."""
-    from .autograd import functional
-    from .autograd.transforms import tape_functional
+def _generated(fun: Any) -> tuple[Any, Callable[[Any], Any]]:
+    """The function to transform for ``fun`` and how to read its result.
 
-    _tape_only(engine, "jvp")
-    primals, tangents = _as_tuple(primals), _as_tuple(tangents)
+    A gradient from the source engine is differentiated through its generated
+    code, which returns ``(value, grads)``; ``select`` picks what ``fun`` itself
+    returns from that.
+    """
+    if isinstance(fun, _Transformed) and fun._compiled is not None and not fun.has_aux \
+            and fun._kind == "grad":
+        as_tuple = fun._as_tuple
+        if isinstance(fun, _ValueAndGrad):
+            return fun._compiled.function, (
+                lambda r: (r[0], tuple(r[1]) if as_tuple else r[1][0]))
+        return fun._compiled.function, (lambda r: tuple(r[1]) if as_tuple else r[1][0])
+    return fun, (lambda r: r)
+
+
+def _compile_forward(fun: Any, argnums: tuple[int, ...], engine: str) -> Any:
+    """``(jvp function, select)`` from the source engine, or None when the tape must run."""
+    if engine == "tape" or (isinstance(fun, _Transformed) and fun.engine == "tape"):
+        return None
+    target, select = _generated(fun)
+    if isinstance(fun, _Transformed) and target is fun:
+        error = TransformError(f"forward mode of srcgrad.{fun._kind} with has_aux", "", "", 0,
+                               0, "")
+        if engine == "source":
+            raise NotImplementedError(
+                f"{_name(fun)}: the source engine differentiates gradients without has_aux; "
+                "use engine='tape'")
+        _warn_fallback(fun, error, "")
+        return None
+    try:
+        compiled = compiler.compile_jvp(target, argnums)
+    except TransformError as err:
+        if engine == "source":
+            raise
+        _warn_fallback(fun, err, "")
+        return None
+    return compiled, select
+
+
+def _check_tangents(primals: tuple, tangents: tuple) -> None:
     if len(primals) != len(tangents):
         raise ValueError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
                          f"{len(tangents)} tangents")
-    argnums = tuple(range(len(primals)))
-    _check_inputs(fun, primals, argnums)
     for p, t in zip(primals, tangents, strict=True):
         if np.shape(p) != np.shape(t):
             raise ValueError(f"a tangent has shape {np.shape(t)} but its primal has shape "
                              f"{np.shape(p)}")
+
+
+def _tangent_like(t: Any, p: Any) -> Any:
+    """A tangent in its primal's form: float for a Python float, the primal's float dtype."""
+    if isinstance(p, float):
+        return float(t)
+    if isinstance(p, (list, tuple)):
+        return type(p)(_tangent_like(u, q) for u, q in zip(t, p, strict=True))
+    dtype = _dtype_of(p)
+    return np.asarray(t, dtype=dtype if dtype is not None and dtype.kind == "f" else None)
+
+
+def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, *,
+        engine: str = "auto") -> tuple:
+    """``(fun(*primals), J @ tangents)``: a Jacobian-vector product (JAX's signature).
+
+    The source engine emits forward-mode (tangent) code, ``jvp_source(fun)`` shows
+    it; ``fun`` may itself be a gradient from :func:`grad` (forward-over-reverse).
+    """
+    _check_engine(engine)
+    primals, tangents = _as_tuple(primals), _as_tuple(tangents)
+    _check_tangents(primals, tangents)
+    argnums = tuple(range(len(primals)))
+    _check_inputs(fun, primals, argnums)
+    forward = _compile_forward(fun, argnums, engine)
+    if forward is not None:
+        compiled, select = forward
+        tangents = tuple(_tangent_like(t, p) for t, p in zip(tangents, primals, strict=True))
+        out, tangent = compiled.function(*tangents, *primals)
+        return select(out), select(tangent)
+    from .autograd import functional
+    from .autograd.transforms import tape_functional
+
     return tape_functional(functional.jvp, fun, primals, argnums, tangents)
 
 
-class _Derivative:
-    """``jacobian(f)`` / ``hessian(f)``: a function of ``f``'s arguments, with ``.fun``."""
+def jvp_source(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> str:
+    """The tangent code the source engine emits for ``fun`` (``d<arg>`` parameters first)."""
+    nums, _ = _normalize_argnums(fun, argnums)
+    target, _ = _generated(fun)
+    return compiler.compile_jvp(target, nums).source
 
-    def __init__(self, fun: Callable[..., Any], argnums: Any, engine: str, kind: str) -> None:
+
+def _basis(x: Any) -> Any:
+    """The unit tangents of ``x``, one per coordinate, in its form."""
+    size = int(np.size(x))
+    for k in range(size):
+        e = np.zeros(size, dtype=_float_dtype(x))
+        e[k] = 1.0
+        yield _tangent_like(e.reshape(np.shape(x)), x)
+
+
+def _float_dtype(x: Any) -> Any:
+    dtype = _dtype_of(x)
+    return dtype if dtype is not None and dtype.kind == "f" else np.float64
+
+
+def _forward_jacobian(run: Callable[..., Any], args: tuple, argnums: tuple[int, ...],
+                      select: Callable[[Any], Any]) -> tuple[Any, list]:
+    """``(value, [d out / d args[j] for j in argnums])``, one tangent pass per coordinate.
+
+    ``run(*tangents, *args)`` is a compiled JVP returning ``value`` (``out`` is
+    ``select(value)``); each block has shape ``out.shape + args[j].shape`` (a tuple
+    of blocks for a tuple output).
+    """
+    zeros = [_tangent_like(np.zeros(np.shape(args[j]), _float_dtype(args[j])), args[j])
+             for j in argnums]
+    value = out = None
+    blocks = []
+    for slot, j in enumerate(argnums):
+        columns = []
+        for e in _basis(args[j]):
+            tangents = list(zeros)
+            tangents[slot] = e
+            value, tangent = run(*tangents, *args)
+            out = select(value)
+            columns.append(select(tangent))
+        blocks.append(_stack_columns(columns, out, args[j]))
+    return value, blocks
+
+
+def _stack_columns(columns: list, out: Any, x: Any) -> Any:
+    if isinstance(out, tuple):
+        return tuple(_stack_columns([c[i] for c in columns], o, x) for i, o in enumerate(out))
+    shape = np.shape(out) + np.shape(x)
+    if not columns:
+        return np.zeros(shape)
+    return np.stack([np.asarray(c) for c in columns], axis=-1).reshape(shape)
+
+
+def _reverse_jacobian(fun: Any, args: tuple, argnums: tuple[int, ...]) -> tuple[Any, list]:
+    """``(out, blocks)`` as :func:`_forward_jacobian`, one pullback per output coordinate."""
+    compiled = compiler.compile_vjp(fun, argnums)
+    out, pullback = compiled.function(*args)
+    rows = []
+    for e in _basis(out):
+        rows.append(pullback(e))
+    blocks = []
+    for slot, j in enumerate(argnums):
+        shape = np.shape(out) + np.shape(args[j])
+        if not rows:
+            blocks.append(np.zeros(shape))
+            continue
+        blocks.append(np.stack([np.asarray(r[slot]) for r in rows]).reshape(shape))
+    return out, blocks
+
+
+class _Derivative:
+    """``jacobian(f)``, ``jacfwd``, ``jacrev``, ``hessian(f)``: a function of ``f``'s
+    arguments, with ``.fun`` and ``.engine``."""
+
+    def __init__(self, fun: Callable[..., Any], argnums: Any, engine: str, kind: str,
+                 mode: str = "auto") -> None:
         if not callable(fun):
             raise TypeError(f"srcgrad.{kind} expects a callable, got {type(fun).__name__}")
-        _tape_only(engine, kind)
+        _check_engine(engine)
         self.fun = fun
         self.argnums, self._as_tuple = _normalize_argnums(fun, argnums)
         self._kind = kind
-        self.engine = "tape"
+        self._mode = mode
+        self._requested = engine
+        self._forward = None
+        if kind == "hessian":
+            # forward-over-reverse: the Jacobian of the gradient's generated code
+            self._gradient = grad(fun, argnums=self.argnums if self._as_tuple
+                                  else self.argnums[0], engine=engine)
+            self._forward = _compile_forward(self._gradient, self.argnums, engine)
+        elif mode != "reverse":
+            self._forward = _compile_forward(fun, self.argnums, engine)
+        self.engine = "source" if self._forward is not None or (
+            mode == "reverse" and engine != "tape" and self._reverse_ok()) else "tape"
         functools.update_wrapper(self, fun)
 
+    def _reverse_ok(self) -> bool:
+        try:
+            compiler.compile_vjp(self.fun, self.argnums)
+        except TransformError as err:
+            if self._requested == "source":
+                raise
+            _warn_fallback(self.fun, err, "")
+            return False
+        return True
+
+    @property
+    def source(self) -> str:
+        """The generated tangent code (forward mode, or the Hessian's forward-over-reverse)."""
+        if self._forward is None:
+            if self.engine == "source":
+                return compiler.compile_vjp(self.fun, self.argnums).source
+            raise AttributeError(f"{_name(self.fun)} runs on the tape engine, so there is no "
+                                 "generated source")
+        return self._forward[0].source
+
     def __call__(self, *args: Any) -> Any:
+        _check_inputs(self.fun, args, self.argnums)
+        if self.engine == "tape":
+            return self._tape(args)
+        if self._kind == "hessian":
+            compiled, select = self._forward
+            value, blocks = _forward_jacobian(compiled.function, args, self.argnums, select)
+            _check_scalar(self.fun, value[0])
+            if not self._as_tuple:
+                return blocks[0]
+            # rows: one per differentiated argument, as JAX nests them
+            return tuple(tuple(blocks[j][i] for j in range(len(blocks)))
+                         for i in range(len(self.argnums)))
+        use_forward = self._forward is not None and (self._mode == "forward" or (
+            self._mode == "auto" and self._prefers_forward(args)))
+        if use_forward:
+            compiled, select = self._forward
+            _, blocks = _forward_jacobian(compiled.function, args, self.argnums, select)
+        else:
+            _, blocks = _reverse_jacobian(self.fun, args, self.argnums)
+        return tuple(blocks) if self._as_tuple else blocks[0]
+
+    def _prefers_forward(self, args: tuple) -> bool:
+        """Forward mode when the inputs have no more coordinates than the output."""
+        inputs = sum(int(np.size(args[j])) for j in self.argnums)
+        out = self.fun(*args)
+        if isinstance(out, (tuple, list)):
+            return True
+        return inputs <= int(np.size(out))
+
+    def _tape(self, args: tuple) -> Any:
         from .autograd import functional
         from .autograd.transforms import tape_functional
 
-        _check_inputs(self.fun, args, self.argnums)
-        if self._kind == "jacobian":
+        if self._kind != "hessian":
             blocks = tape_functional(functional.jacobian, self.fun, args, self.argnums)
             return blocks if self._as_tuple else blocks[0]
-        fun = self.fun
-        out = fun(*args)
-        _check_scalar(fun, out)
+        _check_scalar(self.fun, self.fun(*args))
         blocks = tape_functional(functional.hessian, self.fun, args, self.argnums)
         return blocks if self._as_tuple else blocks[0][0]
 
 
 def jacobian(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
              engine: str = "auto") -> Callable[..., Any]:
-    """The Jacobian of ``fun``: shaped ``out.shape + arg.shape`` (a tuple for tuple argnums)."""
+    """The Jacobian of ``fun``: shaped ``out.shape + arg.shape`` (a tuple for tuple argnums).
+
+    Forward mode when the differentiated inputs have no more coordinates than
+    the output, reverse mode otherwise; :func:`jacfwd` and :func:`jacrev` choose.
+    """
     return _Derivative(fun, argnums, engine, "jacobian")
+
+
+def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
+           engine: str = "auto") -> Callable[..., Any]:
+    """The Jacobian of ``fun`` by forward mode: one tangent pass per input coordinate."""
+    return _Derivative(fun, argnums, engine, "jacobian", mode="forward")
+
+
+def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
+           engine: str = "auto") -> Callable[..., Any]:
+    """The Jacobian of ``fun`` by reverse mode: one pullback per output coordinate."""
+    return _Derivative(fun, argnums, engine, "jacobian", mode="reverse")
 
 
 def hessian(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
             engine: str = "auto") -> Callable[..., Any]:
     """The Hessian of scalar ``fun``: shaped ``arg.shape + arg.shape`` (nested tuples for
-    tuple argnums, as in JAX)."""
+    tuple argnums, as in JAX), computed forward-over-reverse."""
     return _Derivative(fun, argnums, engine, "hessian")
 
 
 def hvp(fun: Callable[..., Any], primals: Any, tangents: Any, *, engine: str = "auto") -> Any:
-    """The Hessian of scalar ``fun`` at ``primals`` times ``tangents``, shaped like the primals."""
+    """The Hessian of scalar ``fun`` at ``primals`` times ``tangents``, shaped like the primals.
+
+    Forward-over-reverse: one pass of the tangent code of ``fun``'s generated gradient.
+    """
+    _check_engine(engine)
+    primals, tangents = _as_tuple(primals), _as_tuple(tangents)
+    _check_tangents(primals, tangents)
+    argnums = tuple(range(len(primals)))
+    _check_inputs(fun, primals, argnums)
+    gradient = grad(fun, argnums=argnums if len(argnums) > 1 else 0, engine=engine)
+    if gradient.engine == "source":
+        forward = _compile_forward(gradient, argnums, engine)
+        if forward is not None:
+            compiled, select = forward
+            tangents = tuple(_tangent_like(t, p) for t, p in zip(tangents, primals,
+                                                                   strict=True))
+            value, tangent = compiled.function(*tangents, *primals)
+            _check_scalar(fun, value[0])
+            return select(tangent)
     from .autograd import functional
     from .autograd.transforms import tape_functional
 
-    _tape_only(engine, "hvp")
-    primals, tangents = _as_tuple(primals), _as_tuple(tangents)
-    argnums = tuple(range(len(primals)))
-    _check_inputs(fun, primals, argnums)
     _check_scalar(fun, fun(*primals))
     _, products = tape_functional(functional.hvp, fun, primals, argnums, tangents)
     return products if len(primals) > 1 else products[0]

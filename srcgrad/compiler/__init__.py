@@ -2,9 +2,10 @@
 
 ``compile_grad(f, argnums)`` reads ``f``'s source and emits a new Python
 function computing ``f``'s value and gradient with plain NumPy; the pipeline
-is parse -> normalize -> analyze -> reverse -> optimize -> emit (one module
-each).  Results are cached on the function's code, the differentiated
-arguments and the global values it reads.
+is parse -> normalize -> analyze -> reverse or forward -> optimize -> emit
+(one module each; the two sweeps share :mod:`.sweep`).  Results are cached
+on the function's code, the differentiated arguments and the global values
+it reads.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 from .transform import Compiled, compile_function, set_untransformable_call_handler
 
-__all__ = ["Compiled", "compile_grad", "compile_vjp", "set_untransformable_call_handler"]
+__all__ = ["Compiled", "compile_grad", "compile_vjp", "compile_jvp",
+           "set_untransformable_call_handler"]
 
 
 def compile_grad(fun: Any, argnums: tuple[int, ...], *, has_aux: bool = False) -> Compiled:
@@ -32,3 +34,12 @@ def compile_vjp(fun: Any, argnums: tuple[int, ...], *, has_aux: bool = False) ->
     can be called any number of times.
     """
     return compile_function(fun, tuple(argnums), "vjp", has_aux=has_aux)
+
+
+def compile_jvp(fun: Any, argnums: tuple[int, ...]) -> Compiled:
+    """``Compiled.function(*tangents, *args, **kwargs) -> (value, tangent)``.
+
+    Forward mode: one tangent per entry of ``argnums``, passed before the
+    arguments; the generated code names them ``d<arg>``.
+    """
+    return compile_function(fun, tuple(argnums), "jvp")

@@ -653,6 +653,10 @@ class Normalizer:
 
     def iteration(self, it: Any, out: list, s: Any):
         """``(count atom, element(index, target, out))`` for iterating over ``it``."""
+        if isinstance(it, gast.Call) and len(it.args) == 1 and not it.keywords \
+                and self.resolves_to(it.func, reversed):
+            it = gast.Subscript(value=it.args[0], slice=gast.Slice(
+                lower=None, upper=None, step=const(-1)), ctx=gast.Load())
         if isinstance(it, gast.Call) and not it.keywords and self.resolves_to(it.func, enumerate):
             count, inner = self.iteration(it.args[0], out, s)
             start = self.atom(it.args[1], out, s) if len(it.args) > 1 else None
@@ -973,7 +977,8 @@ class Normalizer:
         func_node = self.expr(func, out, s)
         target = self.static_value(func_node) if is_atom(func_node) else MISSING
         if isinstance(target, type) and not (target.__module__ == "builtins"
-                                             or target.__module__.startswith("numpy")):
+                                             or target.__module__.startswith(("numpy",
+                                                                              "srcgrad."))):
             raise self.error(e, f"a call into a user class ({target.__name__})",
                              "Build objects outside the differentiated function, or use "
                              'engine="tape".')
@@ -998,6 +1003,13 @@ class Normalizer:
         if method == "append":
             raise self.error(e, "list.append used as a value",
                              "Call append as a statement of its own.")
+        if method == "pop" and not e.args and not e.keywords and isinstance(receiver, gast.Name) \
+                and self.is_local(receiver.id):
+            # a local stack (generated gradients pop what their forward sweep pushed)
+            node = call(gast.Attribute(value=receiver, attr="pop", ctx=gast.Load()), [])
+            node.list_pop = True
+            gast.copy_location(node, e)
+            return node
         if method not in ARRAY_METHODS:
             raise self.error(func, f"a call to the method .{method}() of a value",
                              "Only NumPy array methods are understood; call a function "

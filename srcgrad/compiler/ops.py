@@ -18,6 +18,7 @@ import gast
 import numpy as np
 
 from ..rules import registry
+from . import linear_helpers
 from .normalize import ARRAY_ATTRIBUTES, CONSTANT_ATTRIBUTES, index_value, is_atom, walk
 from .parse import MISSING, ParsedFunction
 
@@ -35,6 +36,7 @@ _CONSTANT_OPS = (gast.Not, gast.Invert)
 @dataclass
 class Operation:
     kind: str                   # copy | prim | const | unknown | user | pack | item | append
+    #                             | setlist | pop | linear (a helper of generated code)
     node: Any = None            # the value expression (or the statement for append)
     fn: Any = None
     rule: Any = None
@@ -113,6 +115,8 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
     args = list(value.args)
     kwargs = {k.arg: k.value for k in value.keywords}
     func = value.func
+    if getattr(value, "list_pop", False):
+        return Operation("pop", value, args=[func.value])
     method = getattr(value, "method", None)
     if method is not None:
         receiver = func.value
@@ -148,6 +152,12 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
         return Operation("prim", value, fn=fn, rule=rule, args=args, kwargs=kwargs)
     if fn in CONSTANT_BUILTINS:
         return Operation("const", value, fn=fn, args=args, kwargs=kwargs)
+    helper = linear_helpers.lookup(fn)
+    if helper is not None:
+        kind = "const" if helper.constant else "linear"
+        return Operation(kind, value, fn=fn, rule=helper, args=args, kwargs=kwargs)
+    if isinstance(fn, type) and fn.__module__.startswith("srcgrad."):
+        return Operation("const", value, fn=fn, args=args, kwargs=kwargs)  # ShapeStack()
     if isinstance(fn, types.FunctionType):
         if getattr(fn, "__module__", "").startswith(("numpy", "srcgrad.runtime")):
             return Operation("unknown", value, fn=fn, args=args, kwargs=kwargs)
@@ -199,9 +209,46 @@ def differentiable_positions(op: Operation) -> dict[Any, Any]:
         return {0: op.args[0]}
     if op.kind == "append":
         return {0: op.args[0], 1: op.args[1]}
+    if op.kind == "pop":
+        return {0: op.args[0]}
+    if op.kind == "linear":
+        return {**_helper_arguments(op, op.rule.linear), **_helper_arguments(op, _others(op))}
     if op.kind == "setlist":
         return {0: op.args[0], 2: op.args[2]}
     return {}
+
+
+def _helper_arguments(op: Operation, positions: Any) -> dict[int, Any]:
+    """``{position: argument expression}`` of a helper call, keywords matched by name."""
+    params = _parameters(op.fn)
+    out = {}
+    for pos in positions:
+        if pos < len(op.args):
+            out[pos] = op.args[pos]
+        elif params is not None and pos < len(params) and params[pos] in op.kwargs:
+            out[pos] = op.kwargs[params[pos]]
+    return out
+
+
+def _others(op: Operation) -> list[int]:
+    """Positions of a helper call that are neither linear nor inert."""
+    count = len(op.args) + len(op.kwargs)
+    params = _parameters(op.fn)
+    if params is not None:
+        count = max(count, len(params))
+    return [p for p in range(count) if p not in op.rule.linear and p not in op.rule.inert]
+
+
+def helper_nonlinear_arguments(op: Operation) -> dict[int, Any]:
+    """The arguments of a helper call that a derivative cannot flow through."""
+    return _helper_arguments(op, _others(op))
+
+
+def _parameters(fn: Any) -> list[str] | None:
+    try:
+        return list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return None
 
 
 def _vjp_parameters(rule: Any) -> list[str] | None:

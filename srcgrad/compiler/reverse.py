@@ -19,7 +19,6 @@ ever built only to be added to.
 
 from __future__ import annotations
 
-import inspect
 import operator
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,18 +30,9 @@ from .inline import instantiate
 from .names import Namer, Namespace
 from .normalize import NormalizedFunction, assign, clone, const, name, store, walk
 from .ops import Operation, arg_names, differentiable_positions
+from .sweep import LIVE, MAYBE, ZERO, Sweep, bind_call, comment
 
 __all__ = ["ReverseSweep", "ZERO", "LIVE", "MAYBE", "comment"]
-
-ZERO, LIVE, MAYBE = "zero", "live", "maybe"
-
-
-def comment(text: str) -> Any:
-    """A statement the emitter prints as ``# text``."""
-    node = gast.Expr(value=gast.Call(func=name("__comment__"), args=[const(text)], keywords=[]))
-    node.is_comment = True
-    return node
-
 
 def _call(func: str, args: list) -> Any:
     return gast.Call(func=name(func), args=args, keywords=[])
@@ -68,6 +58,8 @@ def _is_not_none(ident: str) -> Any:
 class _Marker(gast.Pass):
     """Where a saved value is popped back (replaced or dropped by ``place_saves``)."""
 
+    is_marker = True
+
 
 @dataclass
 class Read:
@@ -84,49 +76,20 @@ class Save:
     markers: list = field(default_factory=list)   # (marker, pop-into name)
 
 
-class ReverseSweep:
+class ReverseSweep(Sweep):
+    prefix = "b"
+    comment_label = "grad of"
+
     def __init__(self, fn: NormalizedFunction, activity: Activity, namespace: Namespace,
                  namer: Namer, compile_callee: Any, scalar: bool = False) -> None:
-        self.fn = fn
-        self.act = activity
-        self.ns = namespace
-        self.namer = namer
-        self.compile_callee = compile_callee
-        self.adjoints: dict[str, str] = {}
-        self.state: dict[str, str] = {}
+        super().__init__(fn, activity, namespace, namer, compile_callee, scalar)
         self.reads: list[Read] = []
         self.saves: dict[int, Save] = {}
-        self.primal = set(fn.params) | set(fn.kwonly)
-        for stmt in statements(fn.body):
-            for node in walk(stmt):
-                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-                    self.primal.add(node.id)
-        self.kinds = fn.kinds
-        self.scalar = scalar
-        self.scalars: set[str] = set()
         self.loop_nodes: dict[int, Any] = {}
         self.reverse_loops: dict[int, Any] = {}
         self.stacks: dict[str, str] = {}
         self.shape_stacks: set[str] = set()     # stacks that keep only shapes
         self.none_init: list[str] = []
-        self.current: Any = None
-
-    # -- names and adjoint state ------------------------------------------------------
-    def adj(self, var: str) -> str:
-        if var not in self.adjoints:
-            self.adjoints[var] = self.namer.fresh("b" + var)
-        return self.adjoints[var]
-
-    def get(self, var: str) -> str:
-        return self.state.get(var, ZERO)
-
-    def is_container(self, var: str) -> bool:
-        """Is ``var`` a list or tuple built in the function (its adjoint a dict)?"""
-        return self.kinds.get(var) in ("list", "tuple")
-
-    def is_seq(self, var: str) -> bool:
-        """Is ``var``'s adjoint a sequence (or, for an indexed argument, possibly one)?"""
-        return self.kinds.get(var) in ("list", "tuple", "argument")
 
     def accumulate(self, var: str, value: Any, out: list, may_be_none: bool = False) -> None:
         """``b<var> += value`` given what is known about ``b<var>``."""
@@ -155,33 +118,6 @@ class ReverseSweep:
                                             orelse=gast.BinOp(left=name(b), op=gast.Add(),
                                                               right=value)), None))
         self.state[var] = LIVE
-
-    def unknown_state(self, var: str) -> str:
-        """The state where paths disagree: a scalar zero when all values are scalars."""
-        return LIVE if self.scalar and not self.is_seq(var) else MAYBE
-
-    def zero(self, var: str) -> Any:
-        """A run-time zero: ``0.0`` for scalar code, else ``None``."""
-        return const(0.0) if self.unknown_state(var) == LIVE else const(None)
-
-    def is_scalar(self, var: str) -> bool:
-        """Is ``var`` a 0-d value at every assignment (always, in the scalar variant)?"""
-        return self.scalar or var in self.scalars
-
-    def merge(self, states: list[dict], blocks: list[list]) -> None:
-        """Join branch states; a branch that left an adjoint at zero sets it to ``None``."""
-        names = set().union(*[set(s) for s in states])
-        merged = {}
-        for var in sorted(names):
-            values = [s.get(var, ZERO) for s in states]
-            if all(v == values[0] for v in values):
-                merged[var] = values[0]
-                continue
-            merged[var] = self.unknown_state(var)
-            for s, block in zip(states, blocks, strict=True):
-                if s.get(var, ZERO) == ZERO:
-                    block.append(assign(self.adj(var), self.zero(var), None))
-        self.state = merged
 
     # -- reads ----------------------------------------------------------------------
     def record_reads(self, nodes: list, stmt: Any, before: bool = False,
@@ -224,18 +160,8 @@ class ReverseSweep:
         """Append one statement's adjoint, headed by a ``# grad of:`` comment."""
         self.record_reads(code, stmt)
         code.extend(self.restore_markers(stmt))
-        if not code:
-            return
-        origin = getattr(stmt, "origin", None)
-        text = self.fn.parsed.source_line(origin) if origin is not None else ""
-        if text and _has_code(code):
-            previous = next((c for c in reversed(out) if getattr(c, "is_comment", False)), None)
-            if previous is None or previous.origin_id != id(origin) or \
-                    not _only_code_since(out, previous):
-                note = comment("grad of: " + text)
-                note.origin_id = id(origin)
-                out.append(note)
-        out.extend(code)
+        if code:
+            self.note(stmt, code, out)
 
     def restore_markers(self, stmt: Any) -> list:
         if getattr(stmt, "counter", False) or getattr(stmt, "restored_in_block", False):
@@ -336,6 +262,19 @@ class ReverseSweep:
                 continue
             self.accumulate(var, expr, code, may_be_none=maybe)
 
+    def adjoint_linear(self, stmt: Any, op: Any, target: str, code: list) -> None:
+        self.refuse_generated(stmt)
+
+    def adjoint_pop(self, stmt: Any, op: Any, target: str, code: list) -> None:
+        self.refuse_generated(stmt)
+
+    def refuse_generated(self, stmt: Any) -> None:
+        """Reverse mode over generated gradient code is not supported: say what is."""
+        raise self.fn.parsed.error(
+            getattr(stmt, "origin", stmt), "reverse mode through generated derivative code",
+            "Second derivatives run forward-over-reverse: use srcgrad.hvp, srcgrad.hessian "
+            "or srcgrad.jvp of the gradient.")
+
     def adjoint_copy(self, stmt: Any, op: Any, target: str, code: list) -> None:
         source = op.args[0].id
         if not self.act.is_active(source):
@@ -418,13 +357,6 @@ class ReverseSweep:
             stmt.restored_in_block = True
         self.reads.append(Read(target, stmt, before=True))
 
-    def hoister(self, out: list) -> Any:
-        def hoist(expr: Any, hint: str) -> Any:
-            tmp = self.namer.fresh(hint)
-            out.append(assign(tmp, expr, None))
-            return name(tmp)
-        return hoist
-
     def simplify_rule(self, expr: Any, op: Any, pos: Any) -> Any:
         from .optimize import simplify_contribution
 
@@ -470,33 +402,15 @@ class ReverseSweep:
             if not self.act.is_active(target):
                 continue
             fn = op.fn
-            try:
-                signature = inspect.signature(fn)
-                bound = signature.bind(*[_Slot(a) for a in op.args],
-                                       **{k: _Slot(v) for k, v in op.kwargs.items()})
-            except (TypeError, ValueError) as exc:
-                raise self.fn.parsed.error(getattr(stmt, "origin", stmt),
-                                           f"a call to {fn.__name__} ({exc})") from None
-            params = list(signature.parameters)
-            argnums, receivers = [], []
-            for pname, value in bound.arguments.items():
-                if not isinstance(value, _Slot):
-                    continue
-                expr = value.node
-                if isinstance(expr, gast.Name) and self.act.is_active(expr.id):
-                    kind = signature.parameters[pname].kind
-                    if kind not in (inspect.Parameter.POSITIONAL_ONLY,
-                                    inspect.Parameter.POSITIONAL_OR_KEYWORD):
-                        raise self.fn.parsed.error(
-                            getattr(stmt, "origin", stmt),
-                            "a derivative through a keyword-only argument",
-                            "Pass the value positionally.")
-                    argnums.append(params.index(pname))
-                    receivers.append(expr.id)
+            origin = getattr(stmt, "origin", stmt)
+            argnums, receivers = bind_call(
+                fn, op, self.act.is_active,
+                lambda construct, hint, origin=origin: self.fn.parsed.error(origin, construct,
+                                                                            hint))
             if not argnums:
                 continue
-            compiled_name = self.compile_callee(fn, tuple(argnums), stmt)
-            pullback = self.namer.fresh(fn.__name__ + "_pullback")
+            compiled_name, pullback_fn = self.compile_callee(fn, tuple(argnums), stmt)
+            pullback = self.namer.fresh(fn.__name__ + "_saved")
             stmt.primary = target
             stmt.targets = [gast.Tuple(elts=[store(target), store(pullback)], ctx=gast.Store())]
             stmt.value = gast.Call(func=name(compiled_name), args=op.args,
@@ -505,6 +419,7 @@ class ReverseSweep:
             stmt.extra_targets = (pullback,)
             stmt.receivers = receivers
             stmt.pullback = pullback
+            stmt.pullback_fn = pullback_fn
             self.primal.add(pullback)
 
     def adjoint_setlist(self, stmt: Any, op: Any, target: str, code: list) -> None:
@@ -536,7 +451,8 @@ class ReverseSweep:
 
         def build(inner: list) -> None:
             temps = [self.namer.fresh("b" + r + "_" + fname) for r in receivers]
-            call = gast.Call(func=name(stmt.pullback), args=[name(b)], keywords=[])
+            call = gast.Call(func=name(stmt.pullback_fn), args=[name(b), name(stmt.pullback)],
+                             keywords=[])
             inner.append(gast.Assign(targets=[gast.Tuple(elts=[store(t) for t in temps],
                                                          ctx=gast.Store())],
                                      value=call, type_comment=None))
@@ -593,43 +509,14 @@ class ReverseSweep:
         node.is_control = True
         out.append(node)
 
-    def loop_body(self, stmt: Any, out: list) -> list | None:
-        """The reverse of one iteration, with adjoint states made loop-invariant."""
-        outer = dict(self.state)
-        entry = dict(self.state)
-        snapshot = (len(self.reads), dict(self.saves), set(self.namer.taken),
-                    dict(self.adjoints), dict(self.ns.values))
-        for _ in range(5):
-            self.reads = self.reads[:snapshot[0]]
-            self.saves = dict(snapshot[1])
-            self.namer.taken = set(snapshot[2])
-            self.adjoints = dict(snapshot[3])
-            self.ns.values = dict(snapshot[4])
-            self.state = dict(entry)
-            body = self.block(stmt.body)
-            exit_ = dict(self.state)
-            changed = False
-            for var in set(exit_) | set(entry):
-                a, b = entry.get(var, ZERO), exit_.get(var, ZERO)
-                if a == b or a == MAYBE:
-                    continue
-                joined = self.unknown_state(var)
-                if joined != a:
-                    entry[var] = joined
-                    changed = True
-            if not changed:
-                break
-        # the state at the end of an iteration must be the state at the start of the next
-        for var in sorted(set(exit_) | set(entry)):
-            if entry.get(var, ZERO) != ZERO and exit_.get(var, ZERO) == ZERO:
-                body.append(assign(self.adj(var), self.zero(var), None))
-        self.state = entry
-        if not body:
-            return None
-        for var in sorted(entry):
-            if entry[var] != ZERO and outer.get(var, ZERO) == ZERO:
-                out.append(assign(self.adj(var), self.zero(var), None))
-        return body
+    def snapshot(self) -> tuple:
+        return (len(self.reads), dict(self.saves), super().snapshot())
+
+    def restore(self, saved: tuple) -> None:
+        reads, saves, base = saved
+        self.reads = self.reads[:reads]
+        self.saves = dict(saves)
+        super().restore(base)
 
     # -- forward bookkeeping ------------------------------------------------------------
     def add_counters(self, body: list) -> None:
@@ -856,11 +743,6 @@ class ReverseSweep:
         return inserts
 
 
-class _Slot:
-    def __init__(self, node: Any) -> None:
-        self.node = node
-
-
 def _shape_readers() -> dict:
     """Helpers that read only the shape of one argument: ``{helper: position}``."""
     from ..rules._shape_helpers import reduced_count
@@ -956,17 +838,3 @@ def _doubled(expr: Any) -> Any:
 
 def _cheap(expr: Any) -> bool:
     return isinstance(expr, (gast.Name, gast.Constant))
-
-
-def _only_code_since(out: list, note: Any) -> bool:
-    index = len(out) - 1
-    while index >= 0 and out[index] is not note:
-        if getattr(out[index], "is_control", False):
-            return False
-        index -= 1
-    return True
-
-
-def _has_code(stmts: list) -> bool:
-    return any(not isinstance(s, _Marker) and not getattr(s, "is_comment", False)
-               for s in stmts)

@@ -12,8 +12,8 @@ import numpy as np
 
 from ..runtime import zeros_like
 
-__all__ = ["add", "seq_add", "seq_get", "seq_grad", "seq_cotangent", "setitem_copy",
-           "setitem_list", "resolve", "grad_or_zeros"]
+__all__ = ["add", "zeros_for", "zeros_like", "tangent_or_zeros", "seq_add", "seq_get",
+           "seq_grad", "seq_cotangent", "setitem_copy", "setitem_list", "resolve", "grad_or_zeros"]
 
 
 # Argument types for which every value of a "scalar-closed" function is a scalar.
@@ -169,15 +169,34 @@ def seq_cotangent(adjoint: dict | None, value: Any) -> Any:
     if isinstance(adjoint, (list, tuple)):  # already one cotangent per item (a rule's)
         adjoint = dict(enumerate(adjoint))
     adjoint = adjoint or {}
-    items = [adjoint[k] if adjoint.get(k) is not None else _zeros_for(v)
+    items = [adjoint[k] if adjoint.get(k) is not None else zeros_for(v)
              for k, v in enumerate(value)]
     return tuple(items) if isinstance(value, tuple) else items
 
 
-def _zeros_for(value: Any) -> Any:
+def zeros_for(value: Any) -> Any:
+    """Zeros shaped like ``value``, item by item for a list or tuple.
+
+    ``None`` and dicts (the run-time zero and sequence adjoints of generated
+    gradient code, when forward mode runs over it) stay ``None`` and empty.
+    """
     if isinstance(value, (list, tuple)):
-        return type(value)(_zeros_for(v) for v in value)
+        return type(value)(zeros_for(v) for v in value)
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {}
     return zeros_like(value)
+
+
+def call_pullback(cotangent: Any, pullback: Any) -> Any:
+    """The pullback of a call that ran on the tape (its "saved" value is the pullback)."""
+    return pullback(cotangent)
+
+
+def tangent_or_zeros(tangent: Any, value: Any) -> Any:
+    """A tangent that may be ``None`` at run time, as zeros shaped like ``value`` then."""
+    return zeros_for(value) if tangent is None else tangent
 
 
 def seq_grad(adjoint: Any, value: Any) -> Any:
@@ -194,7 +213,7 @@ def seq_grad(adjoint: Any, value: Any) -> Any:
 def grad_or_zeros(adjoint: Any, value: Any) -> Any:
     """``adjoint``, or zeros shaped like ``value`` when it is ``None``."""
     if adjoint is None:
-        return _zeros_for(value)
+        return zeros_for(value)
     if isinstance(adjoint, dict):
         return seq_cotangent(adjoint, value)
     if isinstance(value, (list, tuple)) and not isinstance(adjoint, (list, tuple)):

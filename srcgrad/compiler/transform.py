@@ -15,10 +15,12 @@ from ..runtime import zeros_like
 from . import support
 from .analyze import analyze, scalar_closed, scalar_names, statements
 from .emit import compile_source, finish_statements, to_source
+from .forward import ForwardSweep
 from .names import Namer, Namespace
-from .normalize import NormalizedFunction, assign, clone, const, name, normalize, walk
+from .normalize import NormalizedFunction, assign, clone, const, name, normalize, store, walk
 from .parse import MISSING, parse_function
-from .reverse import LIVE, ZERO, Read, ReverseSweep, _Marker
+from .reverse import Read, ReverseSweep, _Marker
+from .sweep import LIVE, ZERO
 
 __all__ = ["Compiled", "compile_function", "set_untransformable_call_handler"]
 
@@ -34,14 +36,17 @@ class Compiled:
     mode: str = "grad"
     argnums: tuple = ()
     namespace: dict = field(default_factory=dict, repr=False)
+    pullback: Callable[..., Any] | None = None    # vjp: ``pullback(cotangent, saved)``
 
     def __repr__(self) -> str:
         return f"<Compiled {self.mode} of {self.name} argnums={self.argnums}>"
 
 
 # Mixed mode: a strategy that differentiates a call the compiler cannot transform.
-# ``handler(fun, argnums, error)`` returns a callable ``vjp(*args, **kwargs) ->
-# (out, pullback)`` or re-raises ``error``.  ``None`` (the default) re-raises.
+# ``handler(fun, argnums, error, mode)`` returns, for mode ``"vjp"``, a callable
+# ``vjp(*args, **kwargs) -> (out, pullback)``, for mode ``"jvp"`` a callable
+# ``jvp(*tangents, *args, **kwargs) -> (out, tangent)``, or re-raises ``error``.
+# ``None`` (the default) re-raises.
 _UNTRANSFORMABLE_CALL_HANDLER: Callable[..., Any] | None = None
 
 
@@ -91,7 +96,7 @@ def _same(a: tuple, b: tuple) -> bool:
 
 def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
                      internal: bool = False) -> Compiled:
-    """The cached transform of ``fun`` (``mode`` is ``"grad"`` or ``"vjp"``)."""
+    """The cached transform of ``fun`` (``mode`` is ``"grad"``, ``"vjp"`` or ``"jvp"``)."""
     fun = getattr(fun, "__wrapped__", fun) if not hasattr(fun, "__code__") else fun
     code = getattr(fun, "__code__", None)
     key = (code if code is not None else fun, tuple(argnums), mode, has_aux, internal,
@@ -114,6 +119,7 @@ def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
     placeholder.source = compiled.source
     placeholder.filename = compiled.filename
     placeholder.namespace = compiled.namespace
+    placeholder.pullback = compiled.pullback
     _CACHE.setdefault(key, []).append((snap, placeholder))
     return placeholder
 
@@ -121,11 +127,12 @@ def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
 class _Proxy:
     """Calls a function whose transform is still in progress (recursion)."""
 
-    def __init__(self, compiled: Compiled) -> None:
+    def __init__(self, compiled: Compiled, attribute: str = "function") -> None:
         self.compiled = compiled
+        self.attribute = attribute
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled.function(*args, **kwargs)
+        return getattr(self.compiled, self.attribute)(*args, **kwargs)
 
 
 class _Builder:
@@ -143,11 +150,12 @@ class _Builder:
         functions, entry = generic["functions"], generic["entry"]
         if generic["scalar_closed"]:
             scalar = self.variant(scalar=True, taken=set(self.ns.values))
-            functions[0].body.insert(0, self.dispatch(scalar["entry"]))
+            functions[0].body.insert(0, self.dispatch(scalar["entry"],
+                                                      generic.get("leading", [])))
             functions = functions + scalar["functions"]
         parsed = self.parsed
         source = to_source(functions)
-        label = "grad" if self.mode == "grad" else "vjp"
+        label = self.mode
         where = f"{os.path.basename(parsed.filename)}:{parsed.first_lineno}"
         filename = f"<srcgrad {label} of {parsed.name} at {where}>"
         namespace = dict(self.ns.values)
@@ -155,50 +163,116 @@ class _Builder:
         namespace["__builtins__"] = __builtins__
         compile_source(source, filename, namespace)
         function = namespace[entry]
+        pullback = namespace.get(getattr(self, "pullback_name", None) or "")
         return Compiled(function=function, source=source, name=parsed.name, filename=filename,
-                        mode=self.mode, argnums=self.argnums, namespace=namespace)
+                        mode=self.mode, argnums=self.argnums, namespace=namespace,
+                        pullback=pullback)
 
-    def dispatch(self, target: str) -> Any:
+    def dispatch(self, target: str, leading: list[str]) -> Any:
         """``if <every argument is a Python or NumPy scalar>: return <scalar variant>(...)``."""
         types_name = self.ns.bind("SCALAR_TYPES", support.SCALAR_TYPES)
         params = self.nf.params + self.nf.kwonly
         tests = [gast.Compare(left=gast.Call(func=name("type"), args=[name(p)], keywords=[]),
                               ops=[gast.In()], comparators=[name(types_name)]) for p in params]
         test = tests[0] if len(tests) == 1 else gast.BoolOp(op=gast.And(), values=tests)
-        call = gast.Call(func=name(target), args=[name(p) for p in self.nf.params],
+        call = gast.Call(func=name(target), args=[name(p) for p in [*leading, *self.nf.params]],
                          keywords=[gast.keyword(arg=k, value=name(k)) for k in self.nf.kwonly])
         return gast.If(test=test, body=[gast.Return(value=call)], orelse=[])
 
     def variant(self, scalar: bool, taken: set | None = None) -> dict:
-        """Transform once: the generic code, or the variant for all-scalar arguments."""
+        """Transform once: the generic code, or the variant for all-scalar arguments.
+
+        Both modes share everything but the sweep: parsing, normalization, name
+        binding, activity analysis, optimization and emission.
+        """
         parsed = parse_function(self.fun)
         self.parsed = parsed
         namer = Namer(taken or set())
         nf = normalize(parsed, namer)
         self.nf = nf
         self.namer = namer
-        ns = self.ns
-        ns.namer = namer
+        self.ns.namer = namer
         self.bind_user_names(nf)
-        body = nf.body[:-1]
-        ret = nf.body[-1]
-        out_atom = ret.value
         params = nf.params
         for i in self.argnums:
             if i >= len(params):
                 raise parsed.error(parsed.node, f"argnums {self.argnums} for a function with "
                                    f"{len(params)} positional parameters")
-        wrt = [params[i] for i in self.argnums]
+        self.wrt = [params[i] for i in self.argnums]
+        self.fname = parsed.name if parsed.name != "<lambda>" else "lambda"
+        if self.mode == "jvp":
+            return self.forward_variant(scalar)
+        return self.reverse_variant(scalar)
+
+    def forward_variant(self, scalar: bool) -> dict:
+        """``f_jvp(d<args>..., <args>...) -> (out, dout)``: the tangent code."""
+        nf, ns, namer = self.nf, self.ns, self.namer
+        body, ret = nf.body[:-1], nf.body[-1]
+        out_atom = ret.value
+        outputs = [out_atom.id] if isinstance(out_atom, gast.Name) else []
+        act = analyze(nf, self.wrt, outputs)
+        self.closed = not scalar and scalar_closed(nf, self.ns)    # (reads the analysis)
+        sweep = ForwardSweep(nf, act, ns, namer, self.compile_callee, scalar=scalar)
+        sweep.scalars = scalar_names(nf)
+        self.sweep = sweep
+        tangent_params = []
+        for p in self.wrt:
+            tangent_params.append(sweep.adj(p))
+            sweep.state[p] = LIVE
+        code = sweep.block(body)
+        tangent_out = sweep.tangent(clone(out_atom))
+        finish_statements(code)
+        keep = set(nf.params) | set(nf.kwonly) | set(tangent_params)
+        code, _ = self.optimized(code, [], keep, sweep, [out_atom, tangent_out])
+        code = finish_statements(code)
+        args = self.arguments(leading=tangent_params)
+        fn_name = namer.fresh(self.fname + "_jvp" + ("_scalar" if scalar else ""))
+        result = gast.Tuple(elts=[out_atom, tangent_out], ctx=gast.Load())
+        functions = [_function_def(fn_name, args, code + [gast.Return(value=result)])]
+        return {"functions": functions, "entry": fn_name, "scalar_closed": self.closed,
+                "names": set(namer.taken), "leading": tangent_params}
+
+    def optimized(self, forward: list, reverse: list, keep: set, sweep: Any,
+                  reads: list) -> tuple[list, list]:
+        """Both sweeps' code after dead code, copy propagation and folding."""
+        user_names = _user_names(self.parsed)
+        temps = {n for n in sweep.primal if n not in user_names}
+        pure = {n for n, v in self.ns.values.items() if _pure_callable(v)}
+        return self_optimize(forward, reverse, keep, temps, pure, reads, self.ns,
+                             _BroadcastFacts(self.nf, self.ns))
+
+    def arguments(self, leading: list[str] = ()) -> Any:
+        """The generated function's parameters: the user's (defaults bound), after ``leading``."""
+        args = clone(self.parsed.node.args)
+        _strip_annotations(args)
+        self.bind_defaults(args)
+        extra = _arguments(list(leading)).args
+        if args.posonlyargs:
+            args.posonlyargs = extra + args.posonlyargs
+        else:
+            args.args = extra + args.args
+        return args
+
+    def reverse_variant(self, scalar: bool) -> dict:
+        """``f_grad(<args>) -> (out, grads)`` or ``f_vjp`` with its pullback."""
+        nf, ns, namer = self.nf, self.ns, self.namer
+        body = nf.body[:-1]
+        ret = nf.body[-1]
+        out_atom = ret.value
+        params = nf.params
+        wrt = self.wrt
         diff_out, seed_index = self.differentiated_output(body, out_atom)
         act = analyze(nf, wrt, [diff_out] if diff_out else [])
-        closed = not scalar and scalar_closed(nf, ns)
+        # an internal VJP's caller calls its generic pullback: no scalar variant there
+        closed = self.closed = not scalar and not (self.internal and self.mode == "vjp") \
+            and scalar_closed(nf, ns)
         sweep = ReverseSweep(nf, act, ns, namer, self.compile_callee, scalar=scalar)
         sweep.scalars = scalar_names(nf)
         self.sweep = sweep
         sweep.add_counters(body)
         sweep.prepare_calls(body)
         seed_active = diff_out is not None and act.is_active(diff_out)
-        fname = parsed.name if parsed.name != "<lambda>" else "lambda"
+        fname = self.fname
         cotangent = sweep.adj(diff_out) if seed_active else namer.fresh("g")
         seed: list = []
         if seed_active:
@@ -237,11 +311,7 @@ class _Builder:
         keep = set(params) | set(nf.kwonly) | set(sweep.stacks.values())
         if isinstance(out_atom, gast.Name):
             keep.add(out_atom.id)
-        user_names = _user_names(parsed)
-        temps = {n for n in sweep.primal if n not in user_names}
-        pure = {n for n, v in ns.values.items() if _pure_callable(v)}
-        forward, reverse = self_optimize(body, seed + reverse, keep, temps, pure,
-                                         [out_atom, *grads], ns, _BroadcastFacts(nf, ns))
+        forward, reverse = self.optimized(body, seed + reverse, keep, sweep, [out_atom, *grads])
         if isinstance(out_atom, gast.Name) and any(
                 isinstance(n, gast.Name) and n.id == out_atom.id and isinstance(n.ctx, gast.Store)
                 for st in reverse for n in walk(st)):
@@ -251,9 +321,7 @@ class _Builder:
             out_atom = name(kept)
         forward = finish_statements(forward)
         reverse = finish_statements(reverse)
-        args = clone(parsed.node.args)
-        _strip_annotations(args)
-        self.bind_defaults(args)
+        args = self.arguments()
         suffix = "_scalar" if scalar else ""
         grads_tuple = gast.Tuple(elts=grads, ctx=gast.Load())
         if self.mode == "grad":
@@ -272,16 +340,29 @@ class _Builder:
             late = [v for v in live if v not in forward_defined and v not in stacks
                     and v not in sweep.none_init]
             prelude += [assign(v, const(None), None) for v in late]
-            call_args = [name(cotangent)] + [
-                gast.Call(func=name("list"), args=[name(v)], keywords=[]) if v in stacks
-                else name(v) for v in live]
-            lam = gast.Lambda(args=_arguments([cotangent]), body=gast.Call(
-                func=name(pb_name), args=call_args, keywords=[]))
+            # the pullback takes the saved values as one tuple, so that generated code
+            # calling it stays plain data flow (differentiable again, forward mode);
+            # stacks are copied so that a pullback can be called more than once
+            saved = self.namer.fresh("saved")
+            unpack = []
+            if live:
+                unpack.append(gast.Assign(targets=[gast.Tuple(elts=[store(v) for v in live],
+                                                              ctx=gast.Store())],
+                                          value=name(saved), type_comment=None))
+            unpack += [assign(v, gast.Call(func=name("list"), args=[name(v)], keywords=[]),
+                              None) for v in live if v in stacks]
+            saved_tuple = gast.Tuple(elts=[name(v) for v in live], ctx=gast.Load())
+            if self.internal:
+                returned = saved_tuple
+            else:
+                returned = gast.Lambda(args=_arguments([cotangent]), body=gast.Call(
+                    func=name(pb_name), args=[name(cotangent), saved_tuple], keywords=[]))
             body_vjp = prelude + forward + [
-                gast.Return(value=gast.Tuple(elts=[out_atom, lam], ctx=gast.Load()))]
-            body_pb = reverse + [gast.Return(value=grads_tuple)]
+                gast.Return(value=gast.Tuple(elts=[out_atom, returned], ctx=gast.Load()))]
+            body_pb = unpack + reverse + [gast.Return(value=grads_tuple)]
             functions = [_function_def(fn_name, args, body_vjp),
-                         _function_def(pb_name, _arguments([cotangent, *live]), body_pb)]
+                         _function_def(pb_name, _arguments([cotangent, saved]), body_pb)]
+            self.pullback_name = pb_name
         return {"functions": functions, "entry": fn_name, "scalar_closed": closed,
                 "names": set(namer.taken)}
 
@@ -370,18 +451,30 @@ class _Builder:
                         assigned.add(sub.id)
         return seen
 
-    def compile_callee(self, callee: Any, argnums: tuple, stmt: Any) -> str:
+    def compile_callee(self, callee: Any, argnums: tuple, stmt: Any) -> tuple[str, str | None]:
+        """Names bound to the callee's derivative: ``(vjp, pullback)`` or ``(jvp, None)``.
+
+        A VJP returns ``(out, saved)``; the caller's reverse sweep calls
+        ``pullback(cotangent, saved)``.
+        """
         from ..errors import TransformError
 
+        mode = "jvp" if self.mode == "jvp" else "vjp"
+        base = getattr(callee, "__name__", "f")
         try:
-            compiled = compile_function(callee, argnums, "vjp", internal=True)
+            compiled = compile_function(callee, argnums, mode, internal=True)
             fn = compiled.function if compiled.function is not None else _Proxy(compiled)
+            pullback = compiled.pullback if compiled.pullback is not None \
+                else _Proxy(compiled, "pullback")
         except TransformError as error:
             handler = _UNTRANSFORMABLE_CALL_HANDLER
             if handler is None:
                 raise
-            fn = handler(callee, argnums, error)
-        return self.ns.bind(getattr(callee, "__name__", "f") + "_vjp", fn)
+            fn = handler(callee, argnums, error, mode)
+            pullback = support.call_pullback
+        if mode == "jvp":
+            return self.ns.bind(base + "_jvp", fn), None
+        return self.ns.bind(base + "_vjp", fn), self.ns.bind(base + "_pullback", pullback)
 
 
 def self_optimize(forward: list, reverse: list, keep: set, temps: set, pure: set,

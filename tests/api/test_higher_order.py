@@ -91,8 +91,10 @@ def test_multiple_primals_and_errors():
     ha, hb = srcgrad.hvp(f, (a, b), (np.ones(2), np.zeros(2)))
     np.testing.assert_allclose(ha, 2 * b)
     np.testing.assert_allclose(hb, 2 * a)
-    with pytest.raises(NotImplementedError, match="engine='source'"):
-        srcgrad.jvp(f, (a, b), (a, b), engine="source")
+    for engine in ("source", "tape"):
+        out, tangent = srcgrad.jvp(f, (a, b), (a, b), engine=engine)
+        assert out == pytest.approx(f(a, b))
+        assert tangent == pytest.approx(np.sum(2 * a * a * b + a * a * b))
     with pytest.raises(ValueError, match="one tangent per primal"):
         srcgrad.jvp(f, (a, b), (a,))
     with pytest.raises(ValueError, match="shape"):

@@ -1,0 +1,263 @@
+"""Forward mode: one pass over the normalized function that writes its tangent code.
+
+Statements run in their own order; after each statement whose value is
+active, the sweep writes the tangent ``d<name>`` of its target from the
+tangents of its arguments, inlining the rule's JVPs (one per active
+argument, summed).  Control flow keeps its shape: a branch or loop of the
+primal code is a branch or loop of the tangent code, so nothing is saved.
+Tangent states are those of :mod:`.sweep`; a tangent that may be ``None``
+(``MAYBE``) is read through ``grad_or_zeros``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gast
+
+from .analyze import assigned_name
+from .inline import instantiate
+from .normalize import assign, clone, const, name, store
+from .ops import arg_names, differentiable_positions, helper_nonlinear_arguments
+from .sweep import LIVE, MAYBE, ZERO, Sweep, bind_call
+
+__all__ = ["ForwardSweep"]
+
+
+def _call(func: str, args: list) -> Any:
+    return gast.Call(func=name(func), args=args, keywords=[])
+
+
+class ForwardSweep(Sweep):
+    prefix = "d"
+    comment_label = "tangent of"
+
+    # -- reading tangents -------------------------------------------------------------
+    def helper(self, fname: str) -> str:
+        from . import support
+
+        return self.ns.bind(fname, getattr(support, fname))
+
+    def tangent(self, expr: Any) -> Any:
+        """The tangent of an argument expression, zeros where nothing flows."""
+        if isinstance(expr, (gast.List, gast.Tuple)):
+            return type(expr)(elts=[self.tangent(e) for e in expr.elts], ctx=gast.Load())
+        if isinstance(expr, gast.Name) and self.act.is_active(expr.id):
+            state = self.get(expr.id)
+            if state == LIVE:
+                return name(self.adj(expr.id))
+            if state == MAYBE:
+                return _call(self.helper("tangent_or_zeros"), [name(self.adj(expr.id)),
+                                                               clone(expr)])
+        if isinstance(expr, gast.Constant) or (isinstance(expr, gast.Name)
+                                               and expr.id in self.scalars):
+            return const(0.0)
+        return _call(self.helper("zeros_for"), [clone(expr)])
+
+    def flows(self, expr: Any) -> bool:
+        """Can a nonzero tangent come out of this argument expression?"""
+        return any(self.act.is_active(n) and self.get(n) != ZERO for n in arg_names(expr))
+
+    def unknown_state(self, var: str) -> str:
+        # a scalar variant may still build arrays (``out = np.zeros(n)``): only names
+        # known to be 0-d get a ``0.0`` tangent where paths disagree
+        return LIVE if var in self.scalars and not self.is_seq(var) else MAYBE
+
+    # -- the sweep --------------------------------------------------------------------
+    def block(self, stmts: list) -> list:
+        out: list = []
+        for stmt in stmts:
+            self.current = stmt
+            handler = getattr(self, "fwd_" + type(stmt).__name__, None)
+            if handler is None:
+                out.append(stmt)
+            else:
+                handler(stmt, out)
+        return out
+
+    def fwd_Expr(self, stmt: Any, out: list) -> None:
+        out.append(stmt)
+        op = getattr(stmt, "op", None)
+        if op is None or op.kind != "append":
+            return
+        xs, item = op.args[0].id, op.args[1]
+        if self.act.is_active(xs) and self.get(xs) != ZERO:
+            append = gast.Call(func=gast.Attribute(value=name(self.adj(xs)), attr="append",
+                                                   ctx=gast.Load()),
+                               args=[self.tangent(item)], keywords=[])
+            self.note(stmt, [gast.Expr(value=append)], out)
+
+    def fwd_Assign(self, stmt: Any, out: list) -> None:
+        op = stmt.op
+        target = assigned_name(stmt)
+        if not self.act.is_active(target) or op.kind in ("const", "unknown"):
+            out.append(stmt)
+            if self.act.is_active(target):
+                self.state[target] = ZERO
+            return
+        getattr(self, "tangent_" + op.kind)(stmt, op, target, out)
+
+    def answer(self, stmt: Any, target: str) -> str:
+        """The name holding the statement's new value while its tangent is computed.
+
+        A statement that reads its target's old value (``s = s * x``) computes into a
+        fresh name first, so the tangent still sees the old value.
+        """
+        if any(isinstance(n, gast.Name) and n.id == target and isinstance(n.ctx, gast.Load)
+               for n in gast.walk(stmt.value)):
+            return self.namer.fresh(target + "_new")
+        return target
+
+    def define(self, stmt: Any, target: str, value: Any, out: list, ans: str | None = None,
+               pre: tuple = ()) -> None:
+        """The primal statement, then ``d<target> = value`` (``None``: the tangent is zero)."""
+        if value is None:
+            out.append(stmt)
+            self.state[target] = ZERO
+            return
+        if ans is None:
+            ans = self.answer(stmt, target)
+        code = [*pre, assign(self.adj(target), value, None)]
+        if ans is not None and ans != target:
+            out.append(assign(ans, stmt.value, getattr(stmt, "origin", None)))
+            code.append(assign(target, name(ans), None))
+        else:
+            out.append(stmt)
+        self.note(stmt, code, out)
+        self.state[target] = LIVE
+
+    def tangent_copy(self, stmt: Any, op: Any, target: str, out: list) -> None:
+        source = op.args[0]
+        self.define(stmt, target, self.tangent(source) if self.flows(source) else None, out)
+
+    def tangent_prim(self, stmt: Any, op: Any, target: str, out: list) -> None:
+        rule = op.rule
+        ans = self.answer(stmt, target)
+        pre: list = []          # values a JVP reads several times, computed once
+        value = None
+        for pos, arg in sorted(differentiable_positions(op).items(), key=lambda kv: str(kv[0])):
+            if not self.flows(arg):
+                continue
+            term = instantiate(rule.jvps[pos], self.tangent(arg), name(ans), list(op.args),
+                               dict(op.kwargs), self.ns, self.hoister(pre))
+            value = term if value is None else gast.BinOp(left=value, op=gast.Add(), right=term)
+        self.define(stmt, target, value, out, ans, pre)
+
+    def tangent_linear(self, stmt: Any, op: Any, target: str, out: list) -> None:
+        """A helper of generated code, linear in some arguments: itself, on tangents."""
+        helper = op.rule
+        for pos, arg in helper_nonlinear_arguments(op).items():
+            if self.flows(arg):
+                raise self.fn.parsed.error(
+                    getattr(stmt, "origin", stmt),
+                    f"a derivative through argument {pos} of {helper.name}, which only the "
+                    "tape can differentiate")
+        linear = {pos: arg for pos, arg in differentiable_positions(op).items()
+                  if pos in helper.linear}
+        flowing = [pos for pos, arg in linear.items() if self.flows(arg)]
+        if not flowing:
+            self.define(stmt, target, None, out)
+            return
+        fn = name(self.ns.bind(helper.name, helper.fn))
+        groups = [list(linear)] if helper.joint else [[pos] for pos in flowing]
+        value = None
+        for group in groups:
+            args, kwargs = _replace(op, {pos: self.tangent(linear[pos]) for pos in group})
+            term = gast.Call(func=clone(fn), args=args, keywords=[
+                gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+            value = term if value is None else gast.BinOp(left=value, op=gast.Add(), right=term)
+        self.define(stmt, target, value, out)
+
+    def tangent_pop(self, stmt: Any, op: Any, target: str, out: list) -> None:
+        stack = op.args[0]
+        if not self.flows(stack):
+            self.define(stmt, target, None, out)
+            return
+        pop = gast.Call(func=gast.Attribute(value=name(self.adj(stack.id)), attr="pop",
+                                            ctx=gast.Load()), args=[], keywords=[])
+        self.define(stmt, target, pop, out)
+
+    def tangent_pack(self, stmt: Any, op: Any, target: str, out: list) -> None:
+        # a list or tuple built here keeps one tangent per item, zeros included
+        value = op.node
+        packed = type(value)(elts=[self.tangent(e) for e in value.elts], ctx=gast.Load())
+        self.define(stmt, target, packed, out)
+
+    def tangent_item(self, stmt: Any, op: Any, target: str, out: list) -> None:
+        seq, index = op.args
+        if not self.flows(seq):
+            self.define(stmt, target, None, out)
+            return
+        value = gast.Subscript(value=self.tangent(seq), slice=clone(index), ctx=gast.Load())
+        self.define(stmt, target, value, out)
+
+    def tangent_setlist(self, stmt: Any, op: Any, target: str, out: list) -> None:
+        seq, index, item = op.args
+        if not (self.flows(seq) or self.flows(item)):
+            self.define(stmt, target, None, out)
+            return
+        value = _call(self.helper("setitem_list"), [self.tangent(seq), clone(index),
+                                                    self.tangent(item)])
+        self.define(stmt, target, value, out)
+
+    def tangent_user(self, stmt: Any, op: Any, target: str, out: list) -> None:
+        origin = getattr(stmt, "origin", stmt)
+        argnums, receivers = bind_call(
+            op.fn, op, lambda n: self.act.is_active(n) and self.get(n) != ZERO,
+            lambda construct, hint: self.fn.parsed.error(origin, construct, hint))
+        if not argnums:
+            self.define(stmt, target, None, out)
+            return
+        compiled, _ = self.compile_callee(op.fn, tuple(argnums), stmt)
+        tangents = [self.tangent(name(r)) for r in receivers]
+        call = gast.Call(func=name(compiled), args=[*tangents, *op.args],
+                         keywords=[gast.keyword(arg=k, value=v) for k, v in op.kwargs.items()])
+        node = gast.Assign(targets=[gast.Tuple(elts=[store(target), store(self.adj(target))],
+                                               ctx=gast.Store())],
+                           value=call, type_comment=None)
+        node.origin = getattr(stmt, "origin", None)
+        out.append(node)
+        self.state[target] = LIVE
+
+    # -- control flow -----------------------------------------------------------------
+    def fwd_If(self, stmt: Any, out: list) -> None:
+        before = dict(self.state)
+        body = self.block(stmt.body)
+        after_body = dict(self.state)
+        self.state = before
+        orelse = self.block(stmt.orelse)
+        after_else = dict(self.state)
+        self.merge([after_body, after_else], [body, orelse])
+        out.append(_like(stmt, gast.If(test=stmt.test, body=body, orelse=orelse)))
+
+    def fwd_For(self, stmt: Any, out: list) -> None:
+        if isinstance(stmt.target, gast.Name) and self.act.is_active(stmt.target.id):
+            raise self.fn.parsed.error(getattr(stmt, "origin", stmt),
+                                       "a loop variable that carries a derivative")
+        body = self.loop_body(stmt, out)
+        out.append(_like(stmt, gast.For(target=stmt.target, iter=stmt.iter, body=body or [],
+                                        orelse=[], type_comment=None)))
+
+    def fwd_While(self, stmt: Any, out: list) -> None:
+        body = self.loop_body(stmt, out)
+        out.append(_like(stmt, gast.While(test=stmt.test, body=body or [], orelse=[])))
+
+
+def _replace(op: Any, values: dict) -> tuple[list, dict]:
+    """The call's arguments with those at the given positions replaced."""
+    from .ops import _parameters
+
+    args = [values.get(k, clone(a)) for k, a in enumerate(op.args)]
+    params = _parameters(op.fn) or []
+    kwargs = {k: values.get(params.index(k) if k in params else -1, clone(v))
+              for k, v in op.kwargs.items()}
+    return args, kwargs
+
+
+def _like(old: Any, new: Any) -> Any:
+    """``new`` with the loop and origin annotations of the statement it replaces."""
+    for attr in ("origin", "break_flag", "break_added"):
+        if hasattr(old, attr):
+            setattr(new, attr, getattr(old, attr))
+    new.is_control = True
+    return new

@@ -1,0 +1,227 @@
+"""What the reverse and the forward sweep share: derivative names, their static
+states, branch merges, loop fixpoints, inlined rules and call bindings.
+
+Both sweeps walk the normalized function statement by statement and write
+derivative code: adjoints ``b<name>`` backwards (:mod:`.reverse`), tangents
+``d<name>`` forwards (:mod:`.forward`).  A derivative variable carries a
+static state: ``ZERO`` (nothing flowed in: no code reads or builds it),
+``LIVE`` (holds a value) or ``MAYBE`` (may be ``None`` at run time, where
+branches or loop iterations disagree).  The two modes differ in the rule they
+inline (VJP or JVP) and in the order they visit statements, not in how they
+track these states.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import gast
+
+from .analyze import Activity, statements
+from .names import Namer, Namespace
+from .normalize import NormalizedFunction, assign, const, name, walk
+
+__all__ = ["Sweep", "ZERO", "LIVE", "MAYBE", "comment", "bind_call"]
+
+ZERO, LIVE, MAYBE = "zero", "live", "maybe"
+
+
+def comment(text: str) -> Any:
+    """A statement the emitter prints as ``# text``."""
+    node = gast.Expr(value=gast.Call(func=name("__comment__"), args=[const(text)], keywords=[]))
+    node.is_comment = True
+    return node
+
+
+class Sweep:
+    """Derivative variables and their states, for one transformed function."""
+
+    prefix = "b"                    # adjoints b<name>; tangents d<name>
+    comment_label = "grad of"
+
+    def __init__(self, fn: NormalizedFunction, activity: Activity, namespace: Namespace,
+                 namer: Namer, compile_callee: Any, scalar: bool = False) -> None:
+        self.fn = fn
+        self.act = activity
+        self.ns = namespace
+        self.namer = namer
+        self.compile_callee = compile_callee
+        self.adjoints: dict[str, str] = {}      # name -> its derivative's name
+        self.state: dict[str, str] = {}
+        self.kinds = fn.kinds
+        self.scalar = scalar
+        self.scalars: set[str] = set()
+        self.primal = set(fn.params) | set(fn.kwonly)
+        for stmt in statements(fn.body):
+            for node in walk(stmt):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                    self.primal.add(node.id)
+        self.current: Any = None
+
+    # -- names and states -------------------------------------------------------------
+    def adj(self, var: str) -> str:
+        """The name of ``var``'s derivative (adjoint or tangent)."""
+        if var not in self.adjoints:
+            self.adjoints[var] = self.namer.fresh(self.prefix + var)
+        return self.adjoints[var]
+
+    def get(self, var: str) -> str:
+        return self.state.get(var, ZERO)
+
+    def is_container(self, var: str) -> bool:
+        """Is ``var`` a list or tuple built in the function?"""
+        return self.kinds.get(var) in ("list", "tuple")
+
+    def is_seq(self, var: str) -> bool:
+        """Is ``var``'s derivative a sequence (or, for an indexed argument, possibly one)?"""
+        return self.kinds.get(var) in ("list", "tuple", "argument")
+
+    def unknown_state(self, var: str) -> str:
+        """The state where paths disagree: a scalar zero when all values are scalars."""
+        return LIVE if self.scalar and not self.is_seq(var) else MAYBE
+
+    def zero(self, var: str) -> Any:
+        """A run-time zero: ``0.0`` for scalar code, else ``None``."""
+        return const(0.0) if self.unknown_state(var) == LIVE else const(None)
+
+    def is_scalar(self, var: str) -> bool:
+        """Is ``var`` a 0-d value at every assignment (always, in the scalar variant)?"""
+        return self.scalar or var in self.scalars
+
+    def merge(self, states: list[dict], blocks: list[list]) -> None:
+        """Join branch states; a branch that left a derivative at zero sets it to ``None``."""
+        names = set().union(*[set(s) for s in states])
+        merged = {}
+        for var in sorted(names):
+            values = [s.get(var, ZERO) for s in states]
+            if all(v == values[0] for v in values):
+                merged[var] = values[0]
+                continue
+            merged[var] = self.unknown_state(var)
+            for s, block in zip(states, blocks, strict=True):
+                if s.get(var, ZERO) == ZERO:
+                    block.append(assign(self.adj(var), self.zero(var), None))
+        self.state = merged
+
+    def hoister(self, out: list) -> Any:
+        """``hoist(expr, hint)``: assign ``expr`` to a fresh name in ``out``, return the name."""
+        def hoist(expr: Any, hint: str) -> Any:
+            tmp = self.namer.fresh(hint)
+            out.append(assign(tmp, expr, None))
+            return name(tmp)
+        return hoist
+
+    def note(self, stmt: Any, code: list, out: list) -> None:
+        """Head a statement's derivative code with ``# <label>: <source line>`` once."""
+        origin = getattr(stmt, "origin", None)
+        text = self.fn.parsed.source_line(origin) if origin is not None else ""
+        if text and _has_code(code):
+            previous = next((c for c in reversed(out) if getattr(c, "is_comment", False)), None)
+            if previous is None or previous.origin_id != id(origin) or \
+                    not _only_code_since(out, previous):
+                marker = comment(f"{self.comment_label}: {text}")
+                marker.origin_id = id(origin)
+                out.append(marker)
+        out.extend(code)
+
+    # -- loops -------------------------------------------------------------------------
+    def snapshot(self) -> tuple:
+        """What one trial sweep of a loop body changes, to undo it before the next trial."""
+        return (set(self.namer.taken), dict(self.adjoints), dict(self.ns.values))
+
+    def restore(self, saved: tuple) -> None:
+        taken, adjoints, values = saved
+        self.namer.taken = set(taken)
+        self.adjoints = dict(adjoints)
+        self.ns.values = dict(values)
+
+    def loop_body(self, stmt: Any, out: list) -> list | None:
+        """The derivative code of one iteration, with states made loop-invariant.
+
+        Sweeps the body until the states at its start and end agree (a name
+        whose derivative is zero on entry but not on exit starts as ``None``);
+        zero initializations the loop needs go to ``out``, before the loop.
+        """
+        outer = dict(self.state)
+        entry = dict(self.state)
+        saved = self.snapshot()
+        for _ in range(5):
+            self.restore(saved)
+            self.state = dict(entry)
+            body = self.block(stmt.body)
+            exit_ = dict(self.state)
+            changed = False
+            for var in set(exit_) | set(entry):
+                a, b = entry.get(var, ZERO), exit_.get(var, ZERO)
+                if a == b or a == MAYBE:
+                    continue
+                joined = self.unknown_state(var)
+                if joined != a:
+                    entry[var] = joined
+                    changed = True
+            if not changed:
+                break
+        # the state at the end of an iteration must be the state at the start of the next
+        for var in sorted(set(exit_) | set(entry)):
+            if entry.get(var, ZERO) != ZERO and exit_.get(var, ZERO) == ZERO:
+                body.append(assign(self.adj(var), self.zero(var), None))
+        self.state = entry
+        if not body:
+            return None
+        for var in sorted(entry):
+            if entry[var] != ZERO and outer.get(var, ZERO) == ZERO:
+                out.append(assign(self.adj(var), self.zero(var), None))
+        return body
+
+    def block(self, stmts: list) -> list:       # pragma: no cover - each sweep has its own
+        raise NotImplementedError
+
+
+class _Slot:
+    def __init__(self, node: Any) -> None:
+        self.node = node
+
+
+def bind_call(fn: Any, op: Any, is_active: Any, error: Any) -> tuple[list[int], list[str]]:
+    """``(argnums, receivers)``: the callee's positional parameters that get active names.
+
+    ``error(construct, hint)`` builds the exception for a call that cannot be bound or
+    passes an active value to a keyword-only parameter.
+    """
+    try:
+        signature = inspect.signature(fn)
+        bound = signature.bind(*[_Slot(a) for a in op.args],
+                               **{k: _Slot(v) for k, v in op.kwargs.items()})
+    except (TypeError, ValueError) as exc:
+        raise error(f"a call to {fn.__name__} ({exc})", "") from None
+    params = list(signature.parameters)
+    argnums, receivers = [], []
+    for pname, value in bound.arguments.items():
+        if not isinstance(value, _Slot):
+            continue
+        expr = value.node
+        if isinstance(expr, gast.Name) and is_active(expr.id):
+            kind = signature.parameters[pname].kind
+            if kind not in (inspect.Parameter.POSITIONAL_ONLY,
+                            inspect.Parameter.POSITIONAL_OR_KEYWORD):
+                raise error("a derivative through a keyword-only argument",
+                            "Pass the value positionally.")
+            argnums.append(params.index(pname))
+            receivers.append(expr.id)
+    return argnums, receivers
+
+
+def _only_code_since(out: list, note: Any) -> bool:
+    index = len(out) - 1
+    while index >= 0 and out[index] is not note:
+        if getattr(out[index], "is_control", False):
+            return False
+        index -= 1
+    return True
+
+
+def _has_code(stmts: list) -> bool:
+    """Anything besides comments and the reverse sweep's restore markers?"""
+    return any(not getattr(s, "is_marker", False) and not getattr(s, "is_comment", False)
+               for s in stmts)
