@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import compiler
-from .errors import FallbackWarning, TransformError
+from .errors import FallbackWarning, GeneratedCodeError, TransformError
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jvp_source", "jacobian", "jacfwd", "jacrev",
            "hessian", "hvp", "source"]
@@ -140,9 +140,10 @@ def _warn_fallback(fun: Callable[..., Any], err: TransformError, what: str) -> N
         return
     _warned.add(key)
     where = f"{_name(fun)} runs on the tape engine" + (f" {what}" if what else "")
+    location = f" at {err.filename}:{err.lineno}" if err.filename else ""
     warnings.warn(
-        f"srcgrad could not transform {_name(fun)} ({err.construct} at "
-        f"{err.filename}:{err.lineno}); {where} instead. Pass engine='tape' to choose the "
+        f"srcgrad could not transform {_name(fun)} ({err.construct}{location}); {where} "
+        "instead. Pass engine='tape' to choose the "
         "tape explicitly, or rewrite the construct.",
         FallbackWarning,
         stacklevel=5,
@@ -180,6 +181,10 @@ def _tape_call(fun: Callable[..., Any], argnums: tuple[int, ...],
     return vjp
 
 
+def _call_with_keywords(function: Callable[..., Any], kwargs: dict, *args: Any) -> Any:
+    return function(*args, **kwargs)
+
+
 def _compile(fun: Callable[..., Any], argnums: tuple[int, ...], has_aux: bool,
              engine: str, kind: str) -> Any:
     """The compiled transform, or None when the tape must be used."""
@@ -189,7 +194,7 @@ def _compile(fun: Callable[..., Any], argnums: tuple[int, ...], has_aux: bool,
     try:
         return make(fun, argnums, has_aux=has_aux)
     except TransformError as err:
-        if engine == "source":
+        if engine == "source" or isinstance(err, GeneratedCodeError):
             raise
         _warn_fallback(fun, err, "")
         return None
@@ -208,18 +213,50 @@ class _Transformed:
         self.has_aux = has_aux
         self._kind = kind
         self._requested = engine
-        self._compiled = _compile(fun, self.argnums, has_aux, engine, kind)
-        self.engine = "source" if self._compiled is not None else "tape"
-        functools.update_wrapper(self, fun)
+        self._adapter: Callable[..., Any] | None = None
+        # the gradient of a gradient runs forward-over-reverse: one tangent pass of the
+        # inner gradient's generated code per input coordinate (grad(grad(f)) of a scalar
+        # function of a scalar is one pass)
+        self._nested = None
+        self._compiled = None
+        if isinstance(fun, _Transformed):
+            if kind == "grad":
+                self._nested = _compile_forward(fun, self.argnums, engine)
+        else:
+            try:
+                self._compiled = _compile(fun, self.argnums, has_aux, engine, kind)
+            except GeneratedCodeError:
+                # fun calls a gradient: differentiate it forward-over-reverse
+                if kind != "grad":
+                    raise
+                self._nested = _compile_forward(fun, self.argnums, engine)
+        self.engine = "source" if self._compiled is not None or self._nested is not None \
+            else "tape"
+        functools.update_wrapper(self, fun, updated=())
 
     @property
     def source(self) -> str:
         """The generated Python source (only for the source engine)."""
+        if self._nested is not None:
+            return self._nested[0].source
         if self._compiled is None:
             raise AttributeError(
                 f"{_name(self.fun)} runs on the tape engine, so there is no generated source"
             )
         return self._compiled.source
+
+    def source_function(self) -> Callable[..., Any] | None:
+        """A plain function, with source, returning what this transform returns.
+
+        The source engine calls it where a function it transforms calls this
+        gradient (``grad(lambda x: grad(f)(x) @ v)``); ``None`` when the gradient
+        has no generated code to differentiate.
+        """
+        if self._compiled is None or self.has_aux or self._kind != "grad":
+            return None
+        if self._adapter is None:
+            self._adapter = _adapter_for(self)
+        return self._adapter
 
     def _run(self, args: tuple, kwargs: dict) -> tuple[Any, Any, Any]:
         """``(out, aux, grads or pullback)`` for one call."""
@@ -234,6 +271,20 @@ class _Transformed:
         return out, aux, pullback
 
     def _grads(self, args: tuple, kwargs: dict) -> tuple[Any, Any, tuple]:
+        if self._nested is not None:
+            _check_inputs(self.fun, args, self.argnums)
+            compiled, select = self._nested
+            run = functools.partial(_call_with_keywords, compiled.function, kwargs)
+            value, blocks = _forward_jacobian(run, args, self.argnums, select)
+            out = select(value)
+            if self.has_aux:
+                out, aux = out
+                blocks = [b[0] for b in blocks]
+            else:
+                aux = None
+            _check_scalar(self.fun, out)
+            return out, aux, [_tangent_like(b, args[j]) for b, j in zip(blocks, self.argnums,
+                                                                        strict=True)]
         out, aux, rest = self._run(args, kwargs)
         _check_scalar(self.fun, out)
         if self._compiled is not None:
@@ -252,6 +303,35 @@ class _Transformed:
         if obj is None:
             return self
         return functools.partial(self.__call__, obj)
+
+
+def _adapter_for(t: _Transformed) -> Callable[..., Any]:
+    """``def <f>_grad_call(<f's parameters>): value, grads = <generated>(...); return ...``."""
+    from .compiler.emit import compile_source
+
+    generated = t._compiled.function
+    namespace: dict[str, Any] = {"__builtins__": __builtins__, "generated": generated,
+                                 "__name__": getattr(t.fun, "__module__", None) or "srcgrad"}
+    params, call = [], []
+    keyword_only = False
+    for p in inspect.signature(generated).parameters.values():
+        text = p.name
+        if p.default is not p.empty:
+            namespace["default_" + p.name] = p.default
+            text += "=default_" + p.name
+        if p.kind is p.KEYWORD_ONLY and not keyword_only:
+            params.append("*")
+            keyword_only = True
+        params.append(text)
+        call.append(f"{p.name}={p.name}" if p.kind is p.KEYWORD_ONLY else p.name)
+    picked = "grads" if t._as_tuple else "grads[0]"
+    result = f"value, {picked}" if isinstance(t, _ValueAndGrad) else picked
+    fname = f"{generated.__name__}_call"
+    source = (f"def {fname}({', '.join(params)}):\n"
+              f"    value, grads = generated({', '.join(call)})\n"
+              f"    return {result}\n")
+    compile_source(source, f"<srcgrad call of {generated.__name__}>", namespace)
+    return namespace[fname]
 
 
 class _Grad(_Transformed):
@@ -334,13 +414,14 @@ def _compile_forward(fun: Any, argnums: tuple[int, ...], engine: str) -> Any:
         return None
     target, select = _generated(fun)
     if isinstance(fun, _Transformed) and target is fun:
-        error = TransformError(f"forward mode of srcgrad.{fun._kind} with has_aux", "", "", 0,
-                               0, "")
+        what = ("a gradient with has_aux" if fun.has_aux else
+                "a derivative of a derivative of a derivative" if fun._nested is not None
+                else f"srcgrad.{fun._kind}")
         if engine == "source":
             raise NotImplementedError(
-                f"{_name(fun)}: the source engine differentiates gradients without has_aux; "
-                "use engine='tape'")
-        _warn_fallback(fun, error, "")
+                f"{_name(fun)}: the source engine differentiates generated gradient code once "
+                f"(forward-over-reverse), not {what}; use engine='tape'")
+        _warn_fallback(fun, TransformError(what, "", "", 0, 0, ""), "")
         return None
     try:
         compiled = compiler.compile_jvp(target, argnums)
@@ -491,7 +572,7 @@ class _Derivative:
             self._forward = _compile_forward(fun, self.argnums, engine)
         self.engine = "source" if self._forward is not None or (
             mode == "reverse" and engine != "tape" and self._reverse_ok()) else "tape"
-        functools.update_wrapper(self, fun)
+        functools.update_wrapper(self, fun, updated=())
 
     def _reverse_ok(self) -> bool:
         try:

@@ -45,6 +45,14 @@ class TransformError(Exception):
         return max(self.col_offset - stripped, 0)
 
 
+class GeneratedCodeError(TransformError):
+    """Reverse mode reached generated derivative code (a gradient of a gradient).
+
+    The transforms answer by running the outer derivative in forward mode over
+    the generated code instead (forward-over-reverse).
+    """
+
+
 class NoRuleError(TransformError, TypeError):
     """A function srcgrad has no derivative rule for was called on an active value."""
 

@@ -145,6 +145,12 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
     fn = resolve_static(parsed, func)
     if fn is MISSING:
         raise parsed.error(value, "a call to a function that cannot be resolved")
+    as_source = getattr(fn, "source_function", None)
+    if callable(as_source) and not isinstance(fn, type):
+        # a srcgrad gradient called inside the function: its generated code, called
+        plain = as_source()
+        if plain is not None:
+            return Operation("user", value, fn=plain, args=args, kwargs=kwargs)
     rule = registry.lookup(fn)
     if rule is not None:
         if not rule.differentiable:

@@ -270,10 +270,14 @@ class ReverseSweep(Sweep):
 
     def refuse_generated(self, stmt: Any) -> None:
         """Reverse mode over generated gradient code is not supported: say what is."""
-        raise self.fn.parsed.error(
+        from ..errors import GeneratedCodeError
+
+        error = self.fn.parsed.error(
             getattr(stmt, "origin", stmt), "reverse mode through generated derivative code",
-            "Second derivatives run forward-over-reverse: use srcgrad.hvp, srcgrad.hessian "
-            "or srcgrad.jvp of the gradient.")
+            "Second derivatives run forward-over-reverse: use srcgrad.hvp, srcgrad.hessian, "
+            "srcgrad.jvp of the gradient, or srcgrad.grad (which does so by itself).")
+        raise GeneratedCodeError(error.construct, error.hint, error.filename, error.lineno,
+                                 error.col_offset, error.line)
 
     def adjoint_copy(self, stmt: Any, op: Any, target: str, code: list) -> None:
         source = op.args[0].id

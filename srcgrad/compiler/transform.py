@@ -457,7 +457,7 @@ class _Builder:
         A VJP returns ``(out, saved)``; the caller's reverse sweep calls
         ``pullback(cotangent, saved)``.
         """
-        from ..errors import TransformError
+        from ..errors import GeneratedCodeError, TransformError
 
         mode = "jvp" if self.mode == "jvp" else "vjp"
         base = getattr(callee, "__name__", "f")
@@ -468,7 +468,7 @@ class _Builder:
                 else _Proxy(compiled, "pullback")
         except TransformError as error:
             handler = _UNTRANSFORMABLE_CALL_HANDLER
-            if handler is None:
+            if handler is None or isinstance(error, GeneratedCodeError):
                 raise
             fn = handler(callee, argnums, error, mode)
             pullback = support.call_pullback
