@@ -61,6 +61,7 @@ def _name(fun: Any) -> str:
 
 
 _FLOAT_KINDS = frozenset("fc")
+_FLOAT_SCALARS = frozenset({float, np.float64, np.float32})
 
 
 def _check_inputs(fun: Callable[..., Any], args: tuple, argnums: tuple[int, ...]) -> None:
@@ -109,6 +110,8 @@ def _dtype_of(x: Any) -> np.dtype | None:
 
 
 def _check_scalar(fun: Callable[..., Any], out: Any) -> None:
+    if type(out) in _FLOAT_SCALARS:
+        return
     shape = np.shape(out)
     if int(np.prod(shape)) != 1:
         raise TypeError(
@@ -156,7 +159,10 @@ def _tape_call(fun: Callable[..., Any], argnums: tuple[int, ...],
     from .autograd.transforms import tape_vjp
 
     if mode == "jvp":
-        _warn_fallback(fun, error, "inside the generated tangent code of its caller")
+        # srcgrad's own rule helpers (a product's "all others") are an implementation
+        # detail: the user's code still runs as generated code, so no warning for them
+        if not (getattr(fun, "__module__", "") or "").startswith("srcgrad."):
+            _warn_fallback(fun, error, "inside the generated tangent code of its caller")
 
         def tangent_call(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
             from .autograd import functional
@@ -665,6 +671,23 @@ def hessian(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
     return _Derivative(fun, argnums, engine, "hessian")
 
 
+_HVP_CODE: dict[tuple, tuple[tuple, Any]] = {}
+
+
+def _hvp_code(fun: Callable[..., Any], argnums: tuple[int, ...], engine: str) -> Any:
+    """The tangent code of ``fun``'s gradient, kept per function while its globals stay."""
+    key = (getattr(fun, "__code__", fun), argnums, engine)
+    snapshot = compiler.snapshot(fun)
+    cached = _HVP_CODE.get(key)
+    if cached is not None and compiler.same_snapshot(cached[0], snapshot):
+        return cached[1]
+    gradient = grad(fun, argnums=argnums if len(argnums) > 1 else 0, engine=engine)
+    forward = _compile_forward(gradient, argnums, engine) if gradient.engine == "source" \
+        else None
+    _HVP_CODE[key] = (snapshot, forward)
+    return forward
+
+
 def hvp(fun: Callable[..., Any], primals: Any, tangents: Any, *, engine: str = "auto") -> Any:
     """The Hessian of scalar ``fun`` at ``primals`` times ``tangents``, shaped like the primals.
 
@@ -675,22 +698,24 @@ def hvp(fun: Callable[..., Any], primals: Any, tangents: Any, *, engine: str = "
     _check_tangents(primals, tangents)
     argnums = tuple(range(len(primals)))
     _check_inputs(fun, primals, argnums)
-    gradient = grad(fun, argnums=argnums if len(argnums) > 1 else 0, engine=engine)
-    if gradient.engine == "source":
-        forward = _compile_forward(gradient, argnums, engine)
-        if forward is not None:
-            compiled, select = forward
-            tangents = tuple(_tangent_like(t, p) for t, p in zip(tangents, primals,
-                                                                   strict=True))
-            value, tangent = compiled.function(*tangents, *primals)
-            _check_scalar(fun, value[0])
-            return select(tangent)
+    forward = _hvp_code(fun, argnums, engine)
+    if forward is not None:
+        compiled, select = forward
+        tangents = tuple(_tangent_like(t, p) for t, p in zip(tangents, primals, strict=True))
+        value, tangent = compiled.function(*tangents, *primals)
+        _check_scalar(fun, value[0])
+        return select(tangent)
     from .autograd import functional
     from .autograd.transforms import tape_functional
 
     _check_scalar(fun, fun(*primals))
     _, products = tape_functional(functional.hvp, fun, primals, argnums, tangents)
     return products if len(primals) > 1 else products[0]
+
+
+# ``grad(f)(x)`` written inside a transformed function is made when it is transformed
+for _transform in (grad, value_and_grad):
+    _transform.made_at_transform_time = True
 
 
 def source(fn: Any) -> str:

@@ -12,10 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .transform import Compiled, compile_function, set_untransformable_call_handler
+from .transform import (
+    Compiled,
+    compile_function,
+    same_snapshot,
+    set_untransformable_call_handler,
+    snapshot,
+)
 
 __all__ = ["Compiled", "compile_grad", "compile_vjp", "compile_jvp",
-           "set_untransformable_call_handler"]
+           "set_untransformable_call_handler", "snapshot", "same_snapshot"]
 
 
 def compile_grad(fun: Any, argnums: tuple[int, ...], *, has_aux: bool = False) -> Compiled:

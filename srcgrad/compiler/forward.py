@@ -11,17 +11,24 @@ Tangent states are those of :mod:`.sweep`; a tangent that may be ``None``
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import gast
+import numpy as np
 
+from ..rules._helpers import broadcast_like
 from .analyze import assigned_name
 from .inline import instantiate
 from .normalize import assign, clone, const, name, store
 from .ops import arg_names, differentiable_positions, helper_nonlinear_arguments
+from .optimize import fold
 from .sweep import LIVE, MAYBE, ZERO, Sweep, bind_call
 
 __all__ = ["ForwardSweep"]
+
+_ELEMENTWISE = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
+                operator.neg, operator.pos}
 
 
 def _call(func: str, args: list) -> Any:
@@ -49,8 +56,10 @@ class ForwardSweep(Sweep):
             if state == MAYBE:
                 return _call(self.helper("tangent_or_zeros"), [name(self.adj(expr.id)),
                                                                clone(expr)])
-        if isinstance(expr, gast.Constant) or (isinstance(expr, gast.Name)
-                                               and expr.id in self.scalars):
+        if isinstance(expr, gast.Constant) and expr.value is None:
+            return const(None)          # a zero adjoint of generated gradient code
+        if (isinstance(expr, gast.Constant) and isinstance(expr.value, (int, float))) or (
+                isinstance(expr, gast.Name) and expr.id in self.scalars):
             return const(0.0)
         return _call(self.helper("zeros_for"), [clone(expr)])
 
@@ -138,10 +147,37 @@ class ForwardSweep(Sweep):
         for pos, arg in sorted(differentiable_positions(op).items(), key=lambda kv: str(kv[0])):
             if not self.flows(arg):
                 continue
-            term = instantiate(rule.jvps[pos], self.tangent(arg), name(ans), list(op.args),
-                               dict(op.kwargs), self.ns, self.hoister(pre))
+            term = fold(instantiate(rule.jvps[pos], self.tangent(arg), name(ans),
+                                    list(op.args), dict(op.kwargs), self.ns, self.hoister(pre)),
+                        self.ns.values)
+            if self.same_shape(op, pos):
+                term = self.without_broadcast(term)
             value = term if value is None else gast.BinOp(left=value, op=gast.Add(), right=term)
         self.define(stmt, target, value, out, ans, pre)
+
+    def same_shape(self, op: Any, pos: Any) -> bool:
+        """Does an elementwise operation surely give argument ``pos``'s shape?
+
+        True when every other operand is a Python number, or when all operands are
+        known to be 0-d: then ``broadcast_like(d, ans)`` is ``d`` itself.
+        """
+        fn = op.fn
+        if op.kwargs or not (fn in _ELEMENTWISE or (isinstance(fn, np.ufunc)
+                                                    and fn.signature is None)):
+            return False
+        others = [a for k, a in enumerate(op.args) if k != pos]
+        if all(isinstance(a, gast.Constant) and isinstance(a.value, (int, float))
+               and not isinstance(a.value, bool) for a in others):
+            return True
+        return all(isinstance(a, gast.Constant) or (isinstance(a, gast.Name)
+                                                    and self.is_scalar(a.id))
+                   for a in op.args)
+
+    def without_broadcast(self, term: Any) -> Any:
+        if isinstance(term, gast.Call) and isinstance(term.func, gast.Name) \
+                and self.ns.values.get(term.func.id) is broadcast_like and term.args:
+            return term.args[0]
+        return term
 
     def tangent_linear(self, stmt: Any, op: Any, target: str, out: list) -> None:
         """A helper of generated code, linear in some arguments: itself, on tangents."""

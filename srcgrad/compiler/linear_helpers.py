@@ -77,6 +77,7 @@ def _build() -> dict[Any, HelperRule]:
         HelperRule(support.seq_grad, linear=(0,), inert=(1,)),
         HelperRule(support.as_seq_adjoint, linear=(0,)),
         HelperRule(support.setitem_list, linear=(0, 2), inert=(1,), joint=True),
+        HelperRule(support.copy_stack, linear=(0,)),
     ]
     extremum_cotangent = getattr(_shape_helpers, "extremum_cotangent", None)
     if extremum_cotangent is not None:

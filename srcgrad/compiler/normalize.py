@@ -32,6 +32,7 @@ from typing import Any
 
 import gast
 
+from ..errors import TransformError
 from .names import Namer
 from .parse import MISSING, ParsedFunction
 
@@ -960,6 +961,13 @@ class Normalizer:
             if k.arg is None:
                 raise self.error(k.value, "a call with **kwargs", "Pass keyword arguments "
                                  "one by one.")
+        if isinstance(func, gast.Call):
+            made = self.transform_made_here(func)
+            if made is not MISSING:
+                # ``grad(f)(x)`` inside the function: the gradient is made once, now
+                ident = self.namer.fresh("transformed")
+                self.parsed.closure[ident] = made
+                e.func = func = name(ident)
         if isinstance(func, gast.Name) and self.rename(func.id) in self.local_functions:
             return self.inline(self.local_functions[self.rename(func.id)], e, out, s)
         if isinstance(func, gast.Lambda):
@@ -988,6 +996,47 @@ class Normalizer:
         node = call(func_node, args, keywords)
         gast.copy_location(node, e)
         return node
+
+    def transform_made_here(self, call: Any) -> Any:
+        """The value of ``srcgrad.grad(f, ...)`` written inside the function, or ``MISSING``.
+
+        Only for srcgrad's own transforms (marked ``made_at_transform_time``) whose
+        arguments are all known when the code is transformed.
+        """
+        func = call.func
+        root = static_root(func) if isinstance(func, (gast.Name, gast.Attribute)) else None
+        if root is None or self.is_local(root) or self.rename(root) != root:
+            return MISSING
+        try:
+            maker = self.static_value(func)
+        except TransformError:
+            return MISSING
+        if not getattr(maker, "made_at_transform_time", False):
+            return MISSING
+        values = []
+        for node in [*call.args, *(k.value for k in call.keywords)]:
+            value = self.known_value(node)
+            if value is MISSING:
+                return MISSING
+            values.append(value)
+        args = values[:len(call.args)]
+        kwargs = {k.arg: v for k, v in zip(call.keywords, values[len(call.args):], strict=True)}
+        return maker(*args, **kwargs)
+
+    def known_value(self, node: Any) -> Any:
+        """A constant, a tuple of them, or a module-level name's value; else ``MISSING``."""
+        if isinstance(node, gast.Constant):
+            return node.value
+        if isinstance(node, gast.Tuple):
+            items = [self.known_value(e) for e in node.elts]
+            return MISSING if any(i is MISSING for i in items) else tuple(items)
+        root = static_root(node) if isinstance(node, (gast.Name, gast.Attribute)) else None
+        if root is None or self.is_local(root) or self.rename(root) != root:
+            return MISSING
+        try:
+            return self.static_value(node)
+        except TransformError:
+            return MISSING
 
     def argument(self, a: Any, out: list, s: Any) -> Any:
         if isinstance(a, (gast.List, gast.Tuple)):

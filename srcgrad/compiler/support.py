@@ -189,6 +189,11 @@ def zeros_for(value: Any) -> Any:
     return zeros_like(value)
 
 
+def copy_stack(stack: Any) -> list:
+    """A pullback's own copy of a saved stack, so that it can be called again."""
+    return list(stack)
+
+
 def call_pullback(cotangent: Any, pullback: Any) -> Any:
     """The pullback of a call that ran on the tape (its "saved" value is the pullback)."""
     return pullback(cotangent)

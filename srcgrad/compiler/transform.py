@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import os
+import re
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,6 +88,15 @@ def _snapshot(fun: Any) -> tuple:
         except ValueError:
             values.append((ident, None))
     return tuple(values)
+
+
+def snapshot(fun: Any) -> tuple:
+    """The global and closure values ``fun`` reads: a cached transform is valid while they stay."""
+    return _snapshot(fun) if hasattr(fun, "__code__") else ()
+
+
+def same_snapshot(a: tuple, b: tuple) -> bool:
+    return _same(a, b)
 
 
 def _same(a: tuple, b: tuple) -> bool:
@@ -349,7 +359,8 @@ class _Builder:
                 unpack.append(gast.Assign(targets=[gast.Tuple(elts=[store(v) for v in live],
                                                               ctx=gast.Store())],
                                           value=name(saved), type_comment=None))
-            unpack += [assign(v, gast.Call(func=name("list"), args=[name(v)], keywords=[]),
+            copy = ns.bind("copy_stack", support.copy_stack)
+            unpack += [assign(v, gast.Call(func=name(copy), args=[name(v)], keywords=[]),
                               None) for v in live if v in stacks]
             saved_tuple = gast.Tuple(elts=[name(v) for v in live], ctx=gast.Load())
             if self.internal:
@@ -460,7 +471,7 @@ class _Builder:
         from ..errors import GeneratedCodeError, TransformError
 
         mode = "jvp" if self.mode == "jvp" else "vjp"
-        base = getattr(callee, "__name__", "f")
+        base = re.sub(r"\W", "", getattr(callee, "__name__", "")) or "rule"
         try:
             compiled = compile_function(callee, argnums, mode, internal=True)
             fn = compiled.function if compiled.function is not None else _Proxy(compiled)
