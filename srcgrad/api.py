@@ -537,10 +537,19 @@ def _stack_columns(columns: list, out: Any, x: Any) -> Any:
     return np.stack([np.asarray(c) for c in columns], axis=-1).reshape(shape)
 
 
-def _reverse_jacobian(fun: Any, args: tuple, argnums: tuple[int, ...]) -> tuple[Any, list]:
-    """``(out, blocks)`` as :func:`_forward_jacobian`, one pullback per output coordinate."""
+def _reverse_jacobian(fun: Any, args: tuple, argnums: tuple[int, ...],
+                      forward: Any = None) -> list:
+    """The blocks of :func:`_forward_jacobian`, one pullback per output coordinate.
+
+    Given ``forward`` (``(compiled jvp, select)``), switches to forward mode when the
+    output, once computed, has more coordinates than the inputs (or is a tuple).
+    """
     compiled = compiler.compile_vjp(fun, argnums)
     out, pullback = compiled.function(*args)
+    inputs = sum(int(np.size(args[j])) for j in argnums)
+    if forward is not None and (isinstance(out, (tuple, list)) or inputs < int(np.size(out))):
+        jvp_fn, select = forward
+        return _forward_jacobian(jvp_fn.function, args, argnums, select)[1]
     rows = []
     for e in _basis(out):
         rows.append(pullback(e))
@@ -551,7 +560,7 @@ def _reverse_jacobian(fun: Any, args: tuple, argnums: tuple[int, ...]) -> tuple[
             blocks.append(np.zeros(shape))
             continue
         blocks.append(np.stack([np.asarray(r[slot]) for r in rows]).reshape(shape))
-    return out, blocks
+    return blocks
 
 
 class _Derivative:
@@ -613,22 +622,18 @@ class _Derivative:
             # rows: one per differentiated argument, as JAX nests them
             return tuple(tuple(blocks[j][i] for j in range(len(blocks)))
                          for i in range(len(self.argnums)))
-        use_forward = self._forward is not None and (self._mode == "forward" or (
-            self._mode == "auto" and self._prefers_forward(args)))
-        if use_forward:
+        blocks = None
+        if self._mode != "forward" and not isinstance(self.fun, _Transformed):
+            try:
+                blocks = _reverse_jacobian(self.fun, args, self.argnums,
+                                           self._forward if self._mode == "auto" else None)
+            except TransformError:
+                if self._forward is None or self._mode == "reverse":
+                    raise       # (auto: forward mode, e.g. over generated gradient code)
+        if blocks is None:
             compiled, select = self._forward
             _, blocks = _forward_jacobian(compiled.function, args, self.argnums, select)
-        else:
-            _, blocks = _reverse_jacobian(self.fun, args, self.argnums)
         return tuple(blocks) if self._as_tuple else blocks[0]
-
-    def _prefers_forward(self, args: tuple) -> bool:
-        """Forward mode when the inputs have no more coordinates than the output."""
-        inputs = sum(int(np.size(args[j])) for j in self.argnums)
-        out = self.fun(*args)
-        if isinstance(out, (tuple, list)):
-            return True
-        return inputs <= int(np.size(out))
 
     def _tape(self, args: tuple) -> Any:
         from .autograd import functional
@@ -646,8 +651,10 @@ def jacobian(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
              engine: str = "auto") -> Callable[..., Any]:
     """The Jacobian of ``fun``: shaped ``out.shape + arg.shape`` (a tuple for tuple argnums).
 
-    Forward mode when the differentiated inputs have no more coordinates than
-    the output, reverse mode otherwise; :func:`jacfwd` and :func:`jacrev` choose.
+    Reverse mode (one pullback per output coordinate, after one forward sweep)
+    unless the output turns out to have more coordinates than the differentiated
+    inputs, then forward mode (one tangent pass per input coordinate);
+    :func:`jacfwd` and :func:`jacrev` choose explicitly.
     """
     return _Derivative(fun, argnums, engine, "jacobian")
 
