@@ -282,7 +282,7 @@ class _Transformed:
             compiled, select = self._nested
             run = functools.partial(_call_with_keywords, compiled.function, kwargs)
             value, blocks = _forward_jacobian(run, args, self.argnums, select)
-            out = select(value)
+            out = select.out(value)
             if self.has_aux:
                 out, aux = out
                 blocks = [b[0] for b in blocks]
@@ -397,21 +397,36 @@ def _as_tuple(x: Any) -> tuple:
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def _generated(fun: Any) -> tuple[Any, Callable[[Any], Any]]:
+class _Selector:
+    """How to read what ``fun`` returns out of the JVP of the code that runs for it.
+
+    ``out(value)`` picks ``fun``'s value; ``tangent(t)`` its tangent, where the
+    JVP was compiled to compute only item ``index`` of a tuple output's tangent.
+    """
+
+    def __init__(self, out: Callable[[Any], Any] = lambda r: r,
+                 tangent: Callable[[Any], Any] = lambda t: t, index: int | None = None) -> None:
+        self.out = out
+        self.tangent = tangent
+        self.index = index
+
+
+def _generated(fun: Any) -> tuple[Any, _Selector]:
     """The function to transform for ``fun`` and how to read its result.
 
     A gradient from the source engine is differentiated through its generated
-    code, which returns ``(value, grads)``; ``select`` picks what ``fun`` itself
-    returns from that.
+    code, which returns ``(value, grads)``; the selector picks what ``fun`` itself
+    returns from that (and for ``grad`` only the gradients' tangents are computed).
     """
     if isinstance(fun, _Transformed) and fun._compiled is not None and not fun.has_aux \
             and fun._kind == "grad":
-        as_tuple = fun._as_tuple
+        def pick(grads: Any) -> Any:
+            return tuple(grads) if fun._as_tuple else grads[0]
         if isinstance(fun, _ValueAndGrad):
-            return fun._compiled.function, (
-                lambda r: (r[0], tuple(r[1]) if as_tuple else r[1][0]))
-        return fun._compiled.function, (lambda r: tuple(r[1]) if as_tuple else r[1][0])
-    return fun, (lambda r: r)
+            both = (lambda r: (r[0], pick(r[1])))
+            return fun._compiled.function, _Selector(both, both)
+        return fun._compiled.function, _Selector(lambda r: pick(r[1]), pick, index=1)
+    return fun, _Selector()
 
 
 def _compile_forward(fun: Any, argnums: tuple[int, ...], engine: str) -> Any:
@@ -430,7 +445,7 @@ def _compile_forward(fun: Any, argnums: tuple[int, ...], engine: str) -> Any:
         _warn_fallback(fun, TransformError(what, "", "", 0, 0, ""), "")
         return None
     try:
-        compiled = compiler.compile_jvp(target, argnums)
+        compiled = compiler.compile_jvp(target, argnums, select.index)
     except TransformError as err:
         if engine == "source":
             raise
@@ -444,6 +459,8 @@ def _check_tangents(primals: tuple, tangents: tuple) -> None:
         raise ValueError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
                          f"{len(tangents)} tangents")
     for p, t in zip(primals, tangents, strict=True):
+        if type(p) is np.ndarray and type(t) is np.ndarray and p.shape == t.shape:
+            continue
         if np.shape(p) != np.shape(t):
             raise ValueError(f"a tangent has shape {np.shape(t)} but its primal has shape "
                              f"{np.shape(p)}")
@@ -451,6 +468,8 @@ def _check_tangents(primals: tuple, tangents: tuple) -> None:
 
 def _tangent_like(t: Any, p: Any) -> Any:
     """A tangent in its primal's form: float for a Python float, the primal's float dtype."""
+    if type(t) is np.ndarray and type(p) is np.ndarray and t.dtype == p.dtype:
+        return t
     if isinstance(p, float):
         return float(t)
     if isinstance(p, (list, tuple)):
@@ -476,7 +495,7 @@ def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, *,
         compiled, select = forward
         tangents = tuple(_tangent_like(t, p) for t, p in zip(tangents, primals, strict=True))
         out, tangent = compiled.function(*tangents, *primals)
-        return select(out), select(tangent)
+        return select.out(out), select.tangent(tangent)
     from .autograd import functional
     from .autograd.transforms import tape_functional
 
@@ -486,8 +505,8 @@ def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, *,
 def jvp_source(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> str:
     """The tangent code the source engine emits for ``fun`` (``d<arg>`` parameters first)."""
     nums, _ = _normalize_argnums(fun, argnums)
-    target, _ = _generated(fun)
-    return compiler.compile_jvp(target, nums).source
+    target, select = _generated(fun)
+    return compiler.compile_jvp(target, nums, select.index).source
 
 
 def _basis(x: Any) -> Any:
@@ -505,11 +524,11 @@ def _float_dtype(x: Any) -> Any:
 
 
 def _forward_jacobian(run: Callable[..., Any], args: tuple, argnums: tuple[int, ...],
-                      select: Callable[[Any], Any]) -> tuple[Any, list]:
+                      select: _Selector) -> tuple[Any, list]:
     """``(value, [d out / d args[j] for j in argnums])``, one tangent pass per coordinate.
 
     ``run(*tangents, *args)`` is a compiled JVP returning ``value`` (``out`` is
-    ``select(value)``); each block has shape ``out.shape + args[j].shape`` (a tuple
+    ``select.out(value)``); each block has shape ``out.shape + args[j].shape`` (a tuple
     of blocks for a tuple output).
     """
     zeros = [_tangent_like(np.zeros(np.shape(args[j]), _float_dtype(args[j])), args[j])
@@ -522,8 +541,8 @@ def _forward_jacobian(run: Callable[..., Any], args: tuple, argnums: tuple[int, 
             tangents = list(zeros)
             tangents[slot] = e
             value, tangent = run(*tangents, *args)
-            out = select(value)
-            columns.append(select(tangent))
+            out = select.out(value)
+            columns.append(select.tangent(tangent))
         blocks.append(_stack_columns(columns, out, args[j]))
     return value, blocks
 
@@ -711,7 +730,7 @@ def hvp(fun: Callable[..., Any], primals: Any, tangents: Any, *, engine: str = "
         tangents = tuple(_tangent_like(t, p) for t, p in zip(tangents, primals, strict=True))
         value, tangent = compiled.function(*tangents, *primals)
         _check_scalar(fun, value[0])
-        return select(tangent)
+        return select.tangent(tangent)
     from .autograd import functional
     from .autograd.transforms import tape_functional
 

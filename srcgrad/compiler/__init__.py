@@ -42,10 +42,13 @@ def compile_vjp(fun: Any, argnums: tuple[int, ...], *, has_aux: bool = False) ->
     return compile_function(fun, tuple(argnums), "vjp", has_aux=has_aux)
 
 
-def compile_jvp(fun: Any, argnums: tuple[int, ...]) -> Compiled:
+def compile_jvp(fun: Any, argnums: tuple[int, ...],
+                tangent_index: int | None = None) -> Compiled:
     """``Compiled.function(*tangents, *args, **kwargs) -> (value, tangent)``.
 
     Forward mode: one tangent per entry of ``argnums``, passed before the
-    arguments; the generated code names them ``d<arg>``.
+    arguments; the generated code names them ``d<arg>``.  With
+    ``tangent_index``, ``fun`` returns a tuple and only the tangent of that
+    item is computed (and returned).
     """
-    return compile_function(fun, tuple(argnums), "jvp")
+    return compile_function(fun, tuple(argnums), "jvp", tangent_index=tangent_index)

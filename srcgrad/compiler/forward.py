@@ -126,6 +126,10 @@ class ForwardSweep(Sweep):
             return
         if ans is None:
             ans = self.answer(stmt, target)
+        if not _pops(value):
+            _mark_pure(value)       # derivative code: dead code may drop any of it
+            for hoisted in pre:
+                _mark_pure(hoisted.value)
         code = [*pre, assign(self.adj(target), value, None)]
         if ans is not None and ans != target:
             out.append(assign(ans, stmt.value, getattr(stmt, "origin", None)))
@@ -277,6 +281,20 @@ class ForwardSweep(Sweep):
     def fwd_While(self, stmt: Any, out: list) -> None:
         body = self.loop_body(stmt, out)
         out.append(_like(stmt, gast.While(test=stmt.test, body=body or [], orelse=[])))
+
+
+def _pops(value: Any) -> bool:
+    """Does the value pop from a stack (a side effect dead code must keep)?"""
+    return any(isinstance(n, gast.Call) and (
+        (isinstance(n.func, gast.Attribute) and n.func.attr == "pop")
+        or (isinstance(n.func, gast.Name) and n.func.id.startswith("seq_pop")))
+        for n in gast.walk(value))
+
+
+def _mark_pure(value: Any) -> None:
+    for sub in gast.walk(value):
+        if isinstance(sub, gast.Call):
+            sub.pure = True
 
 
 def _replace(op: Any, values: dict) -> tuple[list, dict]:

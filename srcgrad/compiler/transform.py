@@ -76,12 +76,16 @@ def _code_names(code: Any) -> set[str]:
     return found
 
 
+_SORTED_NAMES: dict[Any, list[str]] = {}
+
+
 def _snapshot(fun: Any) -> tuple:
     globs = getattr(fun, "__globals__", {})
-    values = []
-    for ident in sorted(_code_names(fun.__code__)):
-        if ident in globs:
-            values.append((ident, globs[ident]))
+    code = fun.__code__
+    names = _SORTED_NAMES.get(code)
+    if names is None:
+        names = _SORTED_NAMES[code] = sorted(_code_names(code))
+    values = [(ident, globs[ident]) for ident in names if ident in globs]
     for ident, cell in zip(fun.__code__.co_freevars, fun.__closure__ or (), strict=False):
         try:
             values.append((ident, cell.cell_contents))
@@ -105,11 +109,12 @@ def _same(a: tuple, b: tuple) -> bool:
 
 
 def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
-                     internal: bool = False) -> Compiled:
+                     internal: bool = False, tangent_index: int | None = None) -> Compiled:
     """The cached transform of ``fun`` (``mode`` is ``"grad"``, ``"vjp"`` or ``"jvp"``)."""
     fun = getattr(fun, "__wrapped__", fun) if not hasattr(fun, "__code__") else fun
     code = getattr(fun, "__code__", None)
     key = (code if code is not None else fun, tuple(argnums), mode, has_aux, internal,
+           tangent_index,
            getattr(fun, "__defaults__", None) is not None)
     snap = _snapshot(fun) if code is not None else ()
     for stored, compiled in _CACHE.get(key, ()):
@@ -122,7 +127,7 @@ def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
                            mode=mode, argnums=tuple(argnums))
     _PENDING[key] = placeholder
     try:
-        compiled = _Builder(fun, tuple(argnums), mode, has_aux, internal).build()
+        compiled = _Builder(fun, tuple(argnums), mode, has_aux, internal, tangent_index).build()
     finally:
         _PENDING.pop(key, None)
     placeholder.function = compiled.function
@@ -147,11 +152,12 @@ class _Proxy:
 
 class _Builder:
     def __init__(self, fun: Any, argnums: tuple, mode: str, has_aux: bool,
-                 internal: bool) -> None:
+                 internal: bool, tangent_index: int | None = None) -> None:
         self.fun = fun
         self.argnums = argnums
         self.mode = mode
         self.has_aux = has_aux
+        self.tangent_index = tangent_index   # jvp: the tangent of out[tangent_index] only
         self.internal = internal
 
     def build(self) -> Compiled:
@@ -231,6 +237,8 @@ class _Builder:
             sweep.state[p] = LIVE
         code = sweep.block(body)
         tangent_out = sweep.tangent(clone(out_atom))
+        if self.tangent_index is not None:
+            tangent_out = _select_item(code, tangent_out, self.tangent_index, namer)
         finish_statements(code)
         keep = set(nf.params) | set(nf.kwonly) | set(tangent_params)
         code, _ = self.optimized(code, [], keep, sweep, [out_atom, tangent_out])
@@ -486,6 +494,40 @@ class _Builder:
         if mode == "jvp":
             return self.ns.bind(base + "_jvp", fn), None
         return self.ns.bind(base + "_vjp", fn), self.ns.bind(base + "_pullback", pullback)
+
+
+def _select_item(code: list, tangent: Any, index: int, namer: Namer) -> Any:
+    """Keep only item ``index`` of a tuple-valued tangent, so dead code drops the rest.
+
+    Every assignment of the tangent's variable is rewritten: a tuple literal keeps
+    its item, any other value is indexed right after it is assigned.
+    """
+    if not isinstance(tangent, gast.Name):
+        return gast.Subscript(value=tangent, slice=const(index), ctx=gast.Load())
+    target = tangent.id
+
+    def rewrite(stmts: list) -> list:
+        out = []
+        for stmt in stmts:
+            for attr in ("body", "orelse"):
+                inner = getattr(stmt, attr, None)
+                if isinstance(inner, list):
+                    setattr(stmt, attr, rewrite(inner))
+            out.append(stmt)
+            if not isinstance(stmt, gast.Assign):
+                continue
+            stored = [n for n in walk(stmt.targets[0]) if isinstance(n, gast.Name)]
+            if not any(n.id == target for n in stored):
+                continue
+            if isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Tuple):
+                stmt.value = stmt.value.elts[index]
+            else:
+                out.append(assign(target, gast.Subscript(value=name(target), slice=const(index),
+                                                         ctx=gast.Load()), None))
+        return out
+
+    code[:] = rewrite(code)
+    return tangent
 
 
 def self_optimize(forward: list, reverse: list, keep: set, temps: set, pure: set,
