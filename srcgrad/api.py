@@ -472,6 +472,8 @@ def _tangent_like(t: Any, p: Any) -> Any:
         return t
     if isinstance(p, float):
         return float(t)
+    if isinstance(p, np.generic) and np.ndim(t) == 0:
+        return p.dtype.type(t) if p.dtype.kind == "f" else np.float64(t)
     if isinstance(p, (list, tuple)):
         return type(p)(_tangent_like(u, q) for u, q in zip(t, p, strict=True))
     dtype = _dtype_of(p)
@@ -594,7 +596,8 @@ class _Derivative:
         self.fun = fun
         self.argnums, self._as_tuple = _normalize_argnums(fun, argnums)
         self._kind = kind
-        self._mode = mode
+        # a derivative of a gradient runs forward-over-reverse, whatever the mode asked
+        self._mode = "forward" if isinstance(fun, _Transformed) else mode
         self._requested = engine
         self._forward = None
         if kind == "hessian":
@@ -602,10 +605,10 @@ class _Derivative:
             self._gradient = grad(fun, argnums=self.argnums if self._as_tuple
                                   else self.argnums[0], engine=engine)
             self._forward = _compile_forward(self._gradient, self.argnums, engine)
-        elif mode != "reverse":
+        elif self._mode != "reverse":
             self._forward = _compile_forward(fun, self.argnums, engine)
         self.engine = "source" if self._forward is not None or (
-            mode == "reverse" and engine != "tape" and self._reverse_ok()) else "tape"
+            self._mode == "reverse" and engine != "tape" and self._reverse_ok()) else "tape"
         functools.update_wrapper(self, fun, updated=())
 
     def _reverse_ok(self) -> bool:

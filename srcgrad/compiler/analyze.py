@@ -89,6 +89,10 @@ def mark_sequence_arguments(fn: NormalizedFunction) -> None:
         op = getattr(stmt, "op", None)
         if op is None or op.kind != "prim":
             continue
+        target = assigned_name(stmt)
+        if target is not None and not fn.kinds.get(target) and returns_sequence(op):
+            # a tuple or list of arrays (eigh, modf, split): adjoints add item by item
+            fn.kinds[target] = "argument"
         candidates = []
         if op.fn is operator.getitem:
             candidates.append(op.args[0])
@@ -98,6 +102,19 @@ def mark_sequence_arguments(fn: NormalizedFunction) -> None:
         for c in candidates:
             if isinstance(c, gast.Name) and c.id in params and not fn.kinds.get(c.id):
                 fn.kinds[c.id] = "argument"
+
+
+def returns_sequence(op: Operation) -> bool:
+    """Does the primitive return a tuple or list of arrays?"""
+    return op.rule.outputs > 1 or op.fn in _sequence_results()
+
+
+def _sequence_results() -> set:
+    import numpy as np
+
+    names = ("split", "array_split", "hsplit", "vsplit", "dsplit", "unstack", "meshgrid",
+             "broadcast_arrays")
+    return {getattr(np, n) for n in names if hasattr(np, n)}
 
 
 def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str]) -> Activity:

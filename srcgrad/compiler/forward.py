@@ -18,7 +18,7 @@ import gast
 import numpy as np
 
 from ..rules._helpers import broadcast_like
-from .analyze import assigned_name
+from .analyze import assigned_name, returns_sequence
 from .inline import instantiate
 from .normalize import assign, clone, const, name, store
 from .ops import arg_names, differentiable_positions, helper_nonlinear_arguments
@@ -66,6 +66,11 @@ class ForwardSweep(Sweep):
     def flows(self, expr: Any) -> bool:
         """Can a nonzero tangent come out of this argument expression?"""
         return any(self.act.is_active(n) and self.get(n) != ZERO for n in arg_names(expr))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.loop_depth = 0
+        self.merge_zeros: list[tuple[Any, list]] = []
 
     def unknown_state(self, var: str) -> str:
         # a scalar variant may still build arrays (``out = np.zeros(n)``): only names
@@ -156,7 +161,13 @@ class ForwardSweep(Sweep):
                         self.ns.values)
             if self.same_shape(op, pos):
                 term = self.without_broadcast(term)
-            value = term if value is None else gast.BinOp(left=value, op=gast.Add(), right=term)
+            if returns_sequence(op):
+                # one tangent per output: added item by item, a None item made zeros
+                term = _call(self.helper("seq_tangent"), [term, name(ans)])
+                value = term if value is None else _call(self.helper("add"), [value, term])
+            else:
+                value = term if value is None else gast.BinOp(left=value, op=gast.Add(),
+                                                              right=term)
         self.define(stmt, target, value, out, ans, pre)
 
     def same_shape(self, op: Any, pos: Any) -> bool:
@@ -267,20 +278,53 @@ class ForwardSweep(Sweep):
         self.state = before
         orelse = self.block(stmt.orelse)
         after_else = dict(self.state)
+        sizes = (len(body), len(orelse))
         self.merge([after_body, after_else], [body, orelse])
-        out.append(_like(stmt, gast.If(test=stmt.test, body=body, orelse=orelse)))
+        node = _like(stmt, gast.If(test=stmt.test, body=body, orelse=orelse))
+        if not self.loop_depth:
+            # zeros the merge added: dropped later when nothing after the branch reads them
+            self.merge_zeros.append((node, body[sizes[0]:] + orelse[sizes[1]:]))
+        out.append(node)
 
     def fwd_For(self, stmt: Any, out: list) -> None:
         if isinstance(stmt.target, gast.Name) and self.act.is_active(stmt.target.id):
             raise self.fn.parsed.error(getattr(stmt, "origin", stmt),
                                        "a loop variable that carries a derivative")
-        body = self.loop_body(stmt, out)
+        body = self.loop(stmt, out)
         out.append(_like(stmt, gast.For(target=stmt.target, iter=stmt.iter, body=body or [],
                                         orelse=[], type_comment=None)))
 
     def fwd_While(self, stmt: Any, out: list) -> None:
-        body = self.loop_body(stmt, out)
+        body = self.loop(stmt, out)
         out.append(_like(stmt, gast.While(test=stmt.test, body=body or [], orelse=[])))
+
+    def loop(self, stmt: Any, out: list) -> list | None:
+        self.loop_depth += 1
+        try:
+            return self.loop_body(stmt, out)
+        finally:
+            self.loop_depth -= 1
+
+    def drop_unread_zeros(self, code: list) -> None:
+        """Remove a branch's ``d<name> = None`` that no statement after the branch reads.
+
+        Only for branches outside loops, where "after" is plain program order.
+        """
+        loads: dict[str, int] = {}
+        for node in gast.walk(gast.Module(body=code, type_ignores=[])):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                loads[node.id] = loads.get(node.id, 0) + 1
+        for branch, zeros in self.merge_zeros:
+            inside: dict[str, int] = {}
+            for node in gast.walk(branch):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                    inside[node.id] = inside.get(node.id, 0) + 1
+            for zero in zeros:
+                ident = zero.targets[0].id
+                if loads.get(ident, 0) == inside.get(ident, 0):
+                    for block in (branch.body, branch.orelse):
+                        if zero in block:
+                            block.remove(zero)
 
 
 def _pops(value: Any) -> bool:

@@ -294,7 +294,7 @@ class ReverseSweep(Sweep):
         rule = op.rule
         positions_ = differentiable_positions(op)
         g: Any = name(self.adj(target))
-        if rule.outputs > 1 or self.is_container(target):
+        if rule.outputs > 1 or self.is_seq(target):
             # several outputs, or one list (np.split) taken apart: the rule wants one
             # cotangent per item, the sweep kept them by index
             g = _call(self.ns.bind("seq_cotangent", _support("seq_cotangent")),

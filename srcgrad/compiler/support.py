@@ -199,6 +199,12 @@ def call_pullback(cotangent: Any, pullback: Any) -> Any:
     return pullback(cotangent)
 
 
+def seq_tangent(tangents: Any, value: Any) -> Any:
+    """The tangents of a primitive's several outputs, zeros where a JVP gave ``None``."""
+    items = [zeros_for(v) if t is None else t for t, v in zip(tangents, value, strict=True)]
+    return tuple(items) if isinstance(value, tuple) else items
+
+
 def tangent_or_zeros(tangent: Any, value: Any) -> Any:
     """A tangent that may be ``None`` at run time, as zeros shaped like ``value`` then."""
     return zeros_for(value) if tangent is None else tangent

@@ -111,6 +111,17 @@ def _same(a: tuple, b: tuple) -> bool:
 def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
                      internal: bool = False, tangent_index: int | None = None) -> Compiled:
     """The cached transform of ``fun`` (``mode`` is ``"grad"``, ``"vjp"`` or ``"jvp"``)."""
+    as_source = getattr(fun, "source_function", None)
+    if callable(as_source) and not isinstance(fun, type):
+        # a srcgrad transform: its generated code, never the function it wraps
+        plain = as_source()
+        if plain is None:
+            from ..errors import TransformError
+
+            raise TransformError(f"{getattr(fun, '__name__', 'a transform')}, a srcgrad "
+                                 "transform without generated code", 'Use engine="tape".',
+                                 "", 0, 0, "")
+        fun = plain
     fun = getattr(fun, "__wrapped__", fun) if not hasattr(fun, "__code__") else fun
     code = getattr(fun, "__code__", None)
     key = (code if code is not None else fun, tuple(argnums), mode, has_aux, internal,
@@ -239,6 +250,7 @@ class _Builder:
         tangent_out = sweep.tangent(clone(out_atom))
         if self.tangent_index is not None:
             tangent_out = _select_item(code, tangent_out, self.tangent_index, namer)
+        sweep.drop_unread_zeros(code + [gast.Expr(value=tangent_out)])
         finish_statements(code)
         keep = set(nf.params) | set(nf.kwonly) | set(tangent_params)
         code, _ = self.optimized(code, [], keep, sweep, [out_atom, tangent_out])
