@@ -480,6 +480,23 @@ def _tangent_like(t: Any, p: Any) -> Any:
     return np.asarray(t, dtype=dtype if dtype is not None and dtype.kind == "f" else None)
 
 
+def _forward_arguments(fun: Callable[..., Any], primals: Any, tangents: Any,
+                       engine: str) -> tuple[tuple, tuple, tuple[int, ...]]:
+    """Checked ``(primals, tangents, argnums)`` for a forward-mode transform."""
+    _check_engine(engine)
+    primals, tangents = _as_tuple(primals), _as_tuple(tangents)
+    _check_tangents(primals, tangents)
+    argnums = tuple(range(len(primals)))
+    _check_inputs(fun, primals, argnums)
+    return primals, tangents, argnums
+
+
+def _run_forward(forward: tuple, primals: tuple, tangents: tuple) -> tuple[Any, Any]:
+    """Call compiled tangent code: ``(value, tangent)`` as it returns them."""
+    tangents = tuple(_tangent_like(t, p) for t, p in zip(tangents, primals, strict=True))
+    return forward[0].function(*tangents, *primals)
+
+
 def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, *,
         engine: str = "auto") -> tuple:
     """``(fun(*primals), J @ tangents)``: a Jacobian-vector product (JAX's signature).
@@ -487,17 +504,11 @@ def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, *,
     The source engine emits forward-mode (tangent) code, ``jvp_source(fun)`` shows
     it; ``fun`` may itself be a gradient from :func:`grad` (forward-over-reverse).
     """
-    _check_engine(engine)
-    primals, tangents = _as_tuple(primals), _as_tuple(tangents)
-    _check_tangents(primals, tangents)
-    argnums = tuple(range(len(primals)))
-    _check_inputs(fun, primals, argnums)
+    primals, tangents, argnums = _forward_arguments(fun, primals, tangents, engine)
     forward = _compile_forward(fun, argnums, engine)
     if forward is not None:
-        compiled, select = forward
-        tangents = tuple(_tangent_like(t, p) for t, p in zip(tangents, primals, strict=True))
-        out, tangent = compiled.function(*tangents, *primals)
-        return select.out(out), select.tangent(tangent)
+        out, tangent = _run_forward(forward, primals, tangents)
+        return forward[1].out(out), forward[1].tangent(tangent)
     from .autograd import functional
     from .autograd.transforms import tape_functional
 
@@ -722,18 +733,12 @@ def hvp(fun: Callable[..., Any], primals: Any, tangents: Any, *, engine: str = "
 
     Forward-over-reverse: one pass of the tangent code of ``fun``'s generated gradient.
     """
-    _check_engine(engine)
-    primals, tangents = _as_tuple(primals), _as_tuple(tangents)
-    _check_tangents(primals, tangents)
-    argnums = tuple(range(len(primals)))
-    _check_inputs(fun, primals, argnums)
+    primals, tangents, argnums = _forward_arguments(fun, primals, tangents, engine)
     forward = _hvp_code(fun, argnums, engine)
     if forward is not None:
-        compiled, select = forward
-        tangents = tuple(_tangent_like(t, p) for t, p in zip(tangents, primals, strict=True))
-        value, tangent = compiled.function(*tangents, *primals)
+        value, tangent = _run_forward(forward, primals, tangents)
         _check_scalar(fun, value[0])
-        return select.tangent(tangent)
+        return forward[1].tangent(tangent)
     from .autograd import functional
     from .autograd.transforms import tape_functional
 
