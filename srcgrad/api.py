@@ -468,6 +468,8 @@ def _check_tangents(primals: tuple, tangents: tuple) -> None:
 
 def _tangent_like(t: Any, p: Any) -> Any:
     """A tangent in its primal's form: float for a Python float, the primal's float dtype."""
+    if _is_tensor(t) or _is_tensor(p):
+        return t
     if type(t) is np.ndarray and type(p) is np.ndarray and t.dtype == p.dtype:
         return t
     if isinstance(p, float):
@@ -531,6 +533,12 @@ def _basis(x: Any) -> Any:
         yield _tangent_like(e.reshape(np.shape(x)), x)
 
 
+def _is_tensor(x: Any) -> bool:
+    from .autograd.tensor import Tensor
+
+    return isinstance(x, Tensor)
+
+
 def _float_dtype(x: Any) -> Any:
     dtype = _dtype_of(x)
     return dtype if dtype is not None and dtype.kind == "f" else np.float64
@@ -566,7 +574,9 @@ def _stack_columns(columns: list, out: Any, x: Any) -> Any:
     shape = np.shape(out) + np.shape(x)
     if not columns:
         return np.zeros(shape)
-    return np.stack([np.asarray(c) for c in columns], axis=-1).reshape(shape)
+    # (Tensors stay Tensors: a tape computation may be differentiating this one)
+    return np.stack([c if hasattr(c, "shape") else np.asarray(c) for c in columns],
+                    axis=-1).reshape(shape)
 
 
 def _reverse_jacobian(fun: Any, args: tuple, argnums: tuple[int, ...],

@@ -107,8 +107,11 @@ def tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[
     per entry of ``argnums``, shaped and typed like that argument."""
     call_args = list(args)
     leaves = []
+    # called from inside another tape computation (a gradient of a gradient): keep the
+    # outer graph, and build the gradient's own graph so that it can be differentiated
+    nested = any(isinstance(args[i], Tensor) and args[i].requires_grad for i in argnums)
     for i in argnums:
-        leaf = to_tensor_input(args[i])
+        leaf = args[i] if nested and isinstance(args[i], Tensor) else to_tensor_input(args[i])
         call_args[i] = leaf
         leaves.append(leaf)
     try:
@@ -137,7 +140,11 @@ def tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[
         ct = cotangent._a if isinstance(cotangent, Tensor) else np.asarray(cotangent,
                                                                           dtype=out._a.dtype)
         ct = np.broadcast_to(ct, out._a.shape) if np.shape(ct) != out._a.shape else ct
-        grads = tape_grad(out, leaves, Tensor._wrap(ct), retain_graph=True, allow_unused=True)
+        grads = tape_grad(out, leaves, Tensor._wrap(ct), retain_graph=True, allow_unused=True,
+                          create_graph=nested)
+        if nested:
+            return tuple(Tensor._wrap(np.zeros_like(leaf._a)) if g is None else g
+                         for g, leaf in zip(grads, leaves, strict=True))
         return tuple(
             _zeros_like_input(args[i]) if g is None else _cast_like(g._a, args[i])
             for g, i in zip(grads, argnums, strict=True)

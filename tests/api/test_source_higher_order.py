@@ -229,13 +229,7 @@ def test_third_order_is_refused_by_the_source_engine():
         srcgrad.grad(srcgrad.grad(srcgrad.grad(s_polynomial_loop)), engine="source")
 
 
-_NESTED_TAPE_BUG = pytest.mark.xfail(
-    strict=True, raises=RuntimeError,
-    reason="tape_vjp's pullback calls np.asarray on an outer tape's Tensor: nested tape grads fail")
-
-
-@pytest.mark.parametrize("engine", [pytest.param("auto", marks=_NESTED_TAPE_BUG),
-                                    pytest.param("tape", marks=_NESTED_TAPE_BUG)])
+@pytest.mark.parametrize("engine", ["auto", "tape"])
 def test_third_order_runs_on_the_tape_when_not_forced_to_source(engine):
     # the NotImplementedError above tells users to pass engine='tape'
     second = srcgrad.grad(srcgrad.grad(s_polynomial_loop))
