@@ -1,4 +1,5 @@
-"""``srcgrad show package.module:function [--argnums 0,1]``: print generated code."""
+"""``srcgrad show package.module:function [--argnums 0,1] [--mode grad|vjp|jvp|hvp]``:
+print generated code."""
 
 from __future__ import annotations
 
@@ -43,21 +44,28 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("target", help="package.module:function")
     show.add_argument("--argnums", type=_argnums, default=(0,),
                       help="comma-separated positions of the differentiated arguments")
-    show.add_argument("--mode", choices=("grad", "vjp"), default="grad",
-                      help="the whole gradient (grad) or the split forward/pullback (vjp)")
+    show.add_argument("--mode", choices=("grad", "vjp", "jvp", "hvp"), default="grad",
+                      help="the whole gradient (grad), the split forward/pullback (vjp), the "
+                           "tangent code (jvp) or the tangent code of the gradient (hvp)")
     args = parser.parse_args(argv)
     if args.command == "show":
+        from .api import grad, jvp_source
         from .compiler import compile_grad, compile_vjp
         from .errors import TransformError
 
         fun = _load(args.target)
         try:
-            compiler = compile_grad if args.mode == "grad" else compile_vjp
-            compiled = compiler(fun, args.argnums)
+            if args.mode == "jvp":
+                source = jvp_source(fun, args.argnums)
+            elif args.mode == "hvp":
+                source = jvp_source(grad(fun, args.argnums, engine="source"), args.argnums)
+            else:
+                compiler = compile_grad if args.mode == "grad" else compile_vjp
+                source = compiler(fun, args.argnums).source
         except TransformError as exc:
             print(f"srcgrad: {exc}", file=sys.stderr)
             return 1
-        sys.stdout.write(compiled.source)
+        sys.stdout.write(source)
     return 0
 
 

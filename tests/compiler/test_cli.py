@@ -22,6 +22,15 @@ def test_show_vjp_mode(capsys):
     assert "def softplus_sum_vjp(x):" in out and "def softplus_sum_pullback(" in out
 
 
+def test_show_tangent_code(capsys):
+    assert main(["show", "tests.compiler.golden_functions:softplus_sum", "--mode", "jvp"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("def softplus_sum_jvp(dx, x):") and "# tangent of:" in out
+    assert main(["show", "tests.compiler.golden_functions:softplus_sum", "--mode", "hvp"]) == 0
+    out = capsys.readouterr().out
+    assert "def softplus_sum_grad_jvp(dx, x):" in out and "# tangent of: bx" in out
+
+
 def test_show_reports_refusals(capsys):
     assert main(["show", "tests.compiler.refusals:uses_try"]) == 1
     assert "try statement" in capsys.readouterr().err
