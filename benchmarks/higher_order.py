@@ -22,8 +22,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import srcgrad  # noqa: E402
 from _timing import best_times, optional, print_table, set_blas_threads  # noqa: E402
+
+import srcgrad  # noqa: E402
 
 RNG = np.random.default_rng(0)
 N = 1000

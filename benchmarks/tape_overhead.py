@@ -3,7 +3,8 @@
 Prints, from one run, srcgrad's Tensor mode against PyTorch eager (CPU) and
 HIPS autograd when they are installed.  Targets: the MLP step no slower than
 PyTorch eager; the scalar loop within 1.5x of PyTorch eager; both at least 3x
-faster than HIPS autograd.
+faster than HIPS autograd.  Contenders are timed in interleaved rounds (best of
+9), so that the ratios survive a machine whose load changes during the run.
 
     python benchmarks/tape_overhead.py
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import best_time, optional, print_table  # noqa: E402
+from _timing import best_times, optional, print_table  # noqa: E402
 
 import srcgrad  # noqa: E402
 
@@ -83,39 +84,44 @@ def mlp_autograd(ag, anp, params):
 def main() -> None:
     torch = optional("torch")
     ag = optional("autograd")
+    anp = None
+    if ag is not None:
+        import autograd.numpy as anp
     # Importing PyTorch creates hundreds of thousands of objects; freezing them keeps
     # Python's cyclic collector from rescanning them during every contender's run.
     gc.freeze()
-    rows = []
-    rows.append(("srcgrad Tensor mode", best_time(lambda: scalar_loop(srcgrad, srcgrad.sin))))
-    if torch is not None:
-        rows.append(("PyTorch eager", best_time(lambda: scalar_loop(torch, torch.sin))))
-    if ag is not None:
-        import autograd.numpy as anp
 
-        rows.append(("HIPS autograd", best_time(lambda: scalar_loop_autograd(ag, anp))))
+    fns = {"srcgrad Tensor mode": lambda: scalar_loop(srcgrad, srcgrad.sin)}
+    if torch is not None:
+        fns["PyTorch eager"] = lambda: scalar_loop(torch, torch.sin)
+    if ag is not None:
+        fns["HIPS autograd"] = lambda: scalar_loop_autograd(ag, anp)
+    rows = _timed(fns)
     print_table(f"scalar loop ({STEPS} steps), forward + backward", rows, "srcgrad Tensor mode")
     _targets(rows, {"PyTorch eager": 1.5})
 
     params = [srcgrad.tensor(p.astype(np.float32), requires_grad=True) for p in (W1, B1, W2, B2)]
     xs, ls = srcgrad.tensor(X.astype(np.float32)), LABELS
-    rows = [("srcgrad Tensor mode",
-             best_time(lambda: mlp_step(srcgrad, params, xs, np.arange(16), ls,
-                                        lambda t: t.log_softmax(1))))]
+    fns = {"srcgrad Tensor mode": lambda: mlp_step(srcgrad, params, xs, np.arange(16), ls,
+                                                   lambda t: t.log_softmax(1))}
     if torch is not None:
         tparams = [torch.tensor(p.astype(np.float32), requires_grad=True)
                    for p in (W1, B1, W2, B2)]
         tx, tl = torch.tensor(X.astype(np.float32)), torch.tensor(LABELS)
-        rows.append(("PyTorch eager",
-                     best_time(lambda: mlp_step(torch, tparams, tx, torch.arange(16), tl,
-                                                lambda t: t.log_softmax(1)))))
+        fns["PyTorch eager"] = lambda: mlp_step(torch, tparams, tx, torch.arange(16), tl,
+                                                lambda t: t.log_softmax(1))
     if ag is not None:
-        import autograd.numpy as anp
-
         aparams = [W1, B1, W2, B2]
-        rows.append(("HIPS autograd", best_time(lambda: mlp_autograd(ag, anp, aparams))))
+        fns["HIPS autograd"] = lambda: mlp_autograd(ag, anp, aparams)
+    rows = _timed(fns)
     print_table("MLP training step (batch 16, 8 -> 16 -> 4)", rows, "srcgrad Tensor mode")
     _targets(rows, {"PyTorch eager": 1.0})
+
+
+def _timed(fns: dict) -> list:
+    """``(name, seconds per call)`` rows, rounds interleaved across contenders so that a
+    change in machine load during the run hits every contender alike."""
+    return list(best_times(fns, repeat=9, budget=1.0).items())
 
 
 def _targets(rows: list, limits: dict) -> None:

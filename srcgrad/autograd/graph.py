@@ -304,6 +304,9 @@ class AccumulateGrad(Node):
     def __init__(self, variable: Any) -> None:
         _init_node(self, ())
         self.variable = variable
+        # The engine's hot path skips hook handling for a plain node; a hook
+        # registered later on the tensor clears this (Tensor.register_hook).
+        self._plain = variable._hooks is None
 
     def apply(self, grad_outputs: tuple, create_graph: bool) -> tuple:
         var = self.variable
@@ -387,8 +390,9 @@ def run_backward(
             heappush(heap, (-node._seq, node))
         buf[idx] = _add(buf[idx], grad)
 
-    prev_mode = grad_mode.is_grad_enabled()
-    grad_mode._set(create_graph)
+    state = grad_mode._state
+    prev_mode = state.enabled
+    state.enabled = bool(create_graph)
     plain = capture is None and not create_graph
     # The sweep creates many short-lived objects and no reference cycles, so the
     # cyclic collector would only rescan the (possibly huge) graph over and over.
@@ -399,7 +403,7 @@ def run_backward(
         while heap:
             node = heappop(heap)[1]
             buf = buffers.pop(node)
-            if plain and (node._plain or (type(node) is AccumulateGrad and _bare_leaf(node))):
+            if plain and node._plain:
                 grads = node.apply(buf, False)  # the hot path: nothing to intercept
             else:
                 grads = _run_node(node, buf, create_graph, capture)
@@ -419,16 +423,10 @@ def run_backward(
                     old = nbuf[idx]
                     nbuf[idx] = g if old is None else old + g
     finally:
-        grad_mode._set(prev_mode)
+        state.enabled = prev_mode
         if collecting:
             gc.enable()
     return capture if capture is not None else {}
-
-
-def _bare_leaf(node: AccumulateGrad) -> bool:
-    """An AccumulateGrad with no hooks of its own or of its tensor."""
-    return (node.variable._hooks is None and node._pre_hooks is None
-            and node._post_hooks is None and node._tensor_pre_hooks is None)
 
 
 def _slot(node: Node, idx: int, g: Any) -> list:

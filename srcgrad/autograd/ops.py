@@ -117,16 +117,75 @@ def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any 
     is faster than ``np.multiply`` on scalars); ``name`` overrides the node
     name for Tensor methods PyTorch names differently (``t()`` ->
     ``TBackward0``).
+
+    This is the tape's hot path, for calls on arrays with constant keywords:
+    what depends only on which arguments are tensors needing grad (listed
+    inputs, what to save) is planned once per rule and pattern, then reused;
+    only a node name that depends on argument values is worked out per call.
+    Anything else goes to :func:`_record_general`.
     """
     T = Tensor
     if not kwargs:
-        fast = _record_fast(rule, args, _NO_KWARGS, forward, name)
-        if fast is not _GENERIC:
-            return fast
-    elif not any(isinstance(v, T) for v in kwargs.values()):
-        fast = _record_fast(rule, args, kwargs, forward, name)
-        if fast is not _GENERIC:
-            return fast
+        kwargs = _NO_KWARGS
+    elif any(isinstance(v, T) for v in kwargs.values()):
+        return _record_general(rule, args, kwargs, forward, name)
+    raw = []
+    # A leading 1, then one base-3 digit per argument: 0 constant, 1 tensor, 2 tensor
+    # needing grad (the leading 1 tells (x,) from (c, x), so the pattern alone is a key).
+    pattern = 1
+    needs = False
+    for a in args:
+        if isinstance(a, T):
+            raw.append(a._a)
+            if a._rg:
+                pattern = pattern * 3 + 2
+                needs = True
+            else:
+                pattern = pattern * 3 + 1
+        elif type(a) in _SEQUENCES and any(isinstance(x, T) for x in a):
+            # tensors inside a list (np.concatenate)
+            return _record_general(rule, args, kwargs, forward, name)
+        else:
+            raw.append(a)
+            pattern *= 3
+    out = (forward or rule.primitive)(*raw, **kwargs)
+    if not (needs and _grad_state.enabled and rule.differentiable):
+        return _wrap_outputs(out, None, args, None, rule)
+    if type(out) in _SEQUENCES or rule.outputs != 1:  # several outputs: the general path
+        return _link(rule, args, tuple(raw), kwargs, out, name)
+    # a fixed node name: the pattern alone is the plan's key (see _plan_for)
+    plan = rule._plans.get(pattern) if name is None else None
+    if plan is None:
+        plan = _plan_for(rule, pattern, len(args), kwargs, raw, name)
+    if plan is _GENERIC:  # no listed input needs grad
+        return _wrap_outputs(out, None, args, None, rule)
+    cls, edges, inputs, keep, uses_ans, checked = plan
+    nexts = []
+    for p in edges:  # edge() inlined: a position >= 0 holds a tensor needing grad
+        if p < 0:
+            nexts.append(_NO_EDGE)
+        else:
+            a = args[p]
+            fn = a._fn
+            nexts.append((fn, a._output_nr) if fn is not None else (a._accumulator(), 0))
+    saved = None
+    if checked:
+        saved = tuple([(a, a._vc.value if a._vc is not None else 0)
+                       for a in [args[p] for p in checked]])
+    if keep is not None:
+        return _make_node(rule, cls, args, tuple(raw), kwargs, tuple(nexts), inputs, keep,
+                          uses_ans, saved, out)
+    # everything kept and one array out: link and wrap without further checks
+    vc = VersionCounter() if uses_ans else None
+    node = make_rule_node(cls, rule, args, tuple(raw), kwargs, tuple(nexts), inputs,
+                          out if uses_ans else None, (vc, 0) if uses_ans else None, saved)
+    return _output_tensor(out, node, vc, args, rule)
+
+
+def _record_general(rule: Rule, args: tuple, kwargs: dict, forward: Any,
+                    name: str | None) -> Any:
+    """:func:`record` for tensors inside lists or passed as keywords."""
+    T = Tensor
     raw_args = tuple(_raw(a, T) for a in args)
     needs = any(_requires_grad(a, T) for a in args)
     if kwargs:
@@ -226,75 +285,32 @@ _GENERIC = object()
 _NO_EDGE = (None, 0)
 
 
-def _record_fast(rule: Rule, args: tuple, kwargs: dict, forward: Any, name: str | None) -> Any:
-    """:func:`record` for calls on arrays with constant keywords (the tape's hot path).
-
-    What depends only on which arguments are tensors needing grad (listed
-    inputs, what to save) is planned once per rule and pattern, then reused;
-    only a node name that depends on argument values is worked out per call.
-    """
-    T = Tensor
-    raw = []
-    pattern = 0  # base 3, one digit per argument: 0 constant, 1 tensor, 2 tensor needing grad
-    for a in args:
-        if isinstance(a, T):
-            raw.append(a._a)
-            pattern = pattern * 3 + (2 if a._rg else 1)
-        elif type(a) in _SEQUENCES and any(isinstance(x, T) for x in a):
-            return _GENERIC  # tensors inside a list (np.concatenate): the general path
-        else:
-            raw.append(a)
-            pattern *= 3
-    out = (forward or rule.primitive)(*raw, **kwargs)
-    if not _grad_state.enabled or not rule.differentiable or not _needs_grad(pattern):
-        return _wrap_outputs(out, None, args, None, rule)
-    if type(out) in _SEQUENCES or rule.outputs != 1:  # several outputs: the general path
-        return _link(rule, args, tuple(raw), kwargs, out, name)
-    listed = None
-    if name is None and callable(rule.node):
-        state = _digits(pattern, len(args))
-        name, listed = rule.node_name(tuple(st > 0 for st in state), kwargs, raw)
-    key = (pattern, len(args), name, listed)
+def _plan_for(rule: Rule, pattern: int, nargs: int, kwargs: dict, raw: list,
+              name: str | None) -> Any:
+    """The cached plan (see :func:`_plan`) for a call with argument ``pattern``."""
     plans = rule._plans
+    listed = None
+    if name is not None:
+        key: Any = (pattern, name)
+    elif callable(rule.node):  # a name that depends on the call's values
+        is_tensor = _IS_TENSOR.get(pattern)
+        if is_tensor is None:
+            is_tensor = _IS_TENSOR[pattern] = tuple(d > 0 for d in _digits(pattern, nargs))
+        name, listed = rule.node_name(is_tensor, kwargs, raw)
+        key = (pattern, name, listed)
+    else:
+        key = pattern
     plan = plans.get(key)
     if plan is None:
-        plan = plans[key] = _plan(rule, _digits(pattern, len(args)), name, listed)
-    if plan is _GENERIC:
-        return _wrap_outputs(out, None, args, None, rule)
-    cls, edges, inputs, keep, uses_ans, checked = plan
-    nexts = []
-    for p, live in edges:  # edge() inlined: a live position holds a tensor needing grad
-        if live:
-            a = args[p]
-            fn = a._fn
-            nexts.append((fn, a._output_nr) if fn is not None else (a._accumulator(), 0))
-        else:
-            nexts.append(_NO_EDGE)
-    saved = None
-    if checked:
-        saved = tuple([(a, a._vc.value if a._vc is not None else 0)
-                       for a in [args[p] for p in checked]])
-    if keep is not None:
-        return _make_node(rule, cls, args, tuple(raw), kwargs, tuple(nexts), inputs, keep,
-                          uses_ans, saved, out)
-    # everything kept and one array out: link and wrap without further checks
-    vc = VersionCounter() if uses_ans else None
-    node = make_rule_node(cls, rule, args, tuple(raw), kwargs, tuple(nexts), inputs,
-                          out if uses_ans else None, (vc, 0) if uses_ans else None, saved)
-    return _output_tensor(out, node, vc, args, rule)
+        plan = plans[key] = _plan(rule, _digits(pattern, nargs), name, listed)
+    return plan
 
 
-def _needs_grad(pattern: int) -> bool:
-    """Does any base-3 digit of ``pattern`` say 'tensor needing grad' (2)?"""
-    while pattern:
-        if pattern % 3 == 2:
-            return True
-        pattern //= 3
-    return False
+_IS_TENSOR: dict[int, tuple] = {}
 
 
 def _digits(pattern: int, n: int) -> tuple:
-    """The per-argument states encoded in ``pattern`` (see :func:`_record_fast`)."""
+    """The per-argument states encoded in ``pattern`` (see :func:`record`)."""
     out = []
     for _ in range(n):
         out.append(pattern % 3)
@@ -307,9 +323,10 @@ def _plan(rule: Rule, state: tuple, name: str | None, listed: tuple | None) -> A
     if listed is None:
         node_name, listed = rule.node_name(tuple(s > 0 for s in state), _NO_KWARGS)
         name = name or node_name
-    edges = tuple((p, state[p] == 2) for p in listed if p < len(state))
-    inputs = tuple((p, -1) if live else (-1, -1) for p, live in edges)
-    active = tuple(p for p, live in edges if live)
+    # the listed positions, -1 where a constant is listed for PyTorch parity
+    edges = tuple(p if state[p] == 2 else -1 for p in listed if p < len(state))
+    inputs = tuple((p, -1) for p in edges)
+    active = tuple(p for p in edges if p >= 0)
     if not active:
         return _GENERIC
     keep, uses_ans, check = _save_plan(rule, active, len(state))

@@ -228,6 +228,9 @@ class Tensor:
             return self._fn._add_tensor_pre_hook(self._output_nr, hook)
         if self._hooks is None:
             self._hooks = []
+            acc = self._acc() if self._acc is not None else None
+            if acc is not None:  # its node must now take the engine's hook-running path
+                acc._plain = False
         self._hooks.append(hook)
         return RemovableHandle(self._hooks, hook)
 
@@ -315,7 +318,10 @@ class Tensor:
         return self._vc
 
     def _bump(self) -> None:
-        self._version_counter().value += 1
+        vc = self._vc  # _version_counter() inlined: every in-place change calls this
+        if vc is None:
+            vc = self._vc = VersionCounter()
+        vc.value += 1
 
     def _as_array(self) -> np.ndarray:
         """The data as an ndarray (NumPy scalars are promoted once, in place)."""
@@ -338,7 +344,7 @@ class Tensor:
             return self._inplace_on_view(fun, args, kwargs, forward, name)
         target = self._as_array()
         if not recording:
-            raw = tuple(unwrap(a) for a in args)
+            raw = [a._a if isinstance(a, Tensor) else a for a in args]
             if forward is None and not kwargs and isinstance(fun, np.ufunc):
                 fun(target, *raw, out=target, casting="same_kind")  # truly in place
             else:
@@ -396,7 +402,11 @@ class Tensor:
             from ..rules.shape import setitem
 
             return self._inplace(setitem, Ellipsis, value, name=name)
-        self._as_array()[...] = unwrap(value)
+        target = self._as_array()
+        if type(value) in (int, float):
+            target.fill(value)  # the same cast as target[...] = value, without indexing
+        else:
+            target[...] = unwrap(value)
         self._bump()
         return self
 
