@@ -20,22 +20,40 @@ def shape_of(x: Any) -> tuple[int, ...]:
     return getattr(x, "shape", ())
 
 
+_SUM_PLANS: dict[tuple, tuple] = {}     # (g's shape, target shape) -> how to sum
+
+
+def _sum_plan(gshape: tuple, shape: tuple) -> tuple:
+    """How a plain array of ``gshape`` is summed to ``shape``: (axes, keepdims, reshape)."""
+    extra = len(gshape) - len(shape)
+    stretched = tuple(i + extra for i, n in enumerate(shape)
+                      if n == 1 and gshape[i + extra] != 1)
+    if not stretched:
+        plan = (tuple(range(extra)), False, False)
+    else:
+        plan = (tuple(range(extra)) + stretched, True, bool(extra))
+    if len(_SUM_PLANS) > 4096:
+        _SUM_PLANS.clear()
+    _SUM_PLANS[gshape, shape] = plan
+    return plan
+
+
 def unbroadcast_to(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``g`` over the axes that broadcasting added or stretched to reach ``shape``."""
     gshape = getattr(g, "shape", ())
     if gshape == shape:
         return g
+    # plain arrays go straight to the ufunc reduction (what np.sum does for them), with
+    # the axes worked out once per pair of shapes; anything else (Tensors) through
+    # np.sum, so that it can intercept the call
+    if type(g) is np.ndarray and type(shape) is tuple and len(gshape) >= len(shape):
+        plan = _SUM_PLANS.get((gshape, shape))
+        if plan is None:
+            plan = _sum_plan(gshape, shape)
+        axes, keepdims, reshape = plan
+        g = np.add.reduce(g, axis=axes, keepdims=keepdims)
+        return g.reshape(shape) if reshape else g
     extra = len(gshape) - len(shape)
-    # plain arrays go straight to the ufunc reduction (what np.sum does for them);
-    # anything else (Tensors) through np.sum, so that it can intercept the call
-    plain = type(g) is np.ndarray
-    stretched = tuple(i + max(extra, 0) for i, n in enumerate(shape)
-                      if n == 1 and gshape[i + max(extra, 0)] != 1)
-    if plain and extra >= 0:
-        if not stretched:
-            return np.add.reduce(g, axis=tuple(range(extra)))
-        g = np.add.reduce(g, axis=tuple(range(extra)) + stretched, keepdims=True)
-        return g.reshape(shape) if extra else g
     if extra > 0:
         g = np.sum(g, axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
@@ -89,7 +107,7 @@ def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...]:
     return (axis % ndim if ndim else 0,)
 
 
-_PLAIN = (np.ndarray, np.float64, np.float32, np.float16, float)
+_PLAIN = frozenset({np.ndarray, np.float64, np.float32, np.float16, float})
 
 
 def expand_reduced(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -97,10 +115,11 @@ def expand_reduced(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> 
     shape = getattr(x, "shape", ())
     if not keepdims and axis is not None and shape:
         g = np.expand_dims(g, normalize_axis(axis, len(shape)))
-    if type(g) in _PLAIN:
+    kind = type(g)
+    if kind in _PLAIN:
         # Filling a new array is much cheaper than np.broadcast_to's Python layer,
         # and gives a writable result.
-        out = np.empty(shape, dtype=np.result_type(g))
+        out = np.empty(shape, dtype=np.float64 if kind is float else g.dtype)
         out[...] = g
         return out
     return np.broadcast_to(g, shape)  # Tensors (the tape's double backward) record this

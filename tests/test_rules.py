@@ -540,6 +540,64 @@ def test_ties_split_the_gradient_evenly():
     assert _vjp(np.maximum, 1, np.ones(3), x, 1.0) == 0.5
 
 
+def test_reduction_ties_split_the_gradient_evenly():
+    a = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, 2.0, 2.0], [np.nan, 1.0, 0.0, 5.0]])
+    g = np.array([6.0, 8.0, 1.0])
+    for fun in (np.max, np.nanmax):
+        with np.errstate(invalid="ignore"):
+            got = _vjp(fun, 0, g, a, axis=1)
+        expected = [[0, 3, 3, 0], [2, 2, 2, 2], [0, 0, 0, 1 if fun is np.nanmax else 0]]
+        np.testing.assert_array_equal(got, expected)
+    # float32 stays float32; ties split along several axes at once; Tensor-like inputs
+    a32 = np.array([[1.0, 3.0], [3.0, 0.0]], dtype=np.float32)
+    got = _vjp(np.max, 0, np.float32(4.0), a32)
+    assert got.dtype == np.float32 and got.tolist() == [[0, 2], [2, 0]]
+    got = _vjp(np.min, 0, np.ones((1, 2), np.float32), a32, axis=0, keepdims=True)
+    assert got.dtype == np.float32 and got.tolist() == [[1, 0], [0, 1]]
+    ducked = _vjp(np.max, 0, Duck(np.ones(2)), Duck(a32.astype(float)), axis=1)
+    np.testing.assert_array_equal(ducked.value, [[0, 1], [1, 0]])
+
+
+def test_integer_array_index_cotangent_accumulates_repeats():
+    from srcgrad.rules._shape_helpers import index_cotangent
+
+    x = np.zeros((3, 4), dtype=np.float32)
+    rows, cols = np.array([0, 2, 0, 0]), np.array([1, 3, 1, -1])
+    g = np.array([1.0, 2.0, 3.0, 4.0], dtype=np.float32)
+    out = index_cotangent(g, x, (rows, cols))
+    expected = np.zeros((3, 4), dtype=np.float32)
+    np.add.at(expected, (rows, cols), g)
+    assert out.dtype == np.float32 and out.tolist() == expected.tolist()
+    assert index_cotangent(2.0, x, (rows, cols))[0, 1] == 4.0    # a broadcast cotangent
+    mask = np.array([True, False, True])
+    assert index_cotangent(np.ones((2, 4)), x, mask).sum(axis=1).tolist() == [4, 0, 4]
+    assert index_cotangent(np.ones(4), x, 1).tolist() == [[0] * 4, [1] * 4, [0] * 4]
+    assert index_cotangent(np.ones((3, 2)), x, (slice(None), slice(1, 3)))[:, 1:3].all()
+    ducked = index_cotangent(Duck(g), Duck(x), (rows, cols))
+    np.testing.assert_array_equal(ducked.value, expected)
+
+
+@pytest.mark.parametrize("ashape, bshape", [
+    ((3, 4), (4, 2)), ((3, 4), (4,)), ((4,), (4, 2)), ((4,), (4,)), ((2, 3, 4), (4, 5)),
+    ((3, 4), (2, 4, 5)), ((2, 3, 4), (4,)),
+])
+def test_matmul_cotangents_on_plain_and_protocol_arrays(ashape, bshape):
+    from srcgrad.rules._shape_helpers import matmul_left_cotangent, matmul_right_cotangent
+
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal(ashape), rng.standard_normal(bshape)
+    g = rng.standard_normal(np.shape(a @ b))
+    # the defining identity: <g, da @ b + a @ db> = <ga, da> + <gb, db>
+    da, db = rng.standard_normal(ashape), rng.standard_normal(bshape)
+    ga, gb = matmul_left_cotangent(g, a, b), matmul_right_cotangent(g, a, b)
+    assert np.shape(ga) == ashape and np.shape(gb) == bshape
+    np.testing.assert_allclose(np.sum(g * (da @ b + a @ db)),
+                               np.sum(ga * da) + np.sum(gb * db))
+    dg = Duck(g) if np.ndim(g) else g
+    np.testing.assert_allclose(matmul_left_cotangent(dg, Duck(a), Duck(b)).value, ga)
+    np.testing.assert_allclose(matmul_right_cotangent(dg, Duck(a), Duck(b)).value, gb)
+
+
 def test_sqrt_derivative_at_zero_is_inf():
     with np.errstate(divide="ignore"):
         assert _vjp(np.sqrt, 0, np.ones(2), np.array([0.0, 4.0])).tolist() == [np.inf, 0.25]

@@ -122,6 +122,12 @@ class _Fold(gast.NodeTransformer):
                 return right
         if isinstance(node.op, gast.Div) and _number(right) and right.value == 1:
             return left
+        if isinstance(node.op, gast.Div) and self.is_call(left, expand_reduced) \
+                and left.args and self.is_count(right):
+            # expand_reduced(g, x, ...) / reduced_count(x, ...) -> expand_reduced(g / ..., x, ...):
+            # divide the reduced cotangent, not its expansion (the count is a Python int)
+            left.args[0] = gast.BinOp(left=left.args[0], op=gast.Div(), right=right)
+            return left
         if isinstance(node.op, gast.Pow) and _number(right) and right.value == 1:
             return left
         if isinstance(node.op, gast.Sub) and isinstance(right, gast.UnaryOp) \
@@ -130,6 +136,11 @@ class _Fold(gast.NodeTransformer):
         if isinstance(node.op, gast.Add) and _leading_negation(right):
             # a + -b * c -> a - b * c
             return gast.BinOp(left=left, op=gast.Sub(), right=_without_negation(right))
+        if isinstance(node.op, (gast.Add, gast.Sub)) and self.negated_linear(right):
+            # a + f(-g, ...) -> a - f(g, ...) for a helper linear in g: no negation at all
+            right.args[0] = right.args[0].operand
+            op = gast.Sub() if isinstance(node.op, gast.Add) else gast.Add()
+            return gast.BinOp(left=left, op=op, right=right)
         if isinstance(node.op, (gast.Mult, gast.Div)) and _negated(left) and _number(right):
             # -a * 0.5 -> a * -0.5: one pass over the array instead of two
             return gast.BinOp(left=left.operand, op=node.op,
@@ -162,6 +173,25 @@ class _Fold(gast.NodeTransformer):
                 return gast.Constant(value=bool(fn(node.left.value,
                                                    node.comparators[0].value)), kind=None)
         return node
+
+    def is_call(self, node: Any, fn: Any) -> bool:
+        return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
+            and self.values.get(node.func.id) is fn and not node.keywords
+
+    def is_count(self, node: Any) -> bool:
+        """Is ``node`` ``reduced_count(x, axis[, True])``, a Python int?"""
+        from ..rules._shape_helpers import reduced_count
+
+        if not (self.is_call(node, reduced_count) and 1 <= len(node.args) <= 3):
+            return False
+        return len(node.args) < 3 or (isinstance(node.args[2], gast.Constant)
+                                      and node.args[2].value is True)
+
+    def negated_linear(self, node: Any) -> bool:
+        """Is ``node`` a call ``f(-g, ...)`` of a helper whose array result is linear in g?"""
+        return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
+            and node.args and _negated(node.args[0]) \
+            and _linear_helper(self.values.get(node.func.id))
 
     def is_unbroadcast(self, node: Any) -> bool:
         return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
@@ -309,6 +339,18 @@ class _LazyExpand(gast.NodeTransformer):
                                                              annotation=None, type_comment=None),
                                              attr="expand_dims", ctx=gast.Load()),
                          args=[g, axis], keywords=[])
+
+
+def _linear_helper(fn: Any) -> bool:
+    """Helpers returning an array that is linear in their first argument (``f(-g) == -f(g)``)."""
+    from ..rules._shape_helpers import (
+        extremum_cotangent,
+        matmul_left_cotangent,
+        matmul_right_cotangent,
+    )
+
+    return any(fn is f for f in (extremum_cotangent, matmul_left_cotangent,
+                                 matmul_right_cotangent, expand_reduced))
 
 
 def _same_shape_helper(fn: Any) -> bool:

@@ -27,11 +27,15 @@ import numpy as np
 from ..runtime import expand_reduced, normalize_axis, unbroadcast, unbroadcast_to
 from .source import reads_structure
 
+# Cotangent types for which index_cotangent's in-place fast path applies.
+_PLAIN_VALUES = frozenset({np.ndarray, float, int, np.float64, np.float32, np.float16,
+                           np.complex128, np.complex64})
+
 __all__ = [
     # general
     "dtype_of", "reduced_count", "mT", "part", "with_operand",
     # reductions
-    "extremum_share", "prod_others", "cumprod_cotangent", "cumprod_tangent",
+    "extremum_share", "extremum_cotangent", "prod_others", "cumprod_cotangent", "cumprod_tangent",
     "diff_cotangent", "diff_tangent", "median_partials",
     "average_weights", "average_weights_cotangent", "average_weights_tangent",
     "nan_count",
@@ -69,6 +73,8 @@ def reduced_count(a: Any, axis: Any = None, where: Any = True) -> Any:
     A Python int, or (with a ``where`` mask) an array with the reduced axes
     kept, in ``a``'s floating dtype.
     """
+    if where is True and axis is None and type(a) is np.ndarray:
+        return a.size
     shape = np.shape(a)
     axes = normalize_axis(axis, len(shape))
     if where is True:
@@ -129,14 +135,52 @@ def extremum_share(a: Any, ans: Any, axis: Any = None, keepdims: bool = False) -
     ``ans`` is the reduced result.  Elements equal to it share evenly
     (``1/k`` for ``k`` ties); all others get 0.
     """
-    axes = normalize_axis(axis, np.ndim(a))
+    hit, count, dtype, _ = _extremum_ties(a, ans, axis, keepdims)
+    return np.divide(hit, count, dtype=dtype)
+
+
+def extremum_cotangent(g: Any, a: Any, ans: Any, axis: Any = None,
+                       keepdims: bool = False) -> Any:
+    """The cotangent of ``a`` for a ``max``/``min`` reduction of it with cotangent ``g``.
+
+    ``expand_reduced(g, a, axis, keepdims) * extremum_share(a, ans, axis, keepdims)``,
+    with the division by the number of ties done on the reduced shape: the
+    elements equal to the extremum share ``g`` evenly, all others get 0.
+    """
+    hit, count, dtype, axes = _extremum_ties(a, ans, axis, keepdims)
+    if not keepdims and axis is not None and axes:
+        g = np.expand_dims(g, axes)
+    if type(hit) is np.ndarray and hit.dtype == dtype:  # plain: 0/1 and counts as floats
+        return hit * (g / count)
+    # anything else (Tensors): g enters only a plain product, which the tape can
+    # differentiate again
+    return g * np.divide(hit, count, dtype=dtype)
+
+
+def _extremum_ties(a: Any, ans: Any, axis: Any, keepdims: bool) -> tuple:
+    """Where ``a`` equals its reduced extremum ``ans``, how many ties each result has (at
+    least 1, in the reduced axes kept), the floating dtype of the shares, the axes.
+
+    For plain arrays the hits are 0/1 in that dtype and the counts too (cheaper to
+    sum and to multiply than booleans); otherwise booleans and integer counts.
+    """
+    plain = type(a) is np.ndarray
+    if plain:
+        nd, dtype = a.ndim, a.dtype
+    else:
+        nd, dtype = np.ndim(a), dtype_of(a)
+    if dtype.kind not in "fc":
+        dtype = np.dtype(np.float64)
+    axes = normalize_axis(axis, nd)
     if not keepdims and axis is not None:
         ans = np.expand_dims(ans, axes)
     hit = np.equal(a, ans)  # broadcasts; no expanded copy of ``ans`` is needed
+    if plain and type(hit) is np.ndarray:
+        hit = hit.astype(dtype)
+        return hit, np.maximum(np.add.reduce(hit, axis=axes, keepdims=True), 1), dtype, axes
     # np.add.reduce: np.sum's arithmetic without its Python layer (Tensors map it back)
     count = np.maximum(np.add.reduce(hit, axis=axes, keepdims=True, dtype=np.intp), 1)
-    dtype = dtype_of(a)
-    return np.divide(hit, count, dtype=dtype if dtype.kind in "fc" else np.float64)
+    return hit, count, dtype, axes
 
 
 def prod_others(a: Any, axis: Any = None, initial: Any = None) -> Any:
@@ -468,6 +512,10 @@ def _has_integer_array(index: Any) -> bool:
     """Whether an index contains an integer array or list (which may repeat positions)."""
     parts = index if isinstance(index, tuple) else (index,)
     for i in parts:
+        if type(i) is np.ndarray:       # the common case, decided without np.ndim/dtype_of
+            if i.ndim and i.dtype.kind in "iu":
+                return True
+            continue
         if i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice, bool, np.bool_)):
             continue
         if isinstance(i, (list, tuple)):
@@ -552,6 +600,15 @@ def index_cotangent(g: Any, x: Any, index: Any) -> Any:
             out[index] = g
         # a plain tuple for tuple subclasses: named results (slogdet's) take fields
         return tuple(out) if isinstance(x, tuple) else out
+    if type(x) is np.ndarray and type(g) in _PLAIN_VALUES:
+        # plain arrays: one fresh zero array filled in place (no copies, no
+        # Python layer of np.zeros_like); repeated integer indices accumulate
+        out = np.zeros(x.shape, x.dtype)
+        if _has_integer_array(index):
+            np.add.at(out, index, g)
+        else:
+            out[index] = g
+        return out
     zeros = np.zeros_like(x)
     if _has_integer_array(index) or not hasattr(type(zeros), "__setitem__"):
         return index_add(zeros, index, g)
@@ -613,6 +670,15 @@ def sort_tangent(dx: Any, a: Any, axis: Any = -1) -> Any:
 
 def matmul_left_cotangent(g: Any, a: Any, b: Any) -> Any:
     """The cotangent of ``a`` for ``a @ b`` (1-D operands and broadcasting handled)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and type(g) is np.ndarray:
+        # plain arrays: the common cases without NumPy's Python-level wrappers
+        na, nb = a.ndim, b.ndim
+        if na == 2 and nb == 2:
+            return g @ b.T
+        if na == 2 and nb == 1:
+            return np.multiply.outer(g, b)
+        if na == 1 and nb == 1:
+            return g * b
     na, nb = np.ndim(a), np.ndim(b)
     if na == 2 and nb == 2:  # the common cases first, without reshaping
         return np.matmul(g, np.transpose(b))
@@ -633,6 +699,12 @@ def matmul_left_cotangent(g: Any, a: Any, b: Any) -> Any:
 
 def matmul_right_cotangent(g: Any, a: Any, b: Any) -> Any:
     """The cotangent of ``b`` for ``a @ b`` (1-D operands and broadcasting handled)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and type(g) is np.ndarray:
+        na, nb = a.ndim, b.ndim
+        if na == 2 and (nb == 1 or nb == 2):
+            return a.T @ g
+        if na == 1 and nb == 1:
+            return g * a
     na, nb = np.ndim(a), np.ndim(b)
     if na == 2 and nb in (1, 2):
         return np.matmul(np.transpose(a), g)

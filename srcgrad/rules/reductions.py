@@ -47,6 +47,7 @@ from ._shape_helpers import (
     diff_cotangent,
     diff_tangent,
     embed_diagonal,
+    extremum_cotangent,
     extremum_share,
     median_partials,
     nan_count,
@@ -143,7 +144,7 @@ for _fun, _names in [
 ]:
     defvjp(_fun,
            lambda g, ans, a, axis=None, out=None, keepdims=False, initial=None:
-           expand_reduced(g, a, axis, keepdims) * extremum_share(a, ans, axis, keepdims),
+           extremum_cotangent(g, a, ans, axis, keepdims),
            node=_axis_node(*_names))
     defjvp(_fun,
            lambda dx, ans, a, axis=None, out=None, keepdims=False, initial=None:

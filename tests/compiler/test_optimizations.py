@@ -112,6 +112,7 @@ def test_unbroadcast_sums_the_broadcast_axes(gshape, shape):
     g = np.arange(np.prod(gshape), dtype=np.float64).reshape(gshape)
     out = unbroadcast_to(g, shape)
     assert np.shape(out) == shape
+    np.testing.assert_array_equal(unbroadcast_to(g, shape), out)    # the remembered plan
     np.testing.assert_allclose(np.broadcast_to(out, shape).sum(), g.sum())
     np.testing.assert_allclose(unbroadcast(g, np.zeros(shape)), out)
 
@@ -169,8 +170,27 @@ def test_max_share_is_not_expanded():
     x = np.array([[0.1, 0.5, 0.5], [2.0, -1.0, 0.3]])
     _check(shifted_max, (x,), (0,))
     source = compile_grad(shifted_max, (0,)).source
-    assert "* extremum_share(" in source
-    assert "expand_reduced(" not in source.split("* extremum_share(")[0].splitlines()[-1]
+    line = next(ln for ln in source.splitlines() if "extremum_cotangent(" in ln)
+    assert "expand_reduced(" not in line and "-" + "extremum_cotangent(" not in line
+    assert "- extremum_cotangent(unbroadcast(bt, max_1)" in source  # no negated copy
+
+
+LABELS = np.array([1, 0, 1, 1])
+
+
+def picked_mean(x):
+    shifted = x - np.max(x, axis=1, keepdims=True)
+    return -np.mean(shifted[np.arange(x.shape[0]), LABELS])
+
+
+def test_mean_and_max_cotangents_take_no_extra_passes():
+    x = np.array([[0.1, 0.5, 0.5], [2.0, -1.0, 0.3], [0.0, 0.0, 1.0], [0.2, 0.7, 0.1]])
+    _check(picked_mean, (x,), (0,))
+    source = compile_grad(picked_mean, (0,)).source
+    assert "expand_reduced(-bt / reduced_count(" in source      # a scalar division
+    assert ") / reduced_count(" not in source
+    # the max's share is subtracted, not added negated
+    assert "- extremum_cotangent(unbroadcast(" in source and "extremum_cotangent(-" not in source
 
 
 @pytest.mark.parametrize("gshape, yshape, xshape", [
