@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -113,7 +114,7 @@ def _check_scalar(fun: Callable[..., Any], out: Any) -> None:
     if type(out) in _FLOAT_SCALARS:
         return
     shape = np.shape(out)
-    if int(np.prod(shape)) != 1:
+    if math.prod(shape) != 1:
         raise TypeError(
             f"grad requires {_name(fun)} to return a scalar, but it returned an array of shape "
             f"{shape}; use srcgrad.vjp (or jacobian) for non-scalar outputs, or reduce it "

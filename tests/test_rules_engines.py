@@ -90,9 +90,6 @@ _TUPLE_TANGENTS = "source jvp: tangents of a multi-output call are concatenated,
 _NONE_TANGENT = "source jvp: a None (zero) output tangent of a multi-output rule is used as a value"
 _ASTYPE_STRING = "tape: Tensor.astype('float64') reads the dtype string as a device"
 KNOWN_FAILURES: dict[tuple[str, str, str], str] = {
-    # out = np.histogramdd(...); out[1][0]: the cotangent of the tuple fills the other item
-    # with np.zeros_like(edges), and the edges are a ragged list (index_cotangent)
-    ("numpy.histogramdd", "source", "grad"): "source grad: zeros for a ragged list item",
     # def f(w): return np.sum(np.histogramdd(x, 2, None, None, w)[0] * c) gives a zero
     # gradient on the tape (the source engine matches differences)
     ("numpy.histogramdd", "tape", "grad"): "tape: np.histogramdd's weights get a zero gradient",
@@ -113,7 +110,6 @@ KNOWN_FAILURES: dict[tuple[str, str, str], str] = {
 # Known failures that only some of a rule's samples hit: the sample indices (a run with
 # SRCGRAD_QUICK, which takes one sample per rule, does not reach them).
 FAILING_SAMPLES: dict[tuple[str, str, str], set[int]] = {
-    ("numpy.histogramdd", "source", "grad"): {1},
     ("numpy.histogram2d", "tape", "jvp"): {1},  # density=True
     ("srcgrad.rules.shape.astype", "tape", "grad"): {1},  # a dtype string
     ("srcgrad.rules.shape.astype", "tape", "jvp"): {1},

@@ -167,6 +167,13 @@ class _Fold(gast.NodeTransformer):
 
     def visit_Compare(self, node: Any) -> Any:
         self.generic_visit(node)
+        if len(node.ops) == 1 and isinstance(node.ops[0], (gast.Is, gast.IsNot)) \
+                and isinstance(node.left, gast.Constant) \
+                and isinstance(node.comparators[0], gast.Constant) \
+                and None in (node.left.value, node.comparators[0].value):
+            # ``axis is None`` with a literal axis substituted (``-1 is None``)
+            same = node.left.value is None and node.comparators[0].value is None
+            return gast.Constant(value=same == isinstance(node.ops[0], gast.Is), kind=None)
         if len(node.ops) == 1 and _number(node.left) and _number(node.comparators[0]):
             fn = _COMPARE.get(type(node.ops[0]))
             if fn is not None:

@@ -592,7 +592,7 @@ def index_cotangent(g: Any, x: Any, index: Any) -> Any:
     Python list or tuple ``x`` the cotangent is a list of the same length.
     """
     if isinstance(x, (list, tuple)):
-        out: list = [np.zeros_like(e) for e in x]
+        out: list = [_zeros_of(e) for e in x]
         if isinstance(index, slice):
             for j, gj in zip(range(len(x))[index], g, strict=True):
                 out[j] = gj
@@ -613,6 +613,13 @@ def index_cotangent(g: Any, x: Any, index: Any) -> Any:
     if _has_integer_array(index) or not hasattr(type(zeros), "__setitem__"):
         return index_add(zeros, index, g)
     return assign(zeros, index, g)
+
+
+def _zeros_of(value: Any) -> Any:
+    """Zeros shaped like ``value``, item by item for a (possibly ragged) list or tuple."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_zeros_of(v) for v in value)
+    return np.zeros_like(value)
 
 
 def _take_indices(indices: Any, n: int, mode: str) -> Any:
