@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import rules as _rules  # noqa: F401  (registers the built-in rules)
+from ..fast_numpy import mean_of_floats
 from ..rules.registry import get_rule, lookup
 from . import dtypes, grad_mode, graph, ops
 from .graph import AccumulateGrad, RemovableHandle
@@ -945,7 +946,7 @@ class Tensor:
         """Mean over ``dim`` (all elements by default); NumPy's ``axis``/``keepdims`` too."""
         return record(get_rule(np.mean), (self,),
                       _dim_kwargs(_dims(dim if axis is None else axis, self._a.ndim),
-                                  keepdim or keepdims), forward=_mean_of_floats)
+                                  keepdim or keepdims), forward=mean_of_floats)
 
     def prod(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool = False) -> Any:
@@ -1257,15 +1258,6 @@ def _refuse_scalar_escape(t: Tensor, how: str) -> None:
             "NumPy function instead (np.sin(x) for math.sin(x)), or keep it an array, or "
             "differentiate with engine='source'."
         )
-
-
-def _mean_of_floats(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """``np.mean`` for a float array: the same sum and division without NumPy's Python
-    layer (which costs more than the arithmetic on small arrays)."""
-    if a.dtype.kind != "f" or a.dtype.itemsize < 4 or a.size == 0:  # float16: NumPy widens
-        return np.mean(a, axis=axis, keepdims=keepdims)
-    total = np.add.reduce(a, axis=axis, keepdims=keepdims)
-    return total / (a.size // max(np.size(total), 1))
 
 
 def _rebuild(array: np.ndarray, requires_grad: bool) -> Tensor:

@@ -17,6 +17,7 @@ from typing import Any
 import gast
 import numpy as np
 
+from .. import fast_numpy
 from ..rules import registry
 from . import linear_helpers
 from .normalize import ARRAY_ATTRIBUTES, CONSTANT_ATTRIBUTES, index_value, is_atom, walk
@@ -50,12 +51,12 @@ class Operation:
 
 def resolve_static(parsed: ParsedFunction, node: Any) -> Any:
     if isinstance(node, gast.Name):
-        return parsed.resolve(node.id)
+        return fast_numpy.original(parsed.resolve(node.id))
     if isinstance(node, gast.Attribute):
         base = resolve_static(parsed, node.value)
         if base is MISSING:
             return MISSING
-        return getattr(base, node.attr, MISSING)
+        return fast_numpy.original(getattr(base, node.attr, MISSING))
     if isinstance(node, gast.Constant):
         return node.value
     return MISSING

@@ -18,6 +18,7 @@ from typing import Any
 import gast
 import numpy as np
 
+from .. import fast_numpy
 from ..runtime import expand_reduced, unbroadcast, unbroadcast_scaled
 from .normalize import clone, walk
 
@@ -32,6 +33,11 @@ _COMPARE = {
     gast.Eq: operator.eq, gast.NotEq: operator.ne, gast.Lt: operator.lt, gast.LtE: operator.le,
     gast.Gt: operator.gt, gast.GtE: operator.ge,
 }
+
+
+def _is_numpy(value: Any) -> bool:
+    """NumPy, or the view of it generated code gets (:mod:`srcgrad.fast_numpy`)."""
+    return value is np or value is fast_numpy.module
 
 
 def _number(node: Any, bools: bool = False) -> bool:
@@ -110,7 +116,7 @@ class _Fold(gast.NodeTransformer):
             if _number(left) and left.value == 1:
                 return right
             if _number(left) and left.value in (2, -1) and _scaled_expand_dims(right) \
-                    and self.values.get(getattr(right.func.value, "id", None)) is np:
+                    and _is_numpy(self.values.get(getattr(right.func.value, "id", None))):
                 # 2 * np.expand_dims(a * -0.5, k) -> np.expand_dims(-a, k)
                 scaled = right.args[0]
                 factor = left.value * scaled.right.value
@@ -241,7 +247,7 @@ class _Fold(gast.NodeTransformer):
             node.args[0] = node.args[0].operand
             return gast.UnaryOp(op=gast.USub(), operand=node)
         if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
-                and self.values.get(func.value.id) is np and func.attr == "where" \
+                and _is_numpy(self.values.get(func.value.id)) and func.attr == "where" \
                 and len(node.args) == 3 and not node.keywords:
             cond = node.args[0]
             if isinstance(cond, gast.Constant) and isinstance(cond.value, bool):
