@@ -343,6 +343,13 @@ def _adapter_for(t: _Transformed) -> Callable[..., Any]:
 
 class _Grad(_Transformed):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        compiled = self._compiled
+        if compiled is not None and not self.has_aux:
+            # the common case, with as few Python calls as possible around the generated code
+            _check_inputs(self.fun, args, self.argnums)
+            out, grads = compiled.function(*args, **kwargs)
+            _check_scalar(self.fun, out)
+            return grads if self._as_tuple else grads[0]
         _, aux, grads = self._grads(args, kwargs)
         g = self._shape(grads)
         return (g, aux) if self.has_aux else g

@@ -32,7 +32,9 @@ def mean_of_floats(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     if a.dtype.kind != "f" or a.dtype.itemsize < 4 or a.size == 0:  # float16: NumPy widens
         return np.mean(a, axis=axis, keepdims=keepdims)
     total = np.add.reduce(a, axis=axis, keepdims=keepdims)
-    return total / (a.size // max(np.size(total), 1))
+    if axis is None:
+        return total / a.size
+    return total / (a.size // max(total.size, 1))
 
 
 def _plain(a: Any, dtype: Any, out: Any, keepdims: Any, where: Any) -> bool:

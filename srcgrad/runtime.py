@@ -21,6 +21,8 @@ def shape_of(x: Any) -> tuple[int, ...]:
 
 
 _SUM_PLANS: dict[tuple, tuple] = {}     # (g's shape, target shape) -> how to sum
+_ndarray = np.ndarray
+_add_reduce = np.add.reduce
 
 
 def _sum_plan(gshape: tuple, shape: tuple) -> tuple:
@@ -51,7 +53,7 @@ def unbroadcast_to(g: Any, shape: tuple[int, ...]) -> Any:
         if plan is None:
             plan = _sum_plan(gshape, shape)
         axes, keepdims, reshape = plan
-        g = np.add.reduce(g, axis=axes, keepdims=keepdims)
+        g = _add_reduce(g, axes, None, None, keepdims)    # positional: no keyword parsing
         return g.reshape(shape) if reshape else g
     extra = len(gshape) - len(shape)
     if extra > 0:
@@ -68,8 +70,8 @@ def unbroadcast(g: Any, x: Any) -> Any:
     ``x`` may be an array, a Tensor or a Python number (shape ``()``); the
     result has ``x``'s shape.
     """
-    shape = getattr(x, "shape", ())
-    if getattr(g, "shape", ()) == shape:
+    shape = x.shape if type(x) is _ndarray else getattr(x, "shape", ())
+    if (g.shape if type(g) is _ndarray else getattr(g, "shape", ())) == shape:
         return g
     return unbroadcast_to(g, shape)
 

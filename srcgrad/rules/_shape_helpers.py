@@ -147,6 +147,13 @@ def extremum_cotangent(g: Any, a: Any, ans: Any, axis: Any = None,
     with the division by the number of ties done on the reduced shape: the
     elements equal to the extremum share ``g`` evenly, all others get 0.
     """
+    if (keepdims or axis is None) and type(a) is np.ndarray and type(ans) is type(g) \
+            and a.dtype.kind == "f" and type(g) in (np.ndarray, a.dtype.type):
+        # plain float arrays, the reduced axes kept (or all reduced): no reshaping needed;
+        # rows without a hit (a NaN extremum) get a count of 1, so their share stays 0
+        hit = a == ans
+        count = np.maximum(np.add.reduce(hit, axis, a.dtype, None, True), 1)
+        return hit * (g / count)
     hit, count, dtype, axes = _extremum_ties(a, ans, axis, keepdims)
     if not keepdims and axis is not None and axes:
         g = np.expand_dims(g, axes)
@@ -604,7 +611,11 @@ def index_cotangent(g: Any, x: Any, index: Any) -> Any:
         # plain arrays: one fresh zero array filled in place (no copies, no
         # Python layer of np.zeros_like); repeated integer indices accumulate
         out = np.zeros(x.shape, x.dtype)
-        if _has_integer_array(index):
+        if type(index) is tuple and len(index) == 2 and type(index[0]) is np.ndarray \
+                and type(index[1]) is np.ndarray and index[0].dtype.kind in "iu" \
+                and index[1].dtype.kind in "iu":
+            np.add.at(out, index, g)        # x[rows, cols], the usual "pick one per row"
+        elif _has_integer_array(index):
             np.add.at(out, index, g)
         else:
             out[index] = g
