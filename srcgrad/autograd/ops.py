@@ -293,10 +293,22 @@ def _plan_for(rule: Rule, pattern: int, nargs: int, kwargs: dict, raw: list,
     if name is not None:
         key: Any = (pattern, name)
     elif callable(rule.node):  # a name that depends on the call's values
-        is_tensor = _IS_TENSOR.get(pattern)
-        if is_tensor is None:
-            is_tensor = _IS_TENSOR[pattern] = tuple(d > 0 for d in _digits(pattern, nargs))
-        name, listed = rule.node_name(is_tensor, kwargs, raw)
+        # names depend on ranks, dtypes kinds and index types, never on array contents:
+        # remembered per such signature (working a name out costs more than this key)
+        signature = _signature(raw)
+        words = _keywords(kwargs)
+        named = None
+        if signature is not None and words is not None:
+            named_key = ("name", pattern, signature, words)
+            named = plans.get(named_key)
+        if named is None:
+            is_tensor = _IS_TENSOR.get(pattern)
+            if is_tensor is None:
+                is_tensor = _IS_TENSOR[pattern] = tuple(d > 0 for d in _digits(pattern, nargs))
+            named = rule.node_name(is_tensor, kwargs, raw)
+            if signature is not None and words is not None and len(plans) < 4096:
+                plans[named_key] = named
+        name, listed = named
         key = (pattern, name, listed)
     else:
         key = pattern
@@ -307,6 +319,45 @@ def _plan_for(rule: Rule, pattern: int, nargs: int, kwargs: dict, raw: list,
 
 
 _IS_TENSOR: dict[int, tuple] = {}
+_SCALARS = frozenset({int, float, bool, str, type(None), np.float64, np.float32, np.int64,
+                      np.intp, np.bool_})
+
+
+def _signature(values: Any) -> tuple | None:
+    """What a node name may depend on in the arguments: ranks and kinds of arrays, the
+    types and values of scalars, the structure of tuples; ``None`` for anything else."""
+    out = []
+    for v in values:
+        kind = type(v)
+        if kind is np.ndarray:
+            out.append((v.ndim, v.dtype.kind))
+        elif kind in _SCALARS:
+            out.append((kind, v))
+        elif kind is slice or v is Ellipsis:
+            out.append(kind)
+        elif kind is tuple or kind is list:
+            inner = _signature(v)
+            if inner is None:
+                return None
+            out.append((kind, inner))
+        else:
+            return None
+    return tuple(out)
+
+
+def _keywords(kwargs: dict) -> tuple | None:
+    """The keyword arguments as a key, or ``None`` when a value is not a plain scalar."""
+    if not kwargs:
+        return ()
+    items = []
+    for k, v in kwargs.items():
+        if type(v) in _SCALARS:
+            items.append((k, v))
+        elif type(v) is tuple and all(type(x) in _SCALARS for x in v):
+            items.append((k, v))
+        else:
+            return None
+    return tuple(items)
 
 
 def _digits(pattern: int, n: int) -> tuple:

@@ -736,10 +736,21 @@ class Tensor:
         return record(_SUBTRACT, (other, self), forward=operator.sub)
 
     def __mul__(self, other: Any) -> Any:
+        if type(other) is float and not (self._rg and _grad_state.enabled):
+            return self._scaled(other)
         return record(_MULTIPLY, (self, other), forward=operator.mul)
 
     def __rmul__(self, other: Any) -> Any:
+        if type(other) is float and not (self._rg and _grad_state.enabled):
+            return self._scaled(other)
         return record(_MULTIPLY, (self, other), forward=operator.mul)
+
+    def _scaled(self, factor: float) -> Tensor:
+        """``self * factor`` with nothing to record (``p -= lr * p.grad`` in an optimizer)."""
+        out = self._a * factor
+        if type(out) is np.ndarray:
+            return Tensor._wrap(out)
+        return ops._wrap_outputs(out, None, (self, factor))
 
     def __truediv__(self, other: Any) -> Any:
         return record(_DIVIDE, (self, other), forward=operator.truediv)
