@@ -127,8 +127,10 @@ def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any 
     T = Tensor
     if not kwargs:
         kwargs = _NO_KWARGS
-    elif any(isinstance(v, T) for v in kwargs.values()):
-        return _record_general(rule, args, kwargs, forward, name)
+    else:
+        for v in kwargs.values():   # (a loop: cheaper than any() over a generator)
+            if isinstance(v, T):
+                return _record_general(rule, args, kwargs, forward, name)
     raw = []
     # A leading 1, then one base-3 digit per argument: 0 constant, 1 tensor, 2 tensor
     # needing grad (the leading 1 tells (x,) from (c, x), so the pattern alone is a key).
@@ -254,6 +256,8 @@ def _make_node(rule: Rule, cls: type, args: tuple, raw: tuple, kwargs: dict, nex
     """Link a node for a call whose output ``out`` is computed; return the output tensor."""
     if keep is None:
         saved_args, saved_raw = args, raw
+    elif len(keep) == 1 == len(args):   # one argument (log_softmax, mean...): kept or not
+        saved_args, saved_raw = (args, raw) if keep[0] else ((None,), (None,))
     else:
         saved_args = tuple([a if k else None for a, k in zip(args, keep)])  # noqa: B905
         saved_raw = tuple([a if k else None for a, k in zip(raw, keep)])  # noqa: B905
@@ -293,23 +297,26 @@ def _plan_for(rule: Rule, pattern: int, nargs: int, kwargs: dict, raw: list,
     if name is not None:
         key: Any = (pattern, name)
     elif callable(rule.node):  # a name that depends on the call's values
-        # names depend on ranks, dtypes kinds and index types, never on array contents:
-        # remembered per such signature (working a name out costs more than this key)
+        # names depend on ranks, dtype kinds and index types, never on array contents:
+        # the plan is remembered per such signature (working a name out costs more)
         signature = _signature(raw)
-        words = _keywords(kwargs)
-        named = None
-        if signature is not None and words is not None:
-            named_key = ("name", pattern, signature, words)
-            named = plans.get(named_key)
-        if named is None:
-            is_tensor = _IS_TENSOR.get(pattern)
-            if is_tensor is None:
-                is_tensor = _IS_TENSOR[pattern] = tuple(d > 0 for d in _digits(pattern, nargs))
-            named = rule.node_name(is_tensor, kwargs, raw)
-            if signature is not None and words is not None and len(plans) < 4096:
-                plans[named_key] = named
-        name, listed = named
-        key = (pattern, name, listed)
+        words = _keywords(kwargs) if signature is not None else None
+        by_signature = (pattern, signature, words) if words is not None else None
+        if by_signature is not None:
+            plan = plans.get(by_signature)
+            if plan is not None:
+                return plan
+        is_tensor = _IS_TENSOR.get(pattern)
+        if is_tensor is None:
+            is_tensor = _IS_TENSOR[pattern] = tuple(d > 0 for d in _digits(pattern, nargs))
+        name, listed = rule.node_name(is_tensor, kwargs, raw)
+        plan = plans.get((pattern, name, listed))
+        if plan is None:
+            plan = plans[pattern, name, listed] = _plan(rule, _digits(pattern, nargs), name,
+                                                        listed)
+        if by_signature is not None and len(plans) < 4096:
+            plans[by_signature] = plan
+        return plan
     else:
         key = pattern
     plan = plans.get(key)

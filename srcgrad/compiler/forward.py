@@ -6,7 +6,7 @@ tangents of its arguments, inlining the rule's JVPs (one per active
 argument, summed).  Control flow keeps its shape: a branch or loop of the
 primal code is a branch or loop of the tangent code, so nothing is saved.
 Tangent states are those of :mod:`.sweep`; a tangent that may be ``None``
-(``MAYBE``) is read through ``grad_or_zeros``.
+(``MAYBE``) is read through ``tangent_or_zeros``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ class ForwardSweep(Sweep):
     prefix = "d"
     comment_label = "tangent of"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.loop_depth = 0
+        self.merge_zeros: list[tuple[Any, list]] = []
+
     # -- reading tangents -------------------------------------------------------------
     def helper(self, fname: str) -> str:
         from . import support
@@ -67,11 +72,6 @@ class ForwardSweep(Sweep):
         """Can a nonzero tangent come out of this argument expression?"""
         return any(self.act.is_active(n) and self.get(n) != ZERO for n in arg_names(expr))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.loop_depth = 0
-        self.merge_zeros: list[tuple[Any, list]] = []
-
     def unknown_state(self, var: str) -> str:
         # a scalar variant may still build arrays (``out = np.zeros(n)``): only names
         # known to be 0-d get a ``0.0`` tangent where paths disagree
@@ -90,11 +90,16 @@ class ForwardSweep(Sweep):
         return out
 
     def fwd_Expr(self, stmt: Any, out: list) -> None:
-        out.append(stmt)
         op = getattr(stmt, "op", None)
         if op is None or op.kind != "append":
+            out.append(stmt)
             return
         xs, item = op.args[0].id, op.args[1]
+        if self.act.is_active(xs) and self.get(xs) == ZERO and self.flows(item):
+            # a list that had no tangent gets one now, zeros for the items it holds
+            out.append(assign(self.adj(xs), _call(self.helper("zeros_for"), [name(xs)]), None))
+            self.state[xs] = LIVE
+        out.append(stmt)
         if self.act.is_active(xs) and self.get(xs) != ZERO:
             append = gast.Call(func=gast.Attribute(value=name(self.adj(xs)), attr="append",
                                                    ctx=gast.Load()),

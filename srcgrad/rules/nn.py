@@ -8,6 +8,7 @@ on the tape and a short closed-form derivative in generated code.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,14 @@ def softmax(x: Any, axis: Any = -1) -> Any:
 
 def log_softmax(x: Any, axis: Any = -1) -> Any:
     """``x - logsumexp(x, axis)``: the logarithm of :func:`softmax`, computed stably."""
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    m = np.maximum.reduce(x, axis=axis, keepdims=True)
+    if not math.isfinite(float(np.add.reduce(m, axis=None))):
+        return x - logsumexp(x, axis=axis, keepdims=True)  # infinities or NaN: the careful way
+    # finite maxima: each sum of exponentials is at least 1 (the maximum's own term), so
+    # the shorter computation needs no guard against log(0); fewer NumPy calls matter
+    # more than the arithmetic on small arrays
+    shifted = x - m
+    return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 defvjp(sigmoid, lambda g, ans, x: g * ans * (1 - ans), node="SigmoidBackward0")
