@@ -18,7 +18,7 @@ import gast
 import numpy as np
 
 from ..rules._helpers import broadcast_like
-from .analyze import assigned_name, returns_sequence
+from .analyze import assigned_name, returns_sequence, statements
 from .inline import instantiate
 from .normalize import assign, clone, const, name, store
 from .ops import arg_names, differentiable_positions, helper_nonlinear_arguments
@@ -43,6 +43,11 @@ class ForwardSweep(Sweep):
         super().__init__(*args, **kwargs)
         self.loop_depth = 0
         self.merge_zeros: list[tuple[Any, list]] = []
+        from .support import ShapeStack
+
+        # stacks of shapes in generated gradient code: they never hold tangents
+        self.shape_stacks = {assigned_name(st) for st in statements(self.fn.body)
+                             if getattr(getattr(st, "op", None), "fn", None) is ShapeStack}
 
     # -- reading tangents -------------------------------------------------------------
     def helper(self, fname: str) -> str:
@@ -95,9 +100,13 @@ class ForwardSweep(Sweep):
             out.append(stmt)
             return
         xs, item = op.args[0].id, op.args[1]
-        if self.act.is_active(xs) and self.get(xs) == ZERO and self.flows(item):
-            # a list that had no tangent gets one now, zeros for the items it holds
-            out.append(assign(self.adj(xs), _call(self.helper("zeros_for"), [name(xs)]), None))
+        if self.act.is_active(xs) and self.get(xs) != LIVE and self.flows(item) \
+                and xs not in self.shape_stacks:
+            # a list that had no tangent (on some path) gets one now, zeros for its items;
+            # a stack of shapes (ShapeStack) carries no tangent at all
+            zeros = _call(self.helper("zeros_for"), [name(xs)]) if self.get(xs) == ZERO \
+                else self.tangent(name(xs))
+            out.append(assign(self.adj(xs), zeros, None))
             self.state[xs] = LIVE
         out.append(stmt)
         if self.act.is_active(xs) and self.get(xs) != ZERO:

@@ -58,6 +58,8 @@ def softmax(x: Any, axis: Any = -1) -> Any:
 
 def log_softmax(x: Any, axis: Any = -1) -> Any:
     """``x - logsumexp(x, axis)``: the logarithm of :func:`softmax`, computed stably."""
+    if type(x) is not np.ndarray:   # Tensors (double backward) and others: the general way
+        return x - logsumexp(x, axis=axis, keepdims=True)
     m = np.maximum.reduce(x, axis=axis, keepdims=True)
     if not math.isfinite(float(np.add.reduce(m, axis=None))):
         return x - logsumexp(x, axis=axis, keepdims=True)  # infinities or NaN: the careful way
