@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from srcgrad.compiler import compile_grad
+from srcgrad.compiler import compile_grad, compile_jvp
 
 from .fd import assert_close, numerical_grad
 
@@ -169,6 +169,14 @@ def _check_program(tmp_path, lines, arrays):
         if not np.allclose(expected, coarse, rtol=1e-2, atol=1e-3):
             continue
         assert_close(grad, expected, rtol=1e-4, atol=1e-5), source
+    # forward mode on the same program: the tangent is the gradient times the direction
+    dx, dy = np.cos(np.arange(np.size(x)) + 1.0), np.sin(np.arange(np.size(y)) + 2.0)
+    dx = float(dx[0]) if np.ndim(x) == 0 else dx.reshape(np.shape(x))
+    dy = float(dy[0]) if np.ndim(y) == 0 else dy.reshape(np.shape(y))
+    out, tangent = compile_jvp(f, (0, 1)).function(dx, dy, x, y)
+    assert_close(out, expected_value, rtol=1e-10, atol=1e-12)
+    expected_tangent = np.sum(np.asarray(grads[0]) * dx) + np.sum(np.asarray(grads[1]) * dy)
+    assert_close(tangent, expected_tangent, rtol=1e-8, atol=1e-10), source
 
 
 @settings(max_examples=60, deadline=None,
