@@ -217,12 +217,15 @@ class RuleNode(Node):
         else:
             args = self._raw
             if kwargs:
-                kwargs = {k: _raw(v) for k, v in kwargs.items()}
+                for v in kwargs.values():  # (constant keywords, as axis=1, stay as they are)
+                    if isinstance(v, _MAY_HOLD_TENSORS):
+                        kwargs = {k: _raw(v) for k, v in kwargs.items()}
+                        break
         vjps = self._rule.vjps
         inputs = self._inputs
-        if not kwargs:  # the common cases, spelled out for speed
-            if len(inputs) == 1 and inputs[0][1] < 0:
-                return (vjps[inputs[0][0]](g, ans, *args),)
+        if len(inputs) == 1 and inputs[0][1] < 0:  # the common cases, spelled out for speed
+            return (vjps[inputs[0][0]](g, ans, *args, **kwargs),)
+        if not kwargs:
             if len(inputs) == 2 and inputs[0][1] < 0 and inputs[1][1] < 0:
                 p, q = inputs[0][0], inputs[1][0]
                 return (None if p < 0 else vjps[p](g, ans, *args),
@@ -265,6 +268,9 @@ class RuleNode(Node):
         self._kwargs = None
         self._ans = None
         self._saved = None
+
+
+_MAY_HOLD_TENSORS = (list, tuple)  # with Tensor once it is bound (see _raw)
 
 
 def _raw(a: Any) -> Any:

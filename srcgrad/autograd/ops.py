@@ -162,26 +162,46 @@ def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any 
     if plan is _GENERIC:  # no listed input needs grad
         return _wrap_outputs(out, None, args, None, rule)
     cls, edges, inputs, keep, uses_ans, checked = plan
-    nexts = []
-    for p in edges:  # edge() inlined: a position >= 0 holds a tensor needing grad
-        if p < 0:
-            nexts.append(_NO_EDGE)
-        else:
-            a = args[p]
-            fn = a._fn
-            nexts.append((fn, a._output_nr) if fn is not None else (a._accumulator(), 0))
+    # edge() inlined: a position >= 0 holds a tensor needing grad (a plan that is not
+    # _GENERIC has one, so a single edge is one)
+    if len(edges) == 1:
+        a = args[edges[0]]
+        fn = a._fn
+        nexts: Any = ((fn, a._output_nr) if fn is not None else (a._accumulator(), 0),)
+    else:
+        nexts = []
+        for p in edges:
+            if p < 0:
+                nexts.append(_NO_EDGE)
+            else:
+                a = args[p]
+                fn = a._fn
+                nexts.append((fn, a._output_nr) if fn is not None else (a._accumulator(), 0))
+        nexts = tuple(nexts)
     saved = None
     if checked:
-        saved = tuple([(a, a._vc.value if a._vc is not None else 0)
-                       for a in [args[p] for p in checked]])
-    if keep is not None:
-        return _make_node(rule, cls, args, tuple(raw), kwargs, tuple(nexts), inputs, keep,
-                          uses_ans, saved, out)
-    # everything kept and one array out: link and wrap without further checks
+        saved = []
+        for p in checked:
+            a = args[p]
+            vc = a._vc
+            saved.append((a, vc.value if vc is not None else 0))
+        saved = tuple(saved)
+    if keep is None:
+        saved_args, saved_raw = args, tuple(raw)
+    elif len(keep) == 1 == len(args):   # one argument (log_softmax, mean...): kept or not
+        saved_args, saved_raw = (args, tuple(raw)) if keep[0] else _NOTHING_SAVED
+    else:
+        saved_args = tuple([a if k else None for a, k in zip(args, keep)])  # noqa: B905
+        saved_raw = tuple([a if k else None for a, k in zip(raw, keep)])  # noqa: B905
     vc = VersionCounter() if uses_ans else None
-    node = make_rule_node(cls, rule, args, tuple(raw), kwargs, tuple(nexts), inputs,
+    node = make_rule_node(cls, rule, saved_args, saved_raw, kwargs, nexts, inputs,
                           out if uses_ans else None, (vc, 0) if uses_ans else None, saved)
+    if keep is not None and type(out) not in _ARRAYS:
+        return _wrap_outputs(out, node, args, vc, rule)
     return _output_tensor(out, node, vc, args, rule)
+
+
+_NOTHING_SAVED = ((None,), (None,))
 
 
 def _record_general(rule: Rule, args: tuple, kwargs: dict, forward: Any,
@@ -290,7 +310,7 @@ _NO_EDGE = (None, 0)
 
 
 def _plan_for(rule: Rule, pattern: int, nargs: int, kwargs: dict, raw: list,
-              name: str | None) -> Any:
+              name: str | None, quick: bool = True) -> Any:
     """The cached plan (see :func:`_plan`) for a call with argument ``pattern``."""
     plans = rule._plans
     listed = None
@@ -299,6 +319,14 @@ def _plan_for(rule: Rule, pattern: int, nargs: int, kwargs: dict, raw: list,
     elif callable(rule.node):  # a name that depends on the call's values
         # names depend on ranks, dtype kinds and index types, never on array contents:
         # the plan is remembered per such signature (working a name out costs more)
+        key = _quick_key(pattern, raw) if quick and kwargs is _NO_KWARGS else None
+        if key is not None:
+            plan = plans.get(key)
+            if plan is None:
+                plan = _plan_for(rule, pattern, nargs, kwargs, raw, None, False)
+                if len(plans) < 4096:
+                    plans[key] = plan
+            return plan
         signature = _signature(raw)
         words = _keywords(kwargs) if signature is not None else None
         by_signature = (pattern, signature, words) if words is not None else None
@@ -326,6 +354,29 @@ def _plan_for(rule: Rule, pattern: int, nargs: int, kwargs: dict, raw: list,
 
 
 _IS_TENSOR: dict[int, tuple] = {}
+_QUICK = object()  # marks the keys of _quick_key (apart from those of _plan_for)
+
+
+def _quick_key(pattern: int, raw: list) -> tuple | None:
+    """:func:`_signature` flattened into a plan key for the commonest calls without keywords
+    (one or two arrays; an array indexed by a tuple of two arrays); ``None`` otherwise."""
+    a = raw[0]
+    if type(a) is not np.ndarray:
+        return None
+    if len(raw) == 1:
+        return (_QUICK, pattern, a.ndim, a.dtype.kind)
+    if len(raw) != 2:
+        return None
+    b = raw[1]
+    kind = type(b)
+    if kind is np.ndarray:
+        return (_QUICK, pattern, a.ndim, a.dtype.kind, b.ndim, b.dtype.kind)
+    if kind is tuple and len(b) == 2:
+        i, j = b
+        if type(i) is np.ndarray and type(j) is np.ndarray:
+            return (_QUICK, pattern, a.ndim, a.dtype.kind, tuple, i.ndim, i.dtype.kind, j.ndim,
+                    j.dtype.kind)
+    return None
 _SCALARS = frozenset({int, float, bool, str, type(None), np.float64, np.float32, np.int64,
                       np.intp, np.bool_})
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import rules as _rules  # noqa: F401  (registers the built-in rules)
 from ..fast_numpy import mean_of_floats
+from ..rules import nn as _nn
 from ..rules.registry import get_rule, lookup
 from . import dtypes, grad_mode, graph, ops
 from .graph import AccumulateGrad, RemovableHandle
@@ -247,10 +248,13 @@ class Tensor:
         return RemovableHandle(self._post_accumulate_hooks, hook)
 
     def _accumulator(self) -> AccumulateGrad:
-        acc = self._acc() if self._acc is not None else None
-        if acc is None:
-            acc = AccumulateGrad(self)
-            self._acc = weakref.ref(acc)
+        ref = self._acc
+        if ref is not None:
+            acc = ref()
+            if acc is not None:
+                return acc
+        acc = AccumulateGrad(self)
+        self._acc = weakref.ref(acc)
         return acc
 
     def _accumulate(self, g: Any, create_graph: bool = False) -> None:
@@ -471,9 +475,21 @@ class Tensor:
         return self._inplace(sigmoid)
 
     def __iadd__(self, other: Any) -> Tensor:
+        if not _grad_state.enabled and type(other) is Tensor:
+            target = self._a  # _inplace() when nothing is recorded, for an optimizer's step
+            if type(target) is np.ndarray:
+                np.add(target, other._a, out=target, casting="same_kind")
+                self._bump()
+                return self
         return self.add_(other)
 
     def __isub__(self, other: Any) -> Tensor:
+        if not _grad_state.enabled and type(other) is Tensor:
+            target = self._a  # _inplace() when nothing is recorded, for an optimizer's step
+            if type(target) is np.ndarray:
+                np.subtract(target, other._a, out=target, casting="same_kind")
+                self._bump()
+                return self
         return self.sub_(other)
 
     def __imul__(self, other: Any) -> Tensor:
@@ -779,13 +795,13 @@ class Tensor:
         return record(_POWER, (other, self), forward=operator.pow)
 
     def __matmul__(self, other: Any) -> Any:
-        return record(get_rule(np.matmul), (self, other))
+        return record(_MATMUL, (self, other))
 
     def __rmatmul__(self, other: Any) -> Any:
-        return record(get_rule(np.matmul), (other, self))
+        return record(_MATMUL, (other, self))
 
     def __neg__(self) -> Any:
-        return record(get_rule(np.negative), (self,), forward=operator.neg)
+        return record(_NEGATIVE, (self,), forward=operator.neg)
 
     def __pos__(self) -> Tensor:
         return self
@@ -876,7 +892,14 @@ class Tensor:
     # -- indexing -----------------------------------------------------------------------
 
     def __getitem__(self, index: Any) -> Any:
-        return record(get_rule(operator.getitem), (self, _index(index)))
+        if type(index) is tuple:  # _index() inlined for the common case
+            for i in index:
+                if isinstance(i, Tensor):
+                    index = tuple([i._a if isinstance(i, Tensor) else i for i in index])
+                    break
+        else:
+            index = _index(index)
+        return record(_GETITEM, (self, index))
 
     # -- elementwise -------------------------------------------------------------------
 
@@ -933,9 +956,11 @@ class Tensor:
         return record(get_rule(softmax), (self,), {"axis": _dims(dim, self._a.ndim)})
 
     def log_softmax(self, dim: int) -> Any:
-        from ..rules.nn import log_softmax
-
-        return record(get_rule(log_softmax), (self,), {"axis": _dims(dim, self._a.ndim)})
+        if type(dim) is not int:
+            dim = _dims(dim, self._a.ndim)
+        else:
+            _check_dim(dim, self._a.ndim)
+        return record(_LOG_SOFTMAX, (self,), {"axis": dim})
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Any:
         from ..rules.nn import logsumexp
@@ -955,7 +980,9 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool = False) -> Any:
         """Mean over ``dim`` (all elements by default); NumPy's ``axis``/``keepdims`` too."""
-        return record(get_rule(np.mean), (self,),
+        if axis is None and dim is None and not (keepdim or keepdims):
+            return record(_MEAN, (self,), None, forward=mean_of_floats)  # the whole tensor
+        return record(_MEAN, (self,),
                       _dim_kwargs(_dims(dim if axis is None else axis, self._a.ndim),
                                   keepdim or keepdims), forward=mean_of_floats)
 
@@ -1423,10 +1450,16 @@ for _name, _fun in {
     setattr(Tensor, _name, _elementwise_method(_name, _fun))
 
 _ADD = get_rule(np.add)
+_MATMUL = get_rule(np.matmul)
+_NEGATIVE = get_rule(np.negative)
+_GETITEM = get_rule(operator.getitem)
+_LOG_SOFTMAX = get_rule(_nn.log_softmax)
+_MEAN = get_rule(np.mean)
 _SUBTRACT = get_rule(np.subtract)
 _MULTIPLY = get_rule(np.multiply)
 _DIVIDE = get_rule(np.divide)
 _POWER = get_rule(np.power)
 
 graph.Tensor = ops.Tensor = Tensor
+graph._MAY_HOLD_TENSORS = (Tensor, list, tuple)
 ops.VersionCounter = VersionCounter
