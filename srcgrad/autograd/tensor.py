@@ -475,22 +475,24 @@ class Tensor:
         return self._inplace(sigmoid)
 
     def __iadd__(self, other: Any) -> Tensor:
-        if not _grad_state.enabled and type(other) is Tensor:
-            target = self._a  # _inplace() when nothing is recorded, for an optimizer's step
-            if type(target) is np.ndarray:
-                np.add(target, other._a, out=target, casting="same_kind")
-                self._bump()
-                return self
+        if self._unrecorded_update(np.add, other):
+            return self
         return self.add_(other)
 
     def __isub__(self, other: Any) -> Tensor:
-        if not _grad_state.enabled and type(other) is Tensor:
-            target = self._a  # _inplace() when nothing is recorded, for an optimizer's step
-            if type(target) is np.ndarray:
-                np.subtract(target, other._a, out=target, casting="same_kind")
-                self._bump()
-                return self
+        if self._unrecorded_update(np.subtract, other):
+            return self
         return self.sub_(other)
+
+    def _unrecorded_update(self, ufunc: Any, other: Any) -> bool:
+        """``self op= other`` straight into the array when nothing is recorded (an
+        optimizer's step under ``no_grad``); False when the general path must run."""
+        target = self._a
+        if _grad_state.enabled or type(other) is not Tensor or type(target) is not np.ndarray:
+            return False
+        ufunc(target, other._a, out=target, casting="same_kind")
+        self._bump()
+        return True
 
     def __imul__(self, other: Any) -> Tensor:
         return self.mul_(other)
