@@ -310,7 +310,7 @@ _NO_EDGE = (None, 0)
 
 
 def _plan_for(rule: Rule, pattern: int, nargs: int, kwargs: dict, raw: list,
-              name: str | None, quick: bool = True) -> Any:
+              name: str | None) -> Any:
     """The cached plan (see :func:`_plan`) for a call with argument ``pattern``."""
     plans = rule._plans
     listed = None
@@ -319,16 +319,9 @@ def _plan_for(rule: Rule, pattern: int, nargs: int, kwargs: dict, raw: list,
     elif callable(rule.node):  # a name that depends on the call's values
         # names depend on ranks, dtype kinds and index types, never on array contents:
         # the plan is remembered per such signature (working a name out costs more)
-        key = _quick_key(pattern, raw) if quick and kwargs is _NO_KWARGS else None
-        if key is not None:
-            plan = plans.get(key)
-            if plan is None:
-                plan = _plan_for(rule, pattern, nargs, kwargs, raw, None, False)
-                if len(plans) < 4096:
-                    plans[key] = plan
-            return plan
         signature = _signature(raw)
-        words = _keywords(kwargs) if signature is not None else None
+        words = (() if kwargs is _NO_KWARGS else _keywords(kwargs)) \
+            if signature is not None else None
         by_signature = (pattern, signature, words) if words is not None else None
         if by_signature is not None:
             plan = plans.get(by_signature)
@@ -354,29 +347,8 @@ def _plan_for(rule: Rule, pattern: int, nargs: int, kwargs: dict, raw: list,
 
 
 _IS_TENSOR: dict[int, tuple] = {}
-_QUICK = object()  # marks the keys of _quick_key (apart from those of _plan_for)
 
 
-def _quick_key(pattern: int, raw: list) -> tuple | None:
-    """:func:`_signature` flattened into a plan key for the commonest calls without keywords
-    (one or two arrays; an array indexed by a tuple of two arrays); ``None`` otherwise."""
-    a = raw[0]
-    if type(a) is not np.ndarray:
-        return None
-    if len(raw) == 1:
-        return (_QUICK, pattern, a.ndim, a.dtype.kind)
-    if len(raw) != 2:
-        return None
-    b = raw[1]
-    kind = type(b)
-    if kind is np.ndarray:
-        return (_QUICK, pattern, a.ndim, a.dtype.kind, b.ndim, b.dtype.kind)
-    if kind is tuple and len(b) == 2:
-        i, j = b
-        if type(i) is np.ndarray and type(j) is np.ndarray:
-            return (_QUICK, pattern, a.ndim, a.dtype.kind, tuple, i.ndim, i.dtype.kind, j.ndim,
-                    j.dtype.kind)
-    return None
 _SCALARS = frozenset({int, float, bool, str, type(None), np.float64, np.float32, np.int64,
                       np.intp, np.bool_})
 
@@ -384,6 +356,14 @@ _SCALARS = frozenset({int, float, bool, str, type(None), np.float64, np.float32,
 def _signature(values: Any) -> tuple | None:
     """What a node name may depend on in the arguments: ranks and kinds of arrays, the
     types and values of scalars, the structure of tuples; ``None`` for anything else."""
+    if len(values) == 2 and type(values[0]) is np.ndarray:   # the commonest calls first:
+        a, b = values                                        # a @ b, a[rows, cols]
+        if type(b) is np.ndarray:
+            return (a.ndim, a.dtype.kind, b.ndim, b.dtype.kind)
+        if type(b) is tuple and len(b) == 2 and type(b[0]) is np.ndarray \
+                and type(b[1]) is np.ndarray:
+            return (a.ndim, a.dtype.kind, tuple, b[0].ndim, b[0].dtype.kind, b[1].ndim,
+                    b[1].dtype.kind)
     out = []
     for v in values:
         kind = type(v)

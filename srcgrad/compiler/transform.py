@@ -249,7 +249,7 @@ class _Builder:
         code = sweep.block(body)
         tangent_out = sweep.tangent(clone(out_atom))
         if self.tangent_index is not None:
-            tangent_out = _select_item(code, tangent_out, self.tangent_index, namer)
+            tangent_out = _select_item(code, tangent_out, self.tangent_index)
         sweep.drop_unread_zeros(code + [gast.Expr(value=tangent_out)])
         finish_statements(code)
         keep = set(nf.params) | set(nf.kwonly) | set(tangent_params)
@@ -508,7 +508,7 @@ class _Builder:
         return self.ns.bind(base + "_vjp", fn), self.ns.bind(base + "_pullback", pullback)
 
 
-def _select_item(code: list, tangent: Any, index: int, namer: Namer) -> Any:
+def _select_item(code: list, tangent: Any, index: int) -> Any:
     """Keep only item ``index`` of a tuple-valued tangent, so dead code drops the rest.
 
     Every assignment of the tangent's variable is rewritten: a tuple literal keeps
