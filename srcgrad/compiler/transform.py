@@ -118,9 +118,12 @@ def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
         if plain is None:
             from ..errors import TransformError
 
-            raise TransformError(f"{getattr(fun, '__name__', 'a transform')}, a srcgrad "
-                                 "transform without generated code", 'Use engine="tape".',
-                                 "", 0, 0, "")
+            code = getattr(getattr(fun, "fun", None), "__code__", None)
+            raise TransformError(
+                f"{getattr(fun, '__name__', 'a transform')}, a srcgrad transform with no "
+                "generated code to differentiate (has_aux, or it runs on the tape)",
+                'Differentiate the original function instead, or use engine="tape".',
+                code.co_filename if code else "<unknown>", code.co_firstlineno if code else 0)
         fun = plain
     fun = getattr(fun, "__wrapped__", fun) if not hasattr(fun, "__code__") else fun
     code = getattr(fun, "__code__", None)
@@ -495,8 +498,9 @@ class _Builder:
         try:
             compiled = compile_function(callee, argnums, mode, internal=True)
             fn = compiled.function if compiled.function is not None else _Proxy(compiled)
-            pullback = compiled.pullback if compiled.pullback is not None \
-                else _Proxy(compiled, "pullback")
+            pullback = None if mode == "jvp" else (
+                compiled.pullback if compiled.pullback is not None
+                else _Proxy(compiled, "pullback"))
         except TransformError as error:
             handler = _UNTRANSFORMABLE_CALL_HANDLER
             if handler is None or isinstance(error, GeneratedCodeError):

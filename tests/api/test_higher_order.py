@@ -101,3 +101,16 @@ def test_multiple_primals_and_errors():
         srcgrad.jvp(f, (a, b), (a, np.ones(3)))
     with pytest.raises(TypeError, match="scalar"):
         srcgrad.hessian(lambda v: v * 2.0)(a)
+
+
+def _loss_with_aux(x):
+    return np.sum(x * x), 3
+
+
+def test_a_transform_without_generated_code_is_refused_with_its_location():
+    from srcgrad.compiler import compile_vjp
+
+    with pytest.raises(srcgrad.TransformError) as info:
+        compile_vjp(srcgrad.grad(_loss_with_aux, has_aux=True), (0,))
+    assert "test_higher_order.py" in info.value.filename and info.value.lineno > 0
+    assert 'engine="tape"' in info.value.hint
