@@ -114,7 +114,7 @@ _PLAIN = frozenset({np.ndarray, np.float64, np.float32, np.float16, float})
 
 def expand_reduced(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Broadcast the cotangent of a reduction over ``axis`` back to ``x``'s shape."""
-    shape = getattr(x, "shape", ())
+    shape = np.shape(x) if isinstance(x, (list, tuple)) else getattr(x, "shape", ())
     if not keepdims and axis is not None and shape:
         g = np.expand_dims(g, normalize_axis(axis, len(shape)))
     kind = type(g)

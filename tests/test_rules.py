@@ -558,6 +558,48 @@ def test_reduction_ties_split_the_gradient_evenly():
     np.testing.assert_array_equal(ducked.value, [[0, 1], [1, 0]])
 
 
+def test_extremum_cotangent_without_ties_and_with_an_initial_value():
+    from srcgrad.rules._shape_helpers import extremum_cotangent
+
+    # one hit per row: the cotangent goes to it whole (the no-ties path)
+    a = np.array([[1.0, 4.0, 3.0], [7.0, 0.0, -1.0]])
+    top = np.max(a, axis=1, keepdims=True)
+    g = np.array([[2.0], [5.0]])
+    np.testing.assert_array_equal(extremum_cotangent(g, a, top, 1, True),
+                                  [[0, 2, 0], [5, 0, 0]])
+    # as many hits as rows, but one row has none (NaN) and another two: shared, not doubled
+    b = np.array([[np.nan, 1.0, 0.0], [2.0, 2.0, 0.0], [0.0, 3.0, 1.0]])
+    with np.errstate(invalid="ignore"):
+        top = np.max(b, axis=1, keepdims=True)
+    got = extremum_cotangent(np.ones((3, 1)), b, top, 1, True)
+    np.testing.assert_array_equal(got, [[0, 0, 0], [0.5, 0.5, 0], [0, 1, 0]])
+    # np.max's ``initial`` beats row 0 (no hit) while row 1 ties: the rule says so
+    c = np.array([[1.0, 0.0], [6.0, 6.0]])
+    top = np.max(c, axis=1, keepdims=True, initial=5.0)
+    got = _vjp(np.max, 0, np.ones((2, 1)), c, axis=1, keepdims=True, initial=5.0)
+    np.testing.assert_array_equal(got, [[0, 0], [0.5, 0.5]])
+    assert extremum_cotangent(np.ones((2, 1)), c, top, 1, True, False).tolist() == got.tolist()
+    # all reduced: a NumPy scalar extremum, float32 kept
+    d = np.array([3.0, 9.0, 1.0], dtype=np.float32)
+    got = extremum_cotangent(np.float32(2.0), d, np.max(d))
+    assert got.dtype == np.float32 and got.tolist() == [0, 2, 0]
+
+
+def test_index_cotangent_spreads_a_number_over_the_selection():
+    from srcgrad.rules._shape_helpers import index_cotangent
+
+    x = np.zeros((3, 2))
+    rows, cols = np.array([0, 2, 0]), np.array([1, 0, 1])
+    np.testing.assert_array_equal(index_cotangent(np.float64(0.5), x, (rows, cols)),
+                                  [[0, 1], [0, 0], [0.5, 0]])
+    # a list: each selected item gets the number in its own shape
+    items = [np.ones(2), np.ones((2, 2)), 3.0]
+    out = index_cotangent(np.float64(2.0), items, slice(1, 3))
+    assert out[0].tolist() == [0, 0] and out[1].tolist() == [[2, 2], [2, 2]]
+    assert float(out[2]) == 2.0
+    assert index_cotangent(1.0, items, 0)[0].tolist() == [1, 1]
+
+
 def test_integer_array_index_cotangent_accumulates_repeats():
     from srcgrad.rules._shape_helpers import index_cotangent
 

@@ -11,11 +11,9 @@ Tangent states are those of :mod:`.sweep`; a tangent that may be ``None``
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import gast
-import numpy as np
 
 from ..rules._helpers import broadcast_like
 from .analyze import assigned_name, returns_sequence, statements
@@ -23,13 +21,10 @@ from .inline import instantiate
 from .normalize import assign, clone, const, name, store
 from .ops import arg_names, differentiable_positions, helper_nonlinear_arguments
 from .optimize import fold
+from .shapes import elementwise
 from .sweep import LIVE, MAYBE, ZERO, Sweep, bind_call
 
 __all__ = ["ForwardSweep"]
-
-_ELEMENTWISE = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
-                operator.neg, operator.pos}
-
 
 def _call(func: str, args: list) -> Any:
     return gast.Call(func=name(func), args=args, keywords=[])
@@ -167,13 +162,15 @@ class ForwardSweep(Sweep):
         ans = self.answer(stmt, target)
         pre: list = []          # values a JVP reads several times, computed once
         value = None
-        for pos, arg in sorted(differentiable_positions(op).items(), key=lambda kv: str(kv[0])):
-            if not self.flows(arg):
-                continue
+        flowing = sorted(((pos, arg) for pos, arg in differentiable_positions(op).items()
+                          if self.flows(arg)), key=lambda kv: str(kv[0]))
+        # one term with the result's shape: the sum broadcasts the others by itself
+        full = any(self.same_shape(op, pos) for pos, _ in flowing)
+        for pos, arg in flowing:
             term = fold(instantiate(rule.jvps[pos], self.tangent(arg), name(ans),
                                     list(op.args), dict(op.kwargs), self.ns, self.hoister(pre)),
                         self.ns.values)
-            if self.same_shape(op, pos):
+            if full and not returns_sequence(op):
                 term = self.without_broadcast(term)
             if returns_sequence(op):
                 # one tangent per output: added item by item, a None item made zeros
@@ -182,25 +179,17 @@ class ForwardSweep(Sweep):
             else:
                 value = term if value is None else gast.BinOp(left=value, op=gast.Add(),
                                                               right=term)
-        self.define(stmt, target, value, out, ans, pre)
+        self.define(stmt, target, fold(value, self.ns.values) if value is not None else None,
+                    out, ans, pre)
 
     def same_shape(self, op: Any, pos: Any) -> bool:
         """Does an elementwise operation surely give argument ``pos``'s shape?
 
-        True when every other operand is a Python number, or when all operands are
-        known to be 0-d: then ``broadcast_like(d, ans)`` is ``d`` itself.
+        Then ``broadcast_like(d, ans)`` is ``d`` itself.
         """
-        fn = op.fn
-        if op.kwargs or not (fn in _ELEMENTWISE or (isinstance(fn, np.ufunc)
-                                                    and fn.signature is None)):
-            return False
-        others = [a for k, a in enumerate(op.args) if k != pos]
-        if all(isinstance(a, gast.Constant) and isinstance(a.value, (int, float))
-               and not isinstance(a.value, bool) for a in others):
-            return True
-        return all(isinstance(a, gast.Constant) or (isinstance(a, gast.Name)
-                                                    and self.is_scalar(a.id))
-                   for a in op.args)
+        arg = op.args[pos] if isinstance(pos, int) and pos < len(op.args) else None
+        return isinstance(arg, gast.Name) and elementwise(op) and self.shapes.kept(
+            [a for k, a in enumerate(op.args) if k != pos], arg.id)
 
     def without_broadcast(self, term: Any) -> Any:
         if isinstance(term, gast.Call) and isinstance(term.func, gast.Name) \

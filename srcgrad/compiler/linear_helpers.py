@@ -81,7 +81,7 @@ def _build() -> dict[Any, HelperRule]:
     ]
     extremum_cotangent = getattr(_shape_helpers, "extremum_cotangent", None)
     if extremum_cotangent is not None:
-        entries.append(HelperRule(extremum_cotangent, linear=(0,), inert=(1, 2, 3, 4)))
+        entries.append(HelperRule(extremum_cotangent, linear=(0,), inert=(1, 2, 3, 4, 5)))
     return {rule.fn: rule for rule in entries}
 
 

@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import inspect
 import operator
+import types
 from typing import Any
 
 import gast
@@ -77,8 +79,7 @@ class _DropUnbroadcast(gast.NodeTransformer):
         target = self.target
         if target is None or not (isinstance(target, gast.Name) and target.id == x.id):
             return False
-        return all(_number(o) or (isinstance(o, gast.Name) and (
-            o.id == x.id or self.sweep.is_scalar(o.id))) for o in self.others)
+        return self.sweep.shapes.kept(self.others, x.id)
 
     def visit_Call(self, node: Any) -> Any:
         self.generic_visit(node)
@@ -234,9 +235,25 @@ class _Fold(gast.NodeTransformer):
         node.args[0] = g
         return node
 
+    def is_full_expansion(self, node: Any) -> bool:
+        """Is ``node`` ``expand_reduced(c, x[, None[, False]])``, so ``c`` is 0-d?"""
+        if not (self.is_call(node, expand_reduced) and 2 <= len(node.args) <= 4):
+            return False
+        rest = node.args[2:]
+        return all(isinstance(a, gast.Constant) and a.value is v
+                   for a, v in zip(rest, (None, False), strict=False))
+
     def visit_Call(self, node: Any) -> Any:
+        from ..rules._shape_helpers import index_cotangent
+
         self.generic_visit(node)
         func = node.func
+        if self.is_call(node, index_cotangent) and len(node.args) == 3 \
+                and self.is_full_expansion(node.args[0]):
+            # index_cotangent(expand_reduced(c, x[i]), x, i) -> index_cotangent(c, x, i):
+            # the cotangent of a full reduction is one number, which the scatter spreads
+            node.args[0] = node.args[0].args[0]
+            return node
         if self.is_unbroadcast(node):
             composed = self.compose(node)
             if composed is not None:
@@ -660,9 +677,49 @@ def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
     if values:
         lazy_expand(reverse, values, numpy_name)
     _refold(reverse, values or {}, broadcasts_into)  # exposed identities: -(-a * b)
+    if values:
+        drop_default_arguments(forward + reverse, values)
     reverse = drop_empty(reverse, reverse=True)
     forward = drop_empty(forward, reverse=False)
     return forward, reverse
+
+
+def drop_default_arguments(stmts: list, values: dict) -> None:
+    """``expand_reduced(g, x, None, False)`` -> ``expand_reduced(g, x)``: in calls to
+    srcgrad's own helpers, trailing arguments that only repeat the defaults go."""
+    for stmt in stmts:
+        for node in walk(stmt):
+            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name):
+                defaults = _helper_defaults(values.get(node.func.id))
+                args = node.args
+                while args and len(args) <= len(defaults) and _same_constant(
+                        args[-1], defaults[len(args) - 1]):
+                    args.pop()
+
+
+_NO_DEFAULT = object()
+
+
+def _helper_defaults(fn: Any) -> tuple:
+    """The defaults of a srcgrad helper's positional parameters (``_NO_DEFAULT`` if none)."""
+    if not (isinstance(fn, types.FunctionType)
+            and (fn.__module__ or "").startswith("srcgrad.")):
+        return ()
+    cached = _DEFAULTS.get(fn)
+    if cached is None:
+        params = [p for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        cached = _DEFAULTS[fn] = tuple(
+            _NO_DEFAULT if p.default is p.empty else p.default for p in params)
+    return cached
+
+
+_DEFAULTS: dict = {}
+
+
+def _same_constant(node: Any, default: Any) -> bool:
+    return isinstance(node, gast.Constant) and default is not _NO_DEFAULT \
+        and type(node.value) is type(default) and node.value == default
 
 
 def _refold(stmts: list, values: dict, broadcasts_into: Any = None) -> None:

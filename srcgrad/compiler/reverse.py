@@ -269,10 +269,14 @@ class ReverseSweep(Sweep):
         self.refuse_generated(stmt)
 
     def refuse_generated(self, stmt: Any) -> None:
-        """Reverse mode over generated gradient code is not supported: say what is."""
+        self.refuse_generated_function(self.fn.parsed, stmt)
+
+    @staticmethod
+    def refuse_generated_function(parsed: Any, stmt: Any) -> None:
+        """Reverse mode over generated derivative code is not supported: say what is."""
         from ..errors import GeneratedCodeError
 
-        error = self.fn.parsed.error(
+        error = parsed.error(
             getattr(stmt, "origin", stmt), "reverse mode through generated derivative code",
             "Second derivatives run forward-over-reverse: use srcgrad.hvp, srcgrad.hessian, "
             "srcgrad.jvp of the gradient, or srcgrad.grad (which does so by itself).")

@@ -117,12 +117,19 @@ def add(a: Any, b: Any) -> Any:
     return a + b
 
 
-def seq_add(adjoint: dict | None, index: int, value: Any, length: int) -> dict:
-    """Add ``value`` to entry ``index`` (negative counts from ``length``) of a sequence adjoint."""
+def seq_add(adjoint: dict | None, index: Any, value: Any, length: int) -> dict:
+    """Add ``value`` to entry ``index`` (negative counts from ``length``) of a sequence adjoint.
+
+    For a slice ``index``, ``value`` holds one cotangent per selected entry.
+    """
     if value is None:
         return {} if adjoint is None else adjoint
     if adjoint is None:
         adjoint = {}
+    if isinstance(index, slice):
+        for j, item in zip(range(length)[index], value, strict=True):
+            seq_add(adjoint, j, item, length)
+        return adjoint
     if index < 0:
         index += length
     old = adjoint.get(index)

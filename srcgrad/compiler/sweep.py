@@ -21,6 +21,7 @@ import gast
 from .analyze import Activity, statements
 from .names import Namer, Namespace
 from .normalize import NormalizedFunction, assign, const, name, walk
+from .shapes import ShapeFacts
 
 __all__ = ["Sweep", "ZERO", "LIVE", "MAYBE", "comment", "bind_call"]
 
@@ -52,6 +53,8 @@ class Sweep:
         self.kinds = fn.kinds
         self.scalar = scalar
         self.scalars: set[str] = set()
+        # read as the sweep goes: names the sweep learns are 0-d count too
+        self.shapes = ShapeFacts(fn, self.is_scalar, namespace.bind)
         self.primal = set(fn.params) | set(fn.kwonly)
         for stmt in statements(fn.body):
             for node in walk(stmt):

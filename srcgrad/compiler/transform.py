@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 import os
 import re
 import types
@@ -65,6 +64,8 @@ def set_untransformable_call_handler(
 
 
 _CACHE: dict[tuple, list[tuple[tuple, Compiled]]] = {}
+# the file name under which generated derivative code is registered (see ``_Builder.build``)
+_DERIVATIVE_CODE = re.compile(r"<srcgrad (grad|vjp|jvp) of ")
 _PENDING: dict[tuple, Compiled] = {}
 
 
@@ -272,7 +273,7 @@ class _Builder:
         temps = {n for n in sweep.primal if n not in user_names}
         pure = {n for n, v in self.ns.values.items() if _pure_callable(v)}
         return self_optimize(forward, reverse, keep, temps, pure, reads, self.ns,
-                             _BroadcastFacts(self.nf, self.ns))
+                             sweep.shapes)
 
     def arguments(self, leading: list[str] = ()) -> Any:
         """The generated function's parameters: the user's (defaults bound), after ``leading``."""
@@ -294,6 +295,9 @@ class _Builder:
         out_atom = ret.value
         params = nf.params
         wrt = self.wrt
+        if _DERIVATIVE_CODE.match(self.parsed.filename):
+            # derivative code's own derivatives run forward-over-reverse
+            ReverseSweep.refuse_generated_function(self.parsed, nf.body[0])
         diff_out, seed_index = self.differentiated_output(body, out_atom)
         act = analyze(nf, wrt, [diff_out] if diff_out else [])
         # an internal VJP's caller calls its generic pullback: no scalar variant there
@@ -561,55 +565,6 @@ def self_optimize(forward: list, reverse: list, keep: set, temps: set, pure: set
                                      values, numpy_name, facts)
     reverse = [s for s in reverse if not getattr(s, "is_holder", False)]
     return forward, reverse
-
-
-class _BroadcastFacts:
-    """Which names' shapes surely broadcast to which others' (for composing sums).
-
-    ``a = b - c`` (an elementwise operator or ufunc) makes ``b``'s and ``c``'s
-    shapes broadcast to ``a``'s, wherever the three are read, when each is
-    assigned only once, outside loops and branches (or is a parameter never
-    assigned).
-    """
-
-    _ELEMENTWISE = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow}
-
-    def __init__(self, nf: NormalizedFunction, ns: Namespace) -> None:
-        import numpy as np
-
-        self.ns = ns
-        counts: dict[str, int] = {}
-        defs: dict[str, Any] = {}
-        for stmt in statements(nf.body):
-            for sub in walk(stmt):
-                if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
-                    counts[sub.id] = counts.get(sub.id, 0) + 1
-                    defs[sub.id] = stmt
-        params = set(nf.params) | set(nf.kwonly)
-        top = {id(st) for st in nf.body}
-        # loops and branches may give one name several shapes: top-level names only
-        counts.update({n: 2 for n, st in defs.items() if id(st) not in top})
-        self.operands: dict[str, set[str]] = {}
-        for target, stmt in defs.items():
-            op = getattr(stmt, "op", None)
-            if counts[target] != 1 or target in params or op is None or op.kind != "prim" \
-                    or not isinstance(stmt, gast.Assign) or op.kwargs \
-                    or nf.kinds.get(target) in ("list", "tuple"):
-                continue
-            if not (op.fn in self._ELEMENTWISE or (
-                    isinstance(op.fn, np.ufunc) and op.fn.signature is None
-                    and op.fn.nout == 1)):
-                continue            # np.matmul is a ufunc too, with a core signature
-            self.operands[target] = {
-                a.id for a in op.args if isinstance(a, gast.Name)
-                and (counts.get(a.id, 0) == 1 or (a.id in params and a.id not in counts))
-                and nf.kinds.get(a.id) not in ("list", "tuple", "argument")}
-
-    def __call__(self, b: str, a: str) -> bool:
-        return b in self.operands.get(a, ())
-
-    def bind(self, hint: str, value: Any) -> str:
-        return self.ns.bind(hint, value)
 
 
 def _pure_callable(value: Any) -> bool:

@@ -61,9 +61,14 @@ __all__ = [
 
 
 def dtype_of(x: Any) -> np.dtype:
-    """The NumPy dtype of an array, a Tensor (through its ``dtype``) or a Python number."""
+    """The NumPy dtype of an array, a Tensor (through its ``dtype``), a Python number, or
+    a list or tuple of those (the dtype NumPy gives the array it makes of them)."""
     d = getattr(x, "dtype", None)
-    return np.result_type(x) if d is None else np.dtype(d)
+    if d is not None:
+        return np.dtype(d)
+    if isinstance(x, (list, tuple)):
+        return np.result_type(*[dtype_of(item) for item in x]) if x else np.dtype(np.float64)
+    return np.result_type(x)
 
 
 @reads_structure(0)
@@ -140,18 +145,24 @@ def extremum_share(a: Any, ans: Any, axis: Any = None, keepdims: bool = False) -
 
 
 def extremum_cotangent(g: Any, a: Any, ans: Any, axis: Any = None,
-                       keepdims: bool = False) -> Any:
+                       keepdims: bool = False, attained: bool = True) -> Any:
     """The cotangent of ``a`` for a ``max``/``min`` reduction of it with cotangent ``g``.
 
     ``expand_reduced(g, a, axis, keepdims) * extremum_share(a, ans, axis, keepdims)``,
     with the division by the number of ties done on the reduced shape: the
     elements equal to the extremum share ``g`` evenly, all others get 0.
+    ``attained=False`` says an extremum may be no element of ``a`` (an
+    ``initial`` value won).
     """
     if (keepdims or axis is None) and type(a) is np.ndarray and type(ans) is type(g) \
             and a.dtype.kind == "f" and type(g) in (np.ndarray, a.dtype.type):
-        # plain float arrays, the reduced axes kept (or all reduced): no reshaping needed;
-        # rows without a hit (a NaN extremum) get a count of 1, so their share stays 0
+        # plain float arrays, the reduced axes kept (or all reduced): no reshaping needed
         hit = a == ans
+        if attained and np.count_nonzero(hit) == ans.size and not _has_nan(ans):
+            # every extremum is an element of ``a``, so each has at least one hit; as many
+            # hits as extrema means exactly one each: no ties to share, no counts needed
+            return hit * g
+        # rows without a hit (a NaN extremum) get a count of 1, so their share stays 0
         count = np.maximum(np.add.reduce(hit, axis, a.dtype, None, True), 1)
         return hit * (g / count)
     hit, count, dtype, axes = _extremum_ties(a, ans, axis, keepdims)
@@ -162,6 +173,12 @@ def extremum_cotangent(g: Any, a: Any, ans: Any, axis: Any = None,
     # anything else (Tensors): g enters only a plain product, which the tape can
     # differentiate again
     return g * np.divide(hit, count, dtype=dtype)
+
+
+def _has_nan(values: np.ndarray) -> bool:
+    """Is any of the (real) ``values`` NaN?  Their sum of squares is then NaN, and only then."""
+    square_sum = np.vdot(values, values)
+    return square_sum != square_sum
 
 
 def _extremum_ties(a: Any, ans: Any, axis: Any, keepdims: bool) -> tuple:
@@ -595,16 +612,19 @@ def convert(x: Any, dtype: Any) -> Any:
 def index_cotangent(g: Any, x: Any, index: Any) -> Any:
     """The cotangent of ``x`` for ``x[index]``: zeros with ``g`` added at ``index``.
 
-    Repeated integer indices accumulate (through :func:`index_add`).  For a
-    Python list or tuple ``x`` the cotangent is a list of the same length.
+    Repeated integer indices accumulate (through :func:`index_add`).  A 0-d
+    ``g`` stands for itself at every selected element.  For a Python list or
+    tuple ``x`` the cotangent is a list of the same length.
     """
     if isinstance(x, (list, tuple)):
         out: list = [_zeros_of(e) for e in x]
+        spread = not isinstance(g, (list, tuple)) and np.ndim(g) == 0
         if isinstance(index, slice):
-            for j, gj in zip(range(len(x))[index], g, strict=True):
-                out[j] = gj
+            picked = range(len(x))[index]
+            for j, gj in zip(picked, [g] * len(picked) if spread else g, strict=True):
+                out[j] = expand_reduced(gj, x[j]) if spread else gj
         else:
-            out[index] = g
+            out[index] = expand_reduced(g, x[index]) if spread else g
         # a plain tuple for tuple subclasses: named results (slogdet's) take fields
         return tuple(out) if isinstance(x, tuple) else out
     if type(x) is np.ndarray and type(g) in _PLAIN_VALUES:

@@ -144,7 +144,7 @@ for _fun, _names in [
 ]:
     defvjp(_fun,
            lambda g, ans, a, axis=None, out=None, keepdims=False, initial=None:
-           extremum_cotangent(g, a, ans, axis, keepdims),
+           extremum_cotangent(g, a, ans, axis, keepdims, initial is None),
            node=_axis_node(*_names))
     defjvp(_fun,
            lambda dx, ans, a, axis=None, out=None, keepdims=False, initial=None:

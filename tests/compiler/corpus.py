@@ -898,3 +898,19 @@ def list_grows_from_last(x):
 
 
 CASES.append(Case(list_grows_from_last, (X3,)))
+
+
+def list_slices_reduced(x, y):
+    items = [x, y, x * y]
+    return np.mean(items[0:2]) + np.sum(items[1:]) * np.max(items[::2])
+
+
+CASES.append(Case(list_slices_reduced, (X3, Y3), (0, 1)))
+
+
+def list_argument_slices_reduced(xs):
+    return np.mean(xs[0:2]) + np.sum(xs[2]) * np.mean(xs[-1:])
+
+
+CASES.append(Case(list_argument_slices_reduced,
+                  ([np.array([1.0, -0.5]), np.array([0.3, 2.0]), np.array([0.7, 0.1])],)))

@@ -16,10 +16,12 @@ from .corpus import CASES
 # matches finite differences on all of them): math.* on Tensors, item
 # assignment, some ndarray methods.
 # NumPy code the tape cannot follow: Python numbers taken from values that need a
-# gradient (math.*, float()) and values stored into plain NumPy arrays.  The tape
-# refuses them loudly (tested below); the source engine handles them.
+# gradient (math.*, float()), values stored into plain NumPy arrays, and NumPy
+# reductions of Python lists of such values (NumPy makes one plain array of the
+# list first).  The tape refuses them loudly (tested below); the source engine
+# handles them.
 TAPE_REFUSES = {"scalar_python", "builtins_math", "math_module", "subscript_write",
-                "subscript_write_loop"}
+                "subscript_write_loop", "list_slices_reduced"}
 
 
 def _close(a, b):

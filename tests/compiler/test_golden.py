@@ -86,7 +86,7 @@ def running_sum_grad(x, n):
     sum_1 = np.sum(s)
     bsum_1 = one_like(sum_1)
     # grad of: return np.sum(s)
-    bs = expand_reduced(bsum_1, s, None, False)
+    bs = expand_reduced(bsum_1, s)
     bx = None
     for i in reversed(range(n)):
         # grad of: s = s + np.sin(x * i)
@@ -107,7 +107,7 @@ def softplus_sum_grad(x):
     sum_1 = np.sum(log1p)
     bsum_1 = one_like(sum_1)
     # grad of: return np.sum(np.log1p(np.exp(x)))
-    bx = expand_reduced(bsum_1, log1p, None, False) / (1 + exp) * exp
+    bx = expand_reduced(bsum_1, log1p) / (1 + exp) * exp
     return sum_1, (bx,)
 ''',
 }

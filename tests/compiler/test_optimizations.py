@@ -187,8 +187,9 @@ def test_mean_and_max_cotangents_take_no_extra_passes():
     x = np.array([[0.1, 0.5, 0.5], [2.0, -1.0, 0.3], [0.0, 0.0, 1.0], [0.2, 0.7, 0.1]])
     _check(picked_mean, (x,), (0,))
     source = compile_grad(picked_mean, (0,)).source
-    assert "expand_reduced(-bt / reduced_count(" in source      # a scalar division
-    assert ") / reduced_count(" not in source
+    # a scalar division, spread by the scatter itself: no expanded array at all
+    assert "index_cotangent(-bt / reduced_count(item_1), shifted," in source
+    assert ") / reduced_count(" not in source and "expand_reduced(" not in source
     # the max's share is subtracted, not added negated
     assert "- extremum_cotangent(unbroadcast(" in source and "extremum_cotangent(-" not in source
 

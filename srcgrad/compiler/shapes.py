@@ -1,0 +1,137 @@
+"""What is known of shapes at transform time, before any argument is seen.
+
+Generated code sums a cotangent back to an operand's shape (``unbroadcast``)
+and stretches a tangent to a result's (``broadcast_like``) wherever
+broadcasting may have happened.  Often it cannot have:
+``shifted = logits - np.max(logits, axis=1, keepdims=True)`` has the shape of
+``logits``, whatever that is.  :class:`ShapeFacts` finds such facts in the
+normalized function, for both sweeps and for the optimizer.
+
+Facts are drawn only from names with one value: assigned once, at the top
+level of the body (not in a loop or branch), or parameters never assigned.
+A name that may hold a list or tuple takes part in none.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import gast
+import numpy as np
+
+from .normalize import NormalizedFunction, walk
+
+__all__ = ["ShapeFacts", "elementwise"]
+
+_ELEMENTWISE_OPERATORS = {operator.add, operator.sub, operator.mul, operator.truediv,
+                          operator.pow, operator.floordiv, operator.mod, operator.neg,
+                          operator.pos}
+
+# Reductions whose ``keepdims=True`` result has the input's rank, with 1 in the
+# reduced axes: it broadcasts back to the input's shape without changing it.
+_KEEPDIMS_REDUCTIONS = {getattr(np, n) for n in (
+    "sum", "prod", "max", "min", "amax", "amin", "mean", "std", "var", "median", "ptp",
+    "nansum", "nanprod", "nanmax", "nanmin", "nanmean", "nanstd", "nanvar", "nanmedian")
+    if hasattr(np, n)}
+
+
+def elementwise(op: Any) -> bool:
+    """Is the primitive an elementwise operator or ufunc, called without keywords?"""
+    fn = op.fn
+    return not op.kwargs and (fn in _ELEMENTWISE_OPERATORS or (
+        isinstance(fn, np.ufunc) and fn.signature is None and fn.nout == 1))
+
+
+def _number(node: Any) -> bool:
+    return isinstance(node, gast.Constant) and isinstance(node.value, (int, float, complex))
+
+
+def _keepdims(op: Any) -> bool:
+    flag = op.kwargs.get("keepdims")
+    return isinstance(flag, gast.Constant) and flag.value is True
+
+
+class ShapeFacts:
+    """Which names surely have the same shape, and which broadcast into which.
+
+    ``is_scalar(name)`` says whether a name is known to be 0-d.
+    """
+
+    def __init__(self, nf: NormalizedFunction, is_scalar: Callable[[str], bool] | None = None,
+                 bind: Any = None) -> None:
+        self.is_scalar = is_scalar or (lambda var: False)
+        self.bind = bind            # the optimizer binds the helpers it introduces with it
+        self.stable = _names_with_one_value(nf)
+        self.operands: dict[str, set[str]] = {}     # a -> the operands of elementwise a
+        self._parent: dict[str, str] = {}           # union-find: names of one shape
+        self._within: dict[str, str] = {}           # class -> a name it broadcasts into
+        for stmt in nf.body:
+            op = getattr(stmt, "op", None)
+            if not isinstance(stmt, gast.Assign) or op is None or op.kind != "prim" \
+                    or len(stmt.targets) != 1 or not isinstance(stmt.targets[0], gast.Name):
+                continue
+            target = stmt.targets[0].id
+            if target not in self.stable:
+                continue
+            if elementwise(op):
+                self.learn_elementwise(target, op.args)
+            elif op.fn in _KEEPDIMS_REDUCTIONS and _keepdims(op) and op.args \
+                    and isinstance(op.args[0], gast.Name) and op.args[0].id in self.stable:
+                self._within[self._find(target)] = op.args[0].id
+
+    def learn_elementwise(self, target: str, args: list) -> None:
+        self.operands[target] = {a.id for a in args
+                                 if isinstance(a, gast.Name) and a.id in self.stable}
+        for pos, arg in enumerate(args):
+            if isinstance(arg, gast.Name) and arg.id in self.stable \
+                    and self.kept([a for k, a in enumerate(args) if k != pos], arg.id):
+                self._parent[self._find(target)] = self._find(arg.id)
+                return
+
+    def _find(self, var: str) -> str:
+        while var in self._parent:
+            var = self._parent[var]
+        return var
+
+    def fits(self, b: str, a: str) -> bool:
+        """Does ``b``'s shape broadcast to exactly ``a``'s (so ``a``'s is the result's)?"""
+        if b == a or self.is_scalar(b):
+            return True
+        if b not in self.stable or a not in self.stable:
+            return False
+        goal = self._find(a)
+        seen = set()
+        while b is not None:
+            root = self._find(b)
+            if root == goal:
+                return True
+            if root in seen:
+                return False
+            seen.add(root)
+            b = self._within.get(root)
+        return False
+
+    def kept(self, others: Iterable, x: str) -> bool:
+        """Does broadcasting name ``x`` with the expressions ``others`` leave ``x``'s shape?"""
+        return all(_number(o) or (isinstance(o, gast.Name) and self.fits(o.id, x))
+                   for o in others)
+
+    def __call__(self, b: str, a: str) -> bool:
+        """Does ``b``'s shape surely broadcast to ``a``'s (``b`` an operand of ``a``, say)?"""
+        return b in self.operands.get(a, ()) or self.fits(b, a)
+
+
+def _names_with_one_value(nf: NormalizedFunction) -> set[str]:
+    counts: dict[str, int] = {}
+    for stmt in nf.body:
+        # loops and branches may give one name several values, so several shapes
+        weight = 1 if isinstance(stmt, (gast.Assign, gast.Expr)) else 2
+        for sub in walk(stmt):
+            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
+                counts[sub.id] = counts.get(sub.id, 0) + weight
+    params = set(nf.params) | set(nf.kwonly)
+    names = {n for n, c in counts.items() if c == 1 and n not in params}
+    names |= {p for p in params if p not in counts}
+    return {n for n in names if nf.kinds.get(n) not in ("list", "tuple", "argument")}
