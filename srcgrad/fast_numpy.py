@@ -23,6 +23,7 @@ __all__ = ["module", "mean_of_floats", "original"]
 
 _NO_VALUE = np._NoValue
 _ndarray = np.ndarray
+_add_reduce = np.add.reduce
 _FLOAT_KINDS = frozenset("fc")
 
 
@@ -31,7 +32,7 @@ def mean_of_floats(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     layer (which costs more than the arithmetic on small arrays)."""
     if a.dtype.kind != "f" or a.dtype.itemsize < 4 or a.size == 0:  # float16: NumPy widens
         return np.mean(a, axis=axis, keepdims=keepdims)
-    total = np.add.reduce(a, axis=axis, keepdims=keepdims)
+    total = _add_reduce(a, axis, None, None, keepdims)   # positional: no keyword parsing
     if axis is None:
         return total / a.size
     return total / (a.size // max(total.size, 1))

@@ -71,7 +71,15 @@ def unbroadcast(g: Any, x: Any) -> Any:
     result has ``x``'s shape.
     """
     shape = x.shape if type(x) is _ndarray else getattr(x, "shape", ())
-    if (g.shape if type(g) is _ndarray else getattr(g, "shape", ())) == shape:
+    if type(g) is _ndarray:
+        gshape = g.shape
+        if gshape == shape:
+            return g
+        plan = _SUM_PLANS.get((gshape, shape))
+        if plan is not None:        # unbroadcast_to's common case, one call less
+            g = _add_reduce(g, plan[0], None, None, plan[1])
+            return g.reshape(shape) if plan[2] else g
+    elif getattr(g, "shape", ()) == shape:
         return g
     return unbroadcast_to(g, shape)
 

@@ -748,6 +748,8 @@ def drop_overwritten(stmts: list) -> None:
             target = stmt.targets[0].id
             dead = False
             for later in stmts[index + 1:]:
+                if getattr(later, "is_comment", False):
+                    continue
                 if not isinstance(later, gast.Assign) or _reads_in_value(later.value, target):
                     break
                 if any(isinstance(n, gast.Name) and n.id == target for t in later.targets
