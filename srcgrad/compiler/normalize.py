@@ -50,7 +50,6 @@ _REFUSED = {
     "Nonlocal": ("a nonlocal statement", "Return the new value instead of rebinding a "
                  "variable of an enclosing function."),
     "ClassDef": ("a class definition", "Define the class outside the differentiated function."),
-    "Delete": ("a del statement", "Remove the del statement."),
     "Raise": ("a raise statement", 'Check inputs before calling the gradient, or use '
               'engine="tape".'),
     "Import": ("an import statement", "Import at module level."),
@@ -377,6 +376,14 @@ class Normalizer:
 
     def stmt_Pass(self, s: Any, out: list) -> None:
         pass
+
+    def stmt_Delete(self, s: Any, out: list) -> None:
+        # ``del name`` only releases a value (gradient code does so itself): nothing to
+        # differentiate.  Deleting an item or attribute changes a container: refused.
+        for target in s.targets:
+            if not isinstance(target, gast.Name):
+                raise self.error(target, "a del statement on an item or attribute",
+                                 "Build a new array or list without the item instead.")
 
     def stmt_Expr(self, s: Any, out: list) -> None:
         value = s.value

@@ -772,3 +772,52 @@ def _drop_self_assignments(stmts: list) -> None:
                 and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name) \
                 and stmt.targets[0].id == stmt.value.id:
             stmts.remove(stmt)
+
+
+def release_saved_values(forward: list, reverse: list, keep: set[str],
+                         worth: Any = None) -> list:
+    """``del`` values of the forward sweep once the reverse sweep has read them for the last time.
+
+    As a tape frees what a node saved once its backward has run, so the
+    generated gradient holds no more large intermediates than it still needs
+    (lower peak memory, and fewer fresh pages asked of the allocator).  Only
+    names the forward sweep assigns exactly once, unconditionally, and for
+    which ``worth(name)`` holds are released, all those of one source line at
+    the end of its block; names in ``keep`` (arguments, outputs) never are.
+    """
+    once = {v for v in _assigned_once_at_top(forward, reverse) - keep
+            if worth is None or worth(v)}
+    last_reader: dict[str, int] = {}
+    for index, stmt in enumerate(reverse):
+        for node in walk(stmt):
+            if isinstance(node, gast.Name) and node.id in once:
+                last_reader[node.id] = index
+    block_end = {}
+    end = len(reverse)
+    for index in range(len(reverse) - 1, -1, -1):
+        block_end[index] = end
+        if getattr(reverse[index], "is_comment", False):
+            end = index
+    released: dict[int, list[str]] = {}
+    for var, index in last_reader.items():
+        if block_end[index] < len(reverse):         # the return comes next anyway
+            released.setdefault(block_end[index], []).append(var)
+    out = []
+    for index, stmt in enumerate(reverse):
+        if index in released:
+            out.append(gast.Delete(targets=[gast.Name(id=v, ctx=gast.Del(), annotation=None,
+                                                      type_comment=None)
+                                            for v in sorted(released[index])]))
+        out.append(stmt)
+    return out
+
+
+def _assigned_once_at_top(forward: list, reverse: list) -> set[str]:
+    counts: dict[str, int] = {}
+    top = {id(s) for s in forward if isinstance(s, gast.Assign)}
+    for stmt in forward + reverse:
+        weight = 1 if id(stmt) in top else 2
+        for node in walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
+                counts[node.id] = counts.get(node.id, 0) + weight
+    return {n for n, c in counts.items() if c == 1}

@@ -48,6 +48,15 @@ def _number(node: Any) -> bool:
     return isinstance(node, gast.Constant) and isinstance(node.value, (int, float, complex))
 
 
+def _basic_index(index: Any) -> bool:
+    """Does the index select a view: numbers, slices, ``None`` and ``...`` only?"""
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    return all(isinstance(p, gast.Constant) or (isinstance(p, gast.Call) and isinstance(
+        p.func, gast.Name) and p.func.id == "slice" and all(isinstance(a, gast.Constant)
+                                                           for a in p.args))
+        for p in parts)
+
+
 def _keepdims(op: Any) -> bool:
     flag = op.kwargs.get("keepdims")
     return isinstance(flag, gast.Constant) and flag.value is True
@@ -67,6 +76,7 @@ class ShapeFacts:
         self.operands: dict[str, set[str]] = {}     # a -> the operands of elementwise a
         self._parent: dict[str, str] = {}           # union-find: names of one shape
         self._within: dict[str, str] = {}           # class -> a name it broadcasts into
+        self._small: set[str] = set()               # reductions and views
         for stmt in nf.body:
             op = getattr(stmt, "op", None)
             if not isinstance(stmt, gast.Assign) or op is None or op.kind != "prim" \
@@ -77,9 +87,13 @@ class ShapeFacts:
                 continue
             if elementwise(op):
                 self.learn_elementwise(target, op.args)
-            elif op.fn in _KEEPDIMS_REDUCTIONS and _keepdims(op) and op.args \
-                    and isinstance(op.args[0], gast.Name) and op.args[0].id in self.stable:
-                self._within[self._find(target)] = op.args[0].id
+            elif op.fn in _KEEPDIMS_REDUCTIONS:
+                self._small.add(target)
+                if _keepdims(op) and op.args and isinstance(op.args[0], gast.Name) \
+                        and op.args[0].id in self.stable:
+                    self._within[self._find(target)] = op.args[0].id
+            elif op.fn is operator.getitem and _basic_index(op.args[1]):
+                self._small.add(target)         # a view: it holds no memory of its own
 
     def learn_elementwise(self, target: str, args: list) -> None:
         self.operands[target] = {a.id for a in args
@@ -117,6 +131,15 @@ class ShapeFacts:
         """Does broadcasting name ``x`` with the expressions ``others`` leave ``x``'s shape?"""
         return all(_number(o) or (isinstance(o, gast.Name) and self.fits(o.id, x))
                    for o in others)
+
+    def may_be_large(self, var: str) -> bool:
+        """Might ``var`` own an array as large as the arrays it was computed from?
+
+        Not if it is 0-d, a reduction, a view, or broadcasts into another name.
+        """
+        if self.is_scalar(var) or var in self._small:
+            return False
+        return var not in self.stable or self._find(var) not in self._within
 
     def __call__(self, b: str, a: str) -> bool:
         """Does ``b``'s shape surely broadcast to ``a``'s (``b`` an operand of ``a``, say)?"""

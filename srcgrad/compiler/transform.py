@@ -18,6 +18,7 @@ from .emit import compile_source, finish_statements, to_source
 from .forward import ForwardSweep
 from .names import Namer, Namespace
 from .normalize import NormalizedFunction, assign, clone, const, name, normalize, store, walk
+from .optimize import release_saved_values
 from .parse import MISSING, parse_function
 from .reverse import Read, ReverseSweep, _Marker
 from .sweep import LIVE, ZERO
@@ -363,6 +364,10 @@ class _Builder:
         grads_tuple = gast.Tuple(elts=grads, ctx=gast.Load())
         if self.mode == "grad":
             fn_name = namer.fresh(fname + "_grad" + suffix)
+            if not scalar:
+                reverse = release_saved_values(forward, reverse, keep | {
+                    n.id for e in [out_atom, *grads] for n in walk(e) if isinstance(n, gast.Name)},
+                    sweep.shapes.may_be_large)
             body_out = prelude + forward + reverse + [
                 gast.Return(value=gast.Tuple(elts=[out_atom, grads_tuple], ctx=gast.Load()))]
             functions = [_function_def(fn_name, args, body_out)]

@@ -914,3 +914,13 @@ def list_argument_slices_reduced(xs):
 
 CASES.append(Case(list_argument_slices_reduced,
                   ([np.array([1.0, -0.5]), np.array([0.3, 2.0]), np.array([0.7, 0.1])],)))
+
+
+def deletes_a_name(x):
+    y = np.sin(x)
+    z = y * x
+    del y
+    return np.sum(z)
+
+
+CASES.append(Case(deletes_a_name, (X3,)))

@@ -84,3 +84,9 @@ def attribute_store(x):
 
 def lambda_as_value(xs):
     return sum(map(lambda v: v * 2.0, xs))
+
+
+def deletes_an_item(x):
+    items = [x, 2.0 * x]
+    del items[0]
+    return items[0]

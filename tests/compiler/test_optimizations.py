@@ -6,6 +6,9 @@ source for the operation that should be gone.
 
 from __future__ import annotations
 
+import re
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -218,3 +221,52 @@ def test_matmul_result_is_not_taken_for_an_elementwise_one():
     rng = np.random.default_rng(5)
     args = (rng.standard_normal((3, 3)), rng.standard_normal((2, 3, 1)))
     _check(matmul_then_reduce, args, (0, 1))
+
+
+def chain_of_large_values(x, w):
+    a = np.sin(x) * w
+    b = np.exp(a) + x
+    c = np.tanh(b) * a
+    top = np.max(c, axis=1, keepdims=True)
+    if np.sum(x) > 0.0:
+        d = c - top
+    else:
+        d = c + top
+    return np.sum(d * d) + np.sum(a)
+
+
+def test_values_are_released_after_their_last_reader():
+    rng = np.random.default_rng(6)
+    x, w = rng.standard_normal((200, 50)), rng.standard_normal(50)
+    _check(chain_of_large_values, (x[:4, :3], w[:3]), (0, 1))
+    compiled = compile_grad(chain_of_large_values, (0, 1))
+    source = compiled.source
+    dels = [ln.strip() for ln in source.splitlines() if ln.strip().startswith("del ")]
+    released = {v.strip() for ln in dels for v in ln[4:].split(",")}
+    assert {"a", "c", "tanh"} <= released, source
+    # never the arguments, a reduction (small), or a name with a value per branch
+    assert not released & {"x", "w", "top", "d"}, source
+    # each del comes after the last line reading its names
+    lines = source.splitlines()
+    for k, line in enumerate(lines):
+        if line.strip().startswith("del "):
+            for var in line.strip()[4:].split(", "):
+                later = "\n".join(ln for ln in lines[k + 1:] if not ln.strip().startswith("#"))
+                assert not re.search(rf"\b{var}\b", later), (var, source)
+    # releasing lowers the peak: compare with the same code without the dels
+    without = "\n".join(ln for ln in lines if not ln.strip().startswith("del "))
+    namespace = dict(compiled.namespace)
+    exec(compile(without, "<no dels>", "exec"), namespace)
+    keeping = namespace[compiled.function.__name__]
+    np.testing.assert_allclose(keeping(x, w)[1][0], compiled.function(x, w)[1][0])
+    assert _peak(compiled.function, x, w) < _peak(keeping, x, w)
+
+
+def _peak(fun, *args):
+    fun(*args)
+    tracemalloc.start()
+    try:
+        fun(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()

@@ -34,6 +34,7 @@ def _line_of(fun, text: str) -> int:
     (refusals.uses_while_else, "while x < 1", "else clause"),
     (refusals.attribute_store, "MODEL.w = x", "attribute"),
     (refusals.lambda_as_value, "lambda v", "lambda used as a value"),
+    (refusals.deletes_an_item, "del items[0]", "del statement on an item"),
 ])
 def test_refusal_is_located(fun, text, construct):
     with pytest.raises(TransformError) as info:
