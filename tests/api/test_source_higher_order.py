@@ -220,6 +220,18 @@ def test_grad_of_a_directional_derivative_is_the_hessian_times_the_vector():
                                rtol=1e-9, atol=1e-10)
 
 
+def test_reverse_mode_over_generated_code_is_refused_by_its_origin():
+    # ufunc_chain's gradient calls no helper that would give it away as generated
+    # code: its origin (the file name it is registered under) does
+    from srcgrad.compiler import compile_grad, compile_vjp
+    from srcgrad.errors import GeneratedCodeError
+
+    generated = compile_grad(ufunc_chain, (0,))
+    assert "unbroadcast" not in generated.source
+    with pytest.raises(GeneratedCodeError, match="forward-over-reverse"):
+        compile_vjp(generated.function, (0,))
+
+
 def test_third_order_is_refused_by_the_source_engine():
     second = srcgrad.grad(srcgrad.grad(s_polynomial_loop))
     assert second.engine == "source"
