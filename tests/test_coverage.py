@@ -416,11 +416,7 @@ def weighted_histogram(w):
 
 
 # Known engine limitations (the rules themselves pass tests/test_rules.py):
-KNOWN = {
-    # histogram(a, weights=w): the tape differentiates only positional arguments passed by
-    # keyword when the rule's signature can bind them, which histogram's cannot
-    ("weighted_histogram", "tape"): "the tape differentiates positional arguments only",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 NEW_PRIMITIVES = [
     (quantiles, [(3, 4)]),

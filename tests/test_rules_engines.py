@@ -61,59 +61,12 @@ ENGINES = ("source", "tape")
 MODES = ("grad", "jvp")
 CASES_PER_RULE = 1 if os.environ.get("SRCGRAD_QUICK") else 2
 
-# Engine bugs, each reproduced outside this file (see the minimal reproductions below).
-# Source engine, reverse mode: cotangents of two items of a tuple/list result read by
-# indexing (``out = f(x); ... out[0] ... out[1]``) are joined with ``+``, which
-# concatenates the tuples, so every item but the last-visited one loses its cotangent:
-#     def f(x):
-#         out = np.modf(x)
-#         return np.sum(out[0] * 3.0) + np.sum(out[1])
-#     srcgrad.grad(f, engine="source")(np.array([0.25, 1.5]))  # [0, 0]; tape: [3, 3]
-# (np.split's pieces: ValueError from split_cotangent, the tuple has twice the pieces.)
-_TUPLE_COTANGENTS = "source grad: cotangents of indexed tuple items are concatenated, not added"
-# Source engine, forward mode: a multi-output rule's tangents from two differentiated
-# arguments are joined with ``+`` (tuple concatenation), dropping the second argument's:
-#     def f(a, b):
-#         q, r = np.divmod(a, b)
-#         return np.sum(r)
-#     srcgrad.jvp(f, (np.array([2.5]), np.array([1.5])), (np.ones(1), np.ones(1)),
-#                 engine="source")  # 1.0; tape and differences: 0.0
-_TUPLE_TANGENTS = "source jvp: tangents of a multi-output call are concatenated, not added"
-# Source engine, forward mode: a multi-output rule's JVP gives ``None`` (zero) for an
-# output that does not depend on the argument (a histogram's bin edges); the generated
-# tangent code then computes with None:
-#     x, w = np.array([0.1, 0.5, 0.8, 0.3]), np.ones(4)
-#     def f(w):
-#         hist, edges = np.histogram(x, 2, None, None, w)
-#         return np.sum(hist) + np.sum(edges)
-#     srcgrad.jvp(f, (w,), (np.ones(4),), engine="source")  # TypeError: float + NoneType
-_NONE_TANGENT = "source jvp: a None (zero) output tangent of a multi-output rule is used as a value"
-_ASTYPE_STRING = "tape: Tensor.astype('float64') reads the dtype string as a device"
-KNOWN_FAILURES: dict[tuple[str, str, str], str] = {
-    # def f(w): return np.sum(np.histogramdd(x, 2, None, None, w)[0] * c) gives a zero
-    # gradient on the tape (the source engine matches differences)
-    ("numpy.histogramdd", "tape", "grad"): "tape: np.histogramdd's weights get a zero gradient",
-    # the same f: AttributeError 'numpy.float64' object has no attribute '_a'
-    ("numpy.histogramdd", "tape", "jvp"): "tape jvp: np.histogramdd crashes (no attribute '_a')",
-    # np.histogram2d(x, y, 2, None, True, w): the tape's jvp (a VJP differentiated again)
-    # calls histogramdd with weights= and refuses: "pass argument 'weights' positionally"
-    ("numpy.histogram2d", "tape", "jvp"): "tape jvp: histogram2d(density=True) refuses weights=",
-    # def f(w): return np.sum(np.unique(w) * c): TypeError <lambda>() got an unexpected
-    # keyword argument 'dtype' (the VJP's np.divide(..., dtype=) re-differentiated)
-    ("numpy.unique", "tape", "jvp"): "tape jvp: unique's VJP passes dtype= to a rule",
-    # def f(x): return np.sum(x.astype("float64")): Tensor.astype hands the string to
-    # Tensor.to, which reads it as a device: "srcgrad runs on the CPU only"
-    ("srcgrad.rules.shape.astype", "tape", "grad"): _ASTYPE_STRING,
-    ("srcgrad.rules.shape.astype", "tape", "jvp"): _ASTYPE_STRING,
-}
+# Engine bugs found here, each with a minimal reproduction in a comment: none at present.
+KNOWN_FAILURES: dict[tuple[str, str, str], str] = {}
 
 # Known failures that only some of a rule's samples hit: the sample indices (a run with
 # SRCGRAD_QUICK, which takes one sample per rule, does not reach them).
-FAILING_SAMPLES: dict[tuple[str, str, str], set[int]] = {
-    ("numpy.histogram2d", "tape", "jvp"): {1},  # density=True
-    ("srcgrad.rules.shape.astype", "tape", "grad"): {1},  # a dtype string
-    ("srcgrad.rules.shape.astype", "tape", "jvp"): {1},
-}
+FAILING_SAMPLES: dict[tuple[str, str, str], set[int]] = {}
 
 # NumPy code the tape cannot follow, refused loudly by design (as in
 # tests/compiler/test_engines_agree.py): Python numbers taken from values that need a

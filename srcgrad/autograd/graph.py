@@ -207,7 +207,7 @@ class RuleNode(Node):
         elif ans is None:  # a list output (np.split): its rule takes None for unused pieces
             g = list(grad_outputs)
         else:
-            g = tuple(np.zeros_like(a) if gi is None else gi
+            g = tuple(_zeros_like_output(a) if gi is None else gi
                       for gi, a in zip(grad_outputs, ans, strict=True))
         kwargs = self._kwargs
         if create_graph:
@@ -268,6 +268,14 @@ class RuleNode(Node):
         self._kwargs = None
         self._ans = None
         self._saved = None
+
+
+def _zeros_like_output(a: Any) -> Any:
+    """The zero cotangent of an unused output; one per array of a nested sequence output
+    (np.histogramdd's bin edges, whose lengths may differ)."""
+    if isinstance(a, (list, tuple)):
+        return type(a)(np.zeros_like(e) for e in a)
+    return np.zeros_like(a)
 
 
 _MAY_HOLD_TENSORS = (list, tuple)  # with Tensor once it is bound (see _raw)

@@ -88,25 +88,46 @@ def _raw(a: Any, tensor_type: type) -> Any:
 
 
 def _bind_keywords(rule: Rule, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-    """Move keyword-passed differentiable arguments to their positions."""
+    """Move keyword-passed differentiable arguments to their positions.
+
+    Positions left out before such an argument take the primitive's defaults:
+    ``np.histogramdd(x, edges, weights=w)`` is ``np.histogramdd(x, edges, None, None, w)``.
+    """
     vjp = next(iter(rule.vjps.values()))
-    sig = inspect.signature(vjp)
-    bound = sig.bind_partial(None, None, *args, **kwargs)
-    names = list(sig.parameters)[2:]
+    names = list(inspect.signature(vjp).parameters)[2:]
     new_args = list(args)
     new_kwargs = dict(kwargs)
     for pos in sorted(rule.vjps):
         if pos >= len(new_args) and pos < len(names) and names[pos] in new_kwargs:
             while len(new_args) < pos:
                 name = names[len(new_args)]
-                if name not in bound.arguments:
+                if name in new_kwargs:
+                    new_args.append(new_kwargs.pop(name))
+                    continue
+                default = _positional_default(rule.primitive, name)
+                if default is _NO_DEFAULT:
                     raise TypeError(
                         f"{rule.name}: pass argument {names[pos]!r} positionally to "
                         "differentiate it"
                     )
-                new_args.append(new_kwargs.pop(name))
+                new_args.append(default)
             new_args.append(new_kwargs.pop(names[pos]))
     return tuple(new_args), new_kwargs
+
+
+_NO_DEFAULT = object()
+
+
+def _positional_default(fun: Any, name: str) -> Any:
+    """The default of ``fun``'s positional parameter ``name`` (``_NO_DEFAULT`` if unknown)."""
+    try:
+        param = inspect.signature(fun).parameters.get(name)
+    except (TypeError, ValueError):  # no signature to read
+        return _NO_DEFAULT
+    if param is None or param.kind is not param.POSITIONAL_OR_KEYWORD \
+            or param.default is param.empty:
+        return _NO_DEFAULT
+    return param.default
 
 
 def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any = None,
@@ -440,18 +461,46 @@ def _wrap_outputs(out: Any, node: Any, args: tuple, vc: Any = None, rule: Any = 
         elif type(out) is np.ndarray and out.base is not None:
             _share_version_with_base(t, out, args, rule)
         return t
-    if isinstance(out, (tuple, list)) and out and all(
-        isinstance(o, (np.ndarray, np.generic)) for o in out
-    ):
+    if isinstance(out, (tuple, list)) and out and all(_is_output(o) for o in out):
         if node is None:
-            return type(out)(Tensor._wrap(o) for o in out) if isinstance(out, list) else tuple(
-                Tensor._wrap(o) for o in out)
-        wrapped = [Tensor._make(o, node, i) for i, o in enumerate(out)]
-        if vc is not None:
-            for t in wrapped:
-                t._vc = vc
+            wrapped = [_constant_output(o) for o in out]
+        else:
+            wrapped = [Tensor._make(o, node, i) if differentiable_output(o)
+                       else _constant_output(o) for i, o in enumerate(out)]
+            if vc is not None:
+                for t in wrapped:
+                    if isinstance(t, Tensor):
+                        t._vc = vc
         return wrapped if isinstance(out, list) else tuple(wrapped)
     return out
+
+
+_ARRAY_TYPES = (np.ndarray, np.generic)
+
+
+def _is_output(o: Any) -> bool:
+    """An array, or a sequence of arrays (``np.histogramdd``'s list of bin edges)."""
+    if isinstance(o, _ARRAY_TYPES):
+        return True
+    return isinstance(o, (tuple, list)) and all(isinstance(e, _ARRAY_TYPES) for e in o)
+
+
+def differentiable_output(o: Any) -> bool:
+    """Whether an item of a call's several outputs is an output of its node.
+
+    Integer results (``np.unique``'s counts, indices) have no gradient, as in
+    PyTorch: a gradient sent into them would reach a rule that has no
+    derivative for them.  An output nested in a sequence (``np.histogramdd``'s
+    bin edges) is never differentiated by a rule.
+    """
+    return isinstance(o, _ARRAY_TYPES) and o.dtype.kind in "fc"
+
+
+def _constant_output(o: Any) -> Any:
+    """``o`` wrapped in Tensors that need no gradient."""
+    if isinstance(o, _ARRAY_TYPES):
+        return Tensor._wrap(o)
+    return type(o)(Tensor._wrap(e) for e in o)
 
 
 def _share_version_with_base(t: Any, out: np.ndarray, args: tuple, rule: Any = None) -> None:

@@ -134,7 +134,10 @@ class Tensor:
         """A node's saved output(s) as Tensors attached to the node (double backward)."""
         if node.n_outputs == 1:
             return cls._make(array, node, 0)
-        return tuple(cls._make(a, node, i) for i, a in enumerate(array))
+        # (integer outputs and np.histogramdd's list of bin edges are constants: they
+        # stay as saved, as they are not outputs of the node; see ops.differentiable_output)
+        return tuple(cls._make(a, node, i) if ops.differentiable_output(a) else a
+                     for i, a in enumerate(array))
 
     # -- autograd attributes ----------------------------------------------------------
 
@@ -724,6 +727,8 @@ class Tensor:
             rule = lookup(ufunc)
             if rule is None:
                 raise _no_rule(ufunc)
+            if kwargs.get("dtype") is not None:
+                inputs, kwargs = _cast_ufunc_inputs(ufunc, inputs, kwargs)
             return record(rule, inputs, kwargs)
         if method == "reduce" and ufunc in _REDUCERS:
             return record(get_rule(_REDUCERS[ufunc]), inputs, kwargs)
@@ -1180,8 +1185,12 @@ class Tensor:
         return self.clone()
 
     def astype(self, dtype: Any, copy: bool = True) -> Any:
-        """The tensor converted to ``dtype`` (NumPy's name for :meth:`to`)."""
-        converted = self.to(dtype)
+        """The tensor converted to ``dtype`` (NumPy's name for :meth:`to`).
+
+        ``dtype`` is read as NumPy reads it: ``"float64"``, ``np.float32``,
+        ``float`` (float64). :meth:`to` would take a string for a device.
+        """
+        converted = self.to(dtypes.as_dtype(dtype))
         return converted.clone() if copy and converted is self else converted
 
     def ravel(self) -> Any:
@@ -1395,6 +1404,33 @@ def _values_indices(values: Any, indices: Any) -> _ValuesIndices:
     if isinstance(indices, Tensor) and indices._rg:
         indices = Tensor._wrap(indices._a)
     return _ValuesIndices((values, indices))
+
+
+def _cast_ufunc_inputs(ufunc: np.ufunc, inputs: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """``ufunc(*inputs, dtype=d)`` as ``ufunc`` on the inputs cast to ``d``, without ``dtype``.
+
+    That is what NumPy computes (the loop for ``d`` runs on inputs cast to
+    ``d``), and the rules' derivatives take the operands only: the casts are
+    recorded, so cotangents go back in each input's own dtype.  Python numbers
+    are left as they are: NumPy gives them the loop's dtype anyway.
+    """
+    kwargs = dict(kwargs)
+    target = dtypes.to_numpy_dtype(kwargs.pop("dtype"))
+    casting = kwargs.pop("casting", "same_kind")
+    cast = []
+    for i, x in enumerate(inputs):
+        if type(x) in (bool, int, float, complex):
+            cast.append(x)
+            continue
+        source = x._a.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
+        if not np.can_cast(source, target, casting):
+            raise TypeError(f"Cannot cast ufunc {ufunc.__name__!r} input {i} from {source!r} "
+                            f"to {target!r} with casting rule {casting!r}")
+        if isinstance(x, Tensor):
+            cast.append(x.to(target))
+        else:
+            cast.append(np.asarray(x).astype(target, copy=False))
+    return tuple(cast), kwargs
 
 
 def _ufunc_out(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
