@@ -42,6 +42,7 @@ import numpy as np
 import pytest
 
 import srcgrad
+from srcgrad.autograd.ops import tape_records
 from srcgrad.compiler.emit import compile_source
 from srcgrad.errors import FallbackWarning
 from tests.test_rules import (
@@ -72,10 +73,8 @@ FAILING_SAMPLES: dict[tuple[str, str, str], set[int]] = {}
 # tests/compiler/test_engines_agree.py): Python numbers taken from values that need a
 # gradient (math.*, float()) and np.full, which stores its fill value into a plain array
 # without NumPy's dispatch.  The tape must raise; the source engine handles them.
-TAPE_REFUSES = frozenset(
-    ["builtins.float", "numpy.full"]
-    + [rule.name for rule in DIFFERENTIABLE if rule.name.startswith("math.")]
-)
+TAPE_REFUSES = frozenset(rule.name for rule in DIFFERENTIABLE
+                         if not tape_records(rule.primitive))
 
 
 # --- building the function -----------------------------------------------------------

@@ -31,6 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import srcgrad  # noqa: E402,F401  (registers the built-in rules)
+from srcgrad.autograd.ops import tape_records  # noqa: E402
 from srcgrad.rules import all_rules, lookup  # noqa: E402
 from srcgrad.rules.registry import (  # noqa: E402
     Rule,
@@ -172,6 +173,8 @@ def argument_names(rule: Rule) -> str:
 
 
 def node_label(rule: Rule) -> str:
+    if not tape_records(rule.primitive):
+        return "none: the tape refuses it"
     node = rule.node
     if node is None:
         return _default_node_name(rule.name)
@@ -198,7 +201,9 @@ def _row(rule: Rule, also: list[str]) -> str:
         return f"| {name} | constant | | |"
     jvp = "yes" if set(rule.jvps) >= set(rule.vjps) else "no"
     outputs = f" ({rule.outputs} outputs)" if rule.outputs > 1 else ""
-    return f"| {name} | {argument_names(rule)}{outputs} | {jvp} | `{node_label(rule)}` |"
+    node = node_label(rule)
+    node = node if not tape_records(rule.primitive) else f"`{node}`"
+    return f"| {name} | {argument_names(rule)}{outputs} | {jvp} | {node} |"
 
 
 def builtin_rules() -> list[Rule]:
@@ -240,7 +245,10 @@ def render() -> str:
         "Every primitive srcgrad can differentiate, read from the rule registry "
         "(`srcgrad.rules.all_rules()`), and the NumPy callables it does not know yet.",
         "Both engines use these rules: the source engine inlines them into generated code, "
-        "the tape records one node per call (named as in the last column).",
+        "the tape records one node per call (named as in the last column). The tape "
+        "refuses Python's `math` functions and `float()` on Tensors (they would take a "
+        "plain number out of a value that needs a gradient) and `np.full` (its fill value "
+        "goes into a plain array): those are differentiable in the source engine only.",
         "",
         f"- **{len(differentiable)}** differentiable primitives (VJP and JVP for each "
         "differentiable argument)",

@@ -19,7 +19,7 @@ from ..rules.source import structural_params
 from . import grad_mode
 from .graph import make_rule_node, node_class, parameters_used
 
-__all__ = ["record", "record_fn", "edge"]
+__all__ = ["record", "record_fn", "edge", "tape_records"]
 
 # Bound by srcgrad.autograd.tensor once the classes exist (mutual dependency).
 Tensor: Any = None
@@ -85,6 +85,18 @@ def _raw(a: Any, tensor_type: type) -> Any:
     if type(a) in (list, tuple) and any(isinstance(x, tensor_type) for x in a):
         return type(a)(x._a if isinstance(x, tensor_type) else x for x in a)
     return a
+
+
+def tape_records(primitive: Any) -> bool:
+    """Can the tape record ``primitive`` called on Tensors?
+
+    Not the ``math`` module's functions and ``float()``, which take a Python
+    number out of a Tensor, nor ``np.full``, which stores its fill value into a
+    plain array without NumPy's dispatch: the tape refuses those with a
+    RuntimeError (the source engine differentiates them).
+    """
+    return getattr(primitive, "__module__", None) != "math" and primitive is not float \
+        and primitive is not np.full
 
 
 def _bind_keywords(rule: Rule, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
