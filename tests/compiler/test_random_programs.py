@@ -14,10 +14,13 @@ from srcgrad.compiler import compile_grad, compile_jvp
 
 from .fd import assert_close, numerical_grad
 
+# keepdims reductions exercise the shape facts: what a reduction of the same name
+# broadcasts into needs no sum, one of another name may (x (2,) against y (3, 1))
 UNARY = ["np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(0.3 * {})", "({}) ** 2",
-         "np.sqrt({} * {} + 1.0)", "np.log1p({} * {})", "-({})", "abs({}) + 0.5"]
+         "np.sqrt({} * {} + 1.0)", "np.log1p({} * {})", "-({})", "abs({}) + 0.5",
+         "{} - np.max({}, keepdims=True)", "np.exp({}) / np.sum(np.exp({}), keepdims=True)"]
 BINARY = ["{} + {}", "{} - {}", "{} * {}", "{} / (1.5 + np.cos({}))", "np.maximum({}, {})",
-          "0.5 * {} + {}"]
+          "0.5 * {} + {}", "{} - np.mean({}, keepdims=True)"]
 
 _counter = itertools.count()
 
