@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..rules.registry import Rule, _dispatchers, get_rule
-from ..rules.source import structural_params
+from ..rules.source import positional_defaults, structural_params
 from . import grad_mode
 from .graph import make_rule_node, node_class, parameters_used
 
@@ -99,6 +99,9 @@ def tape_records(primitive: Any) -> bool:
         and primitive is not np.full
 
 
+_EMPTY = inspect.Parameter.empty
+
+
 def _bind_keywords(rule: Rule, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     """Move keyword-passed differentiable arguments to their positions.
 
@@ -116,8 +119,8 @@ def _bind_keywords(rule: Rule, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
                 if name in new_kwargs:
                     new_args.append(new_kwargs.pop(name))
                     continue
-                default = _positional_default(rule.primitive, name)
-                if default is _NO_DEFAULT:
+                default = dict(positional_defaults(rule.primitive)).get(name, _EMPTY)
+                if default is _EMPTY:
                     raise TypeError(
                         f"{rule.name}: pass argument {names[pos]!r} positionally to "
                         "differentiate it"
@@ -125,21 +128,6 @@ def _bind_keywords(rule: Rule, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
                 new_args.append(default)
             new_args.append(new_kwargs.pop(names[pos]))
     return tuple(new_args), new_kwargs
-
-
-_NO_DEFAULT = object()
-
-
-def _positional_default(fun: Any, name: str) -> Any:
-    """The default of ``fun``'s positional parameter ``name`` (``_NO_DEFAULT`` if unknown)."""
-    try:
-        param = inspect.signature(fun).parameters.get(name)
-    except (TypeError, ValueError):  # no signature to read
-        return _NO_DEFAULT
-    if param is None or param.kind is not param.POSITIONAL_OR_KEYWORD \
-            or param.default is param.empty:
-        return _NO_DEFAULT
-    return param.default
 
 
 def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any = None,

@@ -133,6 +133,22 @@ def walk(node: Any):
                 push(value)
 
 
+def assigned_once(top_level: list, elsewhere: list = ()) -> set[str]:
+    """Names stored exactly once: by an assignment at the top level of ``top_level``.
+
+    A store inside a loop or branch, or anywhere in ``elsewhere``, counts as
+    several (it may run any number of times), and so does ``del``.
+    """
+    counts: dict[str, int] = {}
+    for stmts, weight_at_top in ((top_level, 1), (elsewhere, 2)):
+        for stmt in stmts:
+            weight = weight_at_top if isinstance(stmt, (gast.Assign, gast.Expr)) else 2
+            for node in walk(stmt):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
+                    counts[node.id] = counts.get(node.id, 0) + weight
+    return {n for n, c in counts.items() if c == 1}
+
+
 def clone(node: Any) -> Any:
     """A deep copy of a gast tree (faster than ``copy.deepcopy``), extra attributes kept."""
     if isinstance(node, list):

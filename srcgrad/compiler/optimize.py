@@ -15,14 +15,16 @@ from __future__ import annotations
 import inspect
 import operator
 import types
+from collections.abc import Callable
 from typing import Any
 
 import gast
 import numpy as np
 
 from .. import fast_numpy
+from ..rules.source import positional_defaults
 from ..runtime import expand_reduced, unbroadcast, unbroadcast_scaled
-from .normalize import clone, walk
+from .normalize import assigned_once, clone, walk
 
 __all__ = ["simplify_contribution", "fold", "optimize_body"]
 
@@ -697,28 +699,16 @@ def drop_default_arguments(stmts: list, values: dict) -> None:
                     args.pop()
 
 
-_NO_DEFAULT = object()
-
-
 def _helper_defaults(fn: Any) -> tuple:
-    """The defaults of a srcgrad helper's positional parameters (``_NO_DEFAULT`` if none)."""
+    """The defaults of a srcgrad helper's positional parameters (none for anything else)."""
     if not (isinstance(fn, types.FunctionType)
             and (fn.__module__ or "").startswith("srcgrad.")):
         return ()
-    cached = _DEFAULTS.get(fn)
-    if cached is None:
-        params = [p for p in inspect.signature(fn).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        cached = _DEFAULTS[fn] = tuple(
-            _NO_DEFAULT if p.default is p.empty else p.default for p in params)
-    return cached
-
-
-_DEFAULTS: dict = {}
+    return tuple(default for _, default in positional_defaults(fn))
 
 
 def _same_constant(node: Any, default: Any) -> bool:
-    return isinstance(node, gast.Constant) and default is not _NO_DEFAULT \
+    return isinstance(node, gast.Constant) and default is not inspect.Parameter.empty \
         and type(node.value) is type(default) and node.value == default
 
 
@@ -775,7 +765,7 @@ def _drop_self_assignments(stmts: list) -> None:
 
 
 def release_saved_values(forward: list, reverse: list, keep: set[str],
-                         worth: Any = None) -> list:
+                         worth: Callable[[str], bool] | None = None) -> list:
     """``del`` values of the forward sweep once the reverse sweep has read them for the last time.
 
     As a tape frees what a node saved once its backward has run, so the
@@ -785,7 +775,7 @@ def release_saved_values(forward: list, reverse: list, keep: set[str],
     which ``worth(name)`` holds are released, all those of one source line at
     the end of its block; names in ``keep`` (arguments, outputs) never are.
     """
-    once = {v for v in _assigned_once_at_top(forward, reverse) - keep
+    once = {v for v in assigned_once(forward, reverse) - keep
             if worth is None or worth(v)}
     last_reader: dict[str, int] = {}
     for index, stmt in enumerate(reverse):
@@ -810,14 +800,3 @@ def release_saved_values(forward: list, reverse: list, keep: set[str],
                                             for v in sorted(released[index])]))
         out.append(stmt)
     return out
-
-
-def _assigned_once_at_top(forward: list, reverse: list) -> set[str]:
-    counts: dict[str, int] = {}
-    top = {id(s) for s in forward if isinstance(s, gast.Assign)}
-    for stmt in forward + reverse:
-        weight = 1 if id(stmt) in top else 2
-        for node in walk(stmt):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
-                counts[node.id] = counts.get(node.id, 0) + weight
-    return {n for n, c in counts.items() if c == 1}

@@ -21,7 +21,7 @@ from typing import Any
 import gast
 import numpy as np
 
-from .normalize import NormalizedFunction, walk
+from .normalize import NormalizedFunction, assigned_once, walk
 
 __all__ = ["ShapeFacts", "elementwise"]
 
@@ -147,14 +147,8 @@ class ShapeFacts:
 
 
 def _names_with_one_value(nf: NormalizedFunction) -> set[str]:
-    counts: dict[str, int] = {}
-    for stmt in nf.body:
-        # loops and branches may give one name several values, so several shapes
-        weight = 1 if isinstance(stmt, (gast.Assign, gast.Expr)) else 2
-        for sub in walk(stmt):
-            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
-                counts[sub.id] = counts.get(sub.id, 0) + weight
     params = set(nf.params) | set(nf.kwonly)
-    names = {n for n, c in counts.items() if c == 1 and n not in params}
-    names |= {p for p in params if p not in counts}
+    stored = {n.id for stmt in nf.body for n in walk(stmt)
+              if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del))}
+    names = (assigned_once(nf.body) - params) | (params - stored)
     return {n for n in names if nf.kinds.get(n) not in ("list", "tuple", "argument")}

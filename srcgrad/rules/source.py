@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
+import inspect
 import linecache
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +21,8 @@ import numpy as np
 
 from .. import runtime
 
-__all__ = ["lambda_node", "matches_code", "structural_params", "reads_structure"]
+__all__ = ["lambda_node", "matches_code", "structural_params", "reads_structure",
+           "positional_defaults"]
 
 _LAMBDAS: dict[Any, Any] = {}
 
@@ -111,6 +114,18 @@ _STRUCTURE_CALLS: dict[Any, tuple[int, ...] | None] = {
     runtime.expand_reduced: (1,), runtime.zeros_like: None,
 }
 _STRUCTURAL: dict[Any, frozenset] = {}
+
+
+@functools.lru_cache(maxsize=512)
+def positional_defaults(fn: Callable[..., Any]) -> tuple[tuple[str, Any], ...]:
+    """``fn``'s positional parameters in order, each with its default
+    (``inspect.Parameter.empty`` if it has none); ``()`` without a signature."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return ()
+    return tuple((p.name, p.default) for p in params
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
 def reads_structure(*positions: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
