@@ -42,7 +42,7 @@ __all__ = [
     # shape and indexing
     "inverse_permutation", "concat_cotangents", "hstack_cotangents", "vstack_cotangents",
     "split_cotangent", "untile", "unrepeat", "unpad", "pad_tangent", "embed_diagonal",
-    "index_cotangent", "index_add", "assign", "convert", "take_cotangent",
+    "index_cotangent", "index_add", "assign", "assigned_cotangent", "convert", "take_cotangent",
     "take_along_axis_cotangent", "sort_cotangent", "sort_tangent",
     # products and linear algebra
     "matmul_left_cotangent", "matmul_right_cotangent", "dot_left_cotangent",
@@ -582,6 +582,31 @@ def _index_add_in_rounds(x: Any, index: Any, values: Any) -> Any:
         pick = occurrence == r
         out = out + assign(np.zeros_like(out), positions[pick], values[pick])
     return np.reshape(out, shape)
+
+
+@reads_structure(1)
+def assigned_cotangent(g: Any, x: Any, index: Any) -> Any:
+    """The cotangent of the values ``x[index] = value`` writes, before summing to ``value``.
+
+    ``g[index]``, with zeros for the writes a later write to the same element
+    replaced: with repeated integer indices NumPy keeps one write per element
+    (the last), so only that one reaches the result.
+    """
+    picked = g[index]
+    if not _has_integer_array(index) or not hasattr(type(g), "__setitem__"):
+        # (objects without item assignment: ``assign`` adds repeated writes up)
+        return picked
+    return picked * _surviving_writes(np.shape(x), index, np.shape(picked))
+
+
+def _surviving_writes(shape: tuple, index: Any, written: tuple) -> Any:
+    """Which of the elements ``x[index] = value`` writes survive in ``x`` (a boolean array
+    of the written shape): each one writes its own number, and reads back its own
+    number where no later write replaced it."""
+    numbers = np.arange(math.prod(written), dtype=np.intp).reshape(written)
+    owner = np.full(shape, -1, dtype=np.intp)
+    owner[index] = numbers
+    return owner[index] == numbers
 
 
 def assign(x: Any, index: Any, value: Any) -> Any:

@@ -49,6 +49,7 @@ from ._extra_helpers import (
 from ._helpers import broadcast_like
 from ._shape_helpers import (
     assign,
+    assigned_cotangent,
     concat_cotangents,
     convert,
     dtype_of,
@@ -84,8 +85,8 @@ def setitem(x: Any, index: Any, value: Any) -> Any:
 
     Differentiable in ``x`` (its cotangent is zero at ``index``) and in
     ``value`` (the cotangent gathered at ``index``, summed to ``value``'s
-    shape).  Repeated integer indices keep NumPy's last-write-wins value but
-    their cotangents are not split.
+    shape).  Repeated integer indices keep NumPy's value (one write per
+    element, the last): the writes it drops get no cotangent.
     """
     return assign(x, index, value)
 
@@ -324,11 +325,12 @@ defvjp(operator.getitem, lambda g, ans, x, index: index_cotangent(g, x, index),
        node=_getitem_node)
 defjvp(operator.getitem, lambda dx, ans, x, index: dx[index])
 
-# setitem(x, index, value): x with x[index] = value, out of place.
+# setitem(x, index, value): x with x[index] = value, out of place; of repeated integer
+# indices only the last write lands, and only it gets a cotangent.
 defvjp(setitem,
        lambda g, ans, x, index, value: setitem(g, index, 0),
        None,
-       lambda g, ans, x, index, value: unbroadcast(g[index], value),
+       lambda g, ans, x, index, value: unbroadcast(assigned_cotangent(g, x, index), value),
        node="CopySlices")
 defjvp(setitem,
        lambda dx, ans, x, index, value: setitem(dx, index, 0),
