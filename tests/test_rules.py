@@ -123,6 +123,8 @@ def _diff_argnums(rule: Rule, args: list) -> list[int]:
             seq = args[i]
             if isinstance(seq, (list, tuple)) and seq and all(_is_float(v) for v in seq):
                 found.append(i)
+            elif isinstance(seq, np.ndarray) and seq.ndim and _is_float(seq):
+                found.append(i)  # an array is a sequence of its rows
         elif _is_float(args[i]):
             found.append(i)
     return found

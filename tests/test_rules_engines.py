@@ -130,7 +130,7 @@ class Built:
         call: list[str] = []
         diff = set(_diff_argnums(rule, args))
         for i, arg in enumerate(args):
-            if i in diff and i in rule.sequence_argnums:
+            if i in diff and i in rule.sequence_argnums and isinstance(arg, (list, tuple)):
                 names = [f"a{i}_{k}" for k in range(len(arg))]
                 params.extend(names)
                 self.primals.extend(arg)
@@ -227,7 +227,8 @@ def _float64_only(case: Case) -> bool:
     args, _ = case.draw()
     argnums = _diff_argnums(case.rule, args)
     values = [
-        v for i in argnums for v in (args[i] if i in case.rule.sequence_argnums else [args[i]])
+        v for i in argnums
+        for v in (args[i] if isinstance(args[i], (list, tuple)) else [args[i]])
     ]
     return bool(values) and all(
         type(v) is float or np.asarray(v).dtype == np.float64 for v in values

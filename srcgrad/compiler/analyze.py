@@ -157,7 +157,34 @@ def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str]) -> Activ
                 n in act.varied for n in sources):
             filename, lineno, col, line = fn.parsed.locate(getattr(stmt, "origin", stmt))
             raise NoRuleError(op.fn, filename, lineno, col, line)
+        _refuse_varied_index(fn, op, stmt, act)
     return act
+
+
+def _refuse_varied_index(fn: NormalizedFunction, op: Operation, stmt: Any, act: Activity) -> None:
+    """``obj[index]`` (or ``obj[index] = v``) where the index depends on the arguments.
+
+    The indexing rule differentiates the indexed array, never its index: an
+    array's index is integers, slices or masks, whose derivative is zero.  An
+    index computed from the arguments is a float (an error for an array) or an
+    integer cast of one; and objects that are not arrays (``np.r_[x, y]``,
+    ``np.c_``, ``np.s_``) take arrays as their "index" and would get no
+    derivative at all.
+    """
+    import operator
+
+    from ..rules.shape import setitem
+
+    if op.kind != "prim" or op.fn not in (operator.getitem, setitem) or len(op.args) < 2:
+        return
+    varied = [n for n in arg_names(op.args[1]) if n in act.varied]
+    if varied:
+        raise fn.parsed.error(
+            getattr(stmt, "origin", stmt),
+            f"an index computed from the differentiated arguments ({varied[0]})",
+            "Join arrays with np.concatenate, np.stack or np.column_stack rather than "
+            "np.r_/np.c_; take indices from constants (np.argmax, comparisons, int()), "
+            "not from casts of differentiated values.")
 
 
 def positions(body: list, prefix: tuple = (), loops: tuple = (), out: dict | None = None

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..runtime import shape_of
 
-__all__ = ["broadcast_like", "log_or_zero"]
+__all__ = ["broadcast_like", "items_cotangent", "log_or_zero", "nonzero"]
 
 
 def broadcast_like(t: Any, ans: Any) -> Any:
@@ -40,3 +40,26 @@ def log_or_zero(x: Any) -> Any:
             return math.log(x)
         return 0.0 if x == 0 else math.nan
     return np.log(np.where(x == 0, 1, x))
+
+
+def items_cotangent(cotangents: Any, seq: Any) -> Any:
+    """The cotangent of a sequence argument from one cotangent per item (``None``: zero).
+
+    ``np.concatenate``, ``np.stack``, ``sum()``... iterate their sequence
+    argument.  A list or tuple gets the list of its items' cotangents; an
+    array, whose items are its rows, gets them stacked back into one array
+    shaped like it.
+    """
+    if isinstance(seq, (list, tuple)) or not hasattr(seq, "shape"):
+        return cotangents
+    rows = [np.zeros_like(s) if c is None else c for c, s in zip(cotangents, seq, strict=True)]
+    return np.stack(rows) if rows else np.zeros_like(seq)
+
+
+def nonzero(x: Any) -> Any:
+    """``x`` with its zeros replaced by ones: a divisor whose zeros multiply a zero numerator.
+
+    ``np.std``'s partials are ``(a - mean) / (n * std)``; where ``std`` is 0
+    every ``a - mean`` is 0 too and the partial is 0, not ``0 / 0``.
+    """
+    return np.where(x == 0, 1, x)

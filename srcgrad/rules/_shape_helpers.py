@@ -47,7 +47,7 @@ __all__ = [
     # products and linear algebra
     "matmul_left_cotangent", "matmul_right_cotangent", "dot_left_cotangent",
     "dot_right_cotangent", "tensordot_left_cotangent", "tensordot_right_cotangent",
-    "inner_left_cotangent", "inner_right_cotangent", "einsum_cotangent",
+    "inner_left_cotangent", "inner_right_cotangent", "einsum_cotangent", "einsum_operand",
     "kron_left_cotangent", "kron_right_cotangent", "norm_partials",
     "solve_left_cotangent", "solve_right_cotangent", "solve_left_tangent",
     "cholesky_cotangent", "cholesky_tangent", "eigh_cotangent", "eigh_tangent",
@@ -872,6 +872,45 @@ def _einsum_terms(subscripts: str, operands: tuple) -> tuple[list[str], str]:
     terms = [t.replace("...", ell[len(ell) - (np.ndim(op) - (len(t) - 3)):]) if "..." in t else t
              for t, op in zip(terms, operands, strict=True)]
     return terms, output.replace("...", ell)
+
+
+def _sublist_letters(sublist: Any) -> str:
+    """An einsum sublist (``[0, 1]``, ``[Ellipsis, 2]``) as subscript letters.
+
+    NumPy spells index ``k`` as ``A``-``Z`` then ``a``-``z``, so that implicit
+    outputs, sorted by letter, are sorted by index.
+    """
+    letters = []
+    for k in sublist:
+        if k is Ellipsis:
+            letters.append("...")
+        elif isinstance(k, (int, np.integer)) and not isinstance(k, bool) and 0 <= k < 52:
+            letters.append(string.ascii_uppercase[k] if k < 26 else string.ascii_lowercase[k - 26])
+        else:
+            raise ValueError(f"einsum: subscript {k!r} is not an integer in [0, 52) or Ellipsis")
+    return "".join(letters)
+
+
+def einsum_operand(args: tuple, position: int) -> tuple[str, tuple, int]:
+    """``(subscripts, operands, k)`` for argument ``position`` of an ``np.einsum`` call.
+
+    Both of NumPy's forms: ``einsum("ij,jk->ik", a, b)`` (operand ``k`` is
+    argument ``k + 1``) and ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (operand
+    ``k`` is argument ``2 k``; the output sublist is optional).  A position
+    holding subscripts is not an operand: asking for its cotangent is an error.
+    """
+    if isinstance(args[0], str):
+        if position == 0:
+            raise TypeError("einsum: the subscripts string has no derivative")
+        return args[0], tuple(args[1:]), position - 1
+    if position % 2:
+        raise TypeError(f"einsum: argument {position} is a subscript list, not an operand")
+    operands = tuple(args[0::2][: len(args) // 2])
+    terms = [_sublist_letters(s) for s in args[1::2][: len(operands)]]
+    spec = ",".join(terms)
+    if len(args) % 2:  # the output sublist
+        spec += "->" + _sublist_letters(args[-1])
+    return spec, operands, position // 2
 
 
 def einsum_cotangent(g: Any, subscripts: str, operands: tuple, i: int) -> Any:

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ..runtime import unbroadcast
-from ._helpers import broadcast_like
+from ._helpers import broadcast_like, items_cotangent
 from .registry import alias, defjvp, defvjp, nondifferentiable
 
 # --- math: exponentials and logarithms ---------------------------------------
@@ -175,7 +175,8 @@ defjvp(
 # sum(iterable, start): every element (and start) gets the cotangent, unbroadcast
 defvjp(
     sum,
-    lambda g, ans, iterable, start=0: [unbroadcast(g, x) for x in iterable],
+    lambda g, ans, iterable, start=0: items_cotangent([unbroadcast(g, x) for x in iterable],
+                                                      iterable),
     lambda g, ans, iterable, start=0: unbroadcast(g, start),
     sequence_argnums=(0,),
 )

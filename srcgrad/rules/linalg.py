@@ -73,6 +73,7 @@ from ._extra_helpers import (
     vecdot_cotangent,
     vector_norm_partials,
 )
+from ._helpers import items_cotangent
 from ._shape_helpers import (
     cholesky_cotangent,
     cholesky_tangent,
@@ -81,6 +82,7 @@ from ._shape_helpers import (
     eigh_cotangent,
     eigh_tangent,
     einsum_cotangent,
+    einsum_operand,
     embed_diagonal,
     inner_left_cotangent,
     inner_right_cotangent,
@@ -215,28 +217,28 @@ defjvp(np.cross,
        lambda dx, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None:
        np.cross(a, dx, axisa, axisb, axisc, axis))
 
-# np.einsum(subscripts, *operands): operand k is argument k + 1.  Its cotangent is
-# another einsum of the output's cotangent with the other operands.  (Rules with
-# *operands are called by the compiler, not inlined, so they may be closures.)
-EINSUM_OPERANDS = 32
+# np.einsum(subscripts, *operands), operand k in argument k + 1, or the sublist form
+# np.einsum(op0, sublist0, op1, sublist1, ..., [sublist_out]), operand k in argument
+# 2 k.  An operand's cotangent is another einsum of the output's cotangent with the
+# other operands; its tangent is the same call with the tangent in its place.  (Rules
+# with *args are called by the compiler, not inlined, so they may be closures.)
+EINSUM_OPERANDS = 63                       # NumPy's limit
+_EINSUM_POSITIONS = range(2 * EINSUM_OPERANDS + 1)
 
 
-def _einsum_vjp(k: int) -> Any:
-    """The VJP of einsum operand ``k``."""
-    return lambda g, ans, subscripts, *operands, **kwargs: einsum_cotangent(
-        g, subscripts, operands, k)
+def _einsum_vjp(p: int) -> Any:
+    """The VJP of einsum argument ``p`` (an operand in the call's form)."""
+    return lambda g, ans, *args, **kwargs: einsum_cotangent(g, *einsum_operand(args, p))
 
 
-def _einsum_jvp(k: int) -> Any:
-    """The JVP of einsum operand ``k``: the same einsum with the tangent in its place."""
-    return lambda dx, ans, subscripts, *operands, **kwargs: np.einsum(
-        subscripts, *with_operand(operands, k, dx), **kwargs)
+def _einsum_jvp(p: int) -> Any:
+    """The JVP of einsum argument ``p``: the same call with the tangent in its place."""
+    return lambda dx, ans, *args, **kwargs: np.einsum(*with_operand(args, p, dx), **kwargs)
 
 
-defvjp(np.einsum, *(_einsum_vjp(k) for k in range(EINSUM_OPERANDS)),
-       argnums=range(1, EINSUM_OPERANDS + 1), node="EinsumBackward0")
-defjvp(np.einsum, *(_einsum_jvp(k) for k in range(EINSUM_OPERANDS)),
-       argnums=range(1, EINSUM_OPERANDS + 1))
+defvjp(np.einsum, *(_einsum_vjp(p) for p in _EINSUM_POSITIONS),
+       argnums=_EINSUM_POSITIONS, node="EinsumBackward0")
+defjvp(np.einsum, *(_einsum_jvp(p) for p in _EINSUM_POSITIONS), argnums=_EINSUM_POSITIONS)
 
 # --- norms ------------------------------------------------------------------------
 
@@ -419,7 +421,7 @@ if hasattr(np.linalg, "cross"):
            lambda dx, ans, x1, x2, *, axis=-1: np.linalg.cross(x1, dx, axis=axis))
 
 defvjp(np.linalg.multi_dot,
-       lambda g, ans, arrays, *, out=None: multi_dot_cotangents(g, arrays),
+       lambda g, ans, arrays, *, out=None: items_cotangent(multi_dot_cotangents(g, arrays), arrays),
        node="LinalgMultiDotBackward0", sequence_argnums=(0,))
 defjvp(np.linalg.multi_dot,
        lambda dx, ans, arrays, *, out=None: multi_dot_tangent(dx, arrays))

@@ -38,6 +38,7 @@ from ._extra_helpers import (
     trapezoid_x_tangent,
     trapezoid_y_weights,
 )
+from ._helpers import nonzero
 from ._shape_helpers import (
     average_weights,
     average_weights_cotangent,
@@ -180,7 +181,8 @@ defjvp(np.median,
 
 # --- spread ------------------------------------------------------------------------
 
-# var = sum((a - mean)**2) / (N - ddof);  std = sqrt(var)
+# var = sum((a - mean)**2) / (N - ddof);  std = sqrt(var).  Where std is 0 every
+# deviation a - mean is 0: the partials are 0 (exactly so for one number), not 0/0.
 defvjp(np.var,
        lambda g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
        expand_reduced(g, a, axis, keepdims) * 2 * (a - np.mean(a, axis, keepdims=True))
@@ -193,13 +195,13 @@ defjvp(np.var,
 
 defvjp(np.std,
        lambda g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
-       expand_reduced(g / ans, a, axis, keepdims) * (a - np.mean(a, axis, keepdims=True))
+       expand_reduced(g / nonzero(ans), a, axis, keepdims) * (a - np.mean(a, axis, keepdims=True))
        / (reduced_count(a, axis) - ddof),
        node="StdBackward0")
 defjvp(np.std,
        lambda dx, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
        np.sum(dx * (a - np.mean(a, axis, keepdims=True)), axis, keepdims=keepdims)
-       / ((reduced_count(a, axis) - ddof) * ans))
+       / ((reduced_count(a, axis) - ddof) * nonzero(ans)))
 
 # --- cumulative and differences ------------------------------------------------------
 
@@ -247,11 +249,12 @@ defjvp(np.nanvar,
 
 defvjp(np.nanstd,
        lambda g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
-       expand_reduced(g / (2 * ans), a, axis, keepdims) * nan_spread_partials(a, axis, ddof))
+       expand_reduced(g / (2 * nonzero(ans)), a, axis, keepdims)
+       * nan_spread_partials(a, axis, ddof))
 defjvp(np.nanstd,
        lambda dx, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
        np.sum(nan_to_zero(dx * nan_spread_partials(a, axis, ddof)), axis, keepdims=keepdims)
-       / (2 * ans))
+       / (2 * nonzero(ans)))
 
 defvjp(np.nancumsum,
        lambda g, ans, a, axis=None, dtype=None, out=None:

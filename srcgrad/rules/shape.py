@@ -46,7 +46,7 @@ from ._extra_helpers import (
     select_which,
     zeros_but,
 )
-from ._helpers import broadcast_like
+from ._helpers import broadcast_like, items_cotangent
 from ._shape_helpers import (
     assign,
     assigned_cotangent,
@@ -221,7 +221,7 @@ defjvp(np.roll, lambda dx, ans, a, shift, axis=None: np.roll(dx, shift, axis))
 
 defvjp(np.concatenate,
        lambda g, ans, arrays, axis=0, out=None, *, dtype=None, casting="same_kind":
-       concat_cotangents(g, arrays, axis),
+       items_cotangent(concat_cotangents(g, arrays, axis), arrays),
        node="CatBackward0", sequence_argnums=(0,))
 defjvp(np.concatenate,
        lambda dx, ans, arrays, axis=0, out=None, *, dtype=None, casting="same_kind":
@@ -229,17 +229,21 @@ defjvp(np.concatenate,
 
 defvjp(np.stack,
        lambda g, ans, arrays, axis=0, out=None, *, dtype=None, casting="same_kind":
-       [np.take(g, i, axis) for i in range(len(arrays))],
+       items_cotangent([np.take(g, i, axis) for i in range(len(arrays))], arrays),
        node="StackBackward0", sequence_argnums=(0,))
 defjvp(np.stack,
        lambda dx, ans, arrays, axis=0, out=None, *, dtype=None, casting="same_kind":
        np.stack(dx, axis))
 
-defvjp(np.hstack, lambda g, ans, tup, *, dtype=None, casting="same_kind": hstack_cotangents(g, tup),
+defvjp(np.hstack,
+       lambda g, ans, tup, *, dtype=None, casting="same_kind":
+       items_cotangent(hstack_cotangents(g, tup), tup),
        node="CatBackward0", sequence_argnums=(0,))
 defjvp(np.hstack, lambda dx, ans, tup, *, dtype=None, casting="same_kind": np.hstack(dx))
 
-defvjp(np.vstack, lambda g, ans, tup, *, dtype=None, casting="same_kind": vstack_cotangents(g, tup),
+defvjp(np.vstack,
+       lambda g, ans, tup, *, dtype=None, casting="same_kind":
+       items_cotangent(vstack_cotangents(g, tup), tup),
        node="CatBackward0", sequence_argnums=(0,))
 defjvp(np.vstack, lambda dx, ans, tup, *, dtype=None, casting="same_kind": np.vstack(dx))
 
@@ -366,12 +370,12 @@ defjvp(np.delete, lambda dx, ans, arr, obj, axis=None: np.delete(dx, obj, axis))
 
 # column_stack makes 1-D inputs columns; dstack makes every input 3-D first.
 defvjp(np.column_stack,
-       lambda g, ans, tup: column_stack_cotangents(g, tup),
+       lambda g, ans, tup: items_cotangent(column_stack_cotangents(g, tup), tup),
        node="CatBackward0", sequence_argnums=(0,))
 defjvp(np.column_stack, lambda dx, ans, tup: np.column_stack(dx))
 
 defvjp(np.dstack,
-       lambda g, ans, tup: dstack_cotangents(g, tup),
+       lambda g, ans, tup: items_cotangent(dstack_cotangents(g, tup), tup),
        node="CatBackward0", sequence_argnums=(0,))
 defjvp(np.dstack, lambda dx, ans, tup: np.dstack(dx))
 
@@ -438,7 +442,8 @@ defvjp(np.extract,
 defjvp(np.extract, lambda dx, ans, condition, arr: np.extract(condition, dx), argnums=(1,))
 
 defvjp(np.choose,
-       lambda g, ans, a, choices, out=None, mode="raise": choose_cotangent(g, a, choices, mode),
+       lambda g, ans, a, choices, out=None, mode="raise":
+       items_cotangent(choose_cotangent(g, a, choices, mode), choices),
        argnums=(1,), sequence_argnums=(1,))
 defjvp(np.choose,
        lambda dx, ans, a, choices, out=None, mode="raise": np.choose(a, dx, mode=mode),
@@ -446,7 +451,8 @@ defjvp(np.choose,
 
 # select(condlist, choicelist, default): each element comes from the first true condition.
 defvjp(np.select,
-       lambda g, ans, condlist, choicelist, default=0: select_cotangents(g, condlist, choicelist),
+       lambda g, ans, condlist, choicelist, default=0:
+       items_cotangent(select_cotangents(g, condlist, choicelist), choicelist),
        lambda g, ans, condlist, choicelist, default=0:
        unbroadcast(np.where(select_which(condlist, len(choicelist)) == -1, g, 0 * g), default),
        argnums=(1, 2), sequence_argnums=(1,))

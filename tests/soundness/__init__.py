@@ -1,0 +1,1 @@
+"""Soundness regressions: constructs the engines model exactly, or refuse."""
