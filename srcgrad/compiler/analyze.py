@@ -19,7 +19,7 @@ from typing import Any
 import gast
 
 from ..errors import NoRuleError
-from .normalize import NormalizedFunction
+from .normalize import NormalizedFunction, is_atom
 from .ops import Operation, arg_names, classify, differentiable_positions
 
 __all__ = ["Activity", "analyze", "statements", "assigned_name"]
@@ -217,43 +217,122 @@ def reachable(src: tuple[tuple, tuple], dst: tuple[tuple, tuple], strictly_after
 
 
 _SCALAR_BUILTINS = {abs, min, max, float, int, round, pow}
+_CONSTANT_SCALAR_CALLS = {int, float, bool, round, abs}
+_NOT_NUMBERS = frozenset({"frexp", "modf"})       # math functions returning tuples
 
 
 def scalar_closed(fn: NormalizedFunction, namespace: Any) -> bool:
     """Given scalar arguments, is every value the function computes a scalar?
 
-    True when it only applies ufuncs, operators, ``math`` functions and scalar
-    builtins to its arguments and to numbers.  Such functions also get a
-    variant without the broadcasting bookkeeping arrays need.
+    A proof, not a guess: every operand of every operation (and the returned
+    value) must be a number constant, a parameter, a global or closure value
+    that is a number, a float constant of ``math``/``numpy`` (``np.pi``) or a
+    local assigned only by ufuncs, operators, ``math`` functions and scalar
+    builtins of such operands.  Anything read through an attribute, an item
+    or a call that may give an array (``P.W``, ``d["w"]``, ``f()``) makes the
+    answer no.  Such functions also get a variant without the broadcasting
+    bookkeeping arrays need.
     """
     import numpy as np
 
-    from ..rules import registry
+    from .support import SCALAR_TYPES
 
-    operators = set(registry.BINARY_OPERATORS.values()) | set(registry.UNARY_OPERATORS.values())
-    for value in namespace.values.values():
-        if isinstance(value, (np.ndarray, list, tuple, dict)):
-            return False
+    bound = {n for n, v in namespace.values.items() if type(v) in SCALAR_TYPES or type(v) is bool}
+    params = set(fn.params) | set(fn.kwonly)
+    defs: dict[str, list] = {}
+    loops: list = []
     for stmt in statements(fn.body):
         if isinstance(stmt, gast.For):
+            loops.append(stmt)
             continue
+        target = assigned_name(stmt)
+        if target is not None:
+            defs.setdefault(target, []).append(stmt)
+        elif not isinstance(stmt, (gast.Expr, gast.If, gast.While, gast.Assert,
+                                   gast.Return)):
+            return False
+    scalars = set(defs) | params | {loop.target.id for loop in loops}
+
+    def scalar_atom(node: Any) -> bool:
+        if isinstance(node, gast.Constant):
+            return node.value is None or type(node.value) in (int, float, bool)
+        if isinstance(node, gast.Name):
+            return node.id in scalars or (node.id not in defs and node.id in bound)
+        if isinstance(node, gast.Attribute) and getattr(node, "static", False):
+            return _module_float(fn, node)
+        return False
+
+    def scalar_def(stmt: Any) -> bool:
         op = getattr(stmt, "op", None)
-        if op is None:
-            continue
-        if op.kind in ("copy",):
-            continue
+        if op is None or getattr(stmt, "primary", None) is not None:
+            return False
+        operands = op.operands()
+        if op.kind == "copy":
+            return scalar_atom(op.args[0])
         if op.kind == "const":
-            if op.fn is None or isinstance(op.fn, np.ufunc) or op.fn in (len, range, print):
-                continue
+            value = op.node
+            if is_atom(value):
+                return scalar_atom(value)
+            if isinstance(value, gast.Compare):
+                return all(scalar_atom(n) for n in [value.left, *value.comparators])
+            if isinstance(value, gast.UnaryOp):
+                return scalar_atom(value.operand)
+            f = op.fn
+            if f in _CONSTANT_SCALAR_CALLS or isinstance(f, np.ufunc):
+                return all(scalar_atom(a) for a in operands)
             return False
         if op.kind != "prim":
             return False
         f = op.fn
-        if isinstance(f, np.ufunc) or f in operators or f in _SCALAR_BUILTINS \
-                or getattr(f, "__module__", None) == "math":
-            continue
+        if not all(scalar_atom(a) for a in operands):
+            return False
+        if f in (min, max):
+            return len(op.args) >= 2 and not op.kwargs
+        if isinstance(f, np.ufunc) or f in _operators() or f in _SCALAR_BUILTINS:
+            return True
+        return getattr(f, "__module__", None) == "math" and \
+            getattr(f, "__name__", "") not in _NOT_NUMBERS
+
+    changed = True
+    while changed:
+        changed = False
+        for name_, stmts in defs.items():
+            if name_ in scalars and not all(scalar_def(s) for s in stmts):
+                scalars.discard(name_)
+                changed = True
+    if any(n not in scalars for n in defs):
         return False
+    for loop in loops:
+        if not all(scalar_atom(a) for a in loop.iter.args):
+            return False
+    for stmt in statements(fn.body):
+        if isinstance(stmt, (gast.If, gast.While)) and not scalar_atom(stmt.test):
+            return False
+        if isinstance(stmt, gast.Return) and not scalar_atom(stmt.value):
+            return False
     return True
+
+
+def _operators() -> set:
+    from ..rules import registry
+
+    return set(registry.BINARY_OPERATORS.values()) | set(registry.UNARY_OPERATORS.values())
+
+
+def _module_float(fn: NormalizedFunction, node: Any) -> bool:
+    """``np.pi``, ``math.tau``: a float constant of ``math`` or NumPy (read when called)."""
+    import types
+
+    from .ops import resolve_static
+
+    root = node
+    while isinstance(root, gast.Attribute):
+        root = root.value
+    module = fn.parsed.resolve(root.id) if isinstance(root, gast.Name) else None
+    if not isinstance(module, types.ModuleType) or \
+            module.__name__.split(".")[0] not in ("math", "numpy", "cmath"):
+        return False
+    return type(resolve_static(fn.parsed, node)) is float
 
 
 # Primitives whose result is 0-d whatever their arguments' shapes, when called
