@@ -55,7 +55,11 @@ class Namespace:
     def bind(self, hint: str, value: Any) -> str:
         """A global name for ``value``; reuses ``hint`` when it already means ``value``."""
         value = _generated_view(value)
-        if getattr(builtins, hint, _ABSENT) is value:
+        if getattr(builtins, hint, _ABSENT) is value and (
+                self.values.get(hint, _ABSENT) is value
+                or (hint not in self.values and hint not in self.namer.taken)):
+            # the builtin by its own name, unless the user's code binds that name
+            # (a local, or a global the namespace holds): then by a fresh one below
             return hint
         existing = self.values.get(hint, _ABSENT)
         if existing is value:

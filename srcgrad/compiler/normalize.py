@@ -27,6 +27,7 @@ share it.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -293,6 +294,28 @@ class Normalizer:
                 return table[ident]
         return ident
 
+    def name_builtins(self, fn: Any) -> None:
+        """Names for the builtins normalized code calls, which user code cannot shadow.
+
+        ``for v in xs`` becomes ``range(len(xs))``: where the user's function or
+        module binds ``len`` (a local, a global, ``from numpy import *``), the
+        generated code calls ``builtins.len`` by a fresh name instead.
+        """
+        bound = _bound_names(fn)
+        table = self.parsed.builtin_names
+        for ident in GENERATED_BUILTINS:
+            value = getattr(builtins, ident)
+            if ident not in bound and self.parsed.resolve(ident) is value:
+                table[ident] = ident
+            else:
+                alias = self.namer.fresh(ident)
+                self.parsed.closure[alias] = value
+                table[ident] = alias
+
+    def builtin(self, ident: str) -> gast.Name:
+        """A reference to ``builtins.<ident>`` that means it whatever the user binds."""
+        return name(self.parsed.builtin_names[ident])
+
     # -- entry point ---------------------------------------------------------------
     def function(self) -> NormalizedFunction:
         fn = self.parsed.node
@@ -310,6 +333,7 @@ class Normalizer:
         self.defined = set(params) | set(kwonly)
         for ident in _local_names(fn):
             self.namer.reserve(ident)
+        self.name_builtins(fn)
         self.ctx = _Context(result="")
         if isinstance(fn, gast.Lambda):
             body_src = [gast.Return(value=fn.body)]
@@ -435,7 +459,7 @@ class Normalizer:
         target = self.rename(value.func.value.id)
         item = self.atom(value.args[0], out, s)
         index = self.fresh("n_" + target)
-        out.append(assign(index, call(name("len"), [name(target)]), s))
+        out.append(assign(index, call(self.builtin("len"), [name(target)]), s))
         node = gast.Expr(value=call(gast.Attribute(value=name(target), attr="append",
                                                    ctx=gast.Load()), [item]))
         node.origin = s
@@ -489,7 +513,8 @@ class Normalizer:
     def store_item(self, base: str, index: Any, value: Any, s: Any, out: list,
                    original: str | None = None) -> None:
         func = "setitem_list" if self.kinds.get(base) == "list" else "setitem"
-        value = call(_support_ref(func), [name(base), _index_value(index), value])
+        index = _index_value(index, self.parsed.builtin_names)
+        value = call(_support_ref(func), [name(base), index, value])
         target = self.version(original or base)
         self.kinds[target] = self.kinds.get(base, "")
         node = assign(target, value, s)
@@ -629,7 +654,7 @@ class Normalizer:
         prefix: list = []
         if isinstance(it, gast.Call) and self.resolves_to(it.func, range) and not it.keywords:
             bounds = [self.atom(a, out, s) for a in it.args]
-            iter_node = call(name("range"), bounds)
+            iter_node = call(self.builtin("range"), bounds)
             element = None
             if isinstance(s.target, gast.Name):
                 index = self.rename(s.target.id)
@@ -639,7 +664,7 @@ class Normalizer:
         else:
             count, element = self.iteration(it, out, s)
             index = self.fresh("k")
-            iter_node = call(name("range"), [count])
+            iter_node = call(self.builtin("range"), [count])
         self.ctx.loops.append(loop)
         self.nesting += 1
         try:
@@ -701,7 +726,7 @@ class Normalizer:
             if len(counts) == 1:
                 count = counts[0]
             else:
-                count = self.atom(call(name("min"), counts), out, s)
+                count = self.atom(call(self.builtin("min"), counts), out, s)
 
             def element(index: Any, target: Any, body: list) -> None:
                 if not isinstance(target, (gast.Tuple, gast.List)) or \
@@ -714,7 +739,7 @@ class Normalizer:
         seq = self.atom(it, out, s)
         if isinstance(seq, gast.Constant):
             raise self.error(it, "iteration over a constant")
-        count = self.atom(call(name("len"), [seq]), out, s)
+        count = self.atom(call(self.builtin("len"), [seq]), out, s)
 
         def element(index: Any, target: Any, body: list) -> None:
             self.assign_to(target, gast.Subscript(value=clone(seq), slice=index,
@@ -905,7 +930,7 @@ class Normalizer:
         ident = value.id if isinstance(value, gast.Name) else value
         if self.kinds.get(ident) == "list" and isinstance(index, gast.Constant) \
                 and isinstance(index.value, int) and index.value < 0:
-            size = self.atom(call(name("len"), [name(ident)]), out, s)
+            size = self.atom(call(self.builtin("len"), [name(ident)]), out, s)
             return self.atom(gast.BinOp(left=size, op=gast.Add(), right=const(index.value)),
                              out, s)
         return index
@@ -1185,15 +1210,18 @@ def _support_ref(func: str) -> Any:
     return node
 
 
-def _index_value(index: Any) -> Any:
-    """An index expression written as a value (``1:3`` -> ``slice(1, 3, None)``)."""
+def _index_value(index: Any, names: dict[str, str]) -> Any:
+    """An index expression written as a value (``1:3`` -> ``slice(1, 3, None)``).
+
+    ``names`` is the parsed function's ``builtin_names``.
+    """
     if isinstance(index, gast.Slice):
         parts = [const(None) if p is None else p for p in (index.lower, index.upper, index.step)]
-        return call(name("slice"), parts)
+        return call(name(names.get("slice", "slice")), parts)
     if isinstance(index, gast.Tuple):
-        return gast.Tuple(elts=[_index_value(v) for v in index.elts], ctx=gast.Load())
+        return gast.Tuple(elts=[_index_value(v, names) for v in index.elts], ctx=gast.Load())
     if isinstance(index, gast.Constant) and index.value is Ellipsis:
-        return name("Ellipsis")
+        return name(names.get("Ellipsis", "Ellipsis"))
     return index
 
 
@@ -1253,6 +1281,21 @@ def _hint(node: Any) -> str:
     if isinstance(node, gast.Compare):
         return "cond"
     return "t"
+
+
+# builtins that normalized code calls (or names) where the user's code did not
+GENERATED_BUILTINS = ("len", "range", "min", "slice", "Ellipsis")
+
+
+def _bound_names(fn: Any) -> set[str]:
+    """Every name a function or a function nested in it binds: assigned, a parameter, a def."""
+    found: set[str] = set()
+    for sub in walk(fn):
+        if isinstance(sub, gast.Name) and not isinstance(sub.ctx, gast.Load):
+            found.add(sub.id)
+        elif isinstance(sub, gast.FunctionDef):
+            found.add(sub.name)
+    return found
 
 
 def _assigned_names(fn: Any) -> set[str]:

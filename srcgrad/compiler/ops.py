@@ -99,9 +99,10 @@ def classify(value: Any, parsed: ParsedFunction, kinds: dict[str, str],
         return Operation("pack", value, args=list(value.elts))
     if isinstance(value, gast.Subscript):
         base = value.value
+        index = index_value(value.slice, parsed.builtin_names)
         if isinstance(base, gast.Name) and kinds.get(base.id) in ("list", "tuple"):
-            return Operation("item", value, args=[base, index_value(value.slice)])
-        return _prim(value, operator.getitem, [base, index_value(value.slice)], {})
+            return Operation("item", value, args=[base, index])
+        return _prim(value, operator.getitem, [base, index], {})
     if isinstance(value, gast.Attribute):
         if value.attr in CONSTANT_ATTRIBUTES:
             return Operation("const", value)

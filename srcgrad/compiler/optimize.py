@@ -405,7 +405,17 @@ def lazy_expand(stmts: list, values: dict, numpy_name: Any = None) -> None:
 
 # -- whole-body passes ------------------------------------------------------------------
 
-_PURE_CALLS = {"len", "range", "min", "max", "abs", "slice"}
+_PURE_BUILTINS = {"len", "range", "min", "max", "abs", "slice"}
+
+
+def _pure_builtins(values: dict | None) -> set[str]:
+    """The pure builtins generated code calls by their own names (not a user's ``len``)."""
+    import builtins
+
+    if values is None:
+        return set(_PURE_BUILTINS)
+    return {n for n in _PURE_BUILTINS
+            if values.get(n, getattr(builtins, n)) is getattr(builtins, n)}
 
 
 def _loads(nodes: list) -> dict[str, int]:
@@ -526,11 +536,11 @@ def fold_temporaries(stmts: list, temps: set[str], counts: dict[str, int],
                       and isinstance(n.ctx, gast.Store)}
             if stored & reads or isinstance(nxt, gast.Expr) and not _is_push(nxt):
                 break
-            if isinstance(nxt, gast.Assign) and not _pure(nxt.value, pure_calls | _PURE_CALLS):
+            if isinstance(nxt, gast.Assign) and not _pure(nxt.value, pure_calls):
                 break       # never move a computation past a call with side effects
         if user is None or getattr(user, "keep", False):
             continue
-        if user is not stmts[position + 1] and not _pure(value, pure_calls | _PURE_CALLS):
+        if user is not stmts[position + 1] and not _pure(value, pure_calls):
             continue
         if isinstance(value, (gast.List, gast.Tuple)) and not isinstance(user.value,
                                                                             gast.Call):
@@ -668,7 +678,8 @@ def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
     _drop_self_assignments(reverse)
     drop_overwritten(reverse)
     everything = forward + reverse
-    counts = remove_dead(everything, keep, pure_calls | _PURE_CALLS)
+    pure_calls = pure_calls | _pure_builtins(values)
+    counts = remove_dead(everything, keep, pure_calls)
     forward = [s for s in forward if s in everything]
     reverse = [s for s in reverse if s in everything]
     # the passes below only ever lower the true counts of temporaries, and they

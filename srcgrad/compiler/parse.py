@@ -39,6 +39,9 @@ class ParsedFunction:
     first_lineno: int          # line number of lines[0] in the user's file
     indent: int                # columns removed by dedenting
     closure: dict[str, Any] = field(default_factory=dict)
+    # the names generated code calls builtins it introduces by (``len``, or ``len_1``
+    # where the user's code binds ``len`` to something else): see ``Normalizer``
+    builtin_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

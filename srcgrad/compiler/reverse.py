@@ -394,7 +394,7 @@ class ReverseSweep(Sweep):
             bs = self.adj(seq.id)
             current = name(bs) if self.get(seq.id) != ZERO else const(None)
             value = _call(self.ns.bind("seq_add", _support("seq_add")),
-                          [current, index, name(b), _call("len", [name(seq.id)])])
+                          [current, index, name(b), _call(self.builtin("len"), [name(seq.id)])])
             self.state[target] = ZERO
             inner.append(assign(bs, value, None))
             self.state[seq.id] = LIVE
@@ -437,7 +437,7 @@ class ReverseSweep(Sweep):
 
         def build(inner: list) -> None:
             contributions = []
-            length = _call("len", [name(target)])
+            length = _call(self.builtin("len"), [name(target)])
             if isinstance(item, gast.Name) and self.act.is_active(item.id):
                 get = _call(self.ns.bind("seq_get", _support("seq_get")),
                             [name(b), clone(index), clone(length)])
@@ -492,7 +492,7 @@ class ReverseSweep(Sweep):
                                                                    upper=name(counter),
                                                                    step=None),
                                     ctx=gast.Load())
-        header = _call("reversed", [header])
+        header = _call(self.builtin("reversed"), [header])
         body = self.loop_body(stmt, out)
         if body is None:
             return
@@ -512,8 +512,8 @@ class ReverseSweep(Sweep):
         if body is None:
             return
         self.record_reads([name(counter)], stmt)
-        node = gast.For(target=store("_"), iter=_call("range", [name(counter)]), body=body,
-                        orelse=[], type_comment=None)
+        node = gast.For(target=store("_"), iter=_call(self.builtin("range"), [name(counter)]),
+                        body=body, orelse=[], type_comment=None)
         node.is_control = True
         out.append(node)
 

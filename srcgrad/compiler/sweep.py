@@ -13,6 +13,7 @@ track these states.
 
 from __future__ import annotations
 
+import builtins
 import inspect
 from typing import Any
 
@@ -87,6 +88,10 @@ class Sweep:
     def zero(self, var: str) -> Any:
         """A run-time zero: ``0.0`` for scalar code, else ``None``."""
         return const(0.0) if self.unknown_state(var) == LIVE else const(None)
+
+    def builtin(self, ident: str) -> str:
+        """The name generated code calls ``builtins.<ident>`` by (user code may shadow it)."""
+        return self.ns.bind(ident, getattr(builtins, ident))
 
     def is_scalar(self, var: str) -> bool:
         """Is ``var`` a 0-d value at every assignment (always, in the scalar variant)?"""

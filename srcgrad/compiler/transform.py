@@ -204,7 +204,8 @@ class _Builder:
         """``if <every argument is a Python or NumPy scalar>: return <scalar variant>(...)``."""
         types_name = self.ns.bind("SCALAR_TYPES", support.SCALAR_TYPES)
         params = self.nf.params + self.nf.kwonly
-        tests = [gast.Compare(left=gast.Call(func=name("type"), args=[name(p)], keywords=[]),
+        type_name = self.ns.bind("type", type)
+        tests = [gast.Compare(left=gast.Call(func=name(type_name), args=[name(p)], keywords=[]),
                               ops=[gast.In()], comparators=[name(types_name)]) for p in params]
         test = tests[0] if len(tests) == 1 else gast.BoolOp(op=gast.And(), values=tests)
         call = gast.Call(func=name(target), args=[name(p) for p in [*leading, *self.nf.params]],
@@ -416,6 +417,9 @@ class _Builder:
             for sub in walk(stmt):
                 if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
                     locals_.add(sub.id)
+        for ident, alias in self.parsed.builtin_names.items():
+            if alias != ident:      # builtins normalized code calls, by names users cannot shadow
+                self.ns.bind_user(alias, self.parsed.closure[alias])
         nodes = list(nf.body)       # defaults are bound by value (bind_defaults)
         for node in nodes:
             for sub in walk(node):
@@ -572,11 +576,16 @@ def self_optimize(forward: list, reverse: list, keep: set, temps: set, pure: set
     return forward, reverse
 
 
+_PURE_BUILTIN_VALUES = (len, range, min, max, abs, slice, reversed, type)
+
+
 def _pure_callable(value: Any) -> bool:
     from ..rules.registry import lookup
 
     if value is None:
         return False
+    if any(value is b for b in _PURE_BUILTIN_VALUES):
+        return True
     try:
         if lookup(value) is not None:
             return True

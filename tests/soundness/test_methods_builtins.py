@@ -94,3 +94,142 @@ def test_scalar_variant_kept_for_numbers_and_module_constants():
     assert not re.search(r"def \w+_scalar\(", h.source)
     k = srcgrad.grad(lambda s: (s * P.W) @ P.W, engine="source")
     assert not re.search(r"def \w+_scalar\(", k.source)
+
+
+# --- shadowed builtins -------------------------------------------------------------------
+
+NUMPY_STAR_MODULE = '''
+import numpy as np
+from numpy import *
+
+
+def loop_sum(xs):
+    total = 0.0
+    for v in xs:
+        total = total + v * v
+    return total
+
+
+def zipped(xs, ys):
+    total = 0.0
+    for a, b in zip(xs, ys):
+        total = total + a * b
+    return total
+
+
+def appended(x):
+    out = []
+    for i in range(3):
+        out.append(x[i] * 2.0)
+    return out[-1] * out[0]
+
+
+def numpy_min_and_sum(x):
+    return min(x * x) + sum(x * x) + max(np.sin(x))
+
+
+def late_len(xs):
+    total = 0.0
+    for v in xs:
+        total = total + v * v
+    return total * len(xs)
+'''
+
+
+@pytest.fixture
+def module_from_source(tmp_path, monkeypatch):
+    """``load(name, source)``: a real module of a temporary file."""
+    import importlib
+    import sys
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def load(name: str, source: str) -> types.ModuleType:
+        (tmp_path / f"{name}.py").write_text(source)
+        importlib.invalidate_caches()
+        module = importlib.import_module(name)
+        monkeypatch.setitem(sys.modules, name, module)
+        return module
+    return load
+
+
+def test_numpy_star_import_does_not_reach_generated_loops(module_from_source):
+    mod = module_from_source("star_numpy_module", NUMPY_STAR_MODULE)
+    y = np.array([0.5, 1.5, -1.0, 4.0])
+    assert engines(mod.loop_sum, X) == "accepted"
+    assert engines(mod.zipped, X, y) == "accepted"
+    assert engines(mod.zipped, X, y, argnums=1) == "accepted"
+    assert engines(mod.appended, X) == "accepted"
+
+
+def test_numpy_star_import_user_calls_mean_numpy(module_from_source):
+    mod = module_from_source("star_numpy_calls", NUMPY_STAR_MODULE)
+    x = np.array([0.3, -1.1, 2.2])
+    assert engines(mod.numpy_min_and_sum, x) == "accepted"
+
+
+def test_module_len_defined_after_the_transform(module_from_source):
+    mod = module_from_source("late_len_module", NUMPY_STAR_MODULE)
+    before = srcgrad.grad(mod.loop_sum, engine="source")
+    mod.len = lambda v: 1                       # the user's len, bound later
+    assert_close(before(X), 2 * X)
+    assert_close(srcgrad.grad(mod.loop_sum, engine="source")(X), 2 * X)
+    # the user's own call means the user's len (1); srcgrad's loop still sees 3 items
+    assert engines(mod.late_len, X) == "accepted"
+
+
+def _closure_shadowing():
+    len = lambda v: 2.0  # noqa: E731
+    min = lambda *v: 0.5  # noqa: E731
+
+    def f(xs, ys):
+        total = 0.0
+        for v in xs:
+            total = total + v * v
+        for a, b in zip(xs, ys, strict=False):
+            total = total + a * b * min(a, b)
+        return total * len(xs)
+    return f
+
+
+def test_closure_len_and_min_do_not_shadow_generated_loops():
+    y = np.array([0.5, 1.5, -1.0, 4.0])
+    f = _closure_shadowing()
+    assert engines(f, X, y) == "accepted"
+    assert engines(f, X, y, argnums=1) == "accepted"
+
+
+def test_local_names_shadowing_builtins():
+    def g(xs, ys):
+        min = 0.5
+        len = 3.0
+        total = 0.0
+        for a, b in zip(xs, ys, strict=False):
+            total = total + a * b
+        for v in xs:
+            total = total + v * len
+        return total * min
+
+    def h(xs):
+        def len(v):
+            return 1.5
+
+        total = 0.0
+        for v in xs:
+            total = total + v * v * len(v)
+        out = xs.copy()
+        slice = 2.0
+        out[1:3] = xs[0:2] * slice
+        items = []
+        for v in xs:
+            items.append(v * slice)
+        return total + np.sum(out * out) + items[-1] * items[0]
+
+    def type_parameter(x, type=2.0):
+        return np.sum(x * x * type)
+
+    y = np.array([0.5, 1.5, -1.0, 4.0])
+    assert engines(g, X, y) == "accepted"
+    assert engines(h, X) == "accepted"
+    assert engines(type_parameter, 1.5) == "accepted"
+    assert engines(type_parameter, X) == "accepted"
