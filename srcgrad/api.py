@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import compiler
+from . import compiler, outputs
 from .errors import FallbackWarning, GeneratedCodeError, TransformError
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jvp_source", "jacobian", "jacfwd", "jacrev",
@@ -113,6 +113,9 @@ def _dtype_of(x: Any) -> np.dtype | None:
 def _check_scalar(fun: Callable[..., Any], out: Any) -> None:
     if type(out) in _FLOAT_SCALARS:
         return
+    error = outputs.not_scalar(_name(fun), out)
+    if error is not None:
+        raise error
     shape = np.shape(out)
     if math.prod(shape) != 1:
         raise TypeError(
@@ -270,6 +273,8 @@ class _Transformed:
         _check_inputs(self.fun, args, self.argnums)
         if self._compiled is not None:
             value, rest = self._compiled.function(*args, **kwargs)
+            if self.has_aux:
+                outputs.check_aux_pair(_name(self.fun), value)
             out, aux = value if self.has_aux else (value, None)
             return out, aux, rest
         from .autograd.transforms import tape_vjp
@@ -518,7 +523,9 @@ def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, *,
     forward = _compile_forward(fun, argnums, engine)
     if forward is not None:
         out, tangent = _run_forward(forward, primals, tangents)
-        return forward[1].out(out), forward[1].tangent(tangent)
+        out = forward[1].out(out)
+        outputs.check_array_output("jvp", _name(fun), out)
+        return out, forward[1].tangent(tangent)
     from .autograd import functional
     from .autograd.transforms import tape_functional
 
@@ -577,8 +584,9 @@ def _forward_jacobian(run: Callable[..., Any], args: tuple, argnums: tuple[int, 
 
 
 def _stack_columns(columns: list, out: Any, x: Any) -> Any:
-    if isinstance(out, tuple):
-        return tuple(_stack_columns([c[i] for c in columns], o, x) for i, o in enumerate(out))
+    if isinstance(out, (tuple, list)):
+        return type(out)(_stack_columns([c[i] for c in columns], o, x)
+                         for i, o in enumerate(out))
     shape = np.shape(out) + np.shape(x)
     if not columns:
         return np.zeros(shape)
@@ -596,6 +604,7 @@ def _reverse_jacobian(fun: Any, args: tuple, argnums: tuple[int, ...],
     """
     compiled = compiler.compile_vjp(fun, argnums)
     out, pullback = compiled.function(*args)
+    outputs.check_array_output("jacobian", _name(fun), out)
     inputs = sum(int(np.size(args[j])) for j in argnums)
     if forward is not None and (isinstance(out, (tuple, list)) or inputs < int(np.size(out))):
         jvp_fn, select = forward
@@ -683,8 +692,9 @@ class _Derivative:
                     raise       # (auto: forward mode, e.g. over generated gradient code)
         if blocks is None:
             compiled, select = self._forward
-            _, blocks = _forward_jacobian(compiled.function, args, self.argnums, select)
-        return tuple(blocks) if self._as_tuple else blocks[0]
+            value, blocks = _forward_jacobian(compiled.function, args, self.argnums, select)
+            outputs.check_array_output("jacobian", _name(self.fun), select.out(value))
+        return _by_output(blocks, self._as_tuple)
 
     def _tape(self, args: tuple) -> Any:
         from .autograd import functional
@@ -692,10 +702,22 @@ class _Derivative:
 
         if self._kind != "hessian":
             blocks = tape_functional(functional.jacobian, self.fun, args, self.argnums)
+            if blocks and isinstance(blocks[0], tuple):
+                # a tuple or list output: the tape nests [output][argument]
+                return tuple(b if self._as_tuple else b[0] for b in blocks)
             return blocks if self._as_tuple else blocks[0]
         _check_scalar(self.fun, self.fun(*args))
         blocks = tape_functional(functional.hessian, self.fun, args, self.argnums)
         return blocks if self._as_tuple else blocks[0][0]
+
+
+def _by_output(blocks: list, as_tuple: bool) -> Any:
+    """Jacobian blocks (one per argument) nested as JAX does: [output][argument]."""
+    if not as_tuple:
+        return blocks[0]
+    if blocks and isinstance(blocks[0], (tuple, list)):
+        return type(blocks[0])(tuple(b[o] for b in blocks) for o in range(len(blocks[0])))
+    return tuple(blocks)
 
 
 def jacobian(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,

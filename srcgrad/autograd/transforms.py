@@ -46,6 +46,18 @@ def from_tensor(value: Any) -> Any:
     return value
 
 
+def _output_pairs(out: Any, cotangent: Any) -> list:
+    """``[(output item, its cotangent)]``, item by item through tuples and lists."""
+    if isinstance(out, (tuple, list)):
+        if not isinstance(cotangent, (tuple, list)) or len(cotangent) != len(out):
+            raise ValueError(f"the cotangent of an output that is a {type(out).__name__} of "
+                             f"{len(out)} items must be a tuple or list of {len(out)} items")
+        return [p for o, c in zip(out, cotangent, strict=True) for p in _output_pairs(o, c)]
+    if cotangent is None:
+        return []
+    return [(out, cotangent)]
+
+
 def _zeros_like_input(x: Any) -> Any:
     if isinstance(x, float):
         return 0.0
@@ -90,7 +102,13 @@ def tape_functional(transform: Callable[..., Any], fun: Callable[..., Any], args
         for i, t in zip(argnums, inputs, strict=True):
             call[i] = t
         with numpy_code():
-            return fun(*call)
+            result = fun(*call)
+        if result is None or isinstance(result, (dict, str, bytes)):
+            from ..outputs import check_array_output
+
+            kind = getattr(transform, "__name__", "a transform")
+            check_array_output(kind, getattr(fun, "__qualname__", None) or repr(fun), result)
+        return result
 
     inputs = tuple(to_tensor_input(args[i]) for i in argnums)
     vectors = tuple(
@@ -128,20 +146,27 @@ def tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[
         ) from err
     aux = None
     if has_aux:
-        if not (isinstance(result, tuple) and len(result) == 2):
-            raise TypeError("has_aux=True requires the function to return a pair (output, aux)")
+        from ..outputs import check_aux_pair
+
+        check_aux_pair(getattr(fun, "__qualname__", None) or repr(fun), result)
         result, aux = result
         aux = from_tensor(aux)
     out = result
 
     def pullback(cotangent: Any) -> tuple:
-        if not isinstance(out, Tensor) or not out.requires_grad:
+        # a tuple or list output: each item that needs a gradient gets its cotangent
+        pairs = [(o, c) for o, c in _output_pairs(out, cotangent)
+                 if isinstance(o, Tensor) and o.requires_grad]
+        if not pairs:
             return tuple(_zeros_like_input(args[i]) for i in argnums)
-        ct = cotangent._a if isinstance(cotangent, Tensor) else np.asarray(cotangent,
-                                                                          dtype=out._a.dtype)
-        ct = np.broadcast_to(ct, out._a.shape) if np.shape(ct) != out._a.shape else ct
-        grads = tape_grad(out, leaves, Tensor._wrap(ct), retain_graph=True, allow_unused=True,
-                          create_graph=nested)
+        roots, cts = [], []
+        for o, c in pairs:
+            ct = c._a if isinstance(c, Tensor) else np.asarray(c, dtype=o._a.dtype)
+            roots.append(o)
+            cts.append(Tensor._wrap(np.broadcast_to(ct, o._a.shape)
+                                    if np.shape(ct) != o._a.shape else ct))
+        grads = tape_grad(tuple(roots), leaves, tuple(cts), retain_graph=True,
+                          allow_unused=True, create_graph=nested)
         if nested:
             return tuple(Tensor._wrap(np.zeros_like(leaf._a)) if g is None else g
                          for g, leaf in zip(grads, leaves, strict=True))

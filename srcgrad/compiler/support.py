@@ -28,7 +28,21 @@ def one_like(out: Any) -> Any:
         return np.ones_like(out)
     if isinstance(out, np.generic):
         return out.dtype.type(1)
+    from ..outputs import not_scalar
+
+    error = not_scalar("the differentiated function", out)
+    if error is not None:        # a tuple a callee returned, None...
+        raise error
     return 1.0
+
+
+def aux_seed(out: Any) -> dict:
+    """The seed cotangent of ``(output, aux)`` with ``has_aux=True``: ones for the output."""
+    if not (type(out) is tuple and len(out) == 2):
+        from ..outputs import check_aux_pair
+
+        check_aux_pair("the differentiated function", out)
+    return {0: one_like(out[0])}
 
 
 class ShapeOf:

@@ -301,6 +301,9 @@ class _Builder:
             # derivative code's own derivatives run forward-over-reverse
             ReverseSweep.refuse_generated_function(self.parsed, nf.body[0])
         diff_out, seed_index = self.differentiated_output(body, out_atom)
+        if self.mode == "grad" and seed_index is None and nf.kinds.get(diff_out or "") in (
+                "list", "tuple", "dict"):
+            diff_out = None     # surely not a scalar: the caller's output check raises
         act = analyze(nf, wrt, [diff_out] if diff_out else [])
         # an internal VJP's caller calls its generic pullback: no scalar variant there
         closed = self.closed = not scalar and not (self.internal and self.mode == "vjp") \
@@ -321,7 +324,9 @@ class _Builder:
                     func=name(ns.bind("one_like", support.one_like)), args=[name(diff_out)],
                     keywords=[])
                 if seed_index is not None:
-                    value = gast.Dict(keys=[const(seed_index)], values=[const(1.0)])
+                    # the output must be a pair (output, aux): checked as the seed is made
+                    value = gast.Call(func=name(ns.bind("aux_seed", support.aux_seed)),
+                                      args=[name(diff_out)], keywords=[])
                 seed.append(assign(b, value, None))
             elif sweep.is_container(diff_out):
                 seed.append(assign(b, gast.Call(
