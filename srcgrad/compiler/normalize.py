@@ -28,6 +28,7 @@ share it.
 from __future__ import annotations
 
 import builtins
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -956,6 +957,11 @@ class Normalizer:
         return self.comprehension(e, out, s)
 
     def expr_GeneratorExp(self, e: Any, out: list, s: Any) -> Any:
+        if not getattr(e, "consumed", False):
+            # a generator is exhausted once iterated: a list would give its items again
+            raise self.error(e, "a generator expression that is not consumed at once",
+                             "Use a list comprehension, or pass the generator straight to "
+                             "sum(), min(), max(), list() or tuple().")
         return self.comprehension(e, out, s)
 
     def comprehension(self, e: Any, out: list, s: Any) -> Any:
@@ -1038,6 +1044,15 @@ class Normalizer:
             raise self.error(e, f"a call into a user class ({target.__name__})",
                              "Build objects outside the differentiated function, or use "
                              'engine="tape".')
+        if inspect.isgeneratorfunction(target) or inspect.iscoroutinefunction(target) \
+                or inspect.isasyncgenfunction(target):
+            raise self.error(e, f"a call to the generator function {target.__name__}",
+                             "Return a list instead of yielding values, or use "
+                             'engine="tape".')
+        if len(e.args) == 1 and not e.keywords and isinstance(e.args[0], gast.GeneratorExp) \
+                and any(target is b for b in _CONSUMING_BUILTINS):
+            # consumed once, right here: the same as a list comprehension
+            e.args[0].consumed = True
         args = [self.argument(a, out, s) for a in e.args]
         keywords = [gast.keyword(arg=k.arg, value=self.argument(k.value, out, s))
                     for k in e.keywords]
@@ -1191,6 +1206,10 @@ class Normalizer:
 
 
 # -- helpers -----------------------------------------------------------------------
+
+# builtins that iterate over their one argument once, as a list would be
+_CONSUMING_BUILTINS = (sum, min, max, list, tuple, any, all, sorted)
+
 
 def _strip_markers(stmts: list) -> list:
     kept = []
