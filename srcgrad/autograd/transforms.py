@@ -46,9 +46,48 @@ def from_tensor(value: Any) -> Any:
     return value
 
 
+class _Stackable:
+    """A list or tuple argument on the tape, of leaf Tensors.
+
+    It behaves as the list it stands for in Python code (``len``, ``append``,
+    ``+``, slices); NumPy functions and ufuncs, which would turn a list into an
+    array, get the stacked Tensor instead, so that the gradient flows through.
+    """
+
+    def __getitem__(self, index: Any) -> Any:
+        item = super().__getitem__(index)  # type: ignore[misc]
+        return type(self)(item) if isinstance(index, slice) else item
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return getattr(ufunc, method)(*_stacked(inputs), **kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        return func(*_stacked(args), **dict(zip(kwargs, _stacked(tuple(kwargs.values())),
+                                                strict=True)))
+
+
+class _TapeList(_Stackable, list):
+    pass
+
+
+class _TapeTuple(_Stackable, tuple):
+    pass
+
+
+_SEQUENCES = {list: _TapeList, tuple: _TapeTuple}
+
+
+def _stacked(values: tuple) -> tuple:
+    from .namespace import stack
+
+    return tuple(stack(list(v)) if isinstance(v, _Stackable) else v for v in values)
+
+
 def _output_pairs(out: Any, cotangent: Any) -> list:
     """``[(output item, its cotangent)]``, item by item through tuples and lists."""
     if isinstance(out, (tuple, list)):
+        if isinstance(cotangent, dict):     # generated code's {index: cotangent}
+            cotangent = [cotangent.get(k) for k in range(len(out))]
         if not isinstance(cotangent, (tuple, list)) or len(cotangent) != len(out):
             raise ValueError(f"the cotangent of an output that is a {type(out).__name__} of "
                              f"{len(out)} items must be a tuple or list of {len(out)} items")
@@ -56,6 +95,13 @@ def _output_pairs(out: Any, cotangent: Any) -> list:
     if cotangent is None:
         return []
     return [(out, cotangent)]
+
+
+def _zeros_input(x: Any) -> Any:
+    """Zeros shaped like an argument, item by item for a list or tuple."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(_zeros_input(v) for v in x)
+    return _zeros_like_input(x)
 
 
 def _zeros_like_input(x: Any) -> Any:
@@ -128,10 +174,18 @@ def tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[
     # called from inside another tape computation (a gradient of a gradient): keep the
     # outer graph, and build the gradient's own graph so that it can be differentiated
     nested = any(isinstance(args[i], Tensor) and args[i].requires_grad for i in argnums)
-    for i in argnums:
-        leaf = args[i] if nested and isinstance(args[i], Tensor) else to_tensor_input(args[i])
-        call_args[i] = leaf
+
+    def leaf_of(x: Any) -> Any:
+        # a list or tuple argument stays one, of leaves: the function sees what it was
+        # given (it may append to it, take its len, concatenate it)
+        if type(x) in (list, tuple):
+            return _SEQUENCES[type(x)](leaf_of(v) for v in x)
+        leaf = x if nested and isinstance(x, Tensor) else to_tensor_input(x)
         leaves.append(leaf)
+        return leaf
+
+    for i in argnums:
+        call_args[i] = leaf_of(args[i])
     try:
         with grad_mode.enable_grad(), numpy_code():
             result = fun(*call_args, **kwargs)
@@ -158,7 +212,7 @@ def tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[
         pairs = [(o, c) for o, c in _output_pairs(out, cotangent)
                  if isinstance(o, Tensor) and o.requires_grad]
         if not pairs:
-            return tuple(_zeros_like_input(args[i]) for i in argnums)
+            return tuple(_zeros_input(args[i]) for i in argnums)
         roots, cts = [], []
         for o, c in pairs:
             ct = c._a if isinstance(c, Tensor) else np.asarray(c, dtype=o._a.dtype)
@@ -167,13 +221,18 @@ def tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[
                                     if np.shape(ct) != o._a.shape else ct))
         grads = tape_grad(tuple(roots), leaves, tuple(cts), retain_graph=True,
                           allow_unused=True, create_graph=nested)
-        if nested:
-            return tuple(Tensor._wrap(np.zeros_like(leaf._a)) if g is None else g
-                         for g, leaf in zip(grads, leaves, strict=True))
-        return tuple(
-            _zeros_like_input(args[i]) if g is None else _cast_like(g._a, args[i])
-            for g, i in zip(grads, argnums, strict=True)
-        )
+        flat = iter(grads)
+
+        def rebuild(x: Any) -> Any:
+            if type(x) in (list, tuple):
+                return type(x)(rebuild(v) for v in x)
+            g = next(flat)
+            if nested:
+                return Tensor._wrap(np.zeros_like(np.asarray(
+                    x._a if isinstance(x, Tensor) else x))) if g is None else g
+            return _zeros_like_input(x) if g is None else _cast_like(g._a, x)
+
+        return tuple(rebuild(args[i]) for i in argnums)
 
     value = from_tensor(out)
     return value, aux, pullback

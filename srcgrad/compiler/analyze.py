@@ -85,6 +85,19 @@ def mark_sequence_arguments(fn: NormalizedFunction) -> None:
     import operator
 
     params = set(fn.params) | set(fn.kwonly)
+    # values that may be tuples or lists without the compiler knowing: what a user
+    # function returned (``r = pair(a, b)``), an item of a list, and copies of them
+    opaque: set[str] = set()
+    for _ in range(3):
+        for stmt in statements(fn.body):
+            op = getattr(stmt, "op", None)
+            target = assigned_name(stmt)
+            if op is None or target is None or not isinstance(stmt, gast.Assign):
+                continue
+            if op.kind in ("user", "item") or (op.kind == "copy" and isinstance(
+                    op.args[0], gast.Name) and op.args[0].id in opaque):
+                opaque.add(target)
+    params = params | opaque
     for stmt in statements(fn.body):
         op = getattr(stmt, "op", None)
         if op is None or op.kind != "prim":
@@ -118,7 +131,10 @@ def _sequence_results() -> set:
 
 
 def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str]) -> Activity:
+    from .lists import check_list_changes
+
     attach_operations(fn)
+    check_list_changes(fn)
     mark_sequence_arguments(fn)
     act = Activity(varied=set(wrt))
     flows = []   # (target, [names its derivative can flow from], stmt)

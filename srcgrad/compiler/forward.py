@@ -254,6 +254,22 @@ class ForwardSweep(Sweep):
                                                     self.tangent(item)])
         self.define(stmt, target, value, out)
 
+    def tangent_concat(self, stmt: Any, op: Any, target: str, out: list) -> None:
+        a, b = op.args
+        if not (self.flows(a) or self.flows(b)):
+            self.define(stmt, target, None, out)
+            return
+        self.define(stmt, target, _call(self.helper("seq_concat"),
+                                        [self.tangent(a), self.tangent(b)]), out)
+
+    def tangent_repeat(self, stmt: Any, op: Any, target: str, out: list) -> None:
+        if not self.flows(op.args[0]):
+            self.define(stmt, target, None, out)
+            return
+        raise self.fn.parsed.error(getattr(stmt, "origin", stmt),
+                                   "repeating a list or tuple that carries a derivative (* n)",
+                                   "Build the list with a comprehension or a loop.")
+
     def tangent_user(self, stmt: Any, op: Any, target: str, out: list) -> None:
         origin = getattr(stmt, "origin", stmt)
         argnums, receivers = bind_call(

@@ -489,7 +489,11 @@ class Normalizer:
         if isinstance(target, gast.Name):
             value = gast.BinOp(left=name(target.id), op=s.op, right=s.value)
             gast.copy_location(value, s)
+            base = self.rename(target.id)
             self.assign_to(target, value, s, out)
+            if self.kinds.get(base) == "list" and out and isinstance(out[-1], gast.Assign):
+                # ``lst += ...`` extends the list object itself: aliases see it
+                out[-1].mutates = base
             return
         if isinstance(target, gast.Subscript):
             base = self.subscript_base(target)
@@ -837,6 +841,20 @@ class Normalizer:
     def expr_BinOp(self, e: Any, out: list, s: Any) -> Any:
         left = self.atom(e.left, out, s)
         right = self.atom(e.right, out, s)
+        kinds = [self.kinds.get(a.id, "") if isinstance(a, gast.Name) else ""
+                 for a in (left, right)]
+        seq = next((k for k in kinds if k in ("list", "tuple")), None)
+        if seq is not None and isinstance(e.op, gast.Add):
+            # concatenation: a new list (or tuple), the items of both
+            node = call(_support_ref("seq_concat"), [left, right])
+            node.seq_kind = seq
+            return node
+        if seq is not None and isinstance(e.op, gast.Mult):
+            # repetition: the same items again (refused by the sweeps where they are active)
+            node = call(_support_ref("seq_repeat"), [left, right] if kinds[0] == seq
+                        else [right, left])
+            node.seq_kind = seq
+            return node
         return gast.BinOp(left=left, op=e.op, right=right)
 
     def expr_UnaryOp(self, e: Any, out: list, s: Any) -> Any:
@@ -1053,9 +1071,16 @@ class Normalizer:
                 and any(target is b for b in _CONSUMING_BUILTINS):
             # consumed once, right here: the same as a list comprehension
             e.args[0].consumed = True
-        args = [self.argument(a, out, s) for a in e.args]
-        keywords = [gast.keyword(arg=k.arg, value=self.argument(k.value, out, s))
-                    for k in e.keywords]
+        if _user_function(target):
+            # a list or tuple passed to a user function is one value (its adjoint flows
+            # back item by item), not a primitive's sequence argument
+            args = [self.atom(a, out, s) for a in e.args]
+            keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, out, s))
+                        for k in e.keywords]
+        else:
+            args = [self.argument(a, out, s) for a in e.args]
+            keywords = [gast.keyword(arg=k.arg, value=self.argument(k.value, out, s))
+                        for k in e.keywords]
         node = call(func_node, args, keywords)
         gast.copy_location(node, e)
         return node
@@ -1116,7 +1141,7 @@ class Normalizer:
             raise self.error(e, "list.append used as a value",
                              "Call append as a statement of its own.")
         if method == "pop" and not e.args and not e.keywords and isinstance(receiver, gast.Name) \
-                and self.is_local(receiver.id):
+                and self.is_local(receiver.id) and self.parsed.filename.startswith("<srcgrad "):
             # a local stack (generated gradients pop what their forward sweep pushed)
             node = call(gast.Attribute(value=receiver, attr="pop", ctx=gast.Load()), [])
             node.list_pop = True
@@ -1207,6 +1232,14 @@ class Normalizer:
 
 # -- helpers -----------------------------------------------------------------------
 
+def _user_function(fn: Any) -> bool:
+    """A plain Python function the source engine transforms as a callee."""
+    import types
+
+    return isinstance(fn, types.FunctionType) and not (
+        getattr(fn, "__module__", "") or "").startswith(("numpy", "srcgrad."))
+
+
 # builtins that iterate over their one argument once, as a list would be
 _CONSUMING_BUILTINS = (sum, min, max, list, tuple, any, all, sorted)
 
@@ -1280,7 +1313,11 @@ def _kind_of(value: Any, kinds: dict[str, str]) -> str:
         return "tuple"
     if isinstance(value, gast.Name):
         return kinds.get(value.id, "")
-    return ""
+    if isinstance(value, gast.Subscript) and isinstance(value.slice, gast.Slice) \
+            and isinstance(value.value, gast.Name) \
+            and kinds.get(value.value.id) in ("list", "tuple"):
+        return kinds[value.value.id]        # a slice of a list is a list
+    return getattr(value, "seq_kind", "")
 
 
 def _hint(node: Any) -> str:

@@ -142,6 +142,8 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
         func.support_name = support_name
         if support_name == "setitem_list":
             return Operation("setlist", value, args=args)
+        if support_name in ("seq_concat", "seq_repeat"):
+            return Operation(support_name[4:], value, args=args)
         fn = support.resolve(support_name)
         return _prim(value, fn, args, kwargs)
     fn = resolve_static(parsed, func)
@@ -223,6 +225,10 @@ def differentiable_positions(op: Operation) -> dict[Any, Any]:
         return {**_helper_arguments(op, op.rule.linear), **_helper_arguments(op, _others(op))}
     if op.kind == "setlist":
         return {0: op.args[0], 2: op.args[2]}
+    if op.kind == "concat":
+        return {0: op.args[0], 1: op.args[1]}
+    if op.kind == "repeat":
+        return {0: op.args[0]}
     return {}
 
 

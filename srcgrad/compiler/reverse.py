@@ -449,6 +449,39 @@ class ReverseSweep(Sweep):
             self.finish(target, contributions, inner, stmt)
         self.with_guard(target, build, code)
 
+    def adjoint_concat(self, stmt: Any, op: Any, target: str, code: list) -> None:
+        """``c = a + b`` on lists: ``a`` gets the first ``len(a)`` entries, ``b`` the rest."""
+        a, b = op.args
+        bt = self.adj(target)
+        # len(a) from values that hold after the statement (a or b may be c itself)
+        if isinstance(a, gast.Name) and a.id == target:
+            if isinstance(b, gast.Name) and b.id == target:
+                head = gast.BinOp(left=_call("len", [name(target)]), op=gast.FloorDiv(),
+                                  right=const(2))
+            else:
+                head = gast.BinOp(left=_call("len", [name(target)]), op=gast.Sub(),
+                                  right=_call("len", [clone(b)]))
+        else:
+            head = _call("len", [clone(a)])
+
+        def build(inner: list) -> None:
+            contributions = []
+            for arg, helper in ((a, "seq_head"), (b, "seq_tail")):
+                if isinstance(arg, gast.Name) and self.act.is_active(arg.id):
+                    part = _call(self.ns.bind(helper, _support(helper)), [name(bt), clone(head)])
+                    if not self.is_container(arg.id):
+                        # a list argument of the function: one cotangent per item
+                        part = _call(self.ns.bind("seq_cotangent", _support("seq_cotangent")),
+                                     [part, name(arg.id)])
+                    contributions.append((arg.id, part, True))
+            self.finish(target, contributions, inner, stmt)
+        self.with_guard(target, build, code)
+
+    def adjoint_repeat(self, stmt: Any, op: Any, target: str, code: list) -> None:
+        raise self.fn.parsed.error(getattr(stmt, "origin", stmt),
+                                   "repeating a list or tuple that carries a derivative (* n)",
+                                   "Build the list with a comprehension or a loop.")
+
     def adjoint_user(self, stmt: Any, op: Any, target: str, code: list) -> None:
         receivers = getattr(stmt, "receivers", None)
         if not receivers:
@@ -464,8 +497,15 @@ class ReverseSweep(Sweep):
             inner.append(gast.Assign(targets=[gast.Tuple(elts=[store(t) for t in temps],
                                                          ctx=gast.Store())],
                                      value=call, type_comment=None))
-            self.finish(target, [(r, name(t), True) for r, t in zip(receivers, temps,
-                                                                     strict=True)], inner, stmt)
+            contributions = []
+            for r, t in zip(receivers, temps, strict=True):
+                value: Any = name(t)
+                if self.is_container(r):
+                    # the callee gives one cotangent per item: the sweep keeps them by index
+                    value = _call(self.ns.bind("as_seq_adjoint", _support("as_seq_adjoint")),
+                                  [value])
+                contributions.append((r, value, True))
+            self.finish(target, contributions, inner, stmt)
         self.with_guard(target, build, code)
 
     # control flow ---------------------------------------------------------------------

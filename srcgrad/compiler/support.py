@@ -136,12 +136,19 @@ def seq_add(adjoint: dict | None, index: Any, value: Any, length: int) -> dict:
 
     For a slice ``index``, ``value`` holds one cotangent per selected entry.
     """
+    if isinstance(adjoint, (list, tuple)):
+        adjoint = dict(enumerate(adjoint))    # one cotangent per item (a callee's)
     if value is None:
         return {} if adjoint is None else adjoint
     if adjoint is None:
         adjoint = {}
     if isinstance(index, slice):
-        for j, item in zip(range(length)[index], value, strict=True):
+        picked = range(length)[index]
+        if isinstance(value, dict):         # a slice's own sequence adjoint
+            for k, item in value.items():
+                seq_add(adjoint, picked[k], item, length)
+            return adjoint
+        for j, item in zip(picked, value, strict=True):
             seq_add(adjoint, j, item, length)
         return adjoint
     if index < 0:
@@ -164,6 +171,8 @@ def seq_add_all(adjoint: dict | None, values: Any) -> dict:
 
 def seq_get(adjoint: dict | None, index: int, length: int = 0) -> Any:
     """Entry ``index`` of a sequence adjoint, or ``None``."""
+    if isinstance(adjoint, (list, tuple)):
+        adjoint = dict(enumerate(adjoint))    # one cotangent per item (a callee's)
     if adjoint is None:
         return None
     if index < 0:
@@ -173,6 +182,8 @@ def seq_get(adjoint: dict | None, index: int, length: int = 0) -> Any:
 
 def seq_without(adjoint: dict | None, index: int, length: int) -> dict | None:
     """A sequence adjoint without entry ``index`` (the item was overwritten)."""
+    if isinstance(adjoint, (list, tuple)):
+        adjoint = dict(enumerate(adjoint))    # one cotangent per item (a callee's)
     if adjoint is None:
         return None
     if index < 0:
@@ -182,6 +193,8 @@ def seq_without(adjoint: dict | None, index: int, length: int) -> dict | None:
 
 def seq_pop(adjoint: dict | None, index: int) -> Any:
     """Remove and return entry ``index`` of a sequence adjoint (the adjoint of an append)."""
+    if isinstance(adjoint, (list, tuple)):
+        adjoint = dict(enumerate(adjoint))    # one cotangent per item (a callee's)
     if adjoint is None:
         return None
     return adjoint.pop(index, None)
@@ -269,6 +282,34 @@ def setitem_list(x: list, index: Any, value: Any) -> list:
     out = list(x)
     out[index] = value
     return out
+
+
+def seq_concat(a: Any, b: Any) -> Any:
+    """``a + b`` for lists or tuples (concatenation)."""
+    return a + b
+
+
+def seq_repeat(a: Any, n: Any) -> Any:
+    """``a * n`` for a list or tuple (repetition)."""
+    return a * n
+
+
+def seq_head(adjoint: dict | None, length: int) -> dict | None:
+    """The entries of a concatenation's adjoint that belong to its first ``length`` items."""
+    if isinstance(adjoint, (list, tuple)):
+        adjoint = dict(enumerate(adjoint))    # one cotangent per item (a callee's)
+    if adjoint is None:
+        return None
+    return {k: v for k, v in adjoint.items() if k < length}
+
+
+def seq_tail(adjoint: dict | None, length: int) -> dict | None:
+    """The entries after the first ``length`` items, counted from 0 again."""
+    if isinstance(adjoint, (list, tuple)):
+        adjoint = dict(enumerate(adjoint))    # one cotangent per item (a callee's)
+    if adjoint is None:
+        return None
+    return {k - length: v for k, v in adjoint.items() if k >= length}
 
 
 def resolve(name: str) -> Any:

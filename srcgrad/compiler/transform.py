@@ -222,6 +222,7 @@ class _Builder:
         self.parsed = parsed
         namer = Namer(taken or set())
         nf = normalize(parsed, namer)
+        nf.callee = self.internal       # (its caller sees what it changes in its arguments)
         self.nf = nf
         self.namer = namer
         self.ns.namer = namer
@@ -521,8 +522,9 @@ class _Builder:
                 else _Proxy(compiled, "pullback"))
         except TransformError as error:
             handler = _UNTRANSFORMABLE_CALL_HANDLER
-            if handler is None or isinstance(error, GeneratedCodeError):
-                raise
+            if handler is None or isinstance(error, GeneratedCodeError) \
+                    or getattr(error, "changes_argument", False):
+                raise       # (a callee changing its caller's list cannot run on the tape)
             fn = handler(callee, argnums, error, mode)
             pullback = support.call_pullback
         if mode == "jvp":

@@ -90,3 +90,17 @@ def deletes_an_item(x):
     items = [x, 2.0 * x]
     del items[0]
     return items[0]
+
+
+def appends_to_argument(x, base):
+    items = base
+    items.append(np.sin(x))
+    return items[1] * 3.0
+
+
+def appends_to_argument_in_loop(x, base):
+    items = base
+    for k in range(3):
+        if k > 0:
+            items.append(x * k)
+    return items[-1] + items[0]

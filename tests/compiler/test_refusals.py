@@ -35,6 +35,10 @@ def _line_of(fun, text: str) -> int:
     (refusals.attribute_store, "MODEL.w = x", "attribute"),
     (refusals.lambda_as_value, "lambda v", "lambda used as a value"),
     (refusals.deletes_an_item, "del items[0]", "del statement on an item"),
+    # these two were accepted before, but their gradients crashed and an append to
+    # the caller's list is not modelled: refused (the tape runs them, see below)
+    (refusals.appends_to_argument, "items.append", "list argument in place"),
+    (refusals.appends_to_argument_in_loop, "items.append", "list argument in place"),
 ])
 def test_refusal_is_located(fun, text, construct):
     with pytest.raises(TransformError) as info:
@@ -87,3 +91,19 @@ def test_nondifferentiable_call_on_inactive_value_is_fine():
     value, (g,) = compile_grad(f, (0,)).function(np.array([1.0, 3.0, 2.0]))
     assert value == 6.0
     np.testing.assert_allclose(g, [0.0, 2.0, 0.0])
+
+
+@pytest.mark.parametrize("fun", [refusals.appends_to_argument,
+                                 refusals.appends_to_argument_in_loop])
+def test_appending_to_an_argument_runs_on_the_tape(fun):
+    import warnings
+
+    import srcgrad
+
+    eps = 1e-6
+    expected = (fun(0.7 + eps, [1.0]) - fun(0.7 - eps, [1.0])) / (2 * eps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", srcgrad.FallbackWarning)
+        assert srcgrad.grad(fun)(0.7, [1.0]) == pytest.approx(expected, rel=1e-6)
+        _, tangent = srcgrad.jvp(lambda v: fun(v, [1.0]), (0.7,), (1.0,))
+    assert tangent == pytest.approx(expected, rel=1e-6)
