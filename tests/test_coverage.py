@@ -190,9 +190,15 @@ def test_rules_never_differentiate_integer_or_boolean_samples():
             args, _ = case.draw()
             for i in registry_test._diff_argnums(rule, args):
                 value = args[i]
-                values = value if i in rule.sequence_argnums else [value]
-                for v in values:
+                for v in _leaves(value):
                     assert np.issubdtype(np.result_type(v), np.floating), (rule.name, i)
+
+
+def _leaves(value):
+    """The arrays and numbers in a (nested) list or tuple argument."""
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
 
 
 # --- the awkward points, through the rules ----------------------------------------------

@@ -113,6 +113,12 @@ def _is_float(v: Any) -> bool:
     return isinstance(v, (np.ndarray, np.generic)) and np.issubdtype(v.dtype, np.floating)
 
 
+def _is_float_tree(v: Any) -> bool:
+    if isinstance(v, (list, tuple)):
+        return bool(v) and all(_is_float_tree(e) for e in v)
+    return _is_float(v)
+
+
 def _diff_argnums(rule: Rule, args: list) -> list[int]:
     """The argument positions this call differentiates: float values with a VJP."""
     found = []
@@ -121,10 +127,8 @@ def _diff_argnums(rule: Rule, args: list) -> list[int]:
             continue
         if i in rule.sequence_argnums:
             seq = args[i]
-            if isinstance(seq, (list, tuple)) and seq and all(_is_float(v) for v in seq):
-                found.append(i)
-            elif isinstance(seq, np.ndarray) and seq.ndim and _is_float(seq):
-                found.append(i)  # an array is a sequence of its rows
+            if _is_float_tree(seq):
+                found.append(i)  # a list or tuple of floats (nested for np.array), or an array
         elif _is_float(args[i]):
             found.append(i)
     return found

@@ -91,12 +91,12 @@ def tape_records(primitive: Any) -> bool:
     """Can the tape record ``primitive`` called on Tensors?
 
     Not the ``math`` module's functions and ``float()``, which take a Python
-    number out of a Tensor, nor ``np.full``, which stores its fill value into a
-    plain array without NumPy's dispatch: the tape refuses those with a
-    RuntimeError (the source engine differentiates them).
+    number out of a Tensor, nor ``np.full`` and ``np.array``, which store their
+    arguments into a plain array without NumPy's dispatch: the tape refuses
+    those with a RuntimeError (the source engine differentiates them).
     """
     return getattr(primitive, "__module__", None) != "math" and primitive is not float \
-        and primitive is not np.full
+        and primitive is not np.full and primitive is not np.array
 
 
 _EMPTY = inspect.Parameter.empty

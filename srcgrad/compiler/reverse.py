@@ -245,13 +245,7 @@ class ReverseSweep(Sweep):
         self.state[target] = ZERO
         for var, expr, maybe in contributions:
             if isinstance(var, tuple):       # a sequence literal argument: one per element
-                names_, seq_expr = var[1], expr
-                tmp = self.namer.fresh("cotangents")
-                code.append(assign(tmp, seq_expr, None))
-                for k, elt in enumerate(names_):
-                    if isinstance(elt, gast.Name) and self.act.is_active(elt.id):
-                        item = gast.Subscript(value=name(tmp), slice=const(k), ctx=gast.Load())
-                        self.accumulate(elt.id, item, code)
+                self.spread(var[1], expr, code)
                 continue
             if self.is_container(var) and not maybe:
                 value = _call(self.ns.bind("seq_add_all", _support("seq_add_all")),
@@ -261,6 +255,18 @@ class ReverseSweep(Sweep):
                 self.state[var] = LIVE
                 continue
             self.accumulate(var, expr, code, may_be_none=maybe)
+
+    def spread(self, elts: list, expr: Any, code: list) -> None:
+        """Give each element of a list literal its entry of ``expr`` (nested literals too)."""
+        tmp = self.namer.fresh("cotangents")
+        code.append(assign(tmp, expr, None))
+        for k, elt in enumerate(elts):
+            item = gast.Subscript(value=name(tmp), slice=const(k), ctx=gast.Load())
+            if isinstance(elt, (gast.List, gast.Tuple)):
+                if any(self.act.is_active(n) for n in arg_names(elt)):
+                    self.spread(elt.elts, item, code)
+            elif isinstance(elt, gast.Name) and self.act.is_active(elt.id):
+                self.accumulate(elt.id, item, code)
 
     def adjoint_linear(self, stmt: Any, op: Any, target: str, code: list) -> None:
         self.refuse_generated(stmt)

@@ -48,6 +48,7 @@ __all__ = [
     "matmul_left_cotangent", "matmul_right_cotangent", "dot_left_cotangent",
     "dot_right_cotangent", "tensordot_left_cotangent", "tensordot_right_cotangent",
     "inner_left_cotangent", "inner_right_cotangent", "einsum_cotangent", "einsum_operand",
+    "cast_cotangent", "cast_tangent", "array_cotangent", "array_tangent",
     "kron_left_cotangent", "kron_right_cotangent", "norm_partials",
     "solve_left_cotangent", "solve_right_cotangent", "solve_left_tangent",
     "cholesky_cotangent", "cholesky_tangent", "eigh_cotangent", "eigh_tangent",
@@ -631,6 +632,63 @@ def convert(x: Any, dtype: Any) -> Any:
     if isinstance(x, (bool, int, float, complex)):
         return np.array(x, dtype=dtype)
     return np.astype(x, dtype)
+
+
+def _holds_fractions(dtype: Any) -> bool:
+    """Can ``dtype`` hold non-integer values?  A cast to integers or booleans cannot."""
+    return np.dtype(dtype).kind not in "iub"
+
+
+def cast_cotangent(g: Any, x: Any, dtype: Any) -> Any:
+    """The cotangent of ``x`` for ``x.astype(dtype)``.
+
+    ``g`` in ``x``'s dtype; zero for a cast to integers or booleans, which is
+    piecewise constant (as PyTorch and JAX: integer results carry no gradient).
+    """
+    if _holds_fractions(dtype):
+        return convert(g, dtype_of(x))
+    return np.zeros_like(x, dtype=dtype_of(x))
+
+
+def cast_tangent(dx: Any, dtype: Any) -> Any:
+    """The tangent of ``x.astype(dtype)``: ``dx`` cast, or zeros for an integer cast."""
+    return convert(dx if _holds_fractions(dtype) else 0 * dx, dtype)
+
+
+def array_cotangent(g: Any, obj: Any, dtype: Any = None) -> Any:
+    """The cotangent of ``obj`` for ``np.array(obj, dtype, ndmin=...)``.
+
+    ``obj`` is an array, a number or a (nested) list or tuple of them, all of
+    one shape; the result stacks them.  Each item gets its slice of ``g``
+    (leading axes added by ``ndmin`` dropped), in its own dtype; a cast to
+    integers or booleans passes nothing back.
+    """
+    if dtype is not None and not _holds_fractions(dtype):
+        g = 0 * g
+    return _items_of(np.reshape(g, _nested_shape(obj)), obj)
+
+
+def _nested_shape(obj: Any) -> tuple:
+    """The shape of ``np.array(obj)``, read without converting ``obj``."""
+    if isinstance(obj, (list, tuple)):
+        return (len(obj), *(_nested_shape(obj[0]) if obj else ()))
+    return np.shape(obj)
+
+
+def _items_of(g: Any, obj: Any) -> Any:
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_items_of(g[k], item) for k, item in enumerate(obj))
+    if not np.iscomplexobj(obj):
+        g = np.real(g)
+    return convert(g, dtype_of(obj)) if _holds_fractions(dtype_of(obj)) else 0 * g
+
+
+def array_tangent(dobj: Any, ans: Any, ndmin: int = 0) -> Any:
+    """The tangent of ``np.array(obj, ...)`` from the tangents of ``obj``'s items."""
+    out = np.array(dobj, ndmin=ndmin)
+    if not _holds_fractions(dtype_of(ans)):
+        return np.zeros_like(ans)
+    return convert(out, dtype_of(ans))
 
 
 @reads_structure(1)

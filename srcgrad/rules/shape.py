@@ -48,11 +48,14 @@ from ._extra_helpers import (
 )
 from ._helpers import broadcast_like, items_cotangent
 from ._shape_helpers import (
+    array_cotangent,
+    array_tangent,
     assign,
     assigned_cotangent,
+    cast_cotangent,
+    cast_tangent,
     concat_cotangents,
     convert,
-    dtype_of,
     embed_diagonal,
     hstack_cotangents,
     index_cotangent,
@@ -341,8 +344,9 @@ defjvp(setitem,
        None,
        lambda dx, ans, x, index, value: setitem(np.zeros_like(x), index, dx))
 
-defvjp(astype, lambda g, ans, x, dtype: convert(g, dtype_of(x)), node="ToCopyBackward0")
-defjvp(astype, lambda dx, ans, x, dtype: convert(dx, dtype))
+# A cast to integers or booleans is piecewise constant: zero derivative.
+defvjp(astype, lambda g, ans, x, dtype: cast_cotangent(g, x, dtype), node="ToCopyBackward0")
+defjvp(astype, lambda dx, ans, x, dtype: cast_tangent(dx, dtype))
 
 # --- more joining, splitting and reshaping ---------------------------------------------
 
@@ -488,6 +492,15 @@ defjvp(np.full,
        argnums=(1,))
 
 
+# np.array(obj): obj's items (arrays or numbers, in nested lists or tuples) stacked.
+defvjp(np.array,
+       lambda g, ans, object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0,
+       like=None: array_cotangent(g, object, dtype),
+       node="StackBackward0", sequence_argnums=(0,))
+defjvp(np.array,
+       lambda dx, ans, object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0,
+       like=None: array_tangent(dx, ans, ndmin))
+
 # meshgrid(*xi): output k repeats input k along every other axis.
 _MESH_ARGS = 8
 defvjp(np.meshgrid,
@@ -537,9 +550,9 @@ nondifferentiable(
 if hasattr(np, "astype"):
     # NumPy 2's function spelling of ndarray.astype.
     defvjp(np.astype, lambda g, ans, x, dtype, /, *, copy=True, device=None:
-           convert(g, dtype_of(x)), node="ToCopyBackward0")
+           cast_cotangent(g, x, dtype), node="ToCopyBackward0")
     defjvp(np.astype, lambda dx, ans, x, dtype, /, *, copy=True, device=None:
-           convert(dx, dtype))
+           cast_tangent(dx, dtype))
 for _name in ("unique_all", "unique_counts", "unique_inverse", "unique_values"):
     if hasattr(np, _name):
         nondifferentiable(getattr(np, _name))

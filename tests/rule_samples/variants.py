@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from srcgrad.rules.shape import astype
 from tests.rule_samples import S, arr, ints, num
 
 CHECK_DUCK = True
@@ -43,7 +44,23 @@ SAMPLES = {
         S(arr((2, 3)), [Ellipsis, 1], arr((3,)), [1]),
         S("ij,jk->ik", arr((2, 3)), arr((3, 4)), optimize=True),
     ],
+    # np.array of arrays and numbers, nested, cast, with leading axes (not on the tape's
+    # Tensors: np.array has no NumPy dispatch, the tape refuses it)
+    np.array: [sample.opts(duck=False) for sample in (
+        S([arr((2, 3)), arr((2, 3))]),
+        S([num(), num(), 1.5]),
+        S(arr((2, 3))),
+        S(arr(())),
+        S([[arr(()), arr(())], [arr(()), num()]]),
+        S((arr((2,)), arr((2,))), ndmin=3),
+        S([arr((3,)), arr((3,))], np.float64),
+        S([arr((3,)), arr((3,))], np.int64),
+    )],
+    # casts to integers and booleans are piecewise constant
+    astype: [S(arr((2, 3)), np.int64), S(arr((3,)), np.bool_), S(arr((3,)), "int32")],
     # one number: a spread of zero, whose derivative is zero
     np.std: [S(arr(())), S(num()), S(arr((1, 3)), 0), S(arr((2, 1)), axis=1, keepdims=True)],
     np.var: [S(arr(())), S(arr((1, 3)), axis=0)],
 }
+if hasattr(np, "astype"):
+    SAMPLES[np.astype] = [S(arr((2, 3)), np.int16), S(arr(()), bool)]

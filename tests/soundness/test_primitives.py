@@ -237,3 +237,91 @@ def test_computed_index_falls_back_to_the_tape(f):
     with pytest.warns(FallbackWarning):
         got = srcgrad.grad(f)(x)
     np.testing.assert_allclose(got, numerical_grad(f, (x,), 0), atol=1e-6)
+
+
+# --- np.array of differentiated values: a stack ----------------------------------------------
+
+def array_of_items(x):
+    return np.sum(np.array([x[0], x[1] * 2.0, 1.5]) ** 2 * np.arange(3.0))
+
+
+def array_of_rows(x):
+    m = x.reshape(2, 3)
+    return np.sum(np.array([m[1], m[0], m[1]]) ** 3 * np.arange(3.0)[:, None])
+
+
+def array_nested(x):
+    return np.sum(np.array([[x[0], x[1]], [x[2] * x[0], 2.0]]) @ W[:, :2].T)
+
+
+def array_of_array(x):
+    y = np.array(x, ndmin=2)
+    return np.sum(y ** 2) + np.sum(np.array(x * 1.0, dtype=float) * 0.5)
+
+
+def array_tuple_of_rows(x):
+    return np.sum(np.array((x[:3], np.sin(x[3:]))) * W)
+
+
+def array_int_cast(x):
+    return np.sum(np.array([x[0] * 3.0, x[1]], dtype=int) * 1.0) + x[2]
+
+
+def astype_int(x):
+    return np.sum(x.astype(int) * x) + np.sum(np.astype(x, np.int32) * 1.0)
+
+
+def astype_bool(x):
+    return np.sum(x.astype(bool) * x ** 2)
+
+
+ARRAYS = [array_of_items, array_of_rows, array_nested, array_of_array, array_tuple_of_rows,
+          array_int_cast]
+
+
+@pytest.mark.parametrize("engine", ("source", "auto"))
+@pytest.mark.parametrize("f", ARRAYS, ids=lambda f: f.__name__)
+def test_array_of_values(f, engine):
+    x = np.array([0.5, -1.25, 2.0, 0.75, -0.3, 1.1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FallbackWarning)   # the source engine models it
+        _check(f, x, engine)
+
+
+@pytest.mark.parametrize("f", ARRAYS, ids=lambda f: f.__name__)
+def test_array_of_values_jvp(f):
+    _check_jvp(f, np.array([0.5, -1.25, 2.0, 0.75, -0.3, 1.1]), "source")
+
+
+@pytest.mark.parametrize("f", [array_of_items, array_of_rows], ids=lambda f: f.__name__)
+def test_array_of_tensors_on_the_tape_raises(f):
+    # np.array cannot be intercepted by NumPy's protocols: the tape refuses loudly.
+    with pytest.raises(RuntimeError, match="gradient"):
+        _grad(f, np.array([0.5, -1.25, 2.0, 0.75, -0.3, 1.1]), "tape")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("f", [astype_int, astype_bool], ids=lambda f: f.__name__)
+def test_integer_casts_carry_no_derivative(f, engine):
+    x = np.array([0.5, -1.25, 2.3, 0.75])
+    _check(f, x, engine)
+    _check_jvp(f, x, engine)
+
+
+# --- list literals nested in a sequence argument: every element gets its cotangent ---------
+
+def concat_nested_literal(x):
+    return np.sum(np.concatenate([[x[0], x[1] * 2.0], x[2:]]) ** 2 * np.arange(4.0))
+
+
+def stack_nested_literal(x):
+    return np.sum(np.stack([[x[0], x[1]], (x[2], 3.0)], axis=1) ** 3)
+
+
+@pytest.mark.parametrize("engine", ("source", "auto"))
+@pytest.mark.parametrize("f", [concat_nested_literal, stack_nested_literal],
+                         ids=lambda f: f.__name__)
+def test_nested_literal_in_sequence_argument(f, engine):
+    x = np.array([0.5, -1.25, 2.0, 0.75])
+    _check(f, x, engine)
+    _check_jvp(f, x, engine)
