@@ -78,6 +78,11 @@ def _build() -> dict[Any, HelperRule]:
         HelperRule(support.as_seq_adjoint, linear=(0,)),
         HelperRule(support.setitem_list, linear=(0, 2), inert=(1,), joint=True),
         HelperRule(support.copy_stack, linear=(0,)),
+        HelperRule(support.aux_seed, constant=True),
+        HelperRule(support.seq_head, linear=(0,), inert=(1,)),
+        HelperRule(support.seq_tail, linear=(0,), inert=(1,)),
+        HelperRule(support.seq_concat, linear=(0, 1), joint=True),
+        HelperRule(support.seq_repeat, linear=(0,), inert=(1,)),
     ]
     extremum_cotangent = getattr(_shape_helpers, "extremum_cotangent", None)
     if extremum_cotangent is not None:

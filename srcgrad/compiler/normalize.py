@@ -1328,6 +1328,8 @@ def _hint(node: Any) -> str:
         func = node.func
         if isinstance(func, gast.Attribute):
             return func.attr
+        if getattr(func, "support", False):
+            return "items"      # (a helper's own name would shadow the helper)
         if isinstance(func, gast.Name):
             return func.id
     if isinstance(node, gast.Subscript):

@@ -121,13 +121,24 @@ def add(a: Any, b: Any) -> Any:
         return b
     if b is None:
         return a
+    if isinstance(a, (list, tuple)) and isinstance(b, dict):
+        a, b = b, a
     if isinstance(a, dict):
+        if isinstance(b, (list, tuple)):
+            b = dict(enumerate(b))      # one cotangent per item, as the sweep's {index: ...}
         merged = dict(a)
         for key, value in b.items():
             merged[key] = add(merged.get(key), value)
         return merged
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return type(a)(add(u, v) for u, v in zip(a, b, strict=True))
+    return a + b
+
+
+def _plus(a: Any, b: Any) -> Any:
+    """Two cotangents of one item added: item by item where the item is a list or tuple."""
+    if isinstance(a, (list, tuple, dict)) or isinstance(b, (list, tuple, dict)):
+        return add(a, b)
     return a + b
 
 
@@ -154,7 +165,7 @@ def seq_add(adjoint: dict | None, index: Any, value: Any, length: int) -> dict:
     if index < 0:
         index += length
     old = adjoint.get(index)
-    adjoint[index] = value if old is None else old + value
+    adjoint[index] = value if old is None else _plus(old, value)
     return adjoint
 
 
@@ -165,7 +176,7 @@ def seq_add_all(adjoint: dict | None, values: Any) -> dict:
     for index, value in enumerate(values):
         if value is not None:
             old = adjoint.get(index)
-            adjoint[index] = value if old is None else old + value
+            adjoint[index] = value if old is None else _plus(old, value)
     return adjoint
 
 

@@ -77,6 +77,27 @@ def squares(x):
         yield v * v
 
 
+def ident(v):
+    return v
+
+
+def passes_on(v):
+    return sq(v) + sq([v[1], v[0] * 2.0])
+
+
+def first_two(v):
+    return [v[0], v[1]]
+
+
+def swap(t):
+    a, b = t
+    return b, a
+
+
+def with_default_tuple(a, v=(1.0, 2.0)):
+    return a * v[0] * v[1]
+
+
 # -- accepted ------------------------------------------------------------------
 
 def list_literal_to_callee(x):
@@ -222,6 +243,121 @@ ACCEPTED = [
 ]
 
 
+def list_passed_on_by_callee(x):
+    return passes_on([x[0], x[1]])
+
+
+def list_to_callee_in_loop(x):
+    s = 0.0
+    for i in range(3):
+        s = s + sq([x[i], x[i + 1] * s])
+    return s
+
+
+def list_returned_by_callee_unchanged(x):
+    lst = [x[0], x[1]]
+    r = ident(lst)
+    return r[0] * r[1] + lst[1]
+
+
+def tuple_through_callee(x):
+    a, b = swap((x[0], x[1] * 3.0))
+    return a * a + b
+
+
+def default_and_keyword_tuples(x):
+    return with_default_tuple(x[0]) + with_default_tuple(x[1], v=(x[2], 1.5))
+
+
+def list_added_to_itself(x):
+    lst = [x[0], x[1]]
+    lst += lst
+    return lst[0] * lst[3] + lst[2]
+
+
+def tuple_augmented_with_alias(x):
+    t = (x[0],)
+    u = t
+    t += (x[1],)          # a new tuple: u keeps the old one
+    return t[1] * u[0] + t[0]
+
+
+def list_inside_tuple(x):
+    lst = [x[0]]
+    t = (lst, x[1])
+    return t[0][0] * t[1]
+
+
+def lists_through_callee(x):
+    a, b = swap(([x[0], x[1]], [x[2]]))
+    return a[0] * b[1]
+
+
+def comprehension_then_augmented(x):
+    lst = [x[i] * 2.0 for i in range(2)]
+    lst += [x[3]]
+    return lst[0] * lst[2] + lst[1]
+
+
+def list_grown_in_branches(x):
+    lst = [x[0]]
+    if x[1] > 0:
+        lst = lst + [x[2]]
+    else:
+        lst += [x[3] * 2.0]
+    return lst[-1] * lst[0]
+
+
+def lists_appended_in_loop_to_callee(x):
+    rows = []
+    for i in range(2):
+        rows.append([x[i], x[i + 2]])
+    return sq(rows[0]) + rows[1][1] * rows[0][1]
+
+
+def rows_to_callee(x):
+    rows = [[x[0], x[1]], [x[2], x[3]]]
+    return sq(rows[0]) * sq(rows[1])
+
+
+def enumerate_concatenated(x):
+    lst = [x[0], x[1] * 2.0] + [x[2]]
+    s = 0.0
+    for i, v in enumerate(lst):
+        s = s + v * (i + 1)
+    return s
+
+
+def zip_over_concatenated_tuple(x):
+    a = [x[0], x[1]]
+    b = (x[2], x[3])
+    s = 0.0
+    for u, w in zip(a, b + (1.0,), strict=False):
+        s = s + u * w
+    return s
+
+
+def one_row_in_several_forms(x):
+    rows = [[x[0], x[1]], [x[2], x[3]]]
+    r = rows[0]
+    return sq(r) + r[1] * rows[0][0] + np.sum(np.stack(rows[1])) * rows[1][0]
+
+
+def items_of_callee_results(x):
+    a, b = swap(([x[0], x[1]], (x[2], x[3])))
+    return sq(a) * b[0] + a[1] * sq(b)
+
+
+ACCEPTED += [
+    list_passed_on_by_callee, list_to_callee_in_loop, list_returned_by_callee_unchanged,
+    tuple_through_callee, default_and_keyword_tuples, list_added_to_itself,
+    tuple_augmented_with_alias, list_inside_tuple, lists_through_callee,
+    comprehension_then_augmented, list_grown_in_branches, lists_appended_in_loop_to_callee,
+    rows_to_callee, enumerate_concatenated, zip_over_concatenated_tuple,
+    one_row_in_several_forms, items_of_callee_results,
+]
+
+
 # -- refused -------------------------------------------------------------------
 
 def callee_appends(x):
@@ -323,3 +459,19 @@ REFUSED = [
     list_inside_list_changed, nested_item_written, popped_with_index, popped, inserted,
     extended, mutable_default, generator_function, generator_kept, active_list_repeated,
 ]
+
+
+def callee_result_appended(x):
+    lst = [x[0], x[1]]
+    r = ident(lst)          # the same list: appending to r changes lst
+    r.append(x[2])
+    return lst[2] * x[3]
+
+
+def list_from_callee_appended(x):
+    v = first_two(x)        # (a fresh list, but the source engine cannot see that)
+    v.append(x[2])
+    return v[0] * v[2]
+
+
+REFUSED += [callee_result_appended, list_from_callee_appended]
