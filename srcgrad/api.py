@@ -14,6 +14,7 @@ import functools
 import inspect
 import math
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -138,13 +139,21 @@ def _check_engine(engine: str) -> None:
 # ---------------------------------------------------------------------------
 # Engine choice.
 
+# what was warned about once: (the code's id and place, what); bounded
 _warned: set[Any] = set()
+_WARNED_LIMIT = 4096
 
 
 def _warn_fallback(fun: Callable[..., Any], err: TransformError, what: str) -> None:
-    key = (getattr(fun, "__code__", fun), what)
+    code = getattr(fun, "__code__", None)
+    # by identity (equal code from two files warns twice), with its place, so that a
+    # reused id of a collected code object is rarely taken for it
+    where = (id(code), code.co_filename, code.co_firstlineno) if code is not None else id(fun)
+    key = (where, what)
     if key in _warned:
         return
+    if len(_warned) >= _WARNED_LIMIT:
+        _warned.clear()
     _warned.add(key)
     where = f"{_name(fun)} runs on the tape engine" + (f" {what}" if what else "")
     location = f" at {err.filename}:{err.lineno}" if err.filename else ""
@@ -751,20 +760,27 @@ def hessian(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
     return _Derivative(fun, argnums, engine, "hessian")
 
 
-_HVP_CODE: dict[tuple, tuple[tuple, Any]] = {}
+# fun -> {(argnums, engine): (what the code depends on, tangent code)}: weak, so an entry
+# goes with its function; kept while ``compiler.state(fun)`` stays the same
+_HVP_CODE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _hvp_code(fun: Callable[..., Any], argnums: tuple[int, ...], engine: str) -> Any:
-    """The tangent code of ``fun``'s gradient, kept per function while its globals stay."""
-    key = (getattr(fun, "__code__", fun), argnums, engine)
-    snapshot = compiler.snapshot(fun)
-    cached = _HVP_CODE.get(key)
-    if cached is not None and compiler.same_snapshot(cached[0], snapshot):
+    """The tangent code of ``fun``'s gradient, kept per function while its state stays."""
+    found = compiler.state(fun)
+    token = (found.facts, found.idents)
+    try:
+        kept = _HVP_CODE.setdefault(fun, {})
+    except TypeError:       # no weak reference to it: nothing kept
+        kept = {}
+    cached = kept.get((argnums, engine))
+    if cached is not None and cached[0] == token:
         return cached[1]
     gradient = grad(fun, argnums=argnums if len(argnums) > 1 else 0, engine=engine)
     forward = _compile_forward(gradient, argnums, engine) if gradient.engine == "source" \
         else None
-    _HVP_CODE[key] = (snapshot, forward)
+    # (the pins keep what the token names by id alive, so that no id is reused)
+    kept[(argnums, engine)] = (token, forward, found.pins)
     return forward
 
 

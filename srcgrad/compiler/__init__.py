@@ -4,24 +4,18 @@
 function computing ``f``'s value and gradient with plain NumPy; the pipeline
 is parse -> normalize -> analyze -> reverse or forward -> optimize -> emit
 (one module each; the two sweeps share :mod:`.sweep`).  Results are cached
-on the function's code, the differentiated arguments and the global values
-it reads.
+on what the generated code depends on (:mod:`.cache`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .transform import (
-    Compiled,
-    compile_function,
-    same_snapshot,
-    set_untransformable_call_handler,
-    snapshot,
-)
+from .cache import state
+from .transform import Compiled, clear_cache, compile_function, set_untransformable_call_handler
 
 __all__ = ["Compiled", "compile_grad", "compile_vjp", "compile_jvp",
-           "set_untransformable_call_handler", "snapshot", "same_snapshot"]
+           "set_untransformable_call_handler", "state", "clear_cache"]
 
 
 def compile_grad(fun: Any, argnums: tuple[int, ...], *, has_aux: bool = False) -> Compiled:

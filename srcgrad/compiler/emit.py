@@ -10,7 +10,7 @@ from typing import Any
 import astor
 import gast
 
-__all__ = ["to_source", "compile_source", "finish_statements"]
+__all__ = ["to_source", "compile_module", "compile_source", "finish_statements"]
 
 _COMMENT = re.compile(r"^(\s*)__comment__\((\d+)\)\s*$")
 
@@ -98,9 +98,14 @@ def _arg(node: Any) -> Any:
     return ast.arg(arg=node.id, annotation=None)
 
 
-def compile_source(source: str, filename: str, namespace: dict) -> dict:
-    """Compile and run ``source`` in ``namespace``; its lines show in tracebacks."""
+def compile_module(source: str, filename: str) -> Any:
+    """``source`` compiled as a module; its lines show in tracebacks."""
     code = compile(source, filename, "exec")
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(code, namespace)
+    return code
+
+
+def compile_source(source: str, filename: str, namespace: dict) -> dict:
+    """Compile and run ``source`` in ``namespace``; its lines show in tracebacks."""
+    exec(compile_module(source, filename), namespace)
     return namespace

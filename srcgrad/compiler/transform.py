@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
-import types
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import gast
+import numpy as np
 
 from ..runtime import zeros_like
-from . import support
+from . import cache, support
 from .analyze import analyze, scalar_closed, scalar_names, statements
-from .emit import compile_source, finish_statements, to_source
+from .emit import compile_module, finish_statements, to_source
 from .forward import ForwardSweep
 from .names import Namer, Namespace
 from .normalize import NormalizedFunction, assign, clone, const, name, normalize, store, walk
@@ -64,55 +66,64 @@ def set_untransformable_call_handler(
     return previous
 
 
-_CACHE: dict[tuple, list[tuple[tuple, Compiled]]] = {}
 # the file name under which generated derivative code is registered (see ``_Builder.build``)
 _DERIVATIVE_CODE = re.compile(r"<srcgrad (grad|vjp|jvp) of ")
+# Transforms in progress, by key: a recursive call gets the placeholder, filled in when
+# its transform is done.  Only the thread holding ``cache.LOCK`` ever sees it.
 _PENDING: dict[tuple, Compiled] = {}
+# (key, entry) stored while a transform is in progress: a failed transform removes
+# what was stored after it started (it may call the failed placeholder)
+_JOURNAL: list[tuple[tuple, Any]] = []
+_DEPTH = [0]        # nested compile_function calls (callees) under way
 
 
-def _code_names(code: Any) -> set[str]:
-    found = set(code.co_names)
-    for const_ in code.co_consts:
-        if isinstance(const_, types.CodeType):
-            found |= _code_names(const_)
-    return found
+class _Entry:
+    """A cached transform: how to make its generated functions for a function's values.
+
+    ``code`` is the compiled module of generated functions, ``template`` the
+    namespace it runs in, less the arrays bound by value (``rebind``: name ->
+    where the function holds it) and the callees' derivatives (``callees``),
+    which each use binds afresh.  A refusal keeps its ``error`` instead.
+    ``strict`` entries bound an array they cannot bind again: they are rebuilt
+    when the arrays change.
+    """
+
+    def __init__(self, pins: list) -> None:
+        self.pins = pins                  # what the key names by id, kept alive
+        self.users: dict[int, Any] = {}   # weak references to the functions using it
+        self.immortal = False
+        self.error: Exception | None = None
+        self.proto: Compiled | None = None
+        self.code: Any = None
+        self.template: dict = {}
+        self.rebind: dict[str, tuple] = {}
+        self.callees: dict[str, tuple] = {}
+        self.entry_name = ""
+        self.pullback_name = ""
+        self.strict = False
+        self.last: Any = None             # weak reference to the last Compiled made
+        self.last_idents: tuple = ()
+
+    def current(self, idents: tuple) -> Compiled | None:
+        compiled = self.last() if self.last is not None else None
+        return compiled if compiled is not None and self.last_idents == idents else None
+
+    def remember(self, compiled: Compiled, idents: tuple) -> None:
+        self.last = weakref.ref(compiled)
+        self.last_idents = idents
 
 
-_SORTED_NAMES: dict[Any, list[str]] = {}
-
-
-def _snapshot(fun: Any) -> tuple:
-    globs = getattr(fun, "__globals__", {})
-    code = fun.__code__
-    names = _SORTED_NAMES.get(code)
-    if names is None:
-        names = _SORTED_NAMES[code] = sorted(_code_names(code))
-    values = [(ident, globs[ident]) for ident in names if ident in globs]
-    for ident, cell in zip(fun.__code__.co_freevars, fun.__closure__ or (), strict=False):
-        try:
-            values.append((ident, cell.cell_contents))
-        except ValueError:
-            values.append((ident, None))
-    return tuple(values)
-
-
-def snapshot(fun: Any) -> tuple:
-    """The global and closure values ``fun`` reads: a cached transform is valid while they stay."""
-    return _snapshot(fun) if hasattr(fun, "__code__") else ()
-
-
-def same_snapshot(a: tuple, b: tuple) -> bool:
-    return _same(a, b)
-
-
-def _same(a: tuple, b: tuple) -> bool:
-    return len(a) == len(b) and all(x[0] == y[0] and x[1] is y[1] for x, y in zip(a, b,
-                                                                                  strict=True))
+def clear_cache() -> None:
+    """Forget every cached transform and refusal."""
+    cache.clear()
 
 
 def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
                      internal: bool = False, tangent_index: int | None = None) -> Compiled:
-    """The cached transform of ``fun`` (``mode`` is ``"grad"``, ``"vjp"`` or ``"jvp"``)."""
+    """The cached transform of ``fun`` (``mode`` is ``"grad"``, ``"vjp"`` or ``"jvp"``).
+
+    Thread-safe; a refusal is cached and raised again (the same ``TransformError``).
+    """
     as_source = getattr(fun, "source_function", None)
     if callable(as_source) and not isinstance(fun, type):
         # a srcgrad transform: its generated code, never the function it wraps
@@ -128,31 +139,133 @@ def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
                 code.co_filename if code else "<unknown>", code.co_firstlineno if code else 0)
         fun = plain
     fun = getattr(fun, "__wrapped__", fun) if not hasattr(fun, "__code__") else fun
-    code = getattr(fun, "__code__", None)
-    key = (code if code is not None else fun, tuple(argnums), mode, has_aux, internal,
-           tangent_index,
-           getattr(fun, "__defaults__", None) is not None)
-    snap = _snapshot(fun) if code is not None else ()
-    for stored, compiled in _CACHE.get(key, ()):
-        if _same(stored, snap):
-            return compiled
+    with cache.LOCK:
+        _DEPTH[0] += 1
+        try:
+            return _cached(fun, tuple(argnums), mode, has_aux, internal, tangent_index)
+        finally:
+            _DEPTH[0] -= 1
+            if not _DEPTH[0]:
+                _JOURNAL.clear()
+
+
+def _cached(fun: Any, argnums: tuple, mode: str, has_aux: bool, internal: bool,
+            tangent_index: int | None) -> Compiled:
+    found = cache.state(fun)
+    key = (argnums, mode, has_aux, internal, tangent_index, _UNTRANSFORMABLE_CALL_HANDLER,
+           found.facts)
     pending = _PENDING.get(key)
     if pending is not None:
         return pending
+    entry = cache.lookup(key)
+    if entry is not None:
+        cache.watch(key, entry, found.anchors)
+        if entry.error is not None:
+            raise entry.error.with_traceback(None)
+        compiled = entry.current(found.idents)
+        if compiled is not None:
+            return compiled
+        if not entry.strict:
+            return _bind(key, entry, fun, found.idents)
+    return _build(key, found, fun, argnums, mode, has_aux, internal, tangent_index)
+
+
+def _build(key: tuple, found: Any, fun: Any, argnums: tuple, mode: str, has_aux: bool,
+           internal: bool, tangent_index: int | None) -> Compiled:
+    from ..errors import TransformError
+
     placeholder = Compiled(function=None, source="", name=getattr(fun, "__name__", "f"),
-                           mode=mode, argnums=tuple(argnums))
+                           mode=mode, argnums=argnums)
+    entry = _Entry(found.pins)
     _PENDING[key] = placeholder
+    mark = len(_JOURNAL)
+    builder = _Builder(fun, argnums, mode, has_aux, internal, tangent_index)
     try:
-        compiled = _Builder(fun, tuple(argnums), mode, has_aux, internal, tangent_index).build()
+        compiled = builder.build()
+    except BaseException as error:
+        _forget_since(mark)
+        if isinstance(error, TransformError):
+            entry.error = error
+            cache.store(key, entry, found.anchors)
+        raise
     finally:
         _PENDING.pop(key, None)
-    placeholder.function = compiled.function
-    placeholder.source = compiled.source
-    placeholder.filename = compiled.filename
-    placeholder.namespace = compiled.namespace
-    placeholder.pullback = compiled.pullback
-    _CACHE.setdefault(key, []).append((snap, placeholder))
+    for item in dataclasses.fields(Compiled):
+        setattr(placeholder, item.name, getattr(compiled, item.name))
+    builder.fill(entry, placeholder)
+    entry.remember(placeholder, found.idents)
+    cache.store(key, entry, found.anchors)
+    _JOURNAL.append((key, entry))
     return placeholder
+
+
+def _forget_since(mark: int) -> None:
+    for key, entry in _JOURNAL[mark:]:
+        cache.remove(key, entry)
+    del _JOURNAL[mark:]
+
+
+def _bind(key: tuple, entry: _Entry, fun: Any, idents: tuple) -> Compiled:
+    """Run a cached transform's code for ``fun``'s current arrays and callees."""
+    namespace = dict(entry.template)
+    for ident, where in entry.rebind.items():
+        namespace[ident] = _held_value(fun, where)
+    compiled = dataclasses.replace(entry.proto, namespace=namespace)
+    _PENDING[key] = compiled
+    mark = len(_JOURNAL)
+    try:
+        for fn_name, (pb_name, callee, argnums, mode) in entry.callees.items():
+            fn, pullback = _callee_functions(callee, argnums, mode)
+            namespace[fn_name] = fn
+            if pb_name is not None:
+                namespace[pb_name] = pullback
+        exec(entry.code, namespace)
+    except BaseException:
+        _forget_since(mark)
+        raise
+    finally:
+        _PENDING.pop(key, None)
+    compiled.function = namespace[entry.entry_name]
+    compiled.pullback = namespace.get(entry.pullback_name) if entry.pullback_name else None
+    entry.remember(compiled, idents)
+    return compiled
+
+
+def _held_value(fun: Any, where: tuple) -> Any:
+    """The value ``fun`` holds at ``where``: a global, a closure cell or a default."""
+    kind, place = where
+    if kind == "global":
+        return fun.__globals__[place]
+    if kind == "closure":
+        return fun.__closure__[fun.__code__.co_freevars.index(place)].cell_contents
+    if kind == "default":
+        return fun.__defaults__[place]
+    return fun.__kwdefaults__[place]
+
+
+def _callee_functions(callee: Any, argnums: tuple, mode: str) -> tuple[Any, Any]:
+    """A callee's derivative for generated code: ``(vjp, pullback)`` or ``(jvp, None)``.
+
+    A callee still being transformed (recursion) is called through a proxy; one the
+    compiler refuses runs as the untransformable-call strategy says.
+    """
+    from ..errors import GeneratedCodeError, TransformError
+
+    try:
+        compiled = compile_function(callee, argnums, mode, internal=True)
+    except TransformError as error:
+        handler = _UNTRANSFORMABLE_CALL_HANDLER
+        if handler is None or isinstance(error, GeneratedCodeError) \
+                or getattr(error, "changes_argument", False):
+            raise       # (a callee changing its caller's list cannot run on the tape)
+        return handler(callee, argnums, error, mode), (
+            None if mode == "jvp" else support.call_pullback)
+    fn = compiled.function if compiled.function is not None else _Proxy(compiled)
+    if mode == "jvp":
+        return fn, None
+    pullback = compiled.pullback if compiled.pullback is not None \
+        else _Proxy(compiled, "pullback")
+    return fn, pullback
 
 
 class _Proxy:
@@ -175,6 +288,8 @@ class _Builder:
         self.has_aux = has_aux
         self.tangent_index = tangent_index   # jvp: the tangent of out[tangent_index] only
         self.internal = internal
+        self.rebind: dict[str, tuple] = {}   # namespace name -> where ``fun`` holds that array
+        self.callees: dict[str, tuple] = {}  # namespace name -> the callee it differentiates
 
     def build(self) -> Compiled:
         self.ns = Namespace(Namer())
@@ -193,12 +308,30 @@ class _Builder:
         namespace = dict(self.ns.values)
         namespace["__name__"] = getattr(self.fun, "__module__", None) or "srcgrad.generated"
         namespace["__builtins__"] = __builtins__
-        compile_source(source, filename, namespace)
+        self.code = compile_module(source, filename)
+        bound = set(namespace)
+        exec(self.code, namespace)
+        self.defined = set(namespace) - bound
+        self.entry_name = entry
         function = namespace[entry]
         pullback = namespace.get(getattr(self, "pullback_name", None) or "")
         return Compiled(function=function, source=source, name=parsed.name, filename=filename,
                         mode=self.mode, argnums=self.argnums, namespace=namespace,
                         pullback=pullback)
+
+    def fill(self, entry: _Entry, compiled: Compiled) -> None:
+        """What ``entry`` needs to run this transform's code for other values (``_bind``)."""
+        entry.proto = dataclasses.replace(compiled, function=None, pullback=None, namespace={})
+        entry.code = self.code
+        entry.entry_name = self.entry_name
+        entry.pullback_name = getattr(self, "pullback_name", None) or ""
+        entry.rebind = dict(self.rebind)
+        entry.callees = dict(self.callees)
+        dropped = self.defined | set(self.rebind) | set(self.callees) | {
+            pb for pb, *_ in self.callees.values() if pb is not None}
+        entry.template = {k: v for k, v in compiled.namespace.items() if k not in dropped}
+        # an array bound some other way is bound for good: rebuild when the arrays change
+        entry.strict = any(type(v) is np.ndarray for v in entry.template.values())
 
     def dispatch(self, target: str, leading: list[str]) -> Any:
         """``if <every argument is a Python or NumPy scalar>: return <scalar variant>(...)``."""
@@ -440,21 +573,28 @@ class _Builder:
                     raise self.parsed.error(sub, f"the name {sub.id!r}, which is not defined")
                 if sub.id not in self.ns.values:
                     self.ns.bind_user(sub.id, value)
+                    if type(value) is np.ndarray:      # bound again for each use (_bind)
+                        self.rebind[sub.id] = ("closure" if sub.id in self.parsed.closure
+                                               else "global", sub.id)
 
     def bind_defaults(self, args: Any) -> None:
         """Defaults are the function's actual default values, not re-evaluated expressions."""
         positional = [a.id for a in [*args.posonlyargs, *args.args]]
         values = list(getattr(self.fun, "__defaults__", None) or ())
         names = positional[len(positional) - len(values):]
-        args.defaults = [self.default_node(n, v) for n, v in zip(names, values, strict=True)]
+        args.defaults = [self.default_node(n, v, ("default", i))
+                         for i, (n, v) in enumerate(zip(names, values, strict=True))]
         kw = getattr(self.fun, "__kwdefaults__", None) or {}
-        args.kw_defaults = [self.default_node(a.id, kw[a.id]) if a.id in kw else None
-                            for a in args.kwonlyargs]
+        args.kw_defaults = [self.default_node(a.id, kw[a.id], ("kwdefault", a.id))
+                            if a.id in kw else None for a in args.kwonlyargs]
 
-    def default_node(self, param: str, value: Any) -> Any:
+    def default_node(self, param: str, value: Any, where: tuple) -> Any:
         if value is None or isinstance(value, (bool, int, float, str)):
             return const(value)
-        return name(self.ns.bind(param + "_default", value))
+        bound = self.ns.bind(param + "_default", value)
+        if type(value) is np.ndarray:
+            self.rebind[bound] = where
+        return name(bound)
 
     def differentiated_output(self, body: list, out_atom: Any) -> tuple[str | None, Any]:
         if not isinstance(out_atom, gast.Name):
@@ -510,26 +650,13 @@ class _Builder:
         A VJP returns ``(out, saved)``; the caller's reverse sweep calls
         ``pullback(cotangent, saved)``.
         """
-        from ..errors import GeneratedCodeError, TransformError
-
         mode = "jvp" if self.mode == "jvp" else "vjp"
         base = re.sub(r"\W", "", getattr(callee, "__name__", "")) or "rule"
-        try:
-            compiled = compile_function(callee, argnums, mode, internal=True)
-            fn = compiled.function if compiled.function is not None else _Proxy(compiled)
-            pullback = None if mode == "jvp" else (
-                compiled.pullback if compiled.pullback is not None
-                else _Proxy(compiled, "pullback"))
-        except TransformError as error:
-            handler = _UNTRANSFORMABLE_CALL_HANDLER
-            if handler is None or isinstance(error, GeneratedCodeError) \
-                    or getattr(error, "changes_argument", False):
-                raise       # (a callee changing its caller's list cannot run on the tape)
-            fn = handler(callee, argnums, error, mode)
-            pullback = support.call_pullback
-        if mode == "jvp":
-            return self.ns.bind(base + "_jvp", fn), None
-        return self.ns.bind(base + "_vjp", fn), self.ns.bind(base + "_pullback", pullback)
+        fn, pullback = _callee_functions(callee, argnums, mode)
+        fn_name = self.ns.bind(base + "_" + mode, fn)
+        pb_name = None if mode == "jvp" else self.ns.bind(base + "_pullback", pullback)
+        self.callees[fn_name] = (pb_name, callee, argnums, mode)
+        return fn_name, pb_name
 
 
 def _select_item(code: list, tangent: Any, index: int) -> Any:

@@ -51,7 +51,7 @@ def _fresh_transforms(monkeypatch):
     fallback raises (the module filter) would depend on the order the tests run in.
     """
     monkeypatch.setattr(srcgrad.api, "_warned", set())
-    monkeypatch.setattr(srcgrad.compiler.transform, "_CACHE", {})
+    srcgrad.compiler.clear_cache()
 
 
 def _name(f):

@@ -49,7 +49,7 @@ def test_output_is_deterministic():
 
     texts = set()
     for _ in range(2):
-        transform._CACHE.clear()
+        transform.clear_cache()
         importlib.invalidate_caches()
         texts.add(compile_grad(corpus.scalar_loop, (0, 1)).source)
     assert len(texts) == 1
