@@ -213,9 +213,11 @@ def watch(key: tuple, entry: Any, anchors: list) -> None:
 
 
 def _gone(key: tuple, entry: Any, ident: int) -> Any:
+    dead = _DEAD        # (held here: at interpreter exit the module's globals are gone)
+
     def callback(_ref: Any) -> None:
         # runs wherever the function dies: only note it (no dict is changed under a caller)
-        _DEAD.append((key, entry, ident))
+        dead.append((key, entry, ident))
     return callback
 
 
