@@ -30,8 +30,7 @@ def check_list_changes(fn: NormalizedFunction) -> None:
     changes = []                    # (statement, name of the list changed)
     definitions: dict[str, list] = {}
     aliases: dict[str, list] = {}   # name -> statements that let another value reach it
-    loads = _loads(fn.body)
-    blocks = _blocks(fn.body)
+    copies: list = []
 
     def alias(nodes: list, stmt: Any) -> None:
         for ident in _names(nodes):
@@ -58,12 +57,7 @@ def check_list_changes(fn: NormalizedFunction) -> None:
         if base is not None:
             changes.append((stmt, base))
         if op.kind == "copy":
-            if _moved(stmt, op, loads, blocks, definitions):
-                stmt.moved = True
-                continue
-            alias(op.args, stmt)
-            alias([gast.Name(id=target, ctx=gast.Load(), annotation=None,
-                             type_comment=None)], stmt)
+            copies.append((stmt, op, target))
         elif op.kind == "pack":
             alias(op.args, stmt)
         elif op.kind == "setlist":
@@ -72,6 +66,15 @@ def check_list_changes(fn: NormalizedFunction) -> None:
             alias([*op.args, *op.kwargs.values()], stmt)
     if not changes:
         return
+    loads = _loads(fn.body)
+    blocks = _blocks(fn.body)
+    for stmt, op, target in copies:
+        if _moved(stmt, op, loads, blocks, definitions):
+            stmt.moved = True
+            continue
+        alias(op.args, stmt)
+        alias([gast.Name(id=target, ctx=gast.Load(), annotation=None, type_comment=None)],
+              stmt)
     owned = _owned(definitions, fn)
     where = positions(fn.body)
     for stmt, base in changes:

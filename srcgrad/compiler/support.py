@@ -121,8 +121,6 @@ def add(a: Any, b: Any) -> Any:
         return b
     if b is None:
         return a
-    if isinstance(a, (list, tuple)) and isinstance(b, dict):
-        a, b = b, a
     if isinstance(a, dict):
         if isinstance(b, (list, tuple)):
             b = dict(enumerate(b))      # one cotangent per item, as the sweep's {index: ...}
@@ -130,8 +128,11 @@ def add(a: Any, b: Any) -> Any:
         for key, value in b.items():
             merged[key] = add(merged.get(key), value)
         return merged
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return type(a)(add(u, v) for u, v in zip(a, b, strict=True))
+    if isinstance(a, (list, tuple)):
+        if isinstance(b, dict):
+            return add(b, a)
+        if isinstance(b, (list, tuple)):
+            return type(a)(add(u, v) for u, v in zip(a, b, strict=True))
     return a + b
 
 
