@@ -111,10 +111,10 @@ def _dtype_of(x: Any) -> np.dtype | None:
     return None
 
 
-def _check_scalar(fun: Callable[..., Any], out: Any) -> None:
+def _check_scalar(fun: Callable[..., Any], out: Any, first_of_pair: bool = False) -> None:
     if type(out) in _FLOAT_SCALARS:
         return
-    error = outputs.not_scalar(_name(fun), out)
+    error = outputs.not_scalar(_name(fun), out, first_of_pair)
     if error is not None:
         raise error
     shape = np.shape(out)
@@ -303,11 +303,11 @@ class _Transformed:
                 blocks = [b[0] for b in blocks]
             else:
                 aux = None
-            _check_scalar(self.fun, out)
+            _check_scalar(self.fun, out, self.has_aux)
             return out, aux, [_tangent_like(b, args[j]) for b, j in zip(blocks, self.argnums,
                                                                         strict=True)]
         out, aux, rest = self._run(args, kwargs)
-        _check_scalar(self.fun, out)
+        _check_scalar(self.fun, out, self.has_aux)
         if self._compiled is not None:
             grads = rest
         else:

@@ -29,17 +29,25 @@ def describe(value: Any) -> str:
         return "a string"
     shape = getattr(value, "shape", None)
     if shape == () or isinstance(value, (int, float, complex)):
-        return f"a scalar ({type(value).__name__})"
+        dtype = getattr(value, "dtype", None)
+        kind = type(value).__name__ if dtype is None else str(dtype).removeprefix("srcgrad.")
+        return f"a scalar ({kind})"
     if shape is not None:
         return f"an array of shape {tuple(shape)}"
     return f"a value of type {type(value).__name__}"
 
 
-def not_scalar(name: str, value: Any) -> TypeError | None:
-    """The error for ``grad`` of a function that returned ``value``, if it is no number."""
+def not_scalar(name: str, value: Any, first_of_pair: bool = False) -> TypeError | None:
+    """The error for ``grad`` of a function that returned ``value``, if it is no number.
+
+    ``first_of_pair``: ``value`` is the output of ``(output, aux)`` (``has_aux=True``).
+    """
     if not isinstance(value, _NOT_NUMBERS):
         return None
     what = describe(value)
+    if first_of_pair:
+        return TypeError(f"grad with has_aux=True requires {name} to return (output, aux) with "
+                         f"a scalar output, but the output is {what}")
     if value is None:
         hint = "; does the function miss a return statement?"
     elif isinstance(value, (tuple, list)):

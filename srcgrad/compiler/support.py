@@ -36,12 +36,18 @@ def one_like(out: Any) -> Any:
     return 1.0
 
 
-def aux_seed(out: Any) -> dict:
+def aux_seed(out: Any, fname: str = "the differentiated function") -> dict:
     """The seed cotangent of ``(output, aux)`` with ``has_aux=True``: ones for the output."""
     if not (type(out) is tuple and len(out) == 2):
         from ..outputs import check_aux_pair
 
-        check_aux_pair("the differentiated function", out)
+        check_aux_pair(fname, out)
+    if type(out[0]) is not float and type(out[0]) is not np.float64:
+        from ..outputs import not_scalar
+
+        error = not_scalar(fname, out[0], first_of_pair=True)
+        if error is not None:
+            raise error
     return {0: one_like(out[0])}
 
 

@@ -460,7 +460,8 @@ class _Builder:
                 if seed_index is not None:
                     # the output must be a pair (output, aux): checked as the seed is made
                     value = gast.Call(func=name(ns.bind("aux_seed", support.aux_seed)),
-                                      args=[name(diff_out)], keywords=[])
+                                      args=[name(diff_out), const(_qualname(self.fun))],
+                                      keywords=[])
                 seed.append(assign(b, value, None))
             elif sweep.is_container(diff_out):
                 seed.append(assign(b, gast.Call(
@@ -784,3 +785,6 @@ def _function_def(fn_name: str, args: Any, body: list) -> Any:
     return gast.FunctionDef(name=fn_name, args=args, body=body, decorator_list=[],
                             returns=None, type_comment=None, type_params=[])
 
+
+def _qualname(fun: Any) -> str:
+    return getattr(fun, "__qualname__", None) or getattr(fun, "__name__", "the function")

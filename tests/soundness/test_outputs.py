@@ -144,3 +144,31 @@ def test_jacobian_of_tuple_output_with_several_arguments_nests_output_first(engi
     np.testing.assert_allclose(jac[0][1], np.diag(np.sin(X)))
     np.testing.assert_allclose(jac[1][0], np.diag(y))
     np.testing.assert_allclose(jac[1][1], np.diag(X))
+
+
+def three_items(x):
+    return np.sum(x), x, 2.0
+
+
+def output_not_scalar(x):
+    return (x, x), 1.0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_has_aux_errors_name_the_function_and_what_came_back(engine):
+    with pytest.raises(TypeError, match=r"has_aux=True requires scalar to return a pair .* "
+                                        r"a scalar \(float64\)"):
+        srcgrad.value_and_grad(scalar, engine=engine, has_aux=True)(X)
+    with pytest.raises(TypeError, match="three_items .* a tuple of 3 items"):
+        srcgrad.value_and_grad(three_items, engine=engine, has_aux=True)(X)
+    with pytest.raises(TypeError, match="has_aux=True requires scalar to return a pair"):
+        srcgrad.vjp(scalar, X, engine=engine, has_aux=True)
+    with pytest.raises(TypeError, match="scalar output, but the output is a tuple of 2 items"):
+        srcgrad.grad(output_not_scalar, engine=engine, has_aux=True)(X)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("fun,what", [(no_return, "None"), (returns_tuple, "a tuple of 2")])
+def test_hvp_of_no_scalar(engine, fun, what):
+    with pytest.raises(TypeError, match=what):
+        srcgrad.hvp(fun, (X,), (X,), engine=engine)
