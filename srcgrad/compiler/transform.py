@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import sys
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -192,6 +193,7 @@ def _build(key: tuple, found: Any, fun: Any, argnums: tuple, mode: str, has_aux:
         _PENDING.pop(key, None)
     for item in dataclasses.fields(Compiled):
         setattr(placeholder, item.name, getattr(compiled, item.name))
+    _bind_proxies(placeholder)
     builder.fill(entry, placeholder)
     entry.remember(placeholder, found.idents)
     cache.store(key, entry, found.anchors)
@@ -219,6 +221,7 @@ def _bind(key: tuple, entry: _Entry, fun: Any, idents: tuple) -> Compiled:
             namespace[fn_name] = fn
             if pb_name is not None:
                 namespace[pb_name] = pullback
+        _note_proxies(namespace)
         exec(entry.code, namespace)
     except BaseException:
         _forget_since(mark)
@@ -227,6 +230,7 @@ def _bind(key: tuple, entry: _Entry, fun: Any, idents: tuple) -> Compiled:
         _PENDING.pop(key, None)
     compiled.function = namespace[entry.entry_name]
     compiled.pullback = namespace.get(entry.pullback_name) if entry.pullback_name else None
+    _bind_proxies(compiled)
     entry.remember(compiled, idents)
     return compiled
 
@@ -261,11 +265,59 @@ def _callee_functions(callee: Any, argnums: tuple, mode: str) -> tuple[Any, Any]
         return handler(callee, argnums, error, mode), (
             None if mode == "jvp" else support.call_pullback)
     fn = compiled.function if compiled.function is not None else _Proxy(compiled)
-    if mode == "jvp":
-        return fn, None
-    pullback = compiled.pullback if compiled.pullback is not None \
-        else _Proxy(compiled, "pullback")
+    pullback = None if mode == "jvp" else (
+        compiled.pullback if compiled.pullback is not None else _Proxy(compiled, "pullback"))
+    if getattr(compiled, "recursive", False):   # entering a finished recursion
+        label = getattr(callee, "__name__", "f")
+        fn = _guard_depth(fn, label)
+        pullback = None if pullback is None else _guard_depth(pullback, label)
     return fn, pullback
+
+
+def _note_proxies(namespace: dict) -> None:
+    """Tell the transforms in progress which names of ``namespace`` call them by proxy."""
+    for ident, value in namespace.items():
+        if isinstance(value, _Proxy):
+            sites = value.compiled.__dict__.setdefault("proxy_sites", [])
+            sites.append((namespace, ident, value.attribute))
+
+
+def _bind_proxies(compiled: Compiled) -> None:
+    """Replace the proxies to a finished recursive transform by its functions themselves.
+
+    A call through a proxy costs two more frames (its ``__call__`` and the C
+    call of the instance), so recursion through proxies reached a third of
+    Python's depth; bound directly, the derivative takes one frame per level
+    of the user's recursion, as the user's function does.
+    """
+    sites = compiled.__dict__.pop("proxy_sites", None)
+    if not sites:
+        return
+    compiled.recursive = True       # (callers entering it guard its depth)
+    values = {"function": compiled.function, "pullback": compiled.pullback}
+    for namespace, ident, attribute in sites:
+        if isinstance(namespace.get(ident), _Proxy) and values.get(attribute) is not None:
+            namespace[ident] = values[attribute]
+
+
+def _guard_depth(fn: Any, name: str) -> Any:
+    """``fn``, a recursive derivative, raising a clear error past Python's recursion limit."""
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RecursionError:
+            limit = sys.getrecursionlimit()
+            raise RecursionError(
+                f"the derivative of the recursive function {name} went deeper than Python's "
+                f"recursion limit ({limit}). Its generated code takes one Python frame per "
+                f"level of {name}'s recursion (the forward pass, then the reverse pass); "
+                "raise the limit with sys.setrecursionlimit, or rewrite the recursion as a "
+                "loop.") from None
+
+    guarded.__name__ = getattr(fn, "__name__", "guarded")
+    guarded.source_function = lambda: fn    # transforms of the caller see the generated code
+    return guarded
 
 
 class _Proxy:
@@ -310,6 +362,7 @@ class _Builder:
         namespace["__builtins__"] = __builtins__
         self.code = compile_module(source, filename)
         bound = set(namespace)
+        _note_proxies(namespace)
         exec(self.code, namespace)
         self.defined = set(namespace) - bound
         self.entry_name = entry
