@@ -1,14 +1,15 @@
-"""Emit: print generated functions with astor, compile them, register them with linecache."""
+"""Emit: print generated functions with astor, compile them under a unique file name."""
 
 from __future__ import annotations
 
 import ast
-import linecache
 import re
 from typing import Any
 
 import astor
 import gast
+
+from ..identity import compile_kept
 
 __all__ = ["to_source", "compile_module", "compile_source", "finish_statements"]
 
@@ -98,14 +99,18 @@ def _arg(node: Any) -> Any:
     return ast.arg(arg=node.id, annotation=None)
 
 
-def compile_module(source: str, filename: str) -> Any:
-    """``source`` compiled as a module; its lines show in tracebacks."""
-    code = compile(source, filename, "exec")
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return code
+def compile_module(source: str, label: str) -> Any:
+    """``source`` compiled as a module under a file name of its own (its ``co_filename``).
+
+    The name is ``label`` made unique (:func:`srcgrad.identity.compile_kept`):
+    its lines show in tracebacks, and transforming the functions it defines
+    reads this very text, kept with their code.
+    """
+    return compile_kept(source, label)
 
 
-def compile_source(source: str, filename: str, namespace: dict) -> dict:
-    """Compile and run ``source`` in ``namespace``; its lines show in tracebacks."""
-    exec(compile_module(source, filename), namespace)
-    return namespace
+def compile_source(source: str, label: str, namespace: dict) -> str:
+    """Compile and run ``source`` in ``namespace``; returns the file name it was given."""
+    code = compile_module(source, label)
+    exec(code, namespace)
+    return code.co_filename

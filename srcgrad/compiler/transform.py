@@ -361,6 +361,7 @@ class _Builder:
         namespace["__name__"] = getattr(self.fun, "__module__", None) or "srcgrad.generated"
         namespace["__builtins__"] = __builtins__
         self.code = compile_module(source, filename)
+        filename = self.code.co_filename
         bound = set(namespace)
         _note_proxies(namespace)
         exec(self.code, namespace)

@@ -8,99 +8,34 @@ for in-place changes).
 
 from __future__ import annotations
 
-import ast
 import builtins
 import functools
 import inspect
-import linecache
 from collections.abc import Callable
 from typing import Any
 
 import gast
 import numpy as np
 
-from .. import runtime
+from .. import identity, runtime
 
-__all__ = ["lambda_node", "matches_code", "structural_params", "reads_structure",
-           "positional_defaults"]
-
-_LAMBDAS: dict[Any, Any] = {}
-
-
-def _statement_tree(filename: str, lineno: int) -> Any:
-    """The top-level statement of ``filename`` holding line ``lineno``, parsed.
-
-    Parsing one statement instead of the whole module keeps the first look at a
-    rule cheap; node line numbers are those of the file.
-    """
-    lines = linecache.getlines(filename)
-    if not lines or lineno > len(lines):
-        return None
-    start = lineno - 1
-    while start > 0 and (not lines[start].strip() or lines[start][0] in " \t)]}"):
-        start -= 1
-    for end in range(lineno, min(len(lines), lineno + 200) + 1):
-        try:
-            tree = gast.parse("".join(lines[start:end]))
-        except SyntaxError:
-            continue
-        return gast.increment_lineno(tree, start) if start else tree
-    try:
-        return gast.parse("".join(lines))
-    except SyntaxError:
-        return None
-
+__all__ = ["lambda_node", "structural_params", "reads_structure", "positional_defaults"]
 
 def lambda_node(fn: Callable[..., Any]) -> Any:
-    """The gast ``Lambda`` node ``fn`` was compiled from, or ``None`` when unknown."""
+    """The gast ``Lambda`` node ``fn`` was proven to be compiled from, or ``None``.
+
+    ``None`` (the rule is then called, not read) when no text provably
+    compiles to ``fn``'s code: see :func:`srcgrad.identity.definition`.
+    """
     code = getattr(fn, "__code__", None)
     if code is None or code.co_name != "<lambda>":
         return None
-    if code in _LAMBDAS:
-        return _LAMBDAS[code]
-    found = None
-    first = code.co_firstlineno
-    tree = _statement_tree(code.co_filename, first)
-    if tree is not None:
-        candidates = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda)
-                      and first <= n.lineno <= first + 50]
-        near = [n for n in candidates if n.lineno == first] or candidates
-        found = next((n for n in near if matches_code(n, code)), None)
-    _LAMBDAS[code] = found
-    return found
-
-
-def matches_code(lam: Any, code: Any) -> bool:
-    """Could the gast Lambda ``lam`` be the source of ``code``?
-
-    Bytecode depends on the compiling module (imported names are loaded
-    differently), so names, constants, parameters and the column of the body
-    are compared instead.
-    """
     try:
-        expr = gast.gast_to_ast(gast.Expression(body=lam))
-        ast.fix_missing_locations(expr)
-        outer = compile(expr, "<lambda>", "eval")
-    except (SyntaxError, ValueError, TypeError):
-        return False
-    inner = next((c for c in outer.co_consts if hasattr(c, "co_code")), None)
-    if inner is None:
-        return False
-    if (inner.co_names, inner.co_varnames, inner.co_argcount, _consts(inner)) != (
-            code.co_names, code.co_varnames, code.co_argcount, _consts(code)):
-        return False
-    positions = getattr(code, "co_positions", None)  # column information: Python 3.11+
-    if positions is None:
-        return True
-    columns = [p[2] for p in positions() if p[2] is not None and p[3] is not None
-               and p[3] > p[2] and p[0] == lam.lineno]
-    if columns and getattr(lam.body, "col_offset", None) is not None:
-        return min(columns) >= lam.col_offset
-    return True
-
-
-def _consts(code: Any) -> tuple:
-    return tuple(c for c in code.co_consts if not hasattr(c, "co_code"))
+        found = identity.definition(code, getattr(fn, "__qualname__", None),
+                                    getattr(fn, "__globals__", None))
+    except identity.Unproven:
+        return None
+    return gast.ast_to_gast(found.node)
 
 
 # -- what a rule reads of its arguments ------------------------------------------------
