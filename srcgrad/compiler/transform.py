@@ -14,6 +14,7 @@ from typing import Any
 import gast
 import numpy as np
 
+from ..rules import registry
 from ..runtime import zeros_like
 from . import cache, support
 from .analyze import analyze, scalar_closed, scalar_names, statements
@@ -154,7 +155,7 @@ def _cached(fun: Any, argnums: tuple, mode: str, has_aux: bool, internal: bool,
             tangent_index: int | None) -> Compiled:
     found = cache.state(fun)
     key = (argnums, mode, has_aux, internal, tangent_index, _UNTRANSFORMABLE_CALL_HANDLER,
-           found.facts)
+           registry.GENERATION[0], found.facts)
     pending = _PENDING.get(key)
     if pending is not None:
         return pending

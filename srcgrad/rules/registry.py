@@ -43,6 +43,7 @@ __all__ = [
     "all_rules",
     "primitive_name",
     "primitive",
+    "generation",
 ]
 
 NodeSpec = str | Callable[..., Any] | None
@@ -110,6 +111,13 @@ class Rule:
 
 
 _RULES: dict[Any, Rule] = {}
+# bumped by every registration: code generated from the rules before is stale after
+GENERATION = [0]
+
+
+def generation() -> int:
+    """How many times the rules have changed (the source engine's cache keys on it)."""
+    return GENERATION[0]
 _ARITY: dict[Any, bool] = {}
 
 
@@ -220,6 +228,7 @@ def defvjp(
     rule = _rule_for(fun)
     rule.differentiable = True
     rule._plans.clear()  # an engine's cached use of the old rules is stale now
+    GENERATION[0] += 1
     _store(fun, rule.vjps, vjps, argnums)
     if node is not None:
         rule.node = node
@@ -242,6 +251,7 @@ def defjvp(
     """
     rule = _rule_for(fun)
     rule.differentiable = True
+    GENERATION[0] += 1
     _store(fun, rule.jvps, jvps, argnums)
     return rule
 
@@ -267,6 +277,7 @@ def nondifferentiable(*funs: Callable[..., Any]) -> None:
     for fun in funs:
         rule = _rule_for(fun)
         rule.differentiable = False
+        GENERATION[0] += 1
         rule._plans.clear()
         rule.vjps.clear()
         rule.jvps.clear()
@@ -279,6 +290,7 @@ def alias(fun: Callable[..., Any], target: Callable[..., Any]) -> None:
     are seen through both.
     """
     _RULES[_key(fun)] = _rule_for(target)
+    GENERATION[0] += 1
 
 
 def lookup(fun: Any) -> Rule | None:

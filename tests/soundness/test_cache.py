@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 import warnings
@@ -10,6 +11,8 @@ import weakref
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import srcgrad
 from srcgrad.compiler import cache, transform
@@ -157,6 +160,22 @@ def test_rebinding_a_helper_name_to_a_number(tmp_path):
     assert_close(check(mod.f, x), np.array([3.0, 3.0]))
     mod.c = np.array([[1.0], [2.0]])   # another shape
     assert_close(check(mod.f, x), np.array([3.0, 3.0]))
+
+
+def test_a_rule_registered_again(tmp_path):
+    mod = load_module(tmp_path, """
+        import numpy as np
+
+        def cube(x):
+            return x ** 3
+
+        def f(x):
+            return 2.0 * cube(x)
+    """)
+    srcgrad.defvjp(mod.cube, lambda g, ans, x: g * 10.0)      # a deliberately odd rule
+    assert srcgrad.grad(mod.f, engine="source")(1.0) == pytest.approx(20.0)
+    srcgrad.defvjp(mod.cube, lambda g, ans, x: g * 3.0 * x ** 2)
+    assert srcgrad.grad(mod.f, engine="source")(1.0) == pytest.approx(6.0)
 
 
 # -- growth and lifetime --------------------------------------------------------------
@@ -389,3 +408,106 @@ def test_a_failed_transform_leaves_no_broken_entry(tmp_path, monkeypatch):
     monkeypatch.setattr(transform._Builder, "build", original)
     g = srcgrad.grad(mod.fourth, engine="source")      # calls first's derivative
     assert g(0.3) == pytest.approx(numerical_grad(mod.fourth, (0.3,), 0), rel=1e-6)
+
+
+# -- differential fuzzer: re-definitions, closures, defaults, callees' globals, threads -----
+
+BODIES = [
+    "np.sum(s * leaf(x) ** 2) + t * np.sum(x)",
+    "np.sum(np.tanh(s * mid(x))) - t * np.sum(x * x)",
+    "np.sum(s * np.sin(x) * leaf(x)) + t",
+    "np.sum(mid(x) * x) * s + t * np.sum(np.cos(x))",
+    "np.sum(B * np.exp(-s * x * x)) + A * t * np.sum(x)",
+]
+
+_MODULE = '''
+import numpy as np
+
+A = {a!r}
+B = np.array({b!r})
+
+def leaf(x):
+    return A * np.sin(x) + B * x
+
+def mid(x):
+    return leaf(x) * 1.5 + A
+
+def make(c, w):
+    def f(x, s=c, *, t=0.5):
+        return np.sum(w * np.tanh(s * x)) + c * np.sum(leaf(x))
+    return f
+
+def f(x, s=1.0, *, t=0.5):
+    return {body}
+'''
+
+STEPS = ["redefine", "closure", "defaults", "kwdefaults", "leaf global", "mid global",
+         "threads"]
+
+
+def _assert_gradients(fun, x, tag):
+    got = srcgrad.grad(fun, engine="source")(x)
+    tape = srcgrad.grad(fun, engine="tape")(x)
+    assert_close(got, tape, rtol=1e-9, atol=1e-12)
+    assert_close(got, numerical_grad(fun, (x,), 0), rtol=1e-5, atol=1e-6)
+    return got
+
+
+@settings(max_examples=20 if not os.environ.get("SRCGRAD_QUICK") else 6, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(STEPS), min_size=3, max_size=7), st.integers(0, 2 ** 31 - 1))
+def test_random_redefinitions_closures_defaults_and_threads(tmp_path, steps, seed):
+    rng = np.random.default_rng(seed)
+
+    def numbers(n):
+        return [round(float(v), 3) for v in rng.uniform(-1.5, 1.5, n)]
+
+    def module(body):
+        text = _MODULE.format(a=numbers(1)[0], b=numbers(3), body=body)
+        return load_module(tmp_path, text, "fuzz")
+
+    mod = module(BODIES[int(rng.integers(len(BODIES)))])
+    fun = mod.f
+    x = np.array(numbers(3))
+    _assert_gradients(fun, x, "start")
+    for step in steps:
+        if step == "redefine":            # same name, same line, another body and file
+            mod = module(BODIES[int(rng.integers(len(BODIES)))])
+            fun = mod.f
+        elif step == "closure":
+            fun = mod.make(numbers(1)[0], np.array(numbers(3)))
+        elif step == "defaults":
+            fun.__defaults__ = (numbers(1)[0],)
+        elif step == "kwdefaults":
+            fun.__kwdefaults__ = {"t": numbers(1)[0]}
+        elif step == "leaf global":       # read by a callee one or two levels down
+            if rng.integers(2):
+                mod.A = numbers(1)[0]
+            else:
+                mod.B = np.array(numbers(3))
+        elif step == "mid global":        # rebinding the callee itself
+            source = mod.leaf if rng.integers(2) else module("x").leaf
+            mod.leaf = source
+        if step == "threads":
+            expected = _assert_gradients(fun, x, step)
+            barrier = threading.Barrier(4)
+            results: list = []
+
+            def work(target=fun):
+                barrier.wait()
+                fresh = mod.make(0.7, np.ones(3))       # a new function in every thread
+                results.append((srcgrad.grad(target, engine="source")(x),
+                                srcgrad.grad(fresh, engine="source")(x)))
+
+            pool = [threading.Thread(target=work) for _ in range(4)]
+            for thread in pool:
+                thread.start()
+            for thread in pool:
+                thread.join()
+            assert len(results) == 4
+            reference = srcgrad.grad(mod.make(0.7, np.ones(3)), engine="tape")(x)
+            for got, fresh in results:
+                assert_close(got, expected, rtol=1e-12, atol=1e-14)
+                assert_close(fresh, reference, rtol=1e-9, atol=1e-12)
+        else:
+            _assert_gradients(fun, x, step)
