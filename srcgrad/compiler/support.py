@@ -343,4 +343,7 @@ def as_seq_adjoint(g: Any) -> Any:
     """A cotangent for a tuple/list output, as a sequence adjoint."""
     if isinstance(g, (tuple, list)):
         return dict(enumerate(g))
+    if isinstance(g, np.ndarray) and g.ndim:
+        # the caller used the tuple as the array NumPy stacks it into: one row per item
+        return dict(enumerate(g))
     return g

@@ -358,6 +358,27 @@ ACCEPTED += [
 ]
 
 
+def tuple_iterated(x):
+    s = 0.0
+    for v in pair(x[0], x[1] * x[2]):
+        s = s + v * v
+    return s
+
+
+def tuple_length_read(x):
+    r = pair(x[0], x[1])
+    return r[len(r) - 1] * r[0]
+
+
+ACCEPTED += [tuple_iterated, tuple_length_read]
+
+
+def tuple_summed_as_array(x):
+    # NumPy stacks the tuple; the tape refuses to (a tensor into a plain array)
+    r = pair(x, np.sin(x))
+    return np.sum(r)
+
+
 # -- refused -------------------------------------------------------------------
 
 def callee_appends(x):

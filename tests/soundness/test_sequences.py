@@ -119,3 +119,11 @@ def test_second_derivatives_through_lists(fun):
     value, g = srcgrad.value_and_grad(fun, engine="source")(X.copy())
     assert value == pytest.approx(fun(X.copy()))
     np.testing.assert_allclose(g, _expected(fun), rtol=1e-6, atol=1e-8)
+
+
+def test_a_returned_tuple_used_as_an_array():
+    fun = cases.tuple_summed_as_array
+    g = srcgrad.grad(fun, engine="source")(X.copy())
+    np.testing.assert_allclose(g, _expected(fun), rtol=1e-6, atol=1e-8)
+    with pytest.raises(RuntimeError, match="plain NumPy array"):
+        srcgrad.grad(fun, engine="tape")(X.copy())
