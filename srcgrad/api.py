@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 
 from . import compiler, outputs
-from .errors import FallbackWarning, GeneratedCodeError, TransformError
+from .autograd.transforms import RUNS as _TAPE_RUNS
+from .autograd.transforms import any_live, recording
+from .errors import FallbackWarning, GeneratedCodeError, NestingError, TransformError
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jvp_source", "jacobian", "jacfwd", "jacrev",
            "hessian", "hvp", "source"]
@@ -136,6 +138,52 @@ def _check_engine(engine: str) -> None:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
 
 
+def _nesting_error(fun: Any, nest: str, why: str) -> NestingError:
+    """The source engine's refusal of a nest of transforms, located at ``fun``'s code."""
+    code = getattr(inspect.unwrap(fun), "__code__", None) if callable(fun) else None
+    return NestingError(
+        nest, f"{why}. Use engine='tape' (engine='auto' does so by itself).",
+        code.co_filename if code else "<unknown>", code.co_firstlineno if code else 0)
+
+
+def _refuse_nest(fun: Any, what: str, engine: str) -> None:
+    """A nest the source engine does not compute: raised for "source", the tape for "auto"."""
+    err = _nesting_error(fun, what, "The source engine differentiates generated gradient code "
+                         "once (forward-over-reverse), and a Jacobian or Hessian not at all")
+    if engine == "source":
+        raise err
+    _warn_fallback(fun, err, "")
+    return None
+
+
+def _describe(fun: Any) -> str:
+    """``srcgrad.jacobian(f)`` for a transform, ``f`` for a function (in refusals)."""
+    kind = getattr(fun, "_kind", None)
+    if kind is None:
+        return _name(fun)
+    if isinstance(fun, _ValueAndGrad):
+        kind = "value_and_grad"
+    return f"srcgrad.{kind}({_describe(fun.fun)})"
+
+
+def _on_tape_now(t: Any) -> bool:
+    """Whether this call of transform ``t`` (with generated code) must run on the tape.
+
+    Called inside a function the tape differentiates, a transform is nested in that
+    derivative: it runs on the tape too (create_graph), so that its result stays
+    differentiable with respect to the outer function's values, also those it closes
+    over. Generated code would return constants there; ``engine="source"`` refuses.
+    """
+    if not _TAPE_RUNS[0] or not recording():
+        return False
+    if t._requested == "source":
+        raise _nesting_error(
+            t.fun, f"{_describe(t)} with engine='source' called inside a function that the "
+            "tape differentiates", "Its generated code would return constants, cutting the "
+            "outer derivative")
+    return True
+
+
 # ---------------------------------------------------------------------------
 # Engine choice.
 
@@ -209,6 +257,8 @@ def _compile(fun: Callable[..., Any], argnums: tuple[int, ...], has_aux: bool,
     """The compiled transform, or None when the tape must be used."""
     if engine == "tape":
         return None
+    if isinstance(fun, _Derivative):
+        return _refuse_nest(fun, f"a derivative of {_describe(fun)}", engine)
     make = compiler.compile_grad if kind == "grad" else compiler.compile_vjp
     try:
         return make(fun, argnums, has_aux=has_aux)
@@ -244,11 +294,19 @@ class _Transformed:
         else:
             try:
                 self._compiled = _compile(fun, self.argnums, has_aux, engine, kind)
-            except GeneratedCodeError:
-                # fun calls a gradient: differentiate it forward-over-reverse
-                if kind != "grad":
-                    raise
-                self._nested = _compile_forward(fun, self.argnums, engine)
+            except GeneratedCodeError as err:
+                # fun calls a gradient: differentiate it forward-over-reverse (a pullback
+                # of generated code the source engine does not write: the tape does)
+                if kind == "grad":
+                    self._nested = _compile_forward(fun, self.argnums, engine)
+                elif engine == "source":
+                    raise _nesting_error(
+                        fun, f"srcgrad.{kind} of {_name(fun)}, which calls a gradient",
+                        "The source engine does not write reverse mode over generated "
+                        "gradient code (derivatives of a gradient run forward-over-reverse: "
+                        "srcgrad.grad, jvp, hessian, hvp)") from err
+                else:
+                    _warn_fallback(fun, err, "")
         self.engine = "source" if self._compiled is not None or self._nested is not None \
             else "tape"
         functools.update_wrapper(self, fun, updated=())
@@ -280,7 +338,7 @@ class _Transformed:
     def _run(self, args: tuple, kwargs: dict) -> tuple[Any, Any, Any]:
         """``(out, aux, grads or pullback)`` for one call."""
         _check_inputs(self.fun, args, self.argnums)
-        if self._compiled is not None:
+        if self._compiled is not None and not _on_tape_now(self):
             value, rest = self._compiled.function(*args, **kwargs)
             if self.has_aux:
                 outputs.check_aux_pair(_name(self.fun), value)
@@ -292,7 +350,7 @@ class _Transformed:
         return out, aux, pullback
 
     def _grads(self, args: tuple, kwargs: dict) -> tuple[Any, Any, tuple]:
-        if self._nested is not None:
+        if self._nested is not None and not _on_tape_now(self):
             _check_inputs(self.fun, args, self.argnums)
             compiled, select = self._nested
             run = functools.partial(_call_with_keywords, compiled.function, kwargs)
@@ -308,10 +366,7 @@ class _Transformed:
                                                                         strict=True)]
         out, aux, rest = self._run(args, kwargs)
         _check_scalar(self.fun, out, self.has_aux)
-        if self._compiled is not None:
-            grads = rest
-        else:
-            grads = rest(np.ones_like(np.asarray(out)))
+        grads = rest(np.ones(np.shape(out))) if callable(rest) else rest
         return out, aux, grads
 
     def _shape(self, grads: tuple) -> Any:
@@ -358,7 +413,7 @@ def _adapter_for(t: _Transformed) -> Callable[..., Any]:
 class _Grad(_Transformed):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         compiled = self._compiled
-        if compiled is not None and not self.has_aux:
+        if compiled is not None and not self.has_aux and not _TAPE_RUNS[0]:
             # the common case, with as few Python calls as possible around the generated code
             _check_inputs(self.fun, args, self.argnums)
             out, grads = compiled.function(*args, **kwargs)
@@ -406,7 +461,33 @@ def vjp(fun: Callable[..., Any], *primals: Any, engine: str = "auto",
     """
     t = _Transformed(fun, tuple(range(len(primals))), engine, has_aux, "vjp")
     out, aux, pullback = t._run(primals, {})
+    if t.engine == "source" and not recording():
+        pullback = _source_pullback(t, primals, pullback)
     return (out, pullback, aux) if has_aux else (out, pullback)
+
+
+def _source_pullback(t: _Transformed, primals: tuple, generated: Callable[..., Any]) -> Any:
+    """The generated pullback, which the tape runs instead when the cotangent is a Tensor.
+
+    A cotangent that requires grad comes from a function the tape differentiates (the
+    derivative of a pullback with respect to its cotangent): the pullback must be
+    recorded then, and generated code would return constants.
+    """
+    def pullback(cotangent: Any) -> tuple:
+        if type(cotangent) in _PLAIN or not any_live(cotangent):
+            return generated(cotangent)
+        if t._requested == "source":
+            raise _nesting_error(t.fun, f"the pullback of srcgrad.vjp({_name(t.fun)}) with "
+                                 "engine='source', differentiated on the tape", "Its generated "
+                                 "code would return constants, cutting the outer derivative")
+        from .autograd.transforms import tape_vjp
+
+        return tape_vjp(t.fun, primals, {}, t.argnums, t.has_aux)[2](cotangent)
+
+    return pullback
+
+
+_PLAIN = frozenset({float, np.ndarray, np.float64})
 
 
 # ---------------------------------------------------------------------------
@@ -456,16 +537,14 @@ def _compile_forward(fun: Any, argnums: tuple[int, ...], engine: str) -> Any:
     if engine == "tape" or (isinstance(fun, _Transformed) and fun.engine == "tape"):
         return None
     target, select = _generated(fun)
-    if isinstance(fun, _Transformed) and target is fun:
-        what = ("a gradient with has_aux" if fun.has_aux else
-                "a derivative of a derivative of a derivative" if fun._nested is not None
-                else f"srcgrad.{fun._kind}")
-        if engine == "source":
-            raise NotImplementedError(
-                f"{_name(fun)}: the source engine differentiates generated gradient code once "
-                f"(forward-over-reverse), not {what}; use engine='tape'")
-        _warn_fallback(fun, TransformError(what, "", "", 0, 0, ""), "")
-        return None
+    if target is fun and isinstance(fun, (_Transformed, _Derivative)):
+        if isinstance(fun, _Derivative):
+            what = f"a derivative of {_describe(fun)}"
+        else:
+            what = ("a derivative of a gradient with has_aux" if fun.has_aux else
+                    "a derivative of a derivative of a derivative" if fun._nested is not None
+                    else f"a derivative of {_describe(fun)}")
+        return _refuse_nest(fun, what, engine)
     try:
         compiled = compiler.compile_jvp(target, argnums, select.index)
     except TransformError as err:
@@ -474,6 +553,19 @@ def _compile_forward(fun: Any, argnums: tuple[int, ...], engine: str) -> Any:
         _warn_fallback(fun, err, "")
         return None
     return compiled, select
+
+
+def _tape_instead(fun: Any, engine: str, kind: str, *values: Any) -> bool:
+    """Whether a forward-mode transform with generated code runs on the tape for this call:
+    nested in a function the tape differentiates, or given Tensors that require grad."""
+    if not (_TAPE_RUNS[0] and recording()) and not any_live(values):
+        return False
+    if engine == "source":
+        raise _nesting_error(
+            fun, f"srcgrad.{kind}({_describe(fun)}) with engine='source' called inside a "
+            "function that the tape differentiates", "Its generated code would return "
+            "constants, cutting the outer derivative")
+    return True
 
 
 def _check_tangents(primals: tuple, tangents: tuple) -> None:
@@ -530,7 +622,7 @@ def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, *,
     """
     primals, tangents, argnums = _forward_arguments(fun, primals, tangents, engine)
     forward = _compile_forward(fun, argnums, engine)
-    if forward is not None:
+    if forward is not None and not _tape_instead(fun, engine, "jvp", primals, tangents):
         out, tangent = _run_forward(forward, primals, tangents)
         out = forward[1].out(out)
         outputs.check_array_output("jvp", _name(fun), out)
@@ -658,6 +750,10 @@ class _Derivative:
             self._mode == "reverse" and engine != "tape" and self._reverse_ok()) else "tape"
         functools.update_wrapper(self, fun, updated=())
 
+    def source_function(self) -> None:
+        """No generated code stands for a Jacobian or Hessian inside another transform."""
+        return None
+
     def _reverse_ok(self) -> bool:
         try:
             compiler.compile_vjp(self.fun, self.argnums)
@@ -680,7 +776,7 @@ class _Derivative:
 
     def __call__(self, *args: Any) -> Any:
         _check_inputs(self.fun, args, self.argnums)
-        if self.engine == "tape":
+        if self.engine == "tape" or _tape_instead(self.fun, self._requested, self._kind, args):
             return self._tape(args)
         if self._kind == "hessian":
             compiled, select = self._forward
@@ -791,7 +887,7 @@ def hvp(fun: Callable[..., Any], primals: Any, tangents: Any, *, engine: str = "
     """
     primals, tangents, argnums = _forward_arguments(fun, primals, tangents, engine)
     forward = _hvp_code(fun, argnums, engine)
-    if forward is not None:
+    if forward is not None and not _tape_instead(fun, engine, "hvp", primals, tangents):
         value, tangent = _run_forward(forward, primals, tangents)
         _check_scalar(fun, value[0])
         return forward[1].tangent(tangent)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["TransformError", "NoRuleError", "FallbackWarning"]
+__all__ = ["TransformError", "NestingError", "NoRuleError", "FallbackWarning"]
 
 
 class TransformError(Exception):
@@ -50,6 +50,13 @@ class GeneratedCodeError(TransformError):
 
     The transforms answer by running the outer derivative in forward mode over
     the generated code instead (forward-over-reverse).
+    """
+
+
+class NestingError(TransformError, NotImplementedError):
+    """The source engine does not compute this nest of transforms (``engine="tape"`` does).
+
+    ``engine="auto"`` runs such a nest on the tape; ``engine="source"`` raises this.
     """
 
 

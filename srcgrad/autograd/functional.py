@@ -27,12 +27,23 @@ def _as_tuple(x: Any) -> tuple[bool, tuple]:
     return False, (x,)
 
 
-def _prepare(inputs: tuple) -> tuple:
+def _prepare(inputs: tuple, create_graph: bool) -> tuple:
+    """The inputs as the transform's own Tensors.
+
+    With ``create_graph`` an input that requires grad gets a recorded copy, a node
+    of its own in the caller's graph: the result can then be differentiated with
+    respect to the caller's tensors, and derivatives taken here, at the copy, never
+    confuse them with the caller's (as PyTorch does). Otherwise a detached copy.
+    """
     prepared = []
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor):
             raise TypeError(f"The inputs given to the function must be Tensors; input {i} is "
                             f"{type(x).__name__}")
+        if create_graph and x._rg:
+            with grad_mode.enable_grad():
+                prepared.append(x.clone())
+            continue
         t = x.detach()
         t._a = np.array(t._a, copy=True)
         t._vc = None
@@ -70,7 +81,7 @@ def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         strict: bool = False) -> tuple:
     """``(func(inputs), v^T J)``."""
     is_tuple, xs = _as_tuple(inputs)
-    xs = _prepare(xs)
+    xs = _prepare(xs, create_graph)
     with grad_mode.enable_grad():
         out_is_tuple, outs = _as_tuple(func(*xs))
         if v is None:
@@ -95,7 +106,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         strict: bool = False) -> tuple:
     """``(func(inputs), J v)`` computed with two reverse passes."""
     is_tuple, xs = _as_tuple(inputs)
-    xs = _prepare(xs)
+    xs = _prepare(xs, create_graph)
     if v is None:
         if len(xs) != 1 or xs[0].numel() != 1:
             raise RuntimeError("The vector v can only be None if the input to the user-provided "
@@ -127,7 +138,7 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
     A tuple of inputs or outputs gives nested tuples, as in PyTorch.
     """
     is_tuple, xs = _as_tuple(inputs)
-    xs = _prepare(xs)
+    xs = _prepare(xs, create_graph)
     with grad_mode.enable_grad():
         out_is_tuple, outs = _as_tuple(func(*xs))
         per_output = []
@@ -174,7 +185,7 @@ def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         strict: bool = False) -> tuple:
     """``(func(inputs), H v)`` for scalar ``func``."""
     is_tuple, xs = _as_tuple(inputs)
-    xs = _prepare(xs)
+    xs = _prepare(xs, create_graph)
     vs = _as_tuple(v)[1]
     with grad_mode.enable_grad():
         out = func(*xs)

@@ -7,6 +7,7 @@ through the array protocols), and the recorded graph is walked backwards.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -14,9 +15,10 @@ import numpy as np
 
 from . import grad_mode
 from .engine import grad as tape_grad
-from .tensor import Tensor
+from .tensor import Tensor, unwrap
 
-__all__ = ["tape_vjp", "tape_functional", "to_tensor_input", "from_tensor", "numpy_code"]
+__all__ = ["tape_vjp", "tape_functional", "to_tensor_input", "from_tensor", "numpy_code",
+           "recording", "any_live"]
 
 
 def to_tensor_input(value: Any) -> Tensor:
@@ -97,13 +99,6 @@ def _output_pairs(out: Any, cotangent: Any) -> list:
     return [(out, cotangent)]
 
 
-def _zeros_input(x: Any) -> Any:
-    """Zeros shaped like an argument, item by item for a list or tuple."""
-    if isinstance(x, (list, tuple)):
-        return type(x)(_zeros_input(v) for v in x)
-    return _zeros_like_input(x)
-
-
 def _zeros_like_input(x: Any) -> Any:
     if isinstance(x, float):
         return 0.0
@@ -123,15 +118,75 @@ def _cast_like(g: Any, x: Any) -> Any:
     return a
 
 
+# How many tape runs of user code are in progress, in all threads: the steady-state
+# source-engine call reads only this, the per-thread flag only when it is not zero.
+RUNS = [0]
+_RUNS_LOCK = threading.Lock()
+
+
 class numpy_code:
     """Context in which the tape runs a user's NumPy function (see ``grad_mode``)."""
 
     def __enter__(self) -> None:
         self._previous = grad_mode._state.numpy_code
         grad_mode._state.numpy_code = True
+        with _RUNS_LOCK:
+            RUNS[0] += 1
 
     def __exit__(self, *exc: object) -> None:
         grad_mode._state.numpy_code = self._previous
+        with _RUNS_LOCK:
+            RUNS[0] -= 1
+
+
+def recording() -> bool:
+    """True while this thread's tape runs a user's function.
+
+    A transform called then is nested inside one the tape is computing: its
+    results must stay Tensors on that tape, differentiable again (create_graph),
+    or the outer derivative would see constants.
+    """
+    return RUNS[0] > 0 and grad_mode._state.numpy_code
+
+
+def _live(x: Any) -> bool:
+    return isinstance(x, Tensor) and x._rg
+
+
+def _flat(value: Any) -> list:
+    """The leaves of a (nested) tuple or list, in order."""
+    if isinstance(value, (tuple, list)):
+        return [leaf for v in value for leaf in _flat(v)]
+    return [value]
+
+
+def any_live(value: Any) -> bool:
+    """Whether a value (or a leaf of a tuple or list) is a Tensor that requires grad."""
+    return any(_live(v) for v in _flat(value))
+
+
+def _enter(x: Any, nested: bool) -> Tensor:
+    """A differentiated argument as the transform's own input.
+
+    Nested, a Tensor of the outer computation gets a node of its own (a recorded
+    copy): the inner derivative is taken at that node and the outer one flows
+    through it, so a transform never mistakes an outer variable for its input
+    (``grad(lambda x: grad(lambda y: x * y)(x))`` is 1, not 2).
+    """
+    if nested and _live(x):
+        with grad_mode.enable_grad():
+            return x.clone()
+    return to_tensor_input(x)
+
+
+def _as_tensors(value: Any) -> Any:
+    """A function's result for the functional transforms: what does not depend on the
+    inputs (a constant, a plain array) becomes a Tensor that needs no gradient."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (tuple, list)):
+        return tuple(_as_tensors(v) for v in value)
+    return Tensor._wrap(np.asarray(value))
 
 
 def tape_functional(transform: Callable[..., Any], fun: Callable[..., Any], args: tuple,
@@ -140,8 +195,10 @@ def tape_functional(transform: Callable[..., Any], fun: Callable[..., Any], args
 
     The arguments in ``argnums`` become the transform's inputs, the others stay
     fixed; ``extra`` (tangent vectors) is converted to Tensors; results come
-    back as NumPy arrays.
+    back as NumPy arrays, or as Tensors on the outer tape when the transform is
+    nested in one the tape computes (see :func:`recording`).
     """
+    nested = recording() or any(_live(args[i]) for i in argnums) or any_live(extra)
 
     def partial(*inputs: Any) -> Any:
         call = list(args)
@@ -154,33 +211,38 @@ def tape_functional(transform: Callable[..., Any], fun: Callable[..., Any], args
 
             kind = getattr(transform, "__name__", "a transform")
             check_array_output(kind, getattr(fun, "__qualname__", None) or repr(fun), result)
-        return result
+        return _as_tensors(result)
 
-    inputs = tuple(to_tensor_input(args[i]) for i in argnums)
+    inputs = tuple(args[i] if nested and _live(args[i]) else to_tensor_input(args[i])
+                   for i in argnums)
     vectors = tuple(
-        tuple(Tensor._wrap(np.asarray(v, dtype=x._a.dtype)) for v, x in
-              zip(vec, inputs, strict=True)) for vec in extra
+        tuple(v if _live(v) else Tensor._wrap(np.asarray(unwrap(v), dtype=x._a.dtype))
+              for v, x in zip(vec, inputs, strict=True)) for vec in extra
     )
-    result = transform(partial, inputs, *vectors)
-    return from_tensor(result)
+    result = transform(partial, inputs, *vectors, create_graph=nested)
+    return result if nested else from_tensor(result)
 
 
 def tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[int, ...],
              has_aux: bool) -> tuple[Any, Any, Callable[[Any], tuple]]:
     """Run ``fun`` on the tape: ``(out, aux, pullback)``; ``pullback(ct)`` gives one cotangent
-    per entry of ``argnums``, shaped and typed like that argument."""
+    per entry of ``argnums``, shaped and typed like that argument.
+
+    ``out`` may be a (nested) tuple or list of arrays, ``ct`` then has its structure.
+    Nested in a computation the tape records (or given Tensors that require grad),
+    everything stays on the tape and the pullback builds its own graph, so that the
+    result can be differentiated again, also with respect to the cotangent.
+    """
     call_args = list(args)
     leaves = []
-    # called from inside another tape computation (a gradient of a gradient): keep the
-    # outer graph, and build the gradient's own graph so that it can be differentiated
-    nested = any(isinstance(args[i], Tensor) and args[i].requires_grad for i in argnums)
+    nested = recording() or any(any_live(args[i]) for i in argnums)
 
     def leaf_of(x: Any) -> Any:
         # a list or tuple argument stays one, of leaves: the function sees what it was
         # given (it may append to it, take its len, concatenate it)
         if type(x) in (list, tuple):
             return _SEQUENCES[type(x)](leaf_of(v) for v in x)
-        leaf = x if nested and isinstance(x, Tensor) else to_tensor_input(x)
+        leaf = _enter(x, nested)
         leaves.append(leaf)
         return leaf
 
@@ -204,35 +266,41 @@ def tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[
 
         check_aux_pair(getattr(fun, "__qualname__", None) or repr(fun), result)
         result, aux = result
-        aux = from_tensor(aux)
+        aux = aux if nested else from_tensor(aux)
     out = result
 
     def pullback(cotangent: Any) -> tuple:
-        # a tuple or list output: each item that needs a gradient gets its cotangent
-        pairs = [(o, c) for o, c in _output_pairs(out, cotangent)
-                 if isinstance(o, Tensor) and o.requires_grad]
-        if not pairs:
-            return tuple(_zeros_input(args[i]) for i in argnums)
-        roots, cts = [], []
-        for o, c in pairs:
-            ct = c._a if isinstance(c, Tensor) else np.asarray(c, dtype=o._a.dtype)
-            roots.append(o)
-            cts.append(Tensor._wrap(np.broadcast_to(ct, o._a.shape)
-                                    if np.shape(ct) != o._a.shape else ct))
-        grads = tape_grad(tuple(roots), leaves, tuple(cts), retain_graph=True,
-                          allow_unused=True, create_graph=nested)
-        flat = iter(grads)
+        graph = nested or recording() or any_live(cotangent)
+        return _pull(out, cotangent, leaves, [args[i] for i in argnums], graph)
 
-        def rebuild(x: Any) -> Any:
-            if type(x) in (list, tuple):
-                return type(x)(rebuild(v) for v in x)
-            g = next(flat)
-            if nested:
-                return Tensor._wrap(np.zeros_like(np.asarray(
-                    x._a if isinstance(x, Tensor) else x))) if g is None else g
-            return _zeros_like_input(x) if g is None else _cast_like(g._a, x)
+    return (out if nested else from_tensor(out)), aux, pullback
 
-        return tuple(rebuild(args[i]) for i in argnums)
 
-    value = from_tensor(out)
-    return value, aux, pullback
+def _pull(out: Any, cotangent: Any, leaves: list, primals: list, graph: bool) -> tuple:
+    """The pullback of :func:`tape_vjp`: ``graph`` records it for another derivative."""
+    # a tuple or list output: each item that needs a gradient gets its cotangent
+    roots, seeds = [], []
+    for o, ct in _output_pairs(out, cotangent):
+        if not _live(o):
+            continue
+        if not (graph and isinstance(ct, Tensor)):
+            ct = np.asarray(unwrap(ct), dtype=o._a.dtype)
+        if np.shape(ct) != o._a.shape:
+            ct = np.broadcast_to(ct, o._a.shape)
+        roots.append(o)
+        seeds.append(ct)
+    grads: tuple = (None,) * len(leaves)
+    if roots:
+        grads = tape_grad(tuple(roots), leaves, tuple(seeds), retain_graph=True,
+                          allow_unused=True, create_graph=graph)
+    flat = iter(zip(grads, leaves, strict=True))
+
+    def rebuild(x: Any) -> Any:
+        if type(x) in (list, tuple):
+            return type(x)(rebuild(v) for v in x)
+        g, leaf = next(flat)
+        if graph:
+            return Tensor._wrap(np.zeros_like(leaf._a)) if g is None else g
+        return _zeros_like_input(x) if g is None else _cast_like(g._a, x)
+
+    return tuple(rebuild(x) for x in primals)

@@ -155,6 +155,7 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
         plain = as_source()
         if plain is not None:
             return Operation("user", value, fn=plain, args=args, kwargs=kwargs)
+        raise _nested_transform(parsed, value, repr(fn).strip("<>"))
     rule = registry.lookup(fn)
     if rule is not None:
         if not rule.differentiable:
@@ -168,6 +169,11 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
         return Operation(kind, value, fn=fn, rule=helper, args=args, kwargs=kwargs)
     if isinstance(fn, type) and fn.__module__.startswith("srcgrad."):
         return Operation("const", value, fn=fn, args=args, kwargs=kwargs)  # ShapeStack()
+    if getattr(fn, "__module__", None) in _TRANSFORM_MODULES or \
+            str(getattr(fn, "__module__", "")).startswith("srcgrad.autograd."):
+        # srcgrad's own transforms (jvp, vjp, jacobian, hessian, hvp, a pullback) and the
+        # tape: never differentiated as if they were the user's code
+        raise _nested_transform(parsed, value, f"srcgrad.{getattr(fn, '__name__', fn)}")
     if isinstance(fn, types.FunctionType):
         if getattr(fn, "__module__", "").startswith(("numpy", "srcgrad.runtime")):
             return Operation("unknown", value, fn=fn, args=args, kwargs=kwargs)
@@ -188,6 +194,19 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
         raise parsed.error(value, f"a call to {fn.__name__}()",
                            "Write the code out explicitly.")
     return Operation("unknown", value, fn=fn, args=args, kwargs=kwargs)
+
+
+_TRANSFORM_MODULES = frozenset({"srcgrad.api", "srcgrad.autograd"})
+
+
+def _nested_transform(parsed: ParsedFunction, node: Any, what: str) -> Any:
+    """The refusal of a transform called inside a function the source engine transforms."""
+    return parsed.error(
+        node, f"a call to {what} inside a function being differentiated (a nest of "
+        "transforms the source engine does not compute)",
+        "The source engine differentiates calls to srcgrad.grad and srcgrad.value_and_grad "
+        "that have generated code (forward-over-reverse), nothing else: use engine=\"tape\" "
+        "(engine=\"auto\" does so by itself).")
 
 
 def _prim(node: Any, fn: Any, args: list, kwargs: dict) -> Operation:
