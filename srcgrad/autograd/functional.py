@@ -173,7 +173,8 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
         if not isinstance(out, Tensor) or out.numel() != 1:
             raise RuntimeError("The function given to hessian should return a single Tensor "
                                "with a single element")
-        gs = grad(out.reshape(()), args, create_graph=True, allow_unused=True)
+        gs = grad(out.reshape(()), args, create_graph=True, allow_unused=True) if out._rg \
+            else (None,) * len(args)        # (a function independent of its inputs)
         gs = tuple(Tensor._wrap(np.zeros_like(a._a)) if g is None else g
                    for g, a in zip(gs, args, strict=True))
         return gs if is_tuple else gs[0]

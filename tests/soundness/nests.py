@@ -1,0 +1,225 @@
+"""Random nests of transforms over a family of small smooth functions.
+
+A nest is a base function and a list of steps, each applying one transform to
+the function built so far. :func:`build` writes the nest once against a
+namespace of transforms: srcgrad's (with an engine) or the finite-difference
+``reference``, so the two compute the same nest. Steps that need a scalar get a
+(nonlinear) reduction first; ``vjp``, ``jvp`` and ``hvp`` steps add the
+cotangent or tangent as a new argument, so that later steps differentiate with
+respect to it too. A ``closure`` step differentiates an inner function of a
+fresh variable that closes over the outer arguments (``grad(lambda u: f(x, u))(y)``).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+import srcgrad
+
+# ---------------------------------------------------------------------------
+# The family: smooth functions of one and two arguments, scalars and 2-vectors.
+
+
+def wave(x):
+    return np.sin(x) * x + x ** 3 / 3
+
+
+def damped(x):
+    return np.exp(0.3 * x) * np.cos(x)
+
+
+def energy(x):
+    return np.sum(np.tanh(x) * x) + 0.1 * np.sum(x) ** 2
+
+
+def swirl(x):
+    return np.sin(x) * np.sum(x ** 2)
+
+
+def coupled(x, y):
+    return np.sin(x * y) + x ** 2 * y
+
+
+def mixed(x, y):
+    return np.sum(np.cos(x)) * np.sum(y ** 2) + np.sum(x * np.exp(0.2 * y))
+
+
+def softlog(x, y):
+    return x * np.log(1.0 + y ** 2)
+
+
+# (function, argument shapes)
+FAMILY = [
+    (wave, [()]), (wave, [(2,)]), (damped, [()]), (damped, [(2,)]), (energy, [(2,)]),
+    (swirl, [(2,)]), (coupled, [(), ()]), (coupled, [(2,), ()]), (mixed, [(2,), (2,)]),
+    (softlog, [(), (2,)]),
+]
+
+KINDS = ("grad", "value_and_grad", "vjp", "jvp", "jacobian", "jacfwd", "jacrev", "hessian",
+         "hvp")
+SCALAR_KINDS = frozenset({"grad", "value_and_grad", "hessian", "hvp"})
+MAX_ARGS = 4        # vjp, jvp and hvp steps add an argument
+MAX_OUT = 8         # a Jacobian step may not make the output larger than this
+# Nested differences lose about 1e-16 / STEP per derivative: at most four derivatives
+# keep the reference within 1e-7 (higher orders are checked against closed forms).
+MAX_ORDER = 4
+
+
+def order(kind: str) -> int:
+    """How many derivatives a step takes."""
+    return 2 if kind in ("hessian", "hvp") else 1
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str
+    argnum: Any          # an int, or a pair of ints (grad and value_and_grad)
+    closure: bool
+
+
+@dataclass(frozen=True)
+class Nest:
+    base: Any
+    shapes: tuple
+    steps: tuple
+
+    def __str__(self) -> str:
+        text = self.base.__name__ + "".join(f"/{s}" for s in self.shapes)
+        for s in self.steps:
+            text = f"{s.kind}[{s.argnum}{', closure' if s.closure else ''}]({text})"
+        return text
+
+
+def engine_transforms(engine: str) -> SimpleNamespace:
+    """srcgrad's transforms, all with ``engine``."""
+    return SimpleNamespace(**{k: functools.partial(getattr(srcgrad, k), engine=engine)
+                              for k in KINDS})
+
+
+def size(shape: tuple) -> int:
+    return int(np.prod(shape, dtype=int))
+
+
+def _weights(shape: tuple) -> np.ndarray:
+    return np.linspace(0.5, 1.5, max(size(shape), 1)).reshape(shape)
+
+
+def _at(args: tuple, k: int, u: Any) -> tuple:
+    return args[:k] + (u,) + args[k + 1:]
+
+
+def _zero(shape: tuple) -> Any:
+    return 0.0 if shape == () else np.zeros(shape)
+
+
+def _flat(parts: tuple) -> Any:
+    return np.concatenate([np.reshape(p, (-1,)) for p in parts])
+
+
+def reduced(f: Any, out: tuple) -> Any:
+    """A scalar function of ``f``'s value, nonlinear so that curvature matters."""
+    w = _weights(out)
+
+    def scalar(*args: Any) -> Any:
+        o = f(*args)
+        return np.sum(w * o) + 0.25 * np.sum(o * o)
+
+    return scalar
+
+
+def next_shapes(step: Step, shapes: list, out: tuple) -> tuple[list, tuple]:
+    """The argument shapes and the output shape after ``step``."""
+    kind, k = step.kind, step.argnum
+    if kind in SCALAR_KINDS:
+        out = ()
+    if isinstance(k, tuple):
+        return shapes, (sum(size(shapes[i]) for i in k),)
+    if kind in ("grad", "value_and_grad"):
+        return shapes, shapes[k]
+    if kind in ("jacobian", "jacfwd", "jacrev"):
+        return shapes, out + shapes[k]
+    if kind == "hessian":
+        return shapes, shapes[k] + shapes[k]
+    if kind == "vjp":
+        return shapes + [out], shapes[k]
+    return shapes + [shapes[k]], (out if kind == "jvp" else shapes[k])
+
+
+def apply(step: Step, f: Any, shapes: list, out: tuple, T: Any) -> Any:
+    """The function ``step`` makes of ``f`` (arguments ``shapes``, output ``out``)."""
+    kind, k, closure = step.kind, step.argnum, step.closure
+    if kind in SCALAR_KINDS and out != ():
+        f = reduced(f, out)
+    transform = getattr(T, kind)
+    if kind in ("grad", "value_and_grad"):
+        if isinstance(k, tuple):
+            made = transform(f, argnums=k)
+            if kind == "grad":
+                g = lambda *a: _flat(made(*a))
+            else:
+                g = lambda *a: (lambda v, gs: 0.5 * v + _flat(gs))(*made(*a))
+            return g
+        if closure:
+            made = lambda *a: transform(lambda u: f(*_at(a, k, u)))(a[k])
+        else:
+            made = transform(f, argnums=k)
+        g = made if kind == "grad" else (lambda *a: (lambda v, gk: 0.5 * v + gk)(*made(*a)))
+        return g
+    if kind in ("jacobian", "jacfwd", "jacrev"):
+        if closure:
+            g = lambda *a: transform(lambda u: f(*_at(a, k, u)))(a[k])
+        else:
+            g = transform(f, argnums=k)
+        return g
+    if kind == "hessian":
+        if closure:
+            g = lambda *a: transform(lambda u: f(*_at(a, k, u)))(a[k])
+        else:
+            g = transform(f, argnums=k)
+        return g
+    n = len(shapes)
+    if kind == "vjp":
+        def g(*a: Any) -> Any:
+            p, ct = a[:n], a[n]
+            if closure:
+                return transform(lambda u: f(*_at(p, k, u)), p[k])[1](ct)[0]
+            return transform(f, *p)[1](ct)[k]
+        return g
+    # jvp and hvp: the new argument is the tangent of argument k
+    def g(*a: Any) -> Any:
+        p, t = a[:n], a[n]
+        if closure:
+            result = transform(lambda u: f(*_at(p, k, u)), (p[k],), (t,))
+            return result[1] if kind == "jvp" else result
+        tangents = tuple(t if i == k else _zero(shapes[i]) for i in range(n))
+        result = transform(f, p, tangents)
+        if kind == "jvp":
+            return result[1]
+        return result[k] if n > 1 else result
+    return g
+
+
+def build(nest: Nest, T: Any) -> tuple[Any, list]:
+    """The nest's function against transforms ``T``, and its argument shapes."""
+    f, shapes = nest.base, list(nest.shapes)
+    out = np.shape(nest.base(*(np.full(s, 0.5) for s in shapes)))
+    for step in nest.steps:
+        f = apply(step, f, shapes, out, T)
+        shapes, out = next_shapes(step, shapes, out)
+    return f, shapes
+
+
+def allowed(kind: str, shapes: list, out: tuple, orders_left: int) -> bool:
+    """Whether a step of ``kind`` keeps the nest small (order, arguments, output size)."""
+    if order(kind) > orders_left:
+        return False
+    if kind in ("vjp", "jvp", "hvp"):
+        return len(shapes) < MAX_ARGS
+    if kind in ("jacobian", "jacfwd", "jacrev"):
+        return size(out) * max(size(s) for s in shapes) <= MAX_OUT
+    return True
