@@ -863,21 +863,22 @@ _HVP_CODE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _hvp_code(fun: Callable[..., Any], argnums: tuple[int, ...], engine: str) -> Any:
     """The tangent code of ``fun``'s gradient, kept per function while its state stays."""
-    found = compiler.state(fun)
-    token = (found.facts, found.idents)
-    try:
-        kept = _HVP_CODE.setdefault(fun, {})
-    except TypeError:       # no weak reference to it: nothing kept
-        kept = {}
-    cached = kept.get((argnums, engine))
-    if cached is not None and cached[0] == token:
-        return cached[1]
-    gradient = grad(fun, argnums=argnums if len(argnums) > 1 else 0, engine=engine)
-    forward = _compile_forward(gradient, argnums, engine) if gradient.engine == "source" \
-        else None
-    # (the pins keep what the token names by id alive, so that no id is reused)
-    kept[(argnums, engine)] = (token, forward, found.pins)
-    return forward
+    with compiler.cache.LOCK:       # (one thread at a time changes the weak dictionary)
+        found = compiler.state(fun)
+        token = (found.facts, found.idents)
+        try:
+            kept = _HVP_CODE.setdefault(fun, {})
+        except TypeError:       # no weak reference to it: nothing kept
+            kept = {}
+        cached = kept.get((argnums, engine))
+        if cached is not None and cached[0] == token:
+            return cached[1]
+        gradient = grad(fun, argnums=argnums if len(argnums) > 1 else 0, engine=engine)
+        forward = _compile_forward(gradient, argnums, engine) if gradient.engine == "source" \
+            else None
+        # (the pins keep what the token names by id alive, so that no id is reused)
+        kept[(argnums, engine)] = (token, forward, found.pins)
+        return forward
 
 
 def hvp(fun: Callable[..., Any], primals: Any, tangents: Any, *, engine: str = "auto") -> Any:

@@ -162,6 +162,25 @@ def test_rebinding_a_helper_name_to_a_number(tmp_path):
     assert_close(check(mod.f, x), np.array([3.0, 3.0]))
 
 
+def test_hvp_sees_globals_rebound_under_a_callee(tmp_path):
+    mod = load_module(tmp_path, """
+        import numpy as np
+
+        W = np.array([1.0, 2.0])
+
+        def inner(x):
+            return W * x ** 3
+
+        def f(x):
+            return np.sum(inner(x))
+    """)
+    x, v = np.array([0.5, -1.0]), np.array([1.0, 3.0])
+    assert_close(srcgrad.hvp(mod.f, (x,), (v,)), 6 * mod.W * x * v)
+    mod.W = np.array([-2.0, 0.5])
+    assert_close(srcgrad.hvp(mod.f, (x,), (v,)), 6 * mod.W * x * v)
+    assert_close(srcgrad.hvp(mod.f, (x,), (v,), engine="tape"), 6 * mod.W * x * v)
+
+
 def test_a_rule_registered_again(tmp_path):
     mod = load_module(tmp_path, """
         import numpy as np
