@@ -16,6 +16,7 @@ import numpy as np
 from . import grad_mode
 from .engine import grad as tape_grad
 from .tensor import Tensor, unwrap
+from .typechecks import check_type_tests
 
 __all__ = ["tape_vjp", "tape_functional", "to_tensor_input", "from_tensor", "numpy_code",
            "recording", "any_live"]
@@ -213,6 +214,7 @@ def tape_functional(transform: Callable[..., Any], fun: Callable[..., Any], args
             check_array_output(kind, getattr(fun, "__qualname__", None) or repr(fun), result)
         return _as_tensors(result)
 
+    check_type_tests(fun, argnums)
     inputs = tuple(args[i] if nested and _live(args[i]) else to_tensor_input(args[i])
                    for i in argnums)
     vectors = tuple(
@@ -246,6 +248,7 @@ def tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[
         leaves.append(leaf)
         return leaf
 
+    check_type_tests(fun, argnums)
     for i in argnums:
         call_args[i] = leaf_of(args[i])
     try:
