@@ -378,14 +378,19 @@ _TYPE_PARAMS: dict = {"type_params": []} if sys.version_info >= (3, 12) else {}
 
 
 def _scopes(qualname: str) -> list[tuple[str, str]]:
-    """``[(kind, name)]`` of the scopes around a definition, outermost first."""
+    """``[(kind, name)]`` of the scopes around a definition, outermost first.
+
+    The names are the real ones: a class's mangles private names, and before
+    Python 3.11 a function's qualified name is a constant of the code that
+    creates it, so the enclosing functions' names are part of the code too.
+    """
     parts = qualname.split(".")[:-1]
     scopes = []
     for i, part in enumerate(parts):
         if part == "<locals>":
             continue
         is_function = part.startswith("<") or (i + 1 < len(parts) and parts[i + 1] == "<locals>")
-        scopes.append(("function", _SCOPE) if is_function else ("class", part))
+        scopes.append(("function" if is_function else "class", part))
     return scopes
 
 

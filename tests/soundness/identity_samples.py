@@ -27,6 +27,14 @@ def make_closure(a):
     return closure
 
 
+def make_comprehension(a):
+    def comprehension(x):
+        # before Python 3.11 the comprehension's qualified name is a constant here
+        return sum([np.sin(x * k) * a for k in range(3)])
+
+    return comprehension
+
+
 @functools.cache
 def cached_factory(k):
     return lambda x: np.exp(k * x)

@@ -11,12 +11,14 @@ text kept with it, never from a file name shared with another transform.
 from __future__ import annotations
 
 import ast
+import concurrent.futures
 import gc
 import importlib
 import linecache
 import subprocess
 import sys
 import textwrap
+import threading
 import types
 import uuid
 import warnings
@@ -284,8 +286,9 @@ def _proven(fun):
 
 
 @pytest.mark.parametrize("fun", [
-    samples.plain, samples.make_closure(0.5), samples.cached_factory(2.0), samples.decorated,
-    samples.Model.method, samples.Model._Model__helper, samples.Model.with_super,
+    samples.plain, samples.make_closure(0.5), samples.make_comprehension(0.5),
+    samples.cached_factory(2.0), samples.decorated, samples.Model.method,
+    samples.Model._Model__helper, samples.Model.with_super,
     samples.Model.body_lambda, samples.make_local_class().shifted, samples.pair[0],
     samples.pair[1], samples.swapped[1], samples.signs[1], samples.spread[0],
     samples.spread[1], samples.nested, samples.generator,
@@ -311,7 +314,8 @@ def test_the_lambda_that_runs_is_found(fun, text):
 
 
 @pytest.mark.parametrize("fun, x", [
-    (samples.plain, 0.4), (samples.make_closure(0.5), 0.3), (samples.cached_factory(2.0), 0.1),
+    (samples.plain, 0.4), (samples.make_closure(0.5), 0.3), (samples.make_comprehension(0.5), 0.3),
+    (samples.cached_factory(2.0), 0.1),
     (samples.decorated, 1.5), (samples.Model.body_lambda, 0.2), (samples.spread[0], 1.0),
     (samples.spread[1], 1.0), (samples.nested, 0.7),
 ], ids=lambda v: getattr(v, "__qualname__", ""))
@@ -405,3 +409,24 @@ def test_callee_with_swapped_arguments_in_a_fresh_process(tmp_path):
                             env={"PYTHONPATH": str(root), "PATH": ""}, check=True, timeout=120)
     engine, value = result.stdout.split()
     assert (engine, float(value)) == ("source", 0.0)
+
+
+def test_proof_from_many_threads():
+    text = "import numpy as np\n\ndef f(x):\n    return np.tanh(x) * x\n"
+    name = f"<threads {uuid.uuid4().hex}>"
+    linecache.cache[name] = (len(text), None, text.splitlines(True), name)
+    try:
+        namespace: dict = {}
+        exec(compile(text, name, "exec"), namespace)
+        fun = namespace["f"]
+        barrier = threading.Barrier(8)
+
+        def prove() -> str:
+            barrier.wait()
+            return ast.unparse(_proven(fun).node)
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            found = list(pool.map(lambda _: prove(), range(8)))
+        assert found == [ast.unparse(ast.parse(text).body[1])] * 8
+    finally:
+        linecache.cache.pop(name, None)
