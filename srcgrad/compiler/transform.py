@@ -357,7 +357,7 @@ class _Builder:
         source = to_source(functions)
         label = self.mode
         where = f"{os.path.basename(parsed.filename)}:{parsed.first_lineno}"
-        filename = _unique_filename(f"<srcgrad {label} of {parsed.name} at {where}", source)
+        filename = f"<srcgrad {label} of {parsed.name} at {where}>"   # made unique when compiled
         namespace = dict(self.ns.values)
         namespace["__name__"] = getattr(self.fun, "__module__", None) or "srcgrad.generated"
         namespace["__builtins__"] = __builtins__
@@ -844,19 +844,3 @@ def _function_def(fn_name: str, args: Any, body: list) -> Any:
 def _qualname(fun: Any) -> str:
     return getattr(fun, "__qualname__", None) or getattr(fun, "__name__", "the function")
 
-
-def _unique_filename(stem: str, source: str) -> str:
-    """``<stem>``, or ``<stem> #2``... if another variant (argnums, has_aux) holds that name.
-
-    Forward-over-reverse reads generated code back by its file name: two
-    different texts must never share one.
-    """
-    import linecache
-
-    filename, n = stem + ">", 1
-    while True:
-        entry = linecache.cache.get(filename)
-        if entry is None or "".join(entry[2]) == source:
-            return filename
-        n += 1
-        filename = f"{stem} #{n}>"

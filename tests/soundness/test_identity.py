@@ -430,3 +430,16 @@ def test_proof_from_many_threads():
         assert found == [ast.unparse(ast.parse(text).body[1])] * 8
     finally:
         linecache.cache.pop(name, None)
+
+
+def test_second_derivative_after_a_has_aux_variant():
+    def f(x):
+        return np.sum(x ** 3), x * 2.0
+
+    x = np.array([0.5, -1.5])
+    first, aux = srcgrad.grad(f, has_aux=True, engine="source")(x)
+    np.testing.assert_allclose(first, 3 * x ** 2)
+    np.testing.assert_allclose(aux, 2 * x)
+    second = srcgrad.hessian(lambda v: f(v)[0])(x)
+    np.testing.assert_allclose(second, np.diag(6 * x))
+    np.testing.assert_allclose(srcgrad.hvp(lambda v: f(v)[0], (x,), (np.ones(2),)), 6 * x)
