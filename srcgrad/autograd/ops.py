@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import operator
+import weakref
 from typing import Any
 
 import numpy as np
@@ -511,8 +512,15 @@ def _share_version_with_base(t: Any, out: np.ndarray, args: tuple, rule: Any = N
     """
     for a in args:
         if isinstance(a, Tensor) and type(a._a) is np.ndarray and np.may_share_memory(out, a._a):
-            t._vc = a._version_counter()
+            vc = t._vc = a._version_counter()
             t._base = a._base if a._base is not None else a
+            views = vc.views
+            if views is None:
+                views = vc.views = []
+            views.append(weakref.ref(t))
+            n = len(views)
+            if n >= 64 and not n & (n - 1):     # now and then, forget views that died
+                views[:] = [ref for ref in views if ref() is not None]
             if rule is not None and rule.primitive is operator.getitem and a._base is None \
                     and args[0] is a:
                 t._view_index = args[1]

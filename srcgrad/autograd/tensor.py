@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import rules as _rules  # noqa: F401  (registers the built-in rules)
 from ..fast_numpy import mean_of_floats
+from ..mutation import output_arguments
 from ..rules import nn as _nn
 from ..rules.registry import get_rule, lookup
 from . import dtypes, grad_mode, graph, ops
@@ -43,6 +44,13 @@ VIEW_INPLACE_ERROR = (
     "(v = v * 2), or .clone() the view first."
 )
 
+STALE_VIEW_ERROR = (
+    "a view made before its base was changed in place is part of the gradient: the view "
+    "(reshaped, transposed or twice indexed) shows the changed values, but the tape cannot "
+    "follow the change into it. Take the view again after the change (v = y.T), or "
+    ".clone() it before changing the base."
+)
+
 
 class Size(tuple):
     """A tensor's shape: a tuple that prints as ``srcgrad.Size([2, 3])``."""
@@ -61,12 +69,27 @@ class Size(tuple):
 
 
 class VersionCounter:
-    """Counts in-place changes; shared by a tensor and its views."""
+    """Counts in-place changes; shared by a tensor and its views (``views``: weak
+    references to the views, so an in-place change of the base can reach them)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "views")
 
     def __init__(self) -> None:
         self.value = 0
+        self.views: list | None = None
+
+
+class StaleViewBackward(graph.Node):
+    """The node of a view whose base changed in place in a way the tape cannot replay
+    into the view: using the view's gradient is an error (its value is right)."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        graph._init_node(self, ())
+
+    def apply(self, grad_outputs: tuple, create_graph: bool) -> tuple:
+        raise RuntimeError(STALE_VIEW_ERROR)
 
 
 def unwrap(x: Any) -> Any:
@@ -370,11 +393,33 @@ class Tensor:
         self._output_nr = out._output_nr
         self._rg = out._rg
         self._bump()
+        if self._vc.views:
+            self._follow_into_views()
         if self._retains_grad:  # .grad is the gradient of the current version, as in PyTorch
             self._retains_grad.remove()
             self._retains_grad = False
             self.retain_grad()
         return self
+
+    def _follow_into_views(self) -> None:
+        """After an in-place change of this base: its views (which show the new values)
+        get nodes reading the new version, ``base[index]`` again for a view made by
+        indexing; any other view gets a node that refuses to give a wrong gradient."""
+        vc = self._vc
+        alive = []
+        for ref in list(vc.views):
+            view = ref()
+            if view is None:
+                continue
+            alive.append(ref)
+            if view is self or view._base is not self:
+                continue
+            if view._view_index is not None:
+                fresh = self[view._view_index]
+                view._fn, view._output_nr, view._rg = fresh._fn, fresh._output_nr, fresh._rg
+            else:
+                view._fn, view._output_nr, view._rg = StaleViewBackward(), 0, True
+        vc.views = [ref for ref in vc.views if ref() is not None]
 
     def _inplace_on_view(self, fun: Any, args: tuple, kwargs: dict, forward: Any,
                          name: str | None) -> Tensor:
@@ -741,6 +786,9 @@ class Tensor:
         rule = lookup(func)
         if rule is None:
             raise _no_rule(func)
+        outs = output_arguments(func, args, kwargs)
+        if outs:
+            return _function_out(func, args, kwargs, outs)
         return record(rule, args, kwargs)
 
     # -- arithmetic ---------------------------------------------------------------------
@@ -1449,6 +1497,43 @@ def _ufunc_out(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any
         if isinstance(x, Tensor):
             x._bump()
     return outs[0] if len(outs) == 1 else outs
+
+
+def _function_out(func: Any, args: tuple, kwargs: dict, outs: list) -> Any:
+    """``np.sum(x, out=t)``: allowed when nothing needs a gradient, as ``out=`` in PyTorch.
+
+    With a gradient to record, the result would reach ``t`` without it (and
+    the rule's ``out`` would write into ``t`` behind the tape's back): refused.
+    """
+    if _grad_state.enabled and any(
+            _needs_grad(x) for x in (*args, *kwargs.values(), *outs)):
+        from ..rules.registry import primitive_name
+
+        raise TypeError(
+            f"{primitive_name(func)}(..., out=...) on a Tensor that requires grad would drop "
+            "its gradient; use the out-of-place form (y = f(x))"
+        )
+    func(*[_unwrap_items(a) for a in args],
+         **{k: _unwrap_items(v) for k, v in kwargs.items()})
+    for x in outs:
+        if isinstance(x, Tensor):
+            x._bump()
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _needs_grad(x: Any) -> bool:
+    if isinstance(x, Tensor):
+        return x._rg
+    return type(x) in (list, tuple) and any(_needs_grad(v) for v in x)
+
+
+def _unwrap_items(x: Any) -> Any:
+    """``x`` with Tensors (also inside lists and tuples) replaced by their arrays."""
+    if isinstance(x, Tensor):
+        return x._as_array()
+    if type(x) in (list, tuple):
+        return type(x)(_unwrap_items(v) for v in x)
+    return x
 
 
 def _no_rule(fun: Any) -> TypeError:
