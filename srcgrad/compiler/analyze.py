@@ -19,6 +19,7 @@ from typing import Any
 import gast
 
 from ..errors import NoRuleError
+from .aliasing import check_writes
 from .normalize import NormalizedFunction, is_atom
 from .ops import Operation, arg_names, classify, differentiable_positions
 
@@ -130,11 +131,21 @@ def _sequence_results() -> set:
     return {getattr(np, n) for n in names if hasattr(np, n)}
 
 
-def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str]) -> Activity:
+def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str],
+            callee: bool = False, generated: bool = False) -> Activity:
+    """Activity of every name.
+
+    Refuses changes in place of lists the function does not own, and of arrays
+    others could see (``callee``: the function is called from other generated
+    code, whose arrays it must not change), except in srcgrad's own derivative
+    code (``generated``), which changes nothing in place but its own stacks.
+    """
     from .lists import check_list_changes
 
     attach_operations(fn)
     check_list_changes(fn)
+    if not generated:
+        check_writes(fn, callee)
     mark_sequence_arguments(fn)
     act = Activity(varied=set(wrt))
     flows = []   # (target, [names its derivative can flow from], stmt)

@@ -432,7 +432,8 @@ class _Builder:
         body, ret = nf.body[:-1], nf.body[-1]
         out_atom = ret.value
         outputs = [out_atom.id] if isinstance(out_atom, gast.Name) else []
-        act = analyze(nf, self.wrt, outputs)
+        act = analyze(nf, self.wrt, outputs, callee=self.internal,
+                      generated=bool(_DERIVATIVE_CODE.match(self.parsed.filename)))
         self.closed = not scalar and scalar_closed(nf, self.ns)    # (reads the analysis)
         sweep = ForwardSweep(nf, act, ns, namer, self.compile_callee, scalar=scalar)
         sweep.scalars = scalar_names(nf)
@@ -493,7 +494,8 @@ class _Builder:
         if self.mode == "grad" and seed_index is None and nf.kinds.get(diff_out or "") in (
                 "list", "tuple", "dict"):
             diff_out = None     # surely not a scalar: the caller's output check raises
-        act = analyze(nf, wrt, [diff_out] if diff_out else [])
+        act = analyze(nf, wrt, [diff_out] if diff_out else [], callee=self.internal,
+                      generated=bool(_DERIVATIVE_CODE.match(self.parsed.filename)))
         # an internal VJP's caller calls its generic pullback: no scalar variant there
         closed = self.closed = not scalar and not (self.internal and self.mode == "vjp") \
             and scalar_closed(nf, ns)
