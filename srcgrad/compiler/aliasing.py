@@ -94,8 +94,6 @@ class _Checker:
         op = getattr(stmt, "op", None)
         if op is None:
             return False
-        if op.kind in ("setlist", "append", "pop"):
-            return True
         return isinstance(op.node, gast.Call) or isinstance(getattr(stmt, "value", None),
                                                              gast.Call)
 
@@ -150,8 +148,7 @@ class _Checker:
                 state[target] = self.value_of(stmt.value, state, stmt)
                 return state
             value = self.operation(stmt, op, state, target)
-            if getattr(stmt, "in_place", False) and not getattr(stmt, "mutates", None):
-                # (lists changed in place are srcgrad/compiler/lists.py's to check)
+            if getattr(stmt, "in_place", False):
                 updated = stmt.value.left
                 self.check_write(stmt, updated.id, state, _rebound(updated.id, target))
                 value = state.get(updated.id, _NO_VALUE)

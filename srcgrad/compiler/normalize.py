@@ -494,9 +494,10 @@ class Normalizer:
             if self.kinds.get(base) == "list" and out and isinstance(out[-1], gast.Assign):
                 # ``lst += ...`` extends the list object itself: aliases see it
                 out[-1].mutates = base
-            # ``a += b`` changes an array in place (rebinding is the same only when no
-            # other name sees the array: srcgrad/compiler/aliasing.py checks)
-            out[-1].in_place = True
+            elif self.kinds.get(base) != "tuple":
+                # ``a += b`` changes an array in place (rebinding is the same only when no
+                # other name sees the array: srcgrad/compiler/aliasing.py checks)
+                out[-1].in_place = True
             return
         if isinstance(target, gast.Subscript):
             base = self.subscript_base(target)
