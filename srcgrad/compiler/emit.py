@@ -10,6 +10,7 @@ import astor
 import gast
 
 from ..identity import compile_kept
+from .normalize import walk
 
 __all__ = ["to_source", "compile_module", "compile_source", "finish_statements"]
 
@@ -54,7 +55,7 @@ def to_source(functions: list) -> str:
     """Python source for a list of gast FunctionDefs, with ``# comments`` restored."""
     texts: list[str] = []
     for fn in functions:
-        for node in gast.walk(fn):
+        for node in walk(fn):
             if getattr(node, "is_comment", False):
                 call = node.value
                 if isinstance(call.args[0].value, str):
@@ -88,11 +89,17 @@ def to_ast(node: Any) -> Any:
             kw_defaults=[to_ast(d) for d in node.kw_defaults],
             kwarg=_arg(node.kwarg) if node.kwarg else None,
             defaults=[to_ast(d) for d in node.defaults])
-    cls = getattr(ast, kind)
-    fields = {f: to_ast(getattr(node, f, None)) for f in cls._fields}
-    if kind == "FunctionDef":
-        fields.pop("type_params", None)
-    return cls(**{k: v for k, v in fields.items() if k in cls._fields})
+    target = _AST_CLASSES.get(kind)
+    if target is None:
+        cls = getattr(ast, kind)
+        names = tuple(f for f in cls._fields if not (kind == "FunctionDef" and f == "type_params"))
+        target = _AST_CLASSES[kind] = (cls, names)
+    cls, names = target
+    return cls(**{f: to_ast(getattr(node, f, None)) for f in names})
+
+
+# gast class name -> (the ast class, the fields to convert)
+_AST_CLASSES: dict[str, tuple[type, tuple[str, ...]]] = {}
 
 
 def _arg(node: Any) -> Any:

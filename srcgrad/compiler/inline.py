@@ -32,6 +32,7 @@ class RuleTemplate:
     params: list[str]
     body: Any                       # gast expression
     free: dict[str, Any]            # free names of the body and what they refer to
+    uses: dict[str, int]            # name -> how many times the body reads it
 
 
 def template_for(fn: Any) -> RuleTemplate | None:
@@ -84,7 +85,11 @@ def _build(fn: Any) -> RuleTemplate | None:
                 if value is MISSING:
                     return None
                 free[sub.id] = value
-    return RuleTemplate(fn, signature, params, body, free)
+    uses: dict[str, int] = {}
+    for sub in walk(body):
+        if isinstance(sub, gast.Name):
+            uses[sub.id] = uses.get(sub.id, 0) + 1
+    return RuleTemplate(fn, signature, params, body, free, uses)
 
 
 class _Arg:
@@ -163,18 +168,14 @@ def _rule_name(fn: Any) -> str:
 
 
 def _substitute(template: RuleTemplate, binding: dict, namespace: Namespace, hoist: Any) -> Any:
-    body = clone(template.body)
-    uses: dict[str, int] = {}
-    for sub in walk(body):
-        if isinstance(sub, gast.Name) and sub.id in binding:
-            uses[sub.id] = uses.get(sub.id, 0) + 1
+    uses = template.uses
     values = {}
     for param, node in binding.items():
         if uses.get(param, 0) > 1 and not _trivial(node):
             node = hoist(node, param)
         values[param] = node
     renames = {n: namespace.bind(n, v) for n, v in template.free.items()}
-    return _Replace(values, renames).visit(body)
+    return _replaced(template.body, values, renames)
 
 
 def _trivial(node: Any) -> bool:
@@ -187,14 +188,21 @@ def _trivial(node: Any) -> bool:
     return False
 
 
-class _Replace(gast.NodeTransformer):
-    def __init__(self, values: dict, renames: dict) -> None:
-        self.values = values
-        self.renames = renames
-
-    def visit_Name(self, node: Any) -> Any:
-        if node.id in self.values:
-            return clone(self.values[node.id])
-        if node.id in self.renames:
-            node.id = self.renames[node.id]
+def _replaced(node: Any, values: dict, renames: dict) -> Any:
+    """A copy of template ``node`` with parameters replaced by (copies of) their values
+    and free names renamed; the template itself is left as it is."""
+    if isinstance(node, list):
+        return [_replaced(n, values, renames) for n in node]
+    if not isinstance(node, gast.AST):
         return node
+    if isinstance(node, gast.Name) and node.id in values:
+        return clone(values[node.id])
+    new = node.__class__.__new__(node.__class__)
+    fields = node._fields
+    for key, value in node.__dict__.items():
+        if isinstance(value, (gast.AST, list)):
+            value = _replaced(value, values, renames) if key in fields else clone(value)
+        new.__dict__[key] = value
+    if isinstance(new, gast.Name) and new.id in renames:
+        new.id = renames[new.id]
+    return new

@@ -110,6 +110,8 @@ class NormalizedFunction:
 
 
 _LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
+# node class -> its fields that may hold child nodes (walk reads only these)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def walk(node: Any):
@@ -120,12 +122,15 @@ def walk(node: Any):
     """
     stack = [node]
     pop, push = stack.pop, stack.append
+    fields_of = _CHILD_FIELDS
     while stack:
         current = pop()
         yield current
-        for field_name in current._fields:
-            if field_name in _LEAF_FIELDS:
-                continue
+        cls = current.__class__
+        fields = fields_of.get(cls)
+        if fields is None:
+            fields = fields_of[cls] = tuple(f for f in cls._fields if f not in _LEAF_FIELDS)
+        for field_name in fields:
             value = getattr(current, field_name, None)
             if isinstance(value, list):
                 for item in value:

@@ -11,6 +11,7 @@ import builtins
 import inspect
 import operator
 import types
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -284,12 +285,27 @@ def _parameters(fn: Any) -> list[str] | None:
         return None
 
 
+# VJP function -> (its code, its parameter names): signatures are slow to read and a
+# primitive's rule is looked at once per use; the code is compared in case it was replaced
+_VJP_PARAMETERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _vjp_parameters(rule: Any) -> list[str] | None:
     """Names of the primitive's positional parameters, read from a VJP's signature."""
     for vjp in rule.vjps.values():
+        code = getattr(vjp, "__code__", None)
         try:
-            params = list(inspect.signature(vjp).parameters)
-        except (TypeError, ValueError):
-            return None
-        return params[2:]
+            cached = _VJP_PARAMETERS.get(vjp)
+        except TypeError:                       # not weakly referenceable
+            cached = None
+        if cached is not None and cached[0] is code and code is not None:
+            return cached[1]
+        params = _parameters(vjp)
+        params = None if params is None else params[2:]
+        if code is not None:
+            try:
+                _VJP_PARAMETERS[vjp] = (code, params)
+            except TypeError:
+                pass
+        return params
     return None
