@@ -99,12 +99,16 @@ class Sweep:
 
     def merge(self, states: list[dict], blocks: list[list]) -> None:
         """Join branch states; a branch that left a derivative at zero sets it to ``None``."""
-        names = set().union(*[set(s) for s in states])
+        names = set().union(*states)
+        first, others = states[0], states[1:]
         merged = {}
         for var in sorted(names):
-            values = [s.get(var, ZERO) for s in states]
-            if all(v == values[0] for v in values):
-                merged[var] = values[0]
+            value = first.get(var, ZERO)
+            for other in others:
+                if other.get(var, ZERO) != value:
+                    break
+            else:                       # every path agrees (the common case)
+                merged[var] = value
                 continue
             merged[var] = self.unknown_state(var)
             for s, block in zip(states, blocks, strict=True):
