@@ -278,6 +278,7 @@ class _Transformed:
             raise TypeError(f"srcgrad.{kind} expects a callable, got {type(fun).__name__}")
         _check_engine(engine)
         self.fun = fun
+        self._argnums_given = argnums
         self.argnums, self._as_tuple = _normalize_argnums(fun, argnums)
         self.has_aux = has_aux
         self._kind = kind
@@ -288,12 +289,21 @@ class _Transformed:
         # function of a scalar is one pass)
         self._nested = None
         self._compiled = None
+        self._engine: str | None = None
+        functools.update_wrapper(self, fun, updated=())
+        if isinstance(fun, _Transformed) or not _in_class_body(fun):
+            self._prepare()
+        # else: a method decorated in its class body (``self.w`` cannot be transformed
+        # before there is a ``self``): transformed when first called
+
+    def _prepare(self) -> None:
+        fun, engine, kind = self.fun, self._requested, self._kind
         if isinstance(fun, _Transformed):
             if kind == "grad":
                 self._nested = _compile_forward(fun, self.argnums, engine)
         else:
             try:
-                self._compiled = _compile(fun, self.argnums, has_aux, engine, kind)
+                self._compiled = _compile(fun, self.argnums, self.has_aux, engine, kind)
             except GeneratedCodeError as err:
                 # fun calls a gradient: differentiate it forward-over-reverse (a pullback
                 # of generated code the source engine does not write: the tape does)
@@ -307,13 +317,23 @@ class _Transformed:
                         "srcgrad.grad, jvp, hessian, hvp)") from err
                 else:
                     _warn_fallback(fun, err, "")
-        self.engine = "source" if self._compiled is not None or self._nested is not None \
+        self._engine = "source" if self._compiled is not None or self._nested is not None \
             else "tape"
-        functools.update_wrapper(self, fun, updated=())
+
+    def _ready(self) -> None:
+        if self._engine is None:
+            self._prepare()
+
+    @property
+    def engine(self) -> str:
+        """``"source"`` or ``"tape"``: the engine that runs this transform."""
+        self._ready()
+        return self._engine
 
     @property
     def source(self) -> str:
         """The generated Python source (only for the source engine)."""
+        self._ready()
         if self._nested is not None:
             return self._nested[0].source
         if self._compiled is None:
@@ -329,6 +349,7 @@ class _Transformed:
         gradient (``grad(lambda x: grad(f)(x) @ v)``); ``None`` when the gradient
         has no generated code to differentiate.
         """
+        self._ready()
         if self._compiled is None or self.has_aux or self._kind != "grad":
             return None
         if self._adapter is None:
@@ -337,6 +358,7 @@ class _Transformed:
 
     def _run(self, args: tuple, kwargs: dict) -> tuple[Any, Any, Any]:
         """``(out, aux, grads or pullback)`` for one call."""
+        self._ready()
         _check_inputs(self.fun, args, self.argnums)
         if self._compiled is not None and not _on_tape_now(self):
             value, rest = self._compiled.function(*args, **kwargs)
@@ -350,6 +372,7 @@ class _Transformed:
         return out, aux, pullback
 
     def _grads(self, args: tuple, kwargs: dict) -> tuple[Any, Any, tuple]:
+        self._ready()
         if self._nested is not None and not _on_tape_now(self):
             _check_inputs(self.fun, args, self.argnums)
             compiled, select = self._nested
@@ -373,12 +396,31 @@ class _Transformed:
         return tuple(grads) if self._as_tuple else grads[0]
 
     def __repr__(self) -> str:
-        return f"<srcgrad.{self._kind} of {_name(self.fun)} ({self.engine} engine)>"
+        engine = f"{self._engine} engine" if self._engine else "transformed when first called"
+        return f"<srcgrad.{self._kind} of {_name(self.fun)} ({engine})>"
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        """``obj.loss`` for ``@grad`` on a method: ``grad(obj.loss)``.
+
+        ``self`` is bound, a constant whose attributes are read when called, and
+        ``argnums`` counts from the first argument after it (``Class.loss``, with
+        no instance, is the transform of the plain function: argument 0 is ``self``).
+        """
         if obj is None:
             return self
-        return functools.partial(self.__call__, obj)
+        bind = getattr(self.fun, "__get__", None)
+        method = bind(obj, objtype) if bind is not None else functools.partial(self.fun, obj)
+        return type(self)(method, self._argnums_given, self._requested, self.has_aux,
+                          self._kind)
+
+
+def _in_class_body(fun: Any) -> bool:
+    """Is ``fun`` a plain function defined in a class body (by its ``__qualname__``)?"""
+    if not inspect.isfunction(fun):
+        return False
+    qualname = getattr(fun, "__qualname__", "") or ""
+    owner = qualname.rpartition(".")[0]
+    return bool(owner) and not owner.endswith("<locals>")
 
 
 def _adapter_for(t: _Transformed) -> Callable[..., Any]:
@@ -521,6 +563,8 @@ def _generated(fun: Any) -> tuple[Any, _Selector]:
     code, which returns ``(value, grads)``; the selector picks what ``fun`` itself
     returns from that (and for ``grad`` only the gradients' tangents are computed).
     """
+    if isinstance(fun, _Transformed):
+        fun._ready()
     if isinstance(fun, _Transformed) and fun._compiled is not None and not fun.has_aux \
             and fun._kind == "grad":
         def pick(grads: Any) -> Any:

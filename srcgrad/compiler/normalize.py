@@ -825,9 +825,12 @@ class Normalizer:
     def expr_Attribute(self, e: Any, out: list, s: Any) -> Any:
         root = static_root(e)
         if root is not None and not self.is_local(root) and self.rename(root) == root:
-            node = clone(e)
-            node.static = True
-            self.static_value(node)
+            node = self.static_attribute(e)
+            if root == self.parsed.receiver:
+                # ``self.w`` is the object's state: read once, where Python reads it
+                # (a temporary), never again by the reverse sweep
+                node.static = False
+                node.receiver_read = True
             return node
         value = self.atom(e.value, out, s)
         if e.attr in CONSTANT_ATTRIBUTES or e.attr in ARRAY_ATTRIBUTES:
@@ -835,6 +838,13 @@ class Normalizer:
         raise self.error(e, f"the attribute .{e.attr} of a value",
                          "Only array attributes (.T, .shape, .ndim, .size, .dtype, .real) are "
                          "understood.")
+
+    def static_attribute(self, e: Any) -> Any:
+        """An attribute chain on a module-level or bound object (``np.pi``, ``self.w``)."""
+        node = clone(e)
+        node.static = True
+        self.static_value(node)
+        return node
 
     def static_value(self, node: Any) -> Any:
         if isinstance(node, gast.Name):
@@ -1063,7 +1073,8 @@ class Normalizer:
                              "code is transformed",
                              "Call the function by its module-level name, or use "
                              'engine="tape".')
-        func_node = self.expr(func, out, s)
+        func_node = self.static_attribute(func) if isinstance(func, gast.Attribute) \
+            else self.expr(func, out, s)
         target = self.static_value(func_node) if is_atom(func_node) else MISSING
         if isinstance(target, type) and not (target.__module__ == "builtins"
                                              or target.__module__.startswith(("numpy",

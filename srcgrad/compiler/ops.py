@@ -105,7 +105,7 @@ def classify(value: Any, parsed: ParsedFunction, kinds: dict[str, str],
             return Operation("item", value, args=[base, index])
         return _prim(value, operator.getitem, [base, index], {})
     if isinstance(value, gast.Attribute):
-        if value.attr in CONSTANT_ATTRIBUTES:
+        if value.attr in CONSTANT_ATTRIBUTES or getattr(value, "receiver_read", False):
             return Operation("const", value)
         target = ARRAY_ATTRIBUTES[value.attr]
         return _prim(value, getattr(np, target), [value.value], {})
@@ -150,6 +150,11 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
     fn = resolve_static(parsed, func)
     if fn is MISSING:
         raise parsed.error(value, "a call to a function that cannot be resolved")
+    if isinstance(func, gast.Attribute) and not _fixed_chain(func, parsed):
+        raise parsed.error(value, f"a call to {_chain_text(func)}, a function kept on an "
+                           "object, which may be replaced after the transform",
+                           "Call a function of a module or a method of the class, or pass "
+                           'the function in, or use engine="tape".')
     as_source = getattr(fn, "source_function", None)
     if callable(as_source) and not isinstance(fn, type):
         # a srcgrad gradient called inside the function: its generated code, called
@@ -158,6 +163,10 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
             return Operation("user", value, fn=plain, args=args, kwargs=kwargs)
         raise _nested_transform(parsed, value, repr(fn).strip("<>"))
     rule = registry.lookup(fn)
+    if (fn is builtins.max or fn is builtins.min) and kwargs:
+        raise parsed.error(value, f"{fn.__name__}() with {', '.join(k + '=' for k in kwargs)}",
+                           "The item chosen by a key function is not differentiated: index "
+                           f"explicitly (np.arg{fn.__name__}), or use engine=\"tape\".")
     if rule is not None:
         if not rule.differentiable:
             return Operation("const", value, fn=fn, rule=rule, args=args, kwargs=kwargs)
@@ -180,11 +189,10 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
             return Operation("unknown", value, fn=fn, args=args, kwargs=kwargs)
         return Operation("user", value, fn=fn, args=args, kwargs=kwargs)
     if inspect.ismethod(fn) and not inspect.ismodule(fn.__self__) and \
-            not isinstance(fn.__self__, type) and isinstance(fn.__func__, types.FunctionType):
-        raise parsed.error(value, f"a call into a method of a user class "
-                           f"({type(fn.__self__).__name__}.{fn.__name__})",
-                           "Call a plain function that takes the object's arrays as "
-                           'arguments, or use engine="tape".')
+            isinstance(fn.__func__, types.FunctionType):
+        # a method of the class, on an object fixed when transformed: the callee's
+        # code reads the object's attributes when called (``self.w``)
+        return Operation("user", value, fn=fn, args=args, kwargs=kwargs)
     if isinstance(fn, type) and not (fn.__module__ in ("builtins", "numpy")
                                      or fn.__module__.startswith("numpy")):
         raise parsed.error(value, f"a call into a user class ({fn.__name__})",
@@ -208,6 +216,41 @@ def _nested_transform(parsed: ParsedFunction, node: Any, what: str) -> Any:
         "The source engine differentiates calls to srcgrad.grad and srcgrad.value_and_grad "
         "that have generated code (forward-over-reverse), nothing else: use engine=\"tape\" "
         "(engine=\"auto\" does so by itself).")
+
+
+def _fixed_chain(func: Any, parsed: ParsedFunction) -> bool:
+    """Does ``a.b.c`` name the same object whenever the generated code runs?
+
+    A name is fixed (its value is part of the cache key, or it is the object a
+    method is bound to), so are attributes of modules and classes (``np.sin``,
+    ``cls.helper``).  An attribute of another object is fixed only when it comes
+    from its class (a method): one kept in the object's ``__dict__`` (a layer, a
+    function stored on ``self``) may be replaced at any time.
+    """
+    links = []
+    node = func
+    while isinstance(node, gast.Attribute):
+        links.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name):
+        return False
+    value = parsed.resolve(node.id)
+    for attr in reversed(links):
+        if not (inspect.ismodule(value) or isinstance(value, type)):
+            if attr in getattr(value, "__dict__", {}) or \
+                    not any(attr in vars(k) for k in type(value).__mro__):
+                return False
+        value = getattr(value, attr, MISSING)
+    return True
+
+
+def _chain_text(func: Any) -> str:
+    parts = []
+    while isinstance(func, gast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    parts.append(getattr(func, "id", "..."))
+    return ".".join(reversed(parts))
 
 
 def _prim(node: Any, fn: Any, args: list, kwargs: dict) -> Operation:

@@ -16,7 +16,7 @@ import gast
 from .. import identity
 from ..errors import TransformError
 
-__all__ = ["ParsedFunction", "parse_function", "MISSING"]
+__all__ = ["ParsedFunction", "parse_function", "bind_receiver", "MISSING"]
 
 
 class _Missing:
@@ -40,6 +40,7 @@ class ParsedFunction:
     # the names generated code calls builtins it introduces by (``len``, or ``len_1``
     # where the user's code binds ``len`` to something else): see ``Normalizer``
     builtin_names: dict[str, str] = field(default_factory=dict)
+    receiver: str | None = None   # a bound method's first parameter, bound to ``__self__``
 
     @property
     def name(self) -> str:
@@ -81,6 +82,29 @@ class ParsedFunction:
             hint = hint.rstrip() + ' Or differentiate it with engine="tape".'
         filename, lineno, col, line = self.locate(node)
         return TransformError(construct, hint, filename, lineno, col, line)
+
+
+def bind_receiver(parsed: ParsedFunction) -> None:
+    """A bound method (or classmethod): its first parameter is the object it is bound to.
+
+    The parameter leaves the signature, so argument positions count from the
+    first explicit argument (as ``inspect.signature`` does, and JAX), and its
+    name resolves to ``__self__``, a constant: ``self.w`` is read when called.
+    """
+    node = parsed.node
+    args = node.args
+    first = args.posonlyargs or args.args
+    if not first:
+        raise parsed.error(node, "a bound method without a first (self) parameter",
+                           "Give the method a self (or cls) parameter.")
+    receiver = first.pop(0).id
+    for sub in gast.walk(node):
+        if isinstance(sub, gast.Name) and sub.id == receiver and \
+                isinstance(sub.ctx, (gast.Store, gast.Del)):
+            raise parsed.error(sub, f"an assignment to {receiver}, the object the method is "
+                               "bound to", f"Use another name instead of rebinding {receiver}.")
+    parsed.closure[receiver] = parsed.fun.__self__
+    parsed.receiver = receiver
 
 
 def _closure_values(fun: Any) -> dict[str, Any]:

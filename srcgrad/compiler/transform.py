@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 import re
 import sys
@@ -23,7 +24,7 @@ from .forward import ForwardSweep
 from .names import Namer, Namespace
 from .normalize import NormalizedFunction, assign, clone, const, name, normalize, store, walk
 from .optimize import release_saved_values
-from .parse import MISSING, parse_function
+from .parse import MISSING, bind_receiver, parse_function
 from .reverse import Read, ReverseSweep, _Marker
 from .sweep import LIVE, ZERO
 
@@ -407,6 +408,8 @@ class _Builder:
         binding, activity analysis, optimization and emission.
         """
         parsed = parse_function(self.fun)
+        if inspect.ismethod(self.fun):
+            bind_receiver(parsed)
         self.parsed = parsed
         namer = Namer(taken or set())
         nf = normalize(parsed, namer)
@@ -639,6 +642,7 @@ class _Builder:
         """Defaults are the function's actual default values, not re-evaluated expressions."""
         positional = [a.id for a in [*args.posonlyargs, *args.args]]
         values = list(getattr(self.fun, "__defaults__", None) or ())
+        values = values[max(0, len(values) - len(positional)):] if positional else []
         names = positional[len(positional) - len(values):]
         args.defaults = [self.default_node(n, v, ("default", i))
                          for i, (n, v) in enumerate(zip(names, values, strict=True))]

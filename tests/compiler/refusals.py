@@ -44,6 +44,7 @@ def uses_eval(x):
 class Model:
     def __init__(self, w):
         self.w = w
+        self.act = np.tanh      # a function kept on the instance: it may be replaced
 
     def forward(self, x):
         return self.w * x
@@ -53,7 +54,13 @@ MODEL = Model(2.0)
 
 
 def calls_method(x):
+    # accepted since methods are differentiated (the method of the class, on a global
+    # object): tests/soundness/test_methods_builtins.py checks its gradient
     return MODEL.forward(x)
+
+
+def calls_stored_function(x):
+    return MODEL.act(x)
 
 
 def builds_object(x):

@@ -28,7 +28,7 @@ def _line_of(fun, text: str) -> int:
     (refusals.uses_global, "global COUNTER", "global statement"),
     (refusals.uses_nonlocal, "nonlocal total", "nonlocal statement"),
     (refusals.uses_eval, "eval(\"", "eval"),
-    (refusals.calls_method, "MODEL.forward", "method of a user class"),
+    (refusals.calls_stored_function, "MODEL.act", "a function kept on an object"),
     (refusals.builds_object, "Model(x)", "user class"),
     (refusals.uses_async, "async def", "async"),
     (refusals.uses_while_else, "while x < 1", "else clause"),
