@@ -843,6 +843,20 @@ class Tensor:
     def __rmod__(self, other: Any) -> Any:
         return record(get_rule(np.remainder), (other, self))
 
+    def __divmod__(self, other: Any) -> Any:
+        return record(get_rule(np.divmod), (self, other))
+
+    def __rdivmod__(self, other: Any) -> Any:
+        return record(get_rule(np.divmod), (other, self))
+
+    def __round__(self, ndigits: Any = None) -> Any:
+        """``round(t)``: Python's ``round`` of the value, a constant (as for an ndarray)."""
+        value = self._a
+        if np.ndim(value) != 0:
+            raise TypeError(f"type {type(value).__name__} doesn't define __round__ method")
+        value = value[()] if isinstance(value, np.ndarray) else value
+        return round(value) if ndigits is None else round(value, ndigits)
+
     def __pow__(self, other: Any) -> Any:
         return record(_POWER, (self, other), forward=operator.pow)
 

@@ -13,7 +13,8 @@ import numpy as np
 
 from ..runtime import shape_of
 
-__all__ = ["broadcast_like", "items_cotangent", "log_or_zero", "nonzero"]
+__all__ = ["broadcast_like", "extremum_cotangent", "extremum_tangent", "items_cotangent",
+           "log_or_zero", "nonzero"]
 
 
 def broadcast_like(t: Any, ans: Any) -> Any:
@@ -63,3 +64,48 @@ def nonzero(x: Any) -> Any:
     every ``a - mean`` is 0 too and the partial is 0, not ``0 / 0``.
     """
     return np.where(x == 0, 1, x)
+
+
+def _extremum_weights(ans: Any, args: tuple) -> tuple[Any, Any]:
+    """``(items, weights)`` of ``max(*args)``/``min(*args)``: each item's share of the result.
+
+    One argument is an iterable (its items along the first axis), several are the
+    items.  Items equal to the result share it evenly; when the result is NaN
+    (Python keeps a NaN first item: no comparison with it is true) the first item
+    has it all.
+    """
+    if len(args) == 1 and hasattr(args[0], "shape"):
+        x = args[0]
+        if np.ndim(x) == 0:
+            raise TypeError(f"'{type(x).__name__}' object is not iterable")
+        mask = np.asarray(x == ans, dtype=float)
+        if not mask.any():
+            mask = np.zeros(np.shape(x))
+            mask[0] = 1.0
+        return x, mask / mask.sum() * np.size(ans)
+    items = list(args[0]) if len(args) == 1 else list(args)
+    mask = [float(np.all(v == ans)) for v in items]
+    if not any(mask):
+        mask = [1.0] + [0.0] * (len(items) - 1)
+    total = sum(mask)
+    return items, [m / total for m in mask]
+
+
+def extremum_cotangent(k: int, g: Any, ans: Any, *args: Any) -> Any:
+    """The cotangent of argument ``k`` of ``max(*args)`` or ``min(*args)``."""
+    items, weights = _extremum_weights(ans, args)
+    if len(args) == 1:
+        if hasattr(items, "shape"):
+            return g * weights
+        return [g * w for w in weights]
+    return g * weights[k]
+
+
+def extremum_tangent(k: int, dx: Any, ans: Any, *args: Any) -> Any:
+    """Argument ``k``'s contribution to the tangent of ``max(*args)`` or ``min(*args)``."""
+    items, weights = _extremum_weights(ans, args)
+    if len(args) == 1:
+        if hasattr(items, "shape"):
+            return np.sum(dx * weights, axis=0)
+        return sum(d * w for d, w in zip(dx, weights, strict=True))
+    return dx * weights[k]

@@ -2,19 +2,20 @@
 
 ``math`` functions take and return Python floats, so their rules are
 written with ``math`` too: the generated code for scalar arithmetic stays
-scalar arithmetic.  ``abs`` and ``pow`` also apply to arrays and share
-NumPy's rules; ``min``/``max`` of two numbers split ties evenly, like
-``np.maximum``.
+scalar arithmetic.  ``abs``, ``pow`` and ``divmod`` also apply to arrays and
+share NumPy's rules; ``min``/``max`` of numbers or of one iterable split ties
+evenly, like ``np.maximum`` and ``np.max``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from ..runtime import unbroadcast
-from ._helpers import broadcast_like, items_cotangent
+from ._helpers import broadcast_like, extremum_cotangent, extremum_tangent, items_cotangent
 from .registry import alias, defjvp, defvjp, nondifferentiable
 
 # --- math: exponentials and logarithms ---------------------------------------
@@ -146,31 +147,21 @@ defjvp(math.radians, lambda dx, ans, x: dx * (math.pi / 180))
 # abs and pow work on arrays too: NumPy's rules (np.sign, np.where) cover both
 alias(abs, np.absolute)
 alias(pow, np.power)
+alias(divmod, np.divmod)    # (a // b, a % b) of numbers or arrays: NumPy's rule
+
+_VARIADIC = 8               # max(a, b, ..., h): the positions given a derivative
 
 defvjp(float, lambda g, ans, x: g, node="ToCopyBackward0")
 defjvp(float, lambda dx, ans, x: dx)
 
-defvjp(
-    max,
-    lambda g, ans, x, y: g * (x > y) + g * (x == y) / 2,
-    lambda g, ans, x, y: g * (y > x) + g * (x == y) / 2,
-)
-defjvp(
-    max,
-    lambda dx, ans, x, y: dx * (x > y) + dx * (x == y) / 2,
-    lambda dy, ans, x, y: dy * (y > x) + dy * (x == y) / 2,
-)
-
-defvjp(
-    min,
-    lambda g, ans, x, y: g * (x < y) + g * (x == y) / 2,
-    lambda g, ans, x, y: g * (y < x) + g * (x == y) / 2,
-)
-defjvp(
-    min,
-    lambda dx, ans, x, y: dx * (x < y) + dx * (x == y) / 2,
-    lambda dy, ans, x, y: dy * (y < x) + dy * (x == y) / 2,
-)
+# max/min of several numbers, or of one iterable (a list, or an array's items along its
+# first axis).  Python's comparison picks one item; the derivative splits ties evenly
+# among the items equal to the result, as np.max and np.maximum do (and as central
+# differences see it).  ``key=`` and ``default=`` are refused by the compiler.
+for _extremum in (max, min):
+    defvjp(_extremum, *[functools.partial(extremum_cotangent, k) for k in range(_VARIADIC)],
+           sequence_argnums=(0,))
+    defjvp(_extremum, *[functools.partial(extremum_tangent, k) for k in range(_VARIADIC)])
 
 # sum(iterable, start): every element (and start) gets the cotangent, unbroadcast
 defvjp(
