@@ -44,8 +44,10 @@ SAMPLES = {
     math.degrees: _scalar(),
     math.radians: _scalar(),
     float: [S(num()), S(arr(()))],
-    max: [S(num(), num()), S(num(), 0.0), S(-0.5, num())],
-    min: [S(num(), num()), S(num(), 0.0), S(-0.5, num())],
+    max: [S(num(), num()), S(num(), 0.0), S(-0.5, num()), S(num(), num(), num()),
+          S([num(), num(), num()]), S(arr((4,)))],
+    min: [S(num(), num()), S(num(), 0.0), S(-0.5, num()), S(num(), num(), num()),
+          S((num(), num())), S(arr((3,)))],
     sum: [
         S([arr((3,)), arr((3,)), arr((3,))]),
         S([arr((2, 3)), arr((3,)), 1.5]),
