@@ -737,10 +737,16 @@ class Normalizer:
                 k.arg == "strict" for k in it.keywords):
             parts = [self.iteration(a, out, s) for a in it.args]
             counts = [p[0] for p in parts]
+            strict = [self.atom(k.value, out, s) for k in it.keywords]
             if len(counts) == 1:
                 count = counts[0]
-            else:
+            elif not strict or (isinstance(strict[0], gast.Constant) and not strict[0].value):
                 count = self.atom(call(self.builtin("min"), counts), out, s)
+            else:
+                # zip(..., strict=True) raises when the lengths differ, as Python's does
+                count = name(self.fresh("count"))
+                out.append(assign(count.id, call(_support_ref("zip_count"),
+                                                 [strict[0], *counts]), s))
 
             def element(index: Any, target: Any, body: list) -> None:
                 if not isinstance(target, (gast.Tuple, gast.List)) or \
@@ -1059,6 +1065,13 @@ class Normalizer:
                 ident = self.namer.fresh("transformed")
                 self.parsed.closure[ident] = made
                 e.func = func = name(ident)
+        if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Call):
+            method = self.super_method(func)
+            if method is not MISSING:
+                # ``super().loss(x)`` in a bound method: the parent's method, bound to self
+                ident = self.namer.fresh("super_" + func.attr)
+                self.parsed.closure[ident] = method
+                e.func = func = name(ident)
         if isinstance(func, gast.Name) and self.rename(func.id) in self.local_functions:
             return self.inline(self.local_functions[self.rename(func.id)], e, out, s)
         if isinstance(func, gast.Lambda):
@@ -1104,6 +1117,20 @@ class Normalizer:
         node = call(func_node, args, keywords)
         gast.copy_location(node, e)
         return node
+
+    def super_method(self, func: Any) -> Any:
+        """``super().name`` in a bound method, resolved as Python does; else ``MISSING``."""
+        call_ = func.value
+        receiver = self.parsed.receiver
+        if receiver is None or call_.args or call_.keywords or not self.resolves_to(
+                call_.func, super) or "__class__" not in self.parsed.closure:
+            return MISSING
+        owner = self.parsed.closure["__class__"]
+        bound = self.parsed.closure[receiver]
+        try:
+            return getattr(super(owner, bound), func.attr)
+        except (AttributeError, TypeError):
+            raise self.error(func, f"super().{func.attr}, which does not exist") from None
 
     def transform_made_here(self, call: Any) -> Any:
         """The value of ``srcgrad.grad(f, ...)`` written inside the function, or ``MISSING``.

@@ -339,6 +339,20 @@ def resolve(name: str) -> Any:
     return globals()[name]
 
 
+def zip_count(strict: Any, *counts: int) -> int:
+    """How many items ``zip(..., strict=strict)`` of sequences this long yields.
+
+    With ``strict`` true, different lengths raise Python's own ``ValueError``.
+    """
+    if strict:
+        for k, n in enumerate(counts[1:], 2):
+            if n != counts[0]:
+                which = "argument 1" if k == 2 else f"arguments 1-{k - 1}"
+                raise ValueError(f"zip() argument {k} is "
+                                 f"{'shorter' if n < counts[0] else 'longer'} than {which}")
+    return min(counts)
+
+
 def as_seq_adjoint(g: Any) -> Any:
     """A cotangent for a tuple/list output, as a sequence adjoint."""
     if isinstance(g, (tuple, list)):

@@ -495,3 +495,32 @@ def test_builtins_that_raise_in_python_raise_the_same():
         srcgrad.grad(lambda x: np.sum(max(x.reshape(2, 2))), engine="source")(V)
     with pytest.raises(TypeError):
         srcgrad.grad(lambda x: np.sum(round(x)), engine="tape")(V)
+
+
+class Extended(Model):
+    def one(self, x):
+        return super().one(x) * 2.0 + np.sum(np.sin(x))
+
+    @classmethod
+    def from_class(cls, x):
+        return super().from_class(x) + np.sum(x)
+
+
+def test_super_calls_the_parent_method_bound_to_self():
+    e = Extended(W)
+    x = np.array([0.3, -0.8, 1.1])
+    assert engines(e.one, x) == "accepted"
+    assert_close(srcgrad.grad(e.one, engine="source")(x), 4 * W * x + np.cos(x))
+    assert engines(Extended.from_class, x) == "accepted"
+
+
+def test_zip_strict_raises_as_python_does():
+    def f(xs, ys):
+        total = 0.0
+        for a, b in zip(xs, ys, strict=True):
+            total = total + a * b
+        return total
+
+    with pytest.raises(ValueError, match="argument 2 is longer than argument 1"):
+        srcgrad.grad(f, engine="source")(X, np.ones(4))
+    assert engines(f, X, 2 * X) == "accepted"
