@@ -290,6 +290,7 @@ class _Transformed:
         self._nested = None
         self._compiled = None
         self._engine: str | None = None
+        self._last_bound: tuple | None = None
         functools.update_wrapper(self, fun, updated=())
         if isinstance(fun, _Transformed) or not _in_class_body(fun):
             self._prepare()
@@ -408,10 +409,15 @@ class _Transformed:
         """
         if obj is None:
             return self
+        last = self._last_bound
+        if last is not None and last[0] is obj:
+            return last[1]      # the same object again (``obj.loss(x)`` in a loop)
         bind = getattr(self.fun, "__get__", None)
         method = bind(obj, objtype) if bind is not None else functools.partial(self.fun, obj)
-        return type(self)(method, self._argnums_given, self._requested, self.has_aux,
+        made = type(self)(method, self._argnums_given, self._requested, self.has_aux,
                           self._kind)
+        self._last_bound = (obj, made)      # (keeps the last object alive, as its transform)
+        return made
 
 
 def _in_class_body(fun: Any) -> bool:

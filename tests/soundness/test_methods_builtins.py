@@ -417,6 +417,11 @@ def test_grad_decorating_a_method_differentiates_after_self():
     d.w = np.array([-1.0, 0.0, 1.0])
     assert_close(d.loss(x), 2 * d.w * x)
     assert d.loss.engine == "source"
+    assert d.loss is d.loss                      # kept for the most recent object
+    e = Decorated(np.array([2.0, 2.0, 2.0]))
+    for _ in range(2):                            # alternating objects: each its own self
+        assert_close(e.loss(x), 4.0 * x)
+        assert_close(d.loss(x), 2 * d.w * x)
     # through the class, with no instance: the plain function, argument 0 is self
     with pytest.raises(TypeError, match="argument 0"), warnings.catch_warnings():
         warnings.simplefilter("ignore")       # (self.w of a differentiated self: the tape)
