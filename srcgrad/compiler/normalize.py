@@ -33,12 +33,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gast
+import numpy as np
 
 from ..errors import TransformError
 from .names import Namer
 from .parse import MISSING, ParsedFunction
 
 __all__ = ["NormalizedFunction", "normalize", "is_atom", "static_root"]
+
+# values whose iteration is reading items 0, 1, ... len - 1 (how loops are lowered)
+_POSITIONAL_SEQUENCES = (list, tuple, np.ndarray, range, str)
 
 _REFUSED = {
     "Try": ("a try statement", "Move the try/except outside the differentiated function."),
@@ -756,6 +760,14 @@ class Normalizer:
                 for (_, inner), t in zip(parts, target.elts, strict=True):
                     inner(index, t, body)
             return count, element
+        if isinstance(it, gast.Name) and not self.is_local(it.id):
+            value = self.parsed.resolve(it.id)
+            if not isinstance(value, _POSITIONAL_SEQUENCES) and value is not MISSING:
+                # the loop is lowered to len() and item reads by position, which is what
+                # iterating means only for sequences (a dict yields its keys, a set has
+                # no positions)
+                raise self.error(it, f"iteration over {it.id!r}, a {type(value).__name__}",
+                                 "Iterate over a list, tuple or array (e.g. list(d.values())).")
         seq = self.atom(it, out, s)
         if isinstance(seq, gast.Constant):
             raise self.error(it, "iteration over a constant")

@@ -621,6 +621,7 @@ class _Builder:
             if alias != ident:      # builtins normalized code calls, by names users cannot shadow
                 self.ns.bind_user(alias, self.parsed.closure[alias])
         nodes = list(nf.body)       # defaults are bound by value (bind_defaults)
+        operands = {id(n) for node in nodes for op in walk(node) for n in _operands(op)}
         for node in nodes:
             for sub in walk(node):
                 if not isinstance(sub, gast.Name) or sub.id in locals_:
@@ -632,6 +633,13 @@ class _Builder:
                 value = self.parsed.resolve(sub.id)
                 if value is MISSING:
                     raise self.parsed.error(sub, f"the name {sub.id!r}, which is not defined")
+                if id(sub) in operands and not isinstance(value, _PLAIN_OPERANDS):
+                    # an object's own operators (__mul__, __rmul__...) are not the NumPy
+                    # arithmetic the derivative rules describe
+                    raise self.parsed.error(
+                        sub, f"arithmetic with {sub.id!r}, a {type(value).__name__} object",
+                        "Use arrays and numbers in arithmetic (e.g. an attribute that holds "
+                        "the array).")
                 if sub.id not in self.ns.values:
                     self.ns.bind_user(sub.id, value)
                     if type(value) is np.ndarray:      # bound again for each use (_bind)
@@ -719,6 +727,22 @@ class _Builder:
         pb_name = None if mode == "jvp" else self.ns.bind(base + "_pullback", pullback)
         self.callees[fn_name] = (pb_name, callee, argnums, mode)
         return fn_name, pb_name
+
+
+# operand values whose operators are Python's or NumPy's own
+_PLAIN_OPERANDS = (int, float, complex, np.ndarray, np.generic, list, tuple, str, bytes,
+                   type(None))
+
+
+def _operands(node: Any) -> list:
+    """The operands of an arithmetic node (empty for any other node)."""
+    if isinstance(node, gast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, gast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, gast.AugAssign):
+        return [node.target, node.value]
+    return []
 
 
 def _select_item(code: list, tangent: Any, index: int) -> Any:
