@@ -34,7 +34,7 @@ import gast
 import numpy as np
 
 from .. import mutation
-from .normalize import NormalizedFunction, walk
+from .normalize import NormalizedFunction, statements, walk
 from .normalize import name as name_node
 from .ops import Operation
 
@@ -70,7 +70,7 @@ class _Checker:
         self.parsed = fn.parsed
         self.params = [*fn.params, *fn.kwonly]
         self.locals = set(self.params)
-        for stmt in _statements(fn.body):
+        for stmt in statements(fn.body):
             if isinstance(stmt, gast.Assign):
                 self.locals.add(stmt.targets[0].id)
             elif isinstance(stmt, gast.For):
@@ -79,7 +79,7 @@ class _Checker:
         self.user_names = {n.id for n in walk(self.parsed.node) if isinstance(n, gast.Name)}
 
     def run(self) -> None:
-        if not any(self.may_write(s) for s in _statements(self.fn.body)):
+        if not any(self.may_write(s) for s in statements(self.fn.body)):
             return
         self.live_block(self.fn.body, _EMPTY)
         state = {p: (frozenset({"param " + p}), frozenset({"param " + p}))
@@ -477,12 +477,3 @@ def _merge(a: dict, b: dict) -> dict:
         else:
             out[key] = (points, holds)
     return out
-
-
-def _statements(body: list):
-    for stmt in body:
-        yield stmt
-        for attr in ("body", "orelse"):
-            inner = getattr(stmt, attr, None)
-            if isinstance(inner, list):
-                yield from _statements(inner)

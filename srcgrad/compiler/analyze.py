@@ -20,7 +20,7 @@ import gast
 
 from ..errors import NoRuleError
 from .aliasing import check_writes
-from .normalize import NormalizedFunction, is_atom
+from .normalize import NormalizedFunction, is_atom, statements
 from .ops import Operation, arg_names, classify, differentiable_positions
 
 __all__ = ["Activity", "analyze", "statements", "assigned_name"]
@@ -38,15 +38,6 @@ class Activity:
     def is_active(self, name: str) -> bool:
         return name in self.varied and name in self.useful
 
-
-def statements(body: list):
-    """Every statement of a normalized body, depth first, in program order."""
-    for stmt in body:
-        yield stmt
-        for attr in ("body", "orelse"):
-            inner = getattr(stmt, attr, None)
-            if isinstance(inner, list):
-                yield from statements(inner)
 
 
 def assigned_name(stmt: Any) -> str | None:
@@ -320,13 +311,7 @@ def scalar_closed(fn: NormalizedFunction, namespace: Any) -> bool:
         return getattr(f, "__module__", None) == "math" and \
             getattr(f, "__name__", "") not in _NOT_NUMBERS
 
-    changed = True
-    while changed:
-        changed = False
-        for name_, stmts in defs.items():
-            if name_ in scalars and not all(scalar_def(s) for s in stmts):
-                scalars.discard(name_)
-                changed = True
+    _keep_proved(scalars, defs, scalar_def)
     if any(n not in scalars for n in defs):
         return False
     for loop in loops:
@@ -338,6 +323,18 @@ def scalar_closed(fn: NormalizedFunction, namespace: Any) -> bool:
         if isinstance(stmt, gast.Return) and not scalar_atom(stmt.value):
             return False
     return True
+
+
+def _keep_proved(scalars: set, defs: dict, proved: Any) -> None:
+    """Drop from ``scalars`` each name with a definition ``proved`` rejects, until none
+    changes (a name's definitions may read names dropped later)."""
+    changed = True
+    while changed:
+        changed = False
+        for name_, stmts in defs.items():
+            if name_ in scalars and not all(proved(s) for s in stmts):
+                scalars.discard(name_)
+                changed = True
 
 
 def _operators() -> set:
@@ -441,11 +438,5 @@ def scalar_names(fn: NormalizedFunction) -> set[str]:
             return all(is_scalar_operand(a) for a in op.args) and not op.kwargs
         return False
 
-    changed = True
-    while changed:
-        changed = False
-        for name_, stmts in defs.items():
-            if name_ in scalars and not all(scalar_def(s) for s in stmts):
-                scalars.discard(name_)
-                changed = True
+    _keep_proved(scalars, defs, scalar_def)
     return scalars

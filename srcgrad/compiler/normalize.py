@@ -118,6 +118,16 @@ _LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
+def statements(body: list):
+    """Every statement of a normalized body, depth first, in program order."""
+    for stmt in body:
+        yield stmt
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(inner, list):
+                yield from statements(inner)
+
+
 def walk(node: Any):
     """The nodes of a gast tree, like ``gast.walk`` but faster.
 
