@@ -1,5 +1,6 @@
-"""Random small programs at the aliasing boundary: aliases, views, writes in place,
-repeated indices, ``out=``.
+"""Random small programs at the boundaries of the supported language: aliases, views,
+writes in place, repeated indices, ``out=``, lists and tuples through calls, a
+callee changing its list argument, methods of an object, builtins on arrays.
 
 Each program is checked on the source engine, the tape and float64 central
 differences.  The source engine may refuse (``TransformError``) and the tape
@@ -47,7 +48,45 @@ _STEPS = [
     ("y = np.tanh(y)", {"y"}, None),
     ("np.multiply(x, y, out=y)", {"y"}, None),
     ("for i in range(2):\n        y[i] = y[i + 1] * x[i]", {"y"}, None),
+    ("s = norm2([x[0], y[1]])", {"y"}, "s"),
+    ("s = norm2(v=(y[2], x[3] * y[0]))", {"y"}, "s"),
+    ("p = pair(y, x)[0]", {"y"}, "p"),
+    ("p, q = pair(x[1:], y[:3])", {"y"}, "p"),
+    ("t = sum(pushed([x[0]], y[1]))", {"y"}, "t"),
+    ("t = sum([y[0], x[1]] + [y[2]])", {"y"}, "t"),
+    ("m = max(y)", {"y"}, "m"),
+    ("m = min(y[0], x[2], 0.5)", {"y"}, "m"),
+    ("m = sum(y * x)", {"y"}, "m"),
+    ("k = SCALER.apply(y)", {"y"}, "k"),
 ]
+
+_PRELUDE = """import numpy as np
+
+
+def norm2(v):
+    return v[0] * v[0] + v[1] * v[1]
+
+
+def pair(a, b):
+    return a * b, a + b
+
+
+def pushed(lst, v):
+    lst.append(v * 2.0)        # changes the caller's list
+    return lst
+
+
+class Scaler:
+    def __init__(self, k):
+        self.k = k
+
+    def apply(self, v):
+        return np.tanh(v) * self.k
+
+
+SCALER = Scaler(1.5)
+
+"""
 
 
 @st.composite
@@ -66,7 +105,7 @@ def programs(draw):
 
 def _load(lines, tmp_path):
     name = f"boundary_program_{next(_counter)}"
-    source = "import numpy as np\n\n\ndef f(x):\n" + "".join(f"    {ln}\n" for ln in lines)
+    source = _PRELUDE + "\ndef f(x):\n" + "".join(f"    {ln}\n" for ln in lines)
     path = tmp_path / f"{name}.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location(name, path)
