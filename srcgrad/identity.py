@@ -240,7 +240,12 @@ class _ImportGuesses:
 def _regions(lines: list[str], first: int, is_lambda: bool) -> Any:
     """Parsed pieces of the file holding line ``first``, cheapest first, in file positions."""
     if is_lambda:
-        # the lambda's own line(s), then the whole file (a lambda inside brackets)
+        # the line's first lambda cut out (one inside a call's argument list spanning
+        # lines); then the lambda's own line(s) growing, then the whole file
+        piece = _lambda_piece(lines, first) if sys.version_info >= (3, 11) else None
+        tree = _parse(piece, first, len(piece)) if piece is not None else None
+        if tree is not None:     # (3.10: no column tables tell lambdas on a line apart)
+            yield tree
         ends = range(first, min(len(lines), first + 50) + 1)
     else:
         ends = [_block_end(lines, first)]
@@ -252,6 +257,55 @@ def _regions(lines: list[str], first: int, is_lambda: bool) -> Any:
     whole = _parse(lines, 1, len(lines))
     if whole is not None:
         yield whole
+
+
+def _lambda_piece(lines: list[str], first: int) -> list[str] | None:
+    """The file's lines with the first lambda of line ``first`` cut out and bracketed,
+    at its own positions (``lambda ...`` inside a call's argument list spanning
+    lines parses on its own); ``None`` when no such piece can be cut.
+
+    Only the positions are kept from the file: the candidate parsed from the piece
+    must still compile to the running code.
+    """
+    tail = iter(["(" + lines[first - 1], *lines[first:]])
+    depth, level, colon, start = 0, None, False, None
+    try:
+        for tok in tokenize.generate_tokens(lambda: next(tail, "")):
+            kind, text = tok.type, tok.string
+            if level is None:
+                if tok.start[0] > 1:
+                    return None
+                if kind == tokenize.NAME and text == "lambda":
+                    level, start = depth, tok.start[1] - 1
+                elif kind == tokenize.OP and text in "([{":
+                    depth += 1
+                elif kind == tokenize.OP and text in ")]}":
+                    depth -= 1
+                continue
+            if kind == tokenize.OP and text in "([{":
+                depth += 1
+            elif kind == tokenize.OP and text in ")]}":
+                depth -= 1
+                if depth < level:
+                    break
+            elif depth == level and kind == tokenize.OP and text == ":" and not colon:
+                colon = True
+            elif depth == level and colon and (text == "," or kind in (
+                    tokenize.NEWLINE, tokenize.ENDMARKER)):
+                break
+        else:
+            return None
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    if start is None or start < 1 or not colon:
+        return None
+    row, col = tok.start
+    piece = list(lines[:first - 1 + row])
+    piece[first - 1] = " " * (start - 1) + "(" + piece[first - 1][start:]
+    if row == 1:
+        col -= 1
+    piece[-1] = piece[-1][:col] + ")\n"
+    return piece
 
 
 def _block_end(lines: list[str], first: int) -> int:

@@ -443,3 +443,24 @@ def test_second_derivative_after_a_has_aux_variant():
     second = srcgrad.hessian(lambda v: f(v)[0])(x)
     np.testing.assert_allclose(second, np.diag(6 * x))
     np.testing.assert_allclose(srcgrad.hvp(lambda v: f(v)[0], (x,), (np.ones(2),)), 6 * x)
+
+
+def test_a_lambda_in_an_argument_list_spanning_lines_is_cut_out_at_its_positions():
+    import ast
+
+    from srcgrad import identity
+
+    lines = ["rule(np.sum,\n",
+             "     lambda g, a, axis=None,\n",
+             "     keep=(1, 2): g * f(a, axis)[0],\n",
+             "     node=name(1))\n"]
+    piece = identity._lambda_piece(lines, 2)
+    assert piece is not None
+    assert piece[1:] == ["    (lambda g, a, axis=None,\n",
+                         "     keep=(1, 2): g * f(a, axis)[0])\n"]
+    tree = identity._parse(piece, 2, len(piece))
+    lam = next(n for n in ast.walk(tree) if isinstance(n, ast.Lambda))
+    assert (lam.lineno, lam.col_offset, lam.end_lineno) == (2, 5, 3)
+    # the first lambda of a line only: the others are found by the slower regions
+    two = ["pair = (lambda x: x - 1, lambda x: x + 1)\n"]
+    assert identity._lambda_piece(two, 1) == ["       (lambda x: x - 1)\n"]
