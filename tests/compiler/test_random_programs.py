@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import itertools
-import sys
-
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from srcgrad.compiler import compile_grad, compile_jvp
 
+from ..soundness.modules import load_module
 from .fd import assert_close, numerical_grad
 
 # keepdims reductions exercise the shape facts: what a reduction of the same name
@@ -22,7 +19,6 @@ UNARY = ["np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(0.3 * {})", "({}) **
 BINARY = ["{} + {}", "{} - {}", "{} * {}", "{} / (1.5 + np.cos({}))", "np.maximum({}, {})",
           "0.5 * {} + {}", "{} - np.mean({}, keepdims=True)"]
 
-_counter = itertools.count()
 
 
 @st.composite
@@ -131,15 +127,8 @@ def programs(draw):
 
 
 def _load(lines, tmp_path):
-    name = f"random_program_{next(_counter)}"
     source = "import numpy as np\n\n\ndef f(x, y):\n" + "".join(f"    {ln}\n" for ln in lines)
-    path = tmp_path / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module.f, source
+    return load_module(tmp_path, source, "random_program").f, source
 
 
 @settings(max_examples=60, deadline=None,

@@ -11,10 +11,7 @@ longer run: ``SRCGRAD_BOUNDARY_EXAMPLES=2000 pytest tests/soundness/test_boundar
 
 from __future__ import annotations
 
-import importlib.util
-import itertools
 import os
-import sys
 import warnings
 
 import numpy as np
@@ -25,8 +22,7 @@ import srcgrad
 from srcgrad.errors import FallbackWarning, TransformError
 
 from ..compiler.fd import numerical_grad
-
-_counter = itertools.count()
+from .modules import load_module
 
 # (statement template, names it needs, name it defines)
 _STEPS = [
@@ -104,15 +100,8 @@ def programs(draw):
 
 
 def _load(lines, tmp_path):
-    name = f"boundary_program_{next(_counter)}"
     source = _PRELUDE + "\ndef f(x):\n" + "".join(f"    {ln}\n" for ln in lines)
-    path = tmp_path / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module.f, source
+    return load_module(tmp_path, source, "boundary_program").f, source
 
 
 _EXAMPLES = int(os.environ.get("SRCGRAD_BOUNDARY_EXAMPLES", 0)) or None
