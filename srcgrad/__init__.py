@@ -78,7 +78,7 @@ from .autograd.factories import (
 )
 from .autograd.formatting import set_printoptions
 from .autograd.namespace import *  # noqa: F403 - torch-style functions (exp, cat, ...)
-from .errors import FallbackWarning, NoRuleError, TransformError
+from .errors import FallbackWarning, NoRuleError, RuleExistsError, TransformError
 from .rules import alias, defjvp, defrule, defvjp, get_rule, nondifferentiable, primitive
 
 __version__ = "0.1.0"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["TransformError", "NestingError", "NoRuleError", "FallbackWarning"]
+__all__ = ["TransformError", "NestingError", "NoRuleError", "RuleExistsError",
+           "FallbackWarning"]
 
 
 class TransformError(Exception):
@@ -82,6 +83,14 @@ class NoRuleError(TransformError, TypeError):
         if self.filename == "<unknown>":
             return f"cannot differentiate a call to {self.construct[10:]}\n{self.hint}"
         return super()._message()
+
+
+class RuleExistsError(ValueError):
+    """A registration would replace one of srcgrad's built-in rules without ``override=True``.
+
+    Every later derivative through that primitive, in every engine, would use the new
+    rule, so replacing a built-in one is an explicit act.
+    """
 
 
 class FallbackWarning(UserWarning):

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import NoRuleError
+from ..errors import NoRuleError, RuleExistsError
 
 __all__ = [
     "Rule",
@@ -187,6 +187,22 @@ def _registering_module() -> str:
     return "" if frame is None else frame.f_globals.get("__name__", "")
 
 
+def _builtin(module: str) -> bool:
+    return module == "srcgrad" or module.startswith("srcgrad.")
+
+
+def _guard(fun: Any, rule: Rule | None, what: str, override: bool) -> None:
+    """Refuse to change a built-in rule from outside srcgrad unless ``override``."""
+    if override or rule is None or not _builtin(rule.module) \
+            or _builtin(_registering_module()):
+        return
+    name = primitive_name(fun)
+    raise RuleExistsError(
+        f"{name} already has srcgrad's built-in rule ({rule.module}); {what} would change "
+        f"every derivative through {name}, in both engines. Pass override=True to replace "
+        f"it on purpose, or register the rule on a new function (@srcgrad.primitive).")
+
+
 def _store(fun: Any, table: dict, funcs: tuple, argnums: Iterable[int] | None) -> None:
     positions = range(len(funcs)) if argnums is None else tuple(argnums)
     if len(tuple(positions)) != len(funcs):
@@ -208,13 +224,16 @@ def defvjp(
     node: NodeSpec = None,
     sequence_argnums: tuple[int, ...] = (),
     outputs: int = 1,
+    override: bool = False,
 ) -> Rule:
     """Register the VJPs of ``fun``: one per differentiable positional argument.
 
     ``vjps[k]`` is ``vjp(g, ans, *args, **kwargs) -> cotangent of argument
     argnums[k]`` (``argnums`` defaults to ``0, 1, ...``; ``None`` entries mark
     arguments that are not differentiated).  ``node`` names the tape node as
-    PyTorch would (``"SinBackward0"``).  Returns the rule.
+    PyTorch would (``"SinBackward0"``).  Replacing one of srcgrad's built-in rules
+    raises :class:`~srcgrad.errors.RuleExistsError` unless ``override=True``.
+    Returns the rule.
 
     Example::
 
@@ -225,6 +244,7 @@ def defvjp(
 
         srcgrad.defvjp(softplus, lambda g, ans, x: g / (1 + np.exp(-x)))
     """
+    _guard(fun, lookup(fun), "a new VJP", override)
     rule = _rule_for(fun)
     rule.differentiable = True
     rule._plans.clear()  # an engine's cached use of the old rules is stale now
@@ -242,13 +262,20 @@ def defjvp(
     fun: Callable[..., Any],
     *jvps: Callable[..., Any] | None,
     argnums: Iterable[int] | None = None,
+    override: bool = False,
 ) -> Rule:
     """Register the JVPs of ``fun``: one per differentiable positional argument.
 
     ``jvps[k]`` is ``jvp(dx, ans, *args, **kwargs)`` and returns the
     contribution of argument ``argnums[k]``'s tangent ``dx`` to the output's
     tangent.  The output tangent is the sum of the active contributions.
+    Replacing a built-in JVP needs ``override=True``; adding one where a built-in
+    rule has none does not.
     """
+    existing = lookup(fun)
+    if existing is not None and any(i in existing.jvps for i in (
+            range(len(jvps)) if argnums is None else tuple(argnums))):
+        _guard(fun, existing, "a new JVP", override)
     rule = _rule_for(fun)
     rule.differentiable = True
     GENERATION[0] += 1
@@ -265,15 +292,20 @@ def defrule(
     """Register VJPs and JVPs together: ``defrule(f, vjps=(...), jvps=(...))``."""
     rule = defvjp(fun, *vjps, **options)
     if jvps:
-        defjvp(fun, *jvps, argnums=options.get("argnums"))
+        defjvp(fun, *jvps, argnums=options.get("argnums"), override=True)
     return rule
 
 
-def nondifferentiable(*funs: Callable[..., Any]) -> None:
+def nondifferentiable(*funs: Callable[..., Any], override: bool = False) -> None:
     """Declare functions whose outputs carry no derivative (argmax, shape, len...).
 
     Both engines treat their results as constants instead of refusing them.
+    Declaring a function that has a built-in derivative constant needs ``override=True``.
     """
+    for fun in funs:
+        existing = lookup(fun)
+        if existing is not None and existing.differentiable:
+            _guard(fun, existing, "declaring it constant", override)
     for fun in funs:
         rule = _rule_for(fun)
         rule.differentiable = False
@@ -283,12 +315,13 @@ def nondifferentiable(*funs: Callable[..., Any]) -> None:
         rule.jvps.clear()
 
 
-def alias(fun: Callable[..., Any], target: Callable[..., Any]) -> None:
+def alias(fun: Callable[..., Any], target: Callable[..., Any], override: bool = False) -> None:
     """Make ``fun`` use ``target``'s rule (``operator.mul`` -> ``np.multiply``).
 
     The alias shares the rule object, so later registrations on either name
-    are seen through both.
+    are seen through both.  Replacing a built-in rule of ``fun`` needs ``override=True``.
     """
+    _guard(fun, lookup(fun), f"aliasing it to {primitive_name(target)}", override)
     _RULES[_key(fun)] = _rule_for(target)
     GENERATION[0] += 1
 
