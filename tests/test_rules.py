@@ -32,13 +32,14 @@ import pytest
 
 import srcgrad.rules
 import tests.rule_samples as rule_samples
-from srcgrad.rules import all_rules, lookup
+from srcgrad.rules import all_rules, load_optional, lookup
 from srcgrad.rules import nn as nn_rules
 from srcgrad.rules.registry import Rule
 from tests.rule_samples import Sample
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
+load_optional(import_libraries=True)  # SciPy's rules too, when SciPy is installed
 RULES = all_rules()
 DIFFERENTIABLE = [r for r in RULES if r.differentiable]
 

@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 
 import srcgrad  # noqa: E402,F401  (registers the built-in rules)
 from srcgrad.autograd.ops import tape_records  # noqa: E402
-from srcgrad.rules import all_rules, lookup  # noqa: E402
+from srcgrad.rules import all_rules, load_optional, lookup  # noqa: E402
 from srcgrad.rules.registry import (  # noqa: E402
     Rule,
     _default_node_name,
@@ -56,6 +56,14 @@ FAMILY_TITLES = {
     "nn": "Neural-network primitives",
     "builtins": "Python builtins and the math module",
     "selection": "Values with indices",
+}
+
+# Families of optional libraries: listed after NumPy's, counted apart.
+OPTIONAL_TITLES = {
+    "scipy_special": "SciPy: scipy.special",
+    "scipy_stats": "SciPy: scipy.stats",
+    "scipy_linalg": "SciPy: scipy.linalg",
+    "scipy_signal": "SciPy: scipy.signal",
 }
 
 
@@ -155,6 +163,7 @@ def argument_names(rule: Rule) -> str:
     """The differentiable arguments, by the primitive's parameter names."""
     params = _parameters(rule)
     names = []
+    refused = []
     for i in rule.argnums:
         label = f"#{i}"
         if params is not None:
@@ -167,8 +176,12 @@ def argument_names(rule: Rule) -> str:
                 label = f"*{varargs[0].name}"
         if i in rule.sequence_argnums:
             label += "[]"
-        if label not in names:
+        if getattr(rule.vjps[i], "refuses", None):
+            refused.append(label)  # an order, a discrete argument: asking raises
+        elif label not in names:
             names.append(label)
+    if refused:
+        return ", ".join(names) + " (not " + ", ".join(refused) + ": raises)"
     return ", ".join(names)
 
 
@@ -207,8 +220,31 @@ def _row(rule: Rule, also: list[str]) -> str:
 
 
 def builtin_rules() -> list[Rule]:
-    """The rules srcgrad itself registers (not those a user program adds)."""
+    """The rules srcgrad itself registers (not those a user program adds), SciPy's included."""
+    load_optional(import_libraries=True)
     return [r for r in all_rules() if r.module.startswith("srcgrad.")]
+
+
+def _scipy_version() -> str | None:
+    scipy = sys.modules.get("scipy")
+    return None if scipy is None else ".".join(scipy.__version__.split(".")[:2])
+
+
+def _family_section(fam: str, members: list[Rule], also: dict) -> list[str]:
+    n_diff = sum(r.differentiable for r in members)
+    lines = [
+        f"## {FAMILY_TITLES.get(fam) or OPTIONAL_TITLES.get(fam) or fam}",
+        "",
+        f"`srcgrad/rules/{fam}.py`: {n_diff} differentiable, "
+        f"{len(members) - n_diff} constant.",
+        "",
+        "| primitive | differentiable arguments | JVP | tape node |",
+        "|---|---|---|---|",
+    ]
+    for rule in sorted(members, key=lambda r: (not r.differentiable, r.name)):
+        lines.append(_row(rule, also.get(id(rule), [])))
+    lines.append("")
+    return lines
 
 
 def method_rows() -> list[str]:
@@ -230,7 +266,9 @@ def method_rows() -> list[str]:
 
 def render() -> str:
     """The whole document, as text."""
-    rules = builtin_rules()
+    every = builtin_rules()
+    rules = [r for r in every if family(r) not in OPTIONAL_TITLES]
+    optional = [r for r in every if family(r) in OPTIONAL_TITLES]
     also = aliases()
     differentiable = [r for r in rules if r.differentiable]
     constant = [r for r in rules if not r.differentiable]
@@ -270,21 +308,7 @@ def render() -> str:
     order = [f for f in FAMILY_TITLES if f in by_family] + sorted(
         f for f in by_family if f not in FAMILY_TITLES)
     for fam in order:
-        members = by_family[fam]
-        n_diff = sum(r.differentiable for r in members)
-        title = FAMILY_TITLES.get(fam, fam)
-        lines += [
-            f"## {title}",
-            "",
-            f"`srcgrad/rules/{fam}.py`: {n_diff} differentiable, "
-            f"{len(members) - n_diff} constant.",
-            "",
-            "| primitive | differentiable arguments | JVP | tape node |",
-            "|---|---|---|---|",
-        ]
-        for rule in sorted(members, key=lambda r: (not r.differentiable, r.name)):
-            lines.append(_row(rule, also.get(id(rule), [])))
-        lines.append("")
+        lines += _family_section(fam, by_family[fam], also)
     lines += [
         "## ndarray methods",
         "",
@@ -308,7 +332,33 @@ def render() -> str:
     ]
     lines += [f"| `{name}` | {kind} |" for name, kind in gaps]
     lines.append("")
+    lines += _scipy_sections(optional, also)
     return "\n".join(lines)
+
+
+def _scipy_sections(optional: list[Rule], also: dict) -> list[str]:
+    """SciPy's families (registered when SciPy is installed: ``pip install srcgrad[scipy]``)."""
+    n_diff = sum(r.differentiable for r in optional)
+    lines = [
+        "## SciPy",
+        "",
+        "With SciPy installed (`pip install srcgrad[scipy]`) its rules register the first "
+        "time a differentiated function uses `scipy.special`, `scipy.stats`, "
+        "`scipy.linalg` or `scipy.signal` (`import srcgrad` does not import SciPy). "
+        f"**{n_diff}** differentiable SciPy primitives in SciPy {_scipy_version()}. "
+        "The ufuncs of `scipy.special` are recorded by the tape too; SciPy's other "
+        "functions turn their arguments into plain arrays, so the tape refuses them "
+        "and the source engine differentiates them. The rules are for real arguments; "
+        "orders of Bessel functions and of `polygamma`, and discrete arguments, raise "
+        "when a derivative is asked of them. See [scipy.md](scipy.md).",
+        "",
+    ]
+    by_family: dict[str, list[Rule]] = {}
+    for rule in optional:
+        by_family.setdefault(family(rule), []).append(rule)
+    for fam in [f for f in OPTIONAL_TITLES if f in by_family]:
+        lines += _family_section(fam, by_family[fam], also)
+    return lines
 
 
 def _numpy_version() -> str:

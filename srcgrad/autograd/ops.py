@@ -96,8 +96,11 @@ def tape_records(primitive: Any) -> bool:
     arguments into a plain array without NumPy's dispatch: the tape refuses
     those with a RuntimeError (the source engine differentiates them).
     """
-    return getattr(primitive, "__module__", None) != "math" and primitive is not float \
-        and primitive is not np.full and primitive is not np.array
+    module = getattr(primitive, "__module__", None) or ""
+    # SciPy's Python functions (logsumexp, scipy.linalg, scipy.stats...) turn their
+    # arguments into plain arrays without NumPy's dispatch; its ufuncs dispatch
+    return module != "math" and primitive is not float and primitive is not np.full \
+        and primitive is not np.array and not module.startswith("scipy.")
 
 
 _EMPTY = inspect.Parameter.empty

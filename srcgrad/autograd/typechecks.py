@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from ..rules.registry import lookup
+
 __all__ = ["check_type_tests"]
 
 _CHECKED: dict[tuple, str | None] = {}     # (code, tainted positions) -> finding or None
@@ -132,6 +134,8 @@ class _Scan:
         if not isinstance(target, types.FunctionType) or \
                 (target.__module__ or "").startswith(("numpy", "srcgrad.autograd")):
             return None
+        if lookup(target) is not None:
+            return None  # a primitive (scipy.linalg.det): its rule is used, not its code
         positions: set | None = set()
         for i, arg in enumerate(call.args):
             if isinstance(arg, ast.Starred) and _mentions(arg, tainted):

@@ -22,10 +22,16 @@ from .registry import (
     defrule,
     defvjp,
     get_rule,
+    load_optional,
     lookup,
     nondifferentiable,
+    optional_family,
     primitive,
 )
+
+# SciPy's rules register when SciPy is first used (importing SciPy is slow).
+for _library in ("special", "linalg", "signal"):
+    optional_family(f"scipy.{_library}", f"srcgrad.rules.scipy_{_library}")
 
 __all__ = [
     "Rule",
@@ -35,6 +41,7 @@ __all__ = [
     "defrule",
     "defvjp",
     "get_rule",
+    "load_optional",
     "lookup",
     "nondifferentiable",
     "primitive",

@@ -23,8 +23,10 @@ generated code.  Neither engine has derivative knowledge of its own.
 from __future__ import annotations
 
 import functools
+import importlib
 import operator
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +46,8 @@ __all__ = [
     "primitive_name",
     "primitive",
     "generation",
+    "optional_family",
+    "load_optional",
 ]
 
 NodeSpec = str | Callable[..., Any] | None
@@ -329,9 +333,46 @@ def alias(fun: Callable[..., Any], target: Callable[..., Any], override: bool = 
 def lookup(fun: Any) -> Rule | None:
     """The rule for ``fun``, or ``None`` when srcgrad knows nothing about it."""
     try:
-        return _RULES.get(fun)
+        rule = _RULES.get(fun)
     except TypeError:
-        return _RULES.get(id(fun))
+        rule = _RULES.get(id(fun))
+    if rule is None and _OPTIONAL and load_optional():
+        return lookup(fun)
+    return rule
+
+
+# Rule families of optional libraries (SciPy), registered when the library is first
+# seen: {library module: srcgrad module registering its rules}.  ``import srcgrad``
+# never imports them; a function calling one has imported the library first.
+_OPTIONAL: dict[str, str] = {}
+_OPTIONAL_LOCK = threading.RLock()
+
+
+def optional_family(library: str, rules_module: str) -> None:
+    """Register ``rules_module``'s rules once ``library`` has been imported."""
+    _OPTIONAL[library] = rules_module
+
+
+def load_optional(import_libraries: bool = False) -> bool:
+    """Register the optional families whose library is imported; whether any was.
+
+    With ``import_libraries`` the installed libraries are imported first (the
+    coverage document and the tests list every rule); a missing one is skipped.
+    """
+    loaded = False
+    with _OPTIONAL_LOCK:  # another thread finds the rules complete, not half registered
+        for library, module in list(_OPTIONAL.items()):
+            if library not in sys.modules:
+                if not import_libraries:
+                    continue
+                try:
+                    importlib.import_module(library)
+                except ImportError:
+                    continue
+            del _OPTIONAL[library]
+            importlib.import_module(module)
+            loaded = True
+    return loaded
 
 
 def get_rule(fun: Any) -> Rule:
@@ -377,6 +418,8 @@ def primitive(fun: Callable[..., Any]) -> Callable[..., Any]:
 
 def all_rules() -> list[Rule]:
     """Every distinct registered rule, sorted by name (aliases appear once)."""
+    if _OPTIONAL:
+        load_optional()
     seen: dict[int, Rule] = {}
     for rule in _RULES.values():
         seen[id(rule)] = rule
