@@ -361,17 +361,19 @@ def load_optional(import_libraries: bool = False) -> bool:
     """
     loaded = False
     with _OPTIONAL_LOCK:  # another thread finds the rules complete, not half registered
-        for library, module in list(_OPTIONAL.items()):
+        for library in list(_OPTIONAL):
             if library not in sys.modules:
-                if not import_libraries:
+                if not import_libraries or library not in _OPTIONAL:
                     continue
                 try:
                     importlib.import_module(library)
                 except ImportError:
                     continue
-            del _OPTIONAL[library]
-            importlib.import_module(module)
-            loaded = True
+            # a family registering its rules looks them up: this runs again inside
+            module = _OPTIONAL.pop(library, None)
+            if module is not None:
+                importlib.import_module(module)
+                loaded = True
     return loaded
 
 
