@@ -23,7 +23,17 @@ import numpy as np
 from . import compiler, outputs
 from .autograd.transforms import RUNS as _TAPE_RUNS
 from .autograd.transforms import any_live, recording
-from .errors import FallbackWarning, GeneratedCodeError, NestingError, TransformError
+from .errors import (
+    FallbackWarning,
+    GeneratedCodeError,
+    NestingError,
+    NoRuleError,
+    NoSourceError,
+    TapeNoRuleError,
+    TransformError,
+    callable_name,
+    user_stacklevel,
+)
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jvp_source", "jacobian", "jacfwd", "jacrev",
            "hessian", "hvp", "source"]
@@ -61,7 +71,7 @@ def _normalize_argnums(fun: Callable[..., Any], argnums: Any) -> tuple[tuple[int
 
 
 def _name(fun: Any) -> str:
-    return getattr(fun, "__qualname__", None) or getattr(fun, "__name__", repr(fun))
+    return callable_name(fun)
 
 
 _FLOAT_KINDS = frozenset("fc")
@@ -203,15 +213,16 @@ def _warn_fallback(fun: Callable[..., Any], err: TransformError, what: str) -> N
     if len(_warned) >= _WARNED_LIMIT:
         _warned.clear()
     _warned.add(key)
-    where = f"{_name(fun)} runs on the tape engine" + (f" {what}" if what else "")
-    location = f" at {err.filename}:{err.lineno}" if err.filename else ""
-    warnings.warn(
-        f"srcgrad could not transform {_name(fun)} ({err.construct}{location}); {where} "
-        "instead. Pass engine='tape' to choose the "
-        "tape explicitly, or rewrite the construct.",
-        FallbackWarning,
-        stacklevel=5,
-    )
+    if isinstance(err, NoSourceError):
+        text = err.fallback_message()
+    else:
+        where = f"{_name(fun)} runs on the tape engine" + (f" {what}" if what else "")
+        location = f" at {err.filename}:{err.lineno}" \
+            if err.filename and not err.filename.startswith("<") else ""
+        text = (f"srcgrad could not transform {_name(fun)} ({err.construct}{location}); "
+                f"{where} instead. Pass engine='tape' to choose the tape explicitly, or "
+                "rewrite the construct.")
+    warnings.warn(text, FallbackWarning, stacklevel=user_stacklevel())
 
 
 def _tape_call(fun: Callable[..., Any], argnums: tuple[int, ...],
@@ -253,8 +264,9 @@ def _call_with_keywords(function: Callable[..., Any], kwargs: dict, *args: Any) 
 
 
 def _compile(fun: Callable[..., Any], argnums: tuple[int, ...], has_aux: bool,
-             engine: str, kind: str) -> Any:
-    """The compiled transform, or None when the tape must be used."""
+             engine: str, kind: str, refusals: list | None = None) -> Any:
+    """The compiled transform, or None when the tape must be used (the source engine's
+    refusal is then appended to ``refusals``)."""
     if engine == "tape":
         return None
     if isinstance(fun, _Derivative):
@@ -266,7 +278,26 @@ def _compile(fun: Callable[..., Any], argnums: tuple[int, ...], has_aux: bool,
         if engine == "source" or isinstance(err, GeneratedCodeError):
             raise
         _warn_fallback(fun, err, "")
+        if refusals is not None:
+            refusals.append(err)
         return None
+
+
+def _tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple,
+              has_aux: bool, refusals: list) -> tuple:
+    """The tape's ``(out, aux, pullback)``; where the tape stops at the call the source
+    engine refused for want of a rule, the source engine's located ``NoRuleError``
+    (with its ``defvjp`` template) is raised instead of the tape's message."""
+    from .autograd.transforms import tape_vjp
+
+    try:
+        return tape_vjp(fun, args, kwargs, argnums, has_aux)
+    except TapeNoRuleError as missing:
+        for err in refusals:
+            if isinstance(err, NoRuleError) and err.fun is missing.fun:
+                raise NoRuleError(err.fun, err.filename, err.lineno, err.col_offset,
+                                  err.line) from missing
+        raise
 
 
 class _Transformed:
@@ -289,6 +320,7 @@ class _Transformed:
         # function of a scalar is one pass)
         self._nested = None
         self._compiled = None
+        self._refusals: list = []        # why the source engine refused, for the tape's errors
         self._engine: str | None = None
         self._last_bound: tuple | None = None
         functools.update_wrapper(self, fun, updated=())
@@ -304,7 +336,8 @@ class _Transformed:
                 self._nested = _compile_forward(fun, self.argnums, engine)
         else:
             try:
-                self._compiled = _compile(fun, self.argnums, self.has_aux, engine, kind)
+                self._compiled = _compile(fun, self.argnums, self.has_aux, engine, kind,
+                                          self._refusals)
             except GeneratedCodeError as err:
                 # fun calls a gradient: differentiate it forward-over-reverse (a pullback
                 # of generated code the source engine does not write: the tape does)
@@ -367,10 +400,7 @@ class _Transformed:
                 outputs.check_aux_pair(_name(self.fun), value)
             out, aux = value if self.has_aux else (value, None)
             return out, aux, rest
-        from .autograd.transforms import tape_vjp
-
-        out, aux, pullback = tape_vjp(self.fun, args, kwargs, self.argnums, self.has_aux)
-        return out, aux, pullback
+        return _tape_vjp(self.fun, args, kwargs, self.argnums, self.has_aux, self._refusals)
 
     def _grads(self, args: tuple, kwargs: dict) -> tuple[Any, Any, tuple]:
         self._ready()

@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import sys
 from typing import Any
 
-__all__ = ["TransformError", "NestingError", "NoRuleError", "RuleExistsError",
-           "FallbackWarning"]
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def callable_name(fun: Any) -> str:
+    """A short readable name: ``f``, ``Model.loss``, ``functools.partial(f)`` (never a
+    repr carrying a partial's array arguments)."""
+    if isinstance(fun, functools.partial):
+        return f"functools.partial({callable_name(fun.func)})"
+    name = getattr(fun, "__qualname__", None) or getattr(fun, "__name__", None)
+    return name if isinstance(name, str) else f"a {type(fun).__name__} object"
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning raised by the caller point at the first
+    frame outside srcgrad (its package and the code it generated): the user's line."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and (frame.f_code.co_filename.startswith(_PACKAGE)
+                                 or frame.f_code.co_filename.startswith("<srcgrad ")):
+        frame, level = frame.f_back, level + 1
+    return level
+
+__all__ = ["TransformError", "NestingError", "NoRuleError", "NoSourceError", "RuleExistsError",
+           "TapeNoRuleError", "FallbackWarning", "callable_name", "user_stacklevel"]
 
 
 class TransformError(Exception):
@@ -91,6 +115,39 @@ class RuleExistsError(ValueError):
     Every later derivative through that primitive, in every engine, would use the new
     rule, so replacing a built-in one is an explicit act.
     """
+
+
+class NoSourceError(TransformError):
+    """The source engine has no proven source for a function (REPL, ``exec``,
+    ``python -c``, a ``functools.partial``, a C function, a file changed after import).
+
+    ``detail`` says which, ``remedy`` what gets generated code instead.
+    """
+
+    def __init__(self, name: str, detail: str, remedy: str, filename: str = "<unknown>",
+                 lineno: int = 0) -> None:
+        self.name, self.detail, self.remedy = name, detail, remedy
+        super().__init__(f"{name}, {detail}" if detail.startswith("whose") else f"{name}: {detail}",
+                         f'{remedy[0].upper()}{remedy[1:]} to get generated code, or use '
+                         'engine="tape".', filename, lineno, 0, "")
+
+    def _message(self) -> str:
+        if self.filename.startswith("<"):       # <unknown>, <stdin>, <string>: no place
+            return f"cannot differentiate {self.construct}\n{self.hint}"
+        return super()._message()
+
+    def fallback_message(self) -> str:
+        """The FallbackWarning's text when ``engine="auto"`` runs the function on the tape."""
+        return f"{self.construct}, so this runs on the tape; {self.remedy} to get generated " \
+               "code."
+
+
+class TapeNoRuleError(TypeError):
+    """The tape met a function without a derivative rule, called on a Tensor."""
+
+    def __init__(self, message: str, fun: Any) -> None:
+        super().__init__(message)
+        self.fun = fun
 
 
 class FallbackWarning(UserWarning):

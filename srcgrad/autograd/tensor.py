@@ -1551,15 +1551,15 @@ def _unwrap_items(x: Any) -> Any:
 
 
 def _no_rule(fun: Any) -> TypeError:
+    from ..errors import TapeNoRuleError
     from ..rules.registry import primitive_name
 
     name = primitive_name(fun)
-    return TypeError(
+    return TapeNoRuleError(
         f"{name} has no derivative rule, so it cannot be called on srcgrad Tensors. Register one "
         f"with srcgrad.defvjp({name}, ...), declare it constant with "
         f"srcgrad.nondifferentiable({name}), or call it on t.detach().numpy() when no gradient "
-        "is needed."
-    )
+        "is needed.", fun)
 
 
 _REDUCERS = {np.add: np.sum, np.multiply: np.prod, np.maximum: np.max, np.minimum: np.min}

@@ -8,13 +8,16 @@ every error the later passes raise points at the user's code.
 from __future__ import annotations
 
 import builtins
+import functools
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
 import gast
+import numpy as np
 
 from .. import identity
-from ..errors import TransformError
+from ..errors import NoSourceError, TransformError, callable_name
 
 __all__ = ["ParsedFunction", "parse_function", "bind_receiver", "MISSING"]
 
@@ -121,17 +124,38 @@ def _closure_values(fun: Any) -> dict[str, Any]:
     return values
 
 
-def _no_source(fun: Any, why: str) -> TransformError:
+def _no_source(fun: Any, why: str) -> NoSourceError:
     code = getattr(fun, "__code__", None)
     filename = getattr(code, "co_filename", "<unknown>")
     lineno = getattr(code, "co_firstlineno", 0)
-    name = getattr(fun, "__qualname__", repr(fun))
-    return TransformError(
-        f"{name}, whose source {why}",
-        'The source engine differentiates only source it can prove is the running code: '
-        'define the function in a file (and re-import the module after editing it), '
-        'or use engine="tape".',
-        filename, lineno, 0, "")
+    name = callable_name(fun)
+    if "does not match" in why:
+        detail, remedy = f"whose source {why}", "re-import the module after editing it"
+    elif not why.startswith("is not available"):
+        detail, remedy = f"whose source {why}", "define it in a file, on lines of its own,"
+    elif isinstance(fun, functools.partial):
+        detail = "no source available (a functools.partial object)"
+        remedy = (f"differentiate {callable_name(fun.func)} itself (argnums picks the "
+                  "arguments), or a function defined in a file that calls it,")
+    elif code is None and callable(getattr(fun, "__wrapped__", None)):
+        inner = callable_name(fun.__wrapped__)
+        detail = f"no source available ({_kind(fun)}, wrapping {inner})"
+        remedy = f"differentiate {inner} itself"
+    else:
+        detail = "no source available" + {
+            "<stdin>": " (defined at the interactive prompt)",
+            "<string>": " (defined by exec or python -c)",
+            "<unknown>": f" ({_kind(fun)})"}.get(filename, "")
+        remedy = "define it in a file"
+    return NoSourceError(name, detail, remedy, filename, lineno)
+
+
+def _kind(fun: Any) -> str:
+    """What a callable without Python code is, for messages."""
+    if isinstance(fun, (types.BuiltinFunctionType, np.ufunc)):
+        return "a function written in C"
+    kind = type(fun)
+    return f"a {kind.__module__}.{kind.__qualname__} object, not a Python function"
 
 
 def parse_function(fun: Any) -> ParsedFunction:

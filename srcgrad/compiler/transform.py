@@ -27,6 +27,7 @@ from .optimize import release_saved_values
 from .parse import MISSING, bind_receiver, parse_function
 from .reverse import Read, ReverseSweep, _Marker
 from .sweep import LIVE, ZERO
+from .wrappers import unwrapped
 
 __all__ = ["Compiled", "compile_function", "set_untransformable_call_handler"]
 
@@ -141,7 +142,8 @@ def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
                 'Differentiate the original function instead, or use engine="tape".',
                 code.co_filename if code else "<unknown>", code.co_firstlineno if code else 0)
         fun = plain
-    fun = getattr(fun, "__wrapped__", fun) if not hasattr(fun, "__code__") else fun
+    # a decorator's wrapper is looked through only where it provably forwards
+    fun = unwrapped(fun)
     with cache.LOCK:
         _DEPTH[0] += 1
         try:
