@@ -10,11 +10,14 @@ without readable source is called instead.
 from __future__ import annotations
 
 import inspect
+import math
+import types
 from dataclasses import dataclass
 from typing import Any
 
 import gast
 
+from ..rules import registry
 from ..rules.source import lambda_node
 from .names import Namespace
 from .normalize import clone, walk
@@ -126,6 +129,7 @@ def bind_arguments(fn: Any, g: Any, ans: Any, args: list, kwargs: dict,
                                **{k: _Arg(v) for k, v in kwargs.items()})
     except (TypeError, ValueError):
         return None
+    supplied = set(bound.arguments)
     bound.apply_defaults()
     out: dict[str, Any] = {}
     for param, value in bound.arguments.items():
@@ -141,7 +145,11 @@ def bind_arguments(fn: Any, g: Any, ans: Any, args: list, kwargs: dict,
                 node = gast.Name(id=namespace.bind(param, value), ctx=gast.Load(),
                                  annotation=None, type_comment=None)
             out[param] = node
+    out[_DEFAULTED] = frozenset(bound.arguments) - supplied
     return out
+
+
+_DEFAULTED = "\0defaulted"      # binding key: the parameters the call left to their default
 
 
 def instantiate(fn: Any, g: Any, ans: Any, args: list, kwargs: dict, namespace: Namespace,
@@ -170,12 +178,14 @@ def _rule_name(fn: Any) -> str:
 def _substitute(template: RuleTemplate, binding: dict, namespace: Namespace, hoist: Any) -> Any:
     uses = template.uses
     values = {}
+    binding = dict(binding)
+    defaulted = binding.pop(_DEFAULTED, frozenset())
     for param, node in binding.items():
         if uses.get(param, 0) > 1 and not _trivial(node):
             node = hoist(node, param)
         values[param] = node
     renames = {n: namespace.bind(n, v) for n, v in template.free.items()}
-    return _replaced(template.body, values, renames)
+    return _Copy(template, values, renames, defaulted).node(template.body)
 
 
 def _trivial(node: Any) -> bool:
@@ -188,21 +198,104 @@ def _trivial(node: Any) -> bool:
     return False
 
 
-def _replaced(node: Any, values: dict, renames: dict) -> Any:
-    """A copy of template ``node`` with parameters replaced by (copies of) their values
-    and free names renamed; the template itself is left as it is."""
-    if isinstance(node, list):
-        return [_replaced(n, values, renames) for n in node]
-    if not isinstance(node, gast.AST):
-        return node
-    if isinstance(node, gast.Name) and node.id in values:
-        return clone(values[node.id])
-    new = node.__class__.__new__(node.__class__)
-    fields = node._fields
-    for key, value in node.__dict__.items():
-        if isinstance(value, (gast.AST, list)):
-            value = _replaced(value, values, renames) if key in fields else clone(value)
-        new.__dict__[key] = value
-    if isinstance(new, gast.Name) and new.id in renames:
-        new.id = renames[new.id]
-    return new
+class _Copy:
+    """A copy of a template's body with parameters replaced by (copies of) their values
+    and free names renamed; the template itself is left as it is.
+
+    Two exact simplifications read like hand-written code:
+
+    * a call of the rule's own primitive drops the arguments the user's call left to
+      their defaults (``np.mean(dt)``, not ``np.mean(dt, None, None, keepdims=False,
+      where=True)``): the primitive then applies its own defaults, as the user's call did;
+    * a call of a ``math`` function on number constants is replaced by its value
+      (``math.log(math.e)`` is ``1.0``): the same function on the same numbers in the
+      same process gives the same float.
+    """
+
+    def __init__(self, template: RuleTemplate, values: dict, renames: dict,
+                 defaulted: frozenset) -> None:
+        self.template, self.values, self.renames = template, values, renames
+        self.defaulted = defaulted
+        self.primitive = _primitive_of(template.fn) if defaulted else None
+
+    def node(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [self.node(n) for n in node]
+        if not isinstance(node, gast.AST):
+            return node
+        if isinstance(node, gast.Name) and node.id in self.values:
+            return clone(self.values[node.id])
+        if isinstance(node, gast.Call) and self.primitive is not None \
+                and self._resolve(node.func) is self.primitive:
+            node = self._without_defaults(node)
+        new = node.__class__.__new__(node.__class__)
+        fields = node._fields
+        for key, value in node.__dict__.items():
+            if isinstance(value, (gast.AST, list)):
+                value = self.node(value) if key in fields else clone(value)
+            new.__dict__[key] = value
+        if isinstance(new, gast.Name) and new.id in self.renames:
+            new.id = self.renames[new.id]
+        if isinstance(node, gast.Call):
+            return _folded(new, self._resolve(node.func)) or new
+        return new
+
+    def _resolve(self, func: Any) -> Any:
+        """What a template's callee expression (``np.mean``, ``math.log``) refers to."""
+        if isinstance(func, gast.Name) and func.id not in self.values:
+            return self.template.free.get(func.id, MISSING)
+        if isinstance(func, gast.Attribute):
+            owner = self._resolve(func.value)
+            if isinstance(owner, types.ModuleType):
+                return getattr(owner, func.attr, MISSING)
+        return MISSING
+
+    def _without_defaults(self, call: Any) -> Any:
+        params = self.template.params[2:]          # the primitive's, after g/dx and ans
+        keywords = [k for k in call.keywords
+                    if not (isinstance(k.value, gast.Name) and k.arg == k.value.id
+                            and k.arg in self.defaulted)]
+        args = list(call.args)
+        while args:
+            j, last = len(args) - 1, args[-1]
+            if not (isinstance(last, gast.Name) and j < len(params) and params[j] == last.id
+                    and last.id in self.defaulted):
+                break
+            args.pop()
+        return gast.Call(func=call.func, args=args, keywords=keywords)
+
+
+def _folded(call: Any, callee: Any) -> Any:
+    """``math.f(constants)`` as its value, or ``None``."""
+    if getattr(callee, "__module__", None) != "math" or getattr(math, getattr(
+            callee, "__name__", ""), None) is not callee or call.keywords:
+        return None
+    values = []
+    for arg in call.args:
+        if not (isinstance(arg, gast.Constant) and type(arg.value) in (int, float)):
+            return None
+        values.append(arg.value)
+    try:
+        value = callee(*values)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if type(value) is not float or not math.isfinite(value):
+        return None
+    return gast.Constant(value=value, kind=None)
+
+
+_PRIMITIVES: dict[Any, tuple[int, Any]] = {}
+
+
+def _primitive_of(rule_fn: Any) -> Any:
+    """The primitive whose VJP or JVP ``rule_fn`` is (``MISSING`` if none)."""
+    known = _PRIMITIVES.get(rule_fn)
+    if known is not None and known[0] == registry.generation():
+        return known[1]
+    found = MISSING
+    for rule in registry.all_rules():
+        if any(f is rule_fn for f in (*rule.vjps.values(), *rule.jvps.values())):
+            found = rule.primitive
+            break
+    _PRIMITIVES[rule_fn] = (registry.generation(), found)
+    return found

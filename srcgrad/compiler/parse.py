@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import tokenize
 import types
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,9 +74,16 @@ class ParsedFunction:
         return ""
 
     def source_line(self, node: Any) -> str:
-        """The stripped text of the user line holding ``node`` (for comments)."""
+        """The user's statement holding ``node``, for comments: its whole logical line
+        (a statement spanning lines joined into one, a compound statement's header),
+        without comments."""
         lineno = getattr(node, "lineno", None)
-        return self.line_at(lineno).strip() if lineno else ""
+        if not lineno:
+            return ""
+        start = lineno - self.first_lineno
+        if not 0 <= start < len(self.lines):
+            return ""
+        return _logical_line(self.lines[start:]) or self.line_at(lineno).strip()
 
     def error(self, node: Any, construct: str, hint: str = "") -> TransformError:
         if not hint:
@@ -85,6 +93,28 @@ class ParsedFunction:
             hint = hint.rstrip() + ' Or differentiate it with engine="tape".'
         filename, lineno, col, line = self.locate(node)
         return TransformError(construct, hint, filename, lineno, col, line)
+
+
+def _logical_line(lines: list[str]) -> str:
+    """The first logical line of ``lines`` as one line of text, comments left out."""
+    source = iter(line if line.endswith("\n") else line + "\n" for line in lines)
+    text, prev = "", None
+    try:
+        for tok in tokenize.generate_tokens(lambda: next(source, "")):
+            if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                break
+            if tok.type in (tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT):
+                continue
+            if prev is not None:
+                if tok.start[0] == prev.end[0]:
+                    text += " " * (tok.start[1] - prev.end[1])
+                elif prev.string not in "([{" and tok.string not in ")]},":
+                    text += " "
+            text += tok.string
+            prev = tok
+    except (tokenize.TokenError, SyntaxError):
+        return ""
+    return text
 
 
 def bind_receiver(parsed: ParsedFunction) -> None:
