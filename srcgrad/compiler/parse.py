@@ -176,7 +176,8 @@ def _no_source(fun: Any, why: str) -> NoSourceError:
             "<stdin>": " (defined at the interactive prompt)",
             "<string>": " (defined by exec or python -c)",
             "<unknown>": f" ({_kind(fun)})"}.get(filename, "")
-        remedy = "define it in a file"
+        remedy = "define it in a file" if code is not None else \
+            f"differentiate a function defined in a file that calls {name}"
     return NoSourceError(name, detail, remedy, filename, lineno)
 
 
