@@ -33,6 +33,7 @@ def test_tangent_calls_leave_out_the_defaults_the_user_left_out():
 def test_comments_quote_whole_statements_without_comments():
     text = srcgrad.grad(rf.commented).source + srcgrad.jvp_source(rf.reductions)
     assert "# grad of: y = np.sin(x) * 2.0\n" in text, text
+    assert '# grad of: y = y * len("a # b")\n' in text, text
     assert "# tangent of: y = np.mean(x * 2.0) + np.sum(x, axis=0)\n" in text, text
     assert "a statement over two lines" not in text and "a branch" not in text
     _check(rf.commented, np.array([0.3, 1.1]))
