@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import compiler, outputs
+from . import compiler, outputs, treeargs
 from .autograd.transforms import RUNS as _TAPE_RUNS
 from .autograd.transforms import any_live, recording
 from .errors import (
@@ -78,7 +78,9 @@ _FLOAT_KINDS = frozenset("fc")
 _FLOAT_SCALARS = frozenset({float, np.float64, np.float32})
 
 
-def _check_inputs(fun: Callable[..., Any], args: tuple, argnums: tuple[int, ...]) -> None:
+def _check_inputs(fun: Callable[..., Any], args: tuple, argnums: tuple[int, ...]) -> bool:
+    """Check the differentiated arguments; True when one is a tree (its leaves are checked
+    when it is spread, :func:`srcgrad.treeargs.spread`)."""
     for i in argnums:
         if i < len(args):
             x = args[i]  # the common cases, checked cheaply on every call
@@ -90,6 +92,8 @@ def _check_inputs(fun: Callable[..., Any], args: tuple, argnums: tuple[int, ...]
                 f"with {len(args)} positional argument(s)"
             )
         x = args[i]
+        if treeargs.has_tree(args, argnums):
+            return True
         dtype = _dtype_of(x)
         if dtype is None:
             raise TypeError(
@@ -102,6 +106,7 @@ def _check_inputs(fun: Callable[..., Any], args: tuple, argnums: tuple[int, ...]
                 f"with respect to floating-point inputs only: pass it as a float "
                 f"(e.g. x.astype(float) or float(x)), or leave it out of argnums"
             )
+    return False
 
 
 def _dtype_of(x: Any) -> np.dtype | None:
@@ -323,11 +328,27 @@ class _Transformed:
         self._refusals: list = []        # why the source engine refused, for the tape's errors
         self._engine: str | None = None
         self._last_bound: tuple | None = None
+        self._trees: dict = {}      # tree structure -> the transform of its leaves
         functools.update_wrapper(self, fun, updated=())
-        if isinstance(fun, _Transformed) or not _in_class_body(fun):
+        if isinstance(fun, _Transformed) or not (_in_class_body(fun) or _reads_trees(fun,
+                                                                                  argnums)):
             self._prepare()
         # else: a method decorated in its class body (``self.w`` cannot be transformed
-        # before there is a ``self``): transformed when first called
+        # before there is a ``self``), or a function reading its arguments as containers
+        # (``p["W"]``, ``p.w``: the structure is known when called): transformed when first
+        # called with arrays (with trees, per structure: ``_tree_inner``)
+
+    def _tree_inner(self, args: tuple) -> tuple[treeargs.Spread, _Transformed]:
+        """This call's arguments spread into leaves, and the transform for their structure."""
+        spread = treeargs.spread(self.fun, args, self.argnums)
+        inner = self._trees.get(spread.key)
+        if inner is None:
+            if len(self._trees) >= 64:
+                self._trees.clear()
+            inner = type(self)(spread.function, spread.argnums, self._requested, self.has_aux,
+                               self._kind)
+            self._trees[spread.key] = inner
+        return spread, inner
 
     def _prepare(self) -> None:
         fun, engine, kind = self.fun, self._requested, self._kind
@@ -358,15 +379,28 @@ class _Transformed:
         if self._engine is None:
             self._prepare()
 
+    def _last_tree(self) -> _Transformed | None:
+        """The transform for the last tree structure, when called with trees only."""
+        if self._engine is None and self._trees:
+            return next(reversed(self._trees.values()))
+        return None
+
     @property
     def engine(self) -> str:
-        """``"source"`` or ``"tape"``: the engine that runs this transform."""
+        """``"source"`` or ``"tape"``: the engine that runs this transform (for tree
+        arguments, the one that ran the last structure)."""
+        inner = self._last_tree()
+        if inner is not None:
+            return inner.engine
         self._ready()
         return self._engine
 
     @property
     def source(self) -> str:
         """The generated Python source (only for the source engine)."""
+        inner = self._last_tree()
+        if inner is not None:
+            return inner.source
         self._ready()
         if self._nested is not None:
             return self._nested[0].source
@@ -392,8 +426,13 @@ class _Transformed:
 
     def _run(self, args: tuple, kwargs: dict) -> tuple[Any, Any, Any]:
         """``(out, aux, grads or pullback)`` for one call."""
+        if _check_inputs(self.fun, args, self.argnums):
+            spread, inner = self._tree_inner(args)
+            out, aux, rest = inner._run(spread.args, kwargs)
+            if callable(rest):
+                return out, aux, lambda ct: spread.gather(rest(ct))
+            return out, aux, spread.gather(rest)
         self._ready()
-        _check_inputs(self.fun, args, self.argnums)
         if self._compiled is not None and not _on_tape_now(self):
             value, rest = self._compiled.function(*args, **kwargs)
             if self.has_aux:
@@ -403,6 +442,10 @@ class _Transformed:
         return _tape_vjp(self.fun, args, kwargs, self.argnums, self.has_aux, self._refusals)
 
     def _grads(self, args: tuple, kwargs: dict) -> tuple[Any, Any, tuple]:
+        if _check_inputs(self.fun, args, self.argnums):
+            spread, inner = self._tree_inner(args)
+            out, aux, grads = inner._grads(spread.args, kwargs)
+            return out, aux, spread.gather(grads)
         self._ready()
         if self._nested is not None and not _on_tape_now(self):
             _check_inputs(self.fun, args, self.argnums)
@@ -450,6 +493,11 @@ class _Transformed:
         return made
 
 
+def _reads_trees(fun: Any, argnums: Any) -> bool:
+    """Does ``fun`` read a differentiated parameter as a container (``p["W"]``, ``p.w``)?"""
+    return compiler.trees.reads_trees(fun, argnums)
+
+
 def _in_class_body(fun: Any) -> bool:
     """Is ``fun`` a plain function defined in a class body (by its ``__qualname__``)?"""
     if not inspect.isfunction(fun):
@@ -491,9 +539,9 @@ def _adapter_for(t: _Transformed) -> Callable[..., Any]:
 class _Grad(_Transformed):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         compiled = self._compiled
-        if compiled is not None and not self.has_aux and not _TAPE_RUNS[0]:
+        if compiled is not None and not self.has_aux and not _TAPE_RUNS[0] \
+                and not _check_inputs(self.fun, args, self.argnums):
             # the common case, with as few Python calls as possible around the generated code
-            _check_inputs(self.fun, args, self.argnums)
             out, grads = compiled.function(*args, **kwargs)
             _check_scalar(self.fun, out)
             return grads if self._as_tuple else grads[0]
@@ -538,10 +586,21 @@ def vjp(fun: Callable[..., Any], *primals: Any, engine: str = "auto",
     With ``has_aux=True``, returns ``(out, pullback, aux)`` as JAX does.
     """
     t = _Transformed(fun, tuple(range(len(primals))), engine, has_aux, "vjp")
+    spread = None
+    if _check_inputs(fun, primals, t.argnums):
+        spread, t = t._tree_inner(primals)
+        primals = spread.args
     out, aux, pullback = t._run(primals, {})
     if t.engine == "source" and not recording():
         pullback = _source_pullback(t, primals, pullback)
+    if spread is not None:
+        pullback = _gathered(pullback, spread)
     return (out, pullback, aux) if has_aux else (out, pullback)
+
+
+def _gathered(pullback: Callable[[Any], tuple], spread: treeargs.Spread) -> Any:
+    """A pullback returning trees for the tree arguments."""
+    return lambda cotangent: tuple(spread.gather(pullback(cotangent)))
 
 
 def _source_pullback(t: _Transformed, primals: tuple, generated: Callable[..., Any]) -> Any:
@@ -687,9 +746,11 @@ def _forward_arguments(fun: Callable[..., Any], primals: Any, tangents: Any,
     return primals, tangents, argnums
 
 
-def _run_forward(forward: tuple, primals: tuple, tangents: tuple) -> tuple[Any, Any]:
+def _run_forward(forward: tuple, primals: tuple, tangents: tuple,
+                 argnums: tuple[int, ...] | None = None) -> tuple[Any, Any]:
     """Call compiled tangent code: ``(value, tangent)`` as it returns them."""
-    tangents = tuple(_tangent_like(t, p) for t, p in zip(tangents, primals, strict=True))
+    picked = primals if argnums is None else tuple(primals[j] for j in argnums)
+    tangents = tuple(_tangent_like(t, p) for t, p in zip(tangents, picked, strict=True))
     return forward[0].function(*tangents, *primals)
 
 
@@ -700,10 +761,38 @@ def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, *,
     The source engine emits forward-mode (tangent) code, ``jvp_source(fun)`` shows
     it; ``fun`` may itself be a gradient from :func:`grad` (forward-over-reverse).
     """
+    spread = _spread_forward(fun, primals, tangents, engine)
+    if spread is not None:
+        spread, flat = spread
+        return _jvp(spread.function, spread.args, flat, spread.argnums, engine)
     primals, tangents, argnums = _forward_arguments(fun, primals, tangents, engine)
+    return _jvp(fun, primals, tangents, argnums, engine)
+
+
+def _spread_forward(fun: Callable[..., Any], primals: Any, tangents: Any,
+                    engine: str) -> tuple[treeargs.Spread, tuple] | None:
+    """For tree primals: ``(spread, flat tangents)`` (tangents shaped like the primals)."""
+    primals, tangents = _as_tuple(primals), _as_tuple(tangents)
+    argnums = tuple(range(len(primals)))
+    if not treeargs.has_tree(primals, argnums):
+        return None
+    _check_engine(engine)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
+                         f"{len(tangents)} tangents")
+    spread = treeargs.spread(fun, primals, argnums)
+    flat = spread.scatter(tangents)
+    picked = tuple(spread.args[j] for j in spread.argnums)
+    _check_tangents(picked, flat)
+    _check_inputs(fun, spread.args, spread.argnums)
+    return spread, flat
+
+
+def _jvp(fun: Callable[..., Any], primals: tuple, tangents: tuple, argnums: tuple[int, ...],
+         engine: str) -> tuple:
     forward = _compile_forward(fun, argnums, engine)
     if forward is not None and not _tape_instead(fun, engine, "jvp", primals, tangents):
-        out, tangent = _run_forward(forward, primals, tangents)
+        out, tangent = _run_forward(forward, primals, tangents, argnums)
         out = forward[1].out(out)
         outputs.check_array_output("jvp", _name(fun), out)
         return out, forward[1].tangent(tangent)
@@ -819,6 +908,15 @@ class _Derivative:
         self._mode = "forward" if isinstance(fun, _Transformed) else mode
         self._requested = engine
         self._forward = None
+        self._engine: str | None = None
+        self._trees: dict = {}      # tree structure -> the derivative of its leaves
+        functools.update_wrapper(self, fun, updated=())
+        if not _reads_trees(fun, self.argnums):
+            self._setup()
+        # else: transformed when first called with arrays (with trees: per structure)
+
+    def _setup(self) -> None:
+        fun, engine, kind = self.fun, self._requested, self._kind
         if kind == "hessian":
             # forward-over-reverse: the Jacobian of the gradient's generated code
             self._gradient = grad(fun, argnums=self.argnums if self._as_tuple
@@ -826,9 +924,38 @@ class _Derivative:
             self._forward = _compile_forward(self._gradient, self.argnums, engine)
         elif self._mode != "reverse":
             self._forward = _compile_forward(fun, self.argnums, engine)
-        self.engine = "source" if self._forward is not None or (
+        self._engine = "source" if self._forward is not None or (
             self._mode == "reverse" and engine != "tape" and self._reverse_ok()) else "tape"
-        functools.update_wrapper(self, fun, updated=())
+
+    @property
+    def engine(self) -> str:
+        """``"source"`` or ``"tape"`` (for tree arguments, the last structure's)."""
+        if self._engine is None:
+            if self._trees:
+                return next(reversed(self._trees.values())).engine
+            self._setup()
+        return self._engine
+
+    def _tree_call(self, args: tuple) -> Any:
+        """The Jacobian or Hessian for tree arguments: trees of blocks, as JAX nests them."""
+        spread = treeargs.spread(self.fun, args, self.argnums)
+        inner = self._trees.get(spread.key)
+        if inner is None:
+            if len(self._trees) >= 64:
+                self._trees.clear()
+            inner = _Derivative(spread.function, spread.argnums, self._requested, self._kind,
+                                self._mode)
+            self._trees[spread.key] = inner
+        result = inner(*spread.args)
+        if self._kind == "hessian":
+            n = len(spread.argnums)
+            rows = [spread.gather(result[i]) for i in range(n)]
+            per = [spread.gather([rows[i][b] for i in range(n)]) for b in range(len(rows[0]))]
+            nested = tuple(tuple(per[b][a] for b in range(len(per))) for a in range(len(per)))
+            return nested if self._as_tuple else nested[0][0]
+        if result and isinstance(result[0], tuple):     # [output][argument]
+            return tuple(_one_or_all(spread.gather(r), self._as_tuple) for r in result)
+        return _one_or_all(spread.gather(result), self._as_tuple)
 
     def source_function(self) -> None:
         """No generated code stands for a Jacobian or Hessian inside another transform."""
@@ -855,7 +982,8 @@ class _Derivative:
         return self._forward[0].source
 
     def __call__(self, *args: Any) -> Any:
-        _check_inputs(self.fun, args, self.argnums)
+        if _check_inputs(self.fun, args, self.argnums):
+            return self._tree_call(args)
         if self.engine == "tape" or _tape_instead(self.fun, self._requested, self._kind, args):
             return self._tape(args)
         if self._kind == "hessian":
@@ -894,6 +1022,10 @@ class _Derivative:
         _check_scalar(self.fun, self.fun(*args))
         blocks = tape_functional(functional.hessian, self.fun, args, self.argnums)
         return blocks if self._as_tuple else blocks[0][0]
+
+
+def _one_or_all(values: list, as_tuple: bool) -> Any:
+    return tuple(values) if as_tuple else values[0]
 
 
 def _by_output(blocks: list, as_tuple: bool) -> Any:
@@ -953,7 +1085,8 @@ def _hvp_code(fun: Callable[..., Any], argnums: tuple[int, ...], engine: str) ->
         cached = kept.get((argnums, engine))
         if cached is not None and cached[0] == token:
             return cached[1]
-        gradient = grad(fun, argnums=argnums if len(argnums) > 1 else 0, engine=engine)
+        gradient = grad(fun, argnums=argnums if len(argnums) > 1 else argnums[0],
+                        engine=engine)
         forward = _compile_forward(gradient, argnums, engine) if gradient.engine == "source" \
             else None
         # (the pins keep what the token names by id alive, so that no id is reused)
@@ -966,10 +1099,21 @@ def hvp(fun: Callable[..., Any], primals: Any, tangents: Any, *, engine: str = "
 
     Forward-over-reverse: one pass of the tangent code of ``fun``'s generated gradient.
     """
+    spread = _spread_forward(fun, primals, tangents, engine)
+    if spread is not None:
+        spread, flat = spread
+        products = _hvp(spread.function, spread.args, flat, spread.argnums, engine)
+        products = spread.gather(products if len(spread.argnums) > 1 else (products,))
+        return tuple(products) if len(products) > 1 else products[0]
     primals, tangents, argnums = _forward_arguments(fun, primals, tangents, engine)
+    return _hvp(fun, primals, tangents, argnums, engine)
+
+
+def _hvp(fun: Callable[..., Any], primals: tuple, tangents: tuple, argnums: tuple[int, ...],
+         engine: str) -> Any:
     forward = _hvp_code(fun, argnums, engine)
     if forward is not None and not _tape_instead(fun, engine, "hvp", primals, tangents):
-        value, tangent = _run_forward(forward, primals, tangents)
+        value, tangent = _run_forward(forward, primals, tangents, argnums)
         _check_scalar(fun, value[0])
         return forward[1].tangent(tangent)
     from .autograd import functional
@@ -977,7 +1121,7 @@ def hvp(fun: Callable[..., Any], primals: Any, tangents: Any, *, engine: str = "
 
     _check_scalar(fun, fun(*primals))
     _, products = tape_functional(functional.hvp, fun, primals, argnums, tangents)
-    return products if len(primals) > 1 else products[0]
+    return products if len(argnums) > 1 else products[0]
 
 
 # ``grad(f)(x)`` written inside a transformed function is made when it is transformed

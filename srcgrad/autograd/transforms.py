@@ -80,6 +80,17 @@ class _TapeTuple(_Stackable, tuple):
 _SEQUENCES = {list: _TapeList, tuple: _TapeTuple}
 
 
+def tape_sequences(x: Any) -> Any:
+    """``x`` with its lists and tuples (through dicts, lists and tuples) as the tape's own,
+    which NumPy functions stack, as NumPy stacks a list of arrays."""
+    kind = type(x)
+    if kind in _SEQUENCES:
+        return _SEQUENCES[kind](tape_sequences(v) for v in x)
+    if kind is dict:
+        return {k: tape_sequences(v) for k, v in x.items()}
+    return x
+
+
 def _stacked(values: tuple) -> tuple:
     from .namespace import stack
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import trees
 from .cache import state
 from .transform import Compiled, clear_cache, compile_function, set_untransformable_call_handler
 
-__all__ = ["Compiled", "compile_grad", "compile_vjp", "compile_jvp",
+__all__ = ["trees", "Compiled", "compile_grad", "compile_vjp", "compile_jvp",
            "set_untransformable_call_handler", "state", "clear_cache"]
 
 

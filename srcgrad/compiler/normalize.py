@@ -1305,6 +1305,10 @@ def _user_function(fn: Any) -> bool:
     """A plain Python function the source engine transforms as a callee."""
     import types
 
+    from ..treeargs import TreeFunction
+
+    if isinstance(fn, TreeFunction):        # a function given containers, spread
+        return _user_function(fn.fun)
     return isinstance(fn, types.FunctionType) and not (
         getattr(fn, "__module__", "") or "").startswith(("numpy", "srcgrad."))
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import fast_numpy
 from ..rules import registry
+from ..treeargs import TreeFunction
 from . import linear_helpers
 from .normalize import ARRAY_ATTRIBUTES, CONSTANT_ATTRIBUTES, index_value, is_atom, walk
 from .parse import MISSING, ParsedFunction
@@ -184,6 +185,8 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
         # srcgrad's own transforms (jvp, vjp, jacobian, hessian, hvp, a pullback) and the
         # tape: never differentiated as if they were the user's code
         raise _nested_transform(parsed, value, f"srcgrad.{getattr(fn, '__name__', fn)}")
+    if isinstance(fn, TreeFunction):        # a callee given containers: their leaves
+        return Operation("user", value, fn=fn, args=args, kwargs=kwargs)
     if isinstance(fn, types.FunctionType):
         if getattr(fn, "__module__", "").startswith(("numpy", "srcgrad.runtime")):
             return Operation("unknown", value, fn=fn, args=args, kwargs=kwargs)

@@ -211,6 +211,13 @@ def bind_call(fn: Any, op: Any, is_active: Any, error: Any) -> tuple[list[int], 
     argnums, receivers = [], []
     for pname, value in bound.arguments.items():
         if not isinstance(value, _Slot):
+            packed = value.values() if isinstance(value, dict) else value
+            if any(isinstance(v, _Slot) and isinstance(v.node, gast.Name)
+                   and is_active(v.node.id) for v in packed):
+                # (bound to *args or **kwargs: no parameter of its own to differentiate)
+                raise error(f"a value with a derivative passed to {fn.__name__}'s "
+                            f"{'**' if isinstance(value, dict) else '*'}{pname}",
+                            "Give the callee a parameter for it.")
             continue
         expr = value.node
         if isinstance(expr, gast.Name) and is_active(expr.id):

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..rules import registry
 from ..runtime import zeros_like
+from ..treeargs import TreeFunction
 from . import cache, support
 from .analyze import analyze, scalar_closed, scalar_names, statements
 from .emit import compile_module, finish_statements, to_source
@@ -27,6 +28,7 @@ from .optimize import release_saved_values
 from .parse import MISSING, bind_receiver, parse_function
 from .reverse import Read, ReverseSweep, _Marker
 from .sweep import LIVE, ZERO
+from .trees import spread_parameters
 from .wrappers import unwrapped
 
 __all__ = ["Compiled", "compile_function", "set_untransformable_call_handler"]
@@ -142,12 +144,16 @@ def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
                 'Differentiate the original function instead, or use engine="tape".',
                 code.co_filename if code else "<unknown>", code.co_firstlineno if code else 0)
         fun = plain
+    trees = ()
+    if isinstance(fun, TreeFunction):
+        # containers spread into leaves: ``fun``'s own source, rewritten for their structure
+        fun, trees = fun.fun, fun.trees
     # a decorator's wrapper is looked through only where it provably forwards
     fun = unwrapped(fun)
     with cache.LOCK:
         _DEPTH[0] += 1
         try:
-            return _cached(fun, tuple(argnums), mode, has_aux, internal, tangent_index)
+            return _cached(fun, tuple(argnums), mode, has_aux, internal, tangent_index, trees)
         finally:
             _DEPTH[0] -= 1
             if not _DEPTH[0]:
@@ -155,10 +161,11 @@ def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
 
 
 def _cached(fun: Any, argnums: tuple, mode: str, has_aux: bool, internal: bool,
-            tangent_index: int | None) -> Compiled:
+            tangent_index: int | None, trees: tuple = ()) -> Compiled:
     found = cache.state(fun)
+    # (``trees``: the structure of each container argument, dict key order included)
     key = (argnums, mode, has_aux, internal, tangent_index, _UNTRANSFORMABLE_CALL_HANDLER,
-           registry.GENERATION[0], found.facts)
+           registry.GENERATION[0], found.facts, trees)
     pending = _PENDING.get(key)
     if pending is not None:
         return pending
@@ -172,11 +179,11 @@ def _cached(fun: Any, argnums: tuple, mode: str, has_aux: bool, internal: bool,
             return compiled
         if not entry.strict:
             return _bind(key, entry, fun, found.idents)
-    return _build(key, found, fun, argnums, mode, has_aux, internal, tangent_index)
+    return _build(key, found, fun, argnums, mode, has_aux, internal, tangent_index, trees)
 
 
 def _build(key: tuple, found: Any, fun: Any, argnums: tuple, mode: str, has_aux: bool,
-           internal: bool, tangent_index: int | None) -> Compiled:
+           internal: bool, tangent_index: int | None, trees: tuple = ()) -> Compiled:
     from ..errors import TransformError
 
     placeholder = Compiled(function=None, source="", name=getattr(fun, "__name__", "f"),
@@ -184,7 +191,7 @@ def _build(key: tuple, found: Any, fun: Any, argnums: tuple, mode: str, has_aux:
     entry = _Entry(found.pins)
     _PENDING[key] = placeholder
     mark = len(_JOURNAL)
-    builder = _Builder(fun, argnums, mode, has_aux, internal, tangent_index)
+    builder = _Builder(fun, argnums, mode, has_aux, internal, tangent_index, trees)
     try:
         compiled = builder.build()
     except BaseException as error:
@@ -264,8 +271,10 @@ def _callee_functions(callee: Any, argnums: tuple, mode: str) -> tuple[Any, Any]
     except TransformError as error:
         handler = _UNTRANSFORMABLE_CALL_HANDLER
         if handler is None or isinstance(error, GeneratedCodeError) \
-                or getattr(error, "changes_argument", False):
-            raise       # (a callee changing its caller's list cannot run on the tape)
+                or getattr(error, "changes_argument", False) or isinstance(callee, TreeFunction):
+            # (a callee changing its caller's list cannot run on the tape, nor one given
+            # containers: on the tape it gets containers of its own, which may change)
+            raise
         return handler(callee, argnums, error, mode), (
             None if mode == "jvp" else support.call_pullback)
     fn = compiled.function if compiled.function is not None else _Proxy(compiled)
@@ -337,8 +346,9 @@ class _Proxy:
 
 class _Builder:
     def __init__(self, fun: Any, argnums: tuple, mode: str, has_aux: bool,
-                 internal: bool, tangent_index: int | None = None) -> None:
+                 internal: bool, tangent_index: int | None = None, trees: tuple = ()) -> None:
         self.fun = fun
+        self.trees = trees          # container parameters: (position, treedef, leaf count)
         self.argnums = argnums
         self.mode = mode
         self.has_aux = has_aux
@@ -351,7 +361,7 @@ class _Builder:
         self.ns = Namespace(Namer())
         generic = self.variant(scalar=False)
         functions, entry = generic["functions"], generic["entry"]
-        if generic["scalar_closed"]:
+        if generic["scalar_closed"] and (self.nf.params or self.nf.kwonly):
             scalar = self.variant(scalar=True, taken=set(self.ns.values))
             functions[0].body.insert(0, self.dispatch(scalar["entry"],
                                                       generic.get("leading", [])))
@@ -412,6 +422,8 @@ class _Builder:
         parsed = parse_function(self.fun)
         if inspect.ismethod(self.fun):
             bind_receiver(parsed)
+        if self.trees:
+            spread_parameters(parsed, self.trees)
         self.parsed = parsed
         namer = Namer(taken or set())
         nf = normalize(parsed, namer)

@@ -1,0 +1,255 @@
+"""Container arguments at the transforms' boundary: spread into leaves, gathered back.
+
+A transform called with a pytree in a differentiated position differentiates
+:class:`TreeFunction`, ``fun`` taking the leaves of those trees as separate
+arguments, once per structure (:attr:`Spread.key`). The source engine
+transforms it from ``fun``'s own source (``compiler.trees``), the tape runs
+it: it rebuilds the trees from the leaves and calls ``fun``. Gradients come
+back as trees of the same structure, ``None`` at constant leaves.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from . import tree
+
+__all__ = ["Spread", "TreeFunction", "spread", "has_tree"]
+
+
+def has_tree(args: tuple, argnums: tuple[int, ...]) -> bool:
+    """Is one of the differentiated arguments a container?"""
+    for i in argnums:
+        if i < len(args) and tree.is_container(args[i]):
+            return True
+    return False
+
+
+class TreeFunction:
+    """``fun`` with the trees at ``trees`` (``(position, treedef, leaf count)``) spread.
+
+    Calling it rebuilds the trees (fresh containers: ``fun`` never changes the
+    caller's) and calls ``fun``; the source engine reads :attr:`fun` and
+    :attr:`trees` and transforms ``fun``'s source for that structure.
+    """
+
+    def __init__(self, fun: Callable[..., Any], trees: tuple) -> None:
+        try:    # (weakly: kept per function in a weak dictionary, it must not keep it alive)
+            ref = weakref.ref(fun)
+            self._fun = ref
+        except TypeError:
+            self._fun = lambda: fun
+        self.trees = trees
+        self.positions = frozenset(position for position, _, _ in trees)
+        signature = _spread_signature(fun, trees)
+        if signature is not None:
+            self.__signature__ = signature
+        self.__name__ = getattr(fun, "__name__", "f")
+        self.__qualname__ = getattr(fun, "__qualname__", self.__name__)
+        self.__module__ = getattr(fun, "__module__", None)
+
+    @property
+    def fun(self) -> Callable[..., Any]:
+        """The function whose container arguments are spread (alive while called)."""
+        return self._fun()
+
+    def rebuild(self, flat: tuple) -> list:
+        args: list = []
+        at = 0
+        for position, treedef, count in self.trees:
+            while len(args) < position:
+                args.append(flat[at])
+                at += 1
+            args.append(tree.unflatten(treedef, flat[at:at + count]))
+            at += count
+        args.extend(flat[at:])
+        return args
+
+    def __call__(self, *flat: Any, **kwargs: Any) -> Any:
+        args = self.rebuild(flat)
+        from .autograd.tensor import Tensor
+
+        if any(isinstance(x, Tensor) for x in flat):
+            # on the tape: lists of Tensors that NumPy functions stack (as NumPy does arrays)
+            from .autograd.transforms import tape_sequences
+
+            args = [tape_sequences(a) if i in self.positions else a
+                    for i, a in enumerate(args)]
+        return self.fun(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<{self.__qualname__} with its tree arguments spread>"
+
+
+def _spread_signature(fun: Callable[..., Any], trees: tuple) -> inspect.Signature | None:
+    """``fun``'s signature with one positional parameter per leaf of each spread tree (the
+    compiler binds call sites to it)."""
+    try:
+        signature = inspect.signature(fun)
+    except (TypeError, ValueError):
+        return None
+    params = list(signature.parameters.values())
+    counts = {position: count for position, _, count in trees}
+    taken = {p.name for p in params}
+    out = []
+    for i, p in enumerate(params):
+        if i not in counts:
+            out.append(p)
+            continue
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            return None
+        for k in range(counts[i]):
+            leaf = f"{p.name}_leaf{k}"
+            while leaf in taken:
+                leaf += "_"
+            taken.add(leaf)
+            out.append(p.replace(name=leaf, default=p.empty))
+    try:
+        return signature.replace(parameters=out)
+    except ValueError:
+        return None
+
+
+class Spread:
+    """One call's arguments with their trees spread: ``args``, ``argnums`` (of the leaves
+    and plain arguments differentiated, in ``argnums``' order), ``key`` (the structure)."""
+
+    def __init__(self, args: tuple, argnums: tuple, key: tuple, groups: list,
+                 function: TreeFunction) -> None:
+        self.args = args
+        self.argnums = argnums
+        self.key = key
+        self.groups = groups        # per differentiated argument: (treedef, slots) or None
+        self.function = function
+
+    def gather(self, values: Any) -> list:
+        """Per-leaf results (one per entry of ``argnums``) as one per original argument."""
+        out, at = [], 0
+        for group in self.groups:
+            if group is None:
+                out.append(values[at])
+                at += 1
+                continue
+            treedef, slots = group
+            leaves = []
+            for slot in slots:
+                if slot:
+                    leaves.append(_like(values[at], self.args[self.argnums[at]]))
+                    at += 1
+                else:
+                    leaves.append(None)
+            out.append(tree.unflatten(treedef, leaves))
+        return out
+
+    def scatter(self, values: tuple) -> tuple:
+        """Per-argument trees (tangents shaped like the primals) as per-leaf values."""
+        flat = []
+        for group, value in zip(self.groups, values, strict=True):
+            if group is None:
+                flat.append(value)
+                continue
+            treedef, slots = group
+            leaves, other = tree.flatten(value)
+            if other != treedef:
+                raise ValueError(f"a tangent has structure {other}, but its primal has "
+                                 f"structure {treedef}")
+            flat.extend(v for v, slot in zip(leaves, slots, strict=True) if slot)
+        return tuple(flat)
+
+
+def _like(value: Any, primal: Any) -> Any:
+    """A Python float leaf's gradient as a Python float (as for a float argument)."""
+    if type(primal) is float and type(value) is not float and getattr(value, "ndim", 1) == 0 \
+            and type(value).__module__ == "numpy":
+        return float(value)
+    return value
+
+
+def spread(fun: Callable[..., Any], args: tuple, argnums: tuple[int, ...]) -> Spread:
+    """Spread the container arguments among ``argnums``; bad leaves are named by path."""
+    flat: list = []
+    where: dict[int, list[int]] = {}     # original position -> differentiated flat positions
+    slots: dict[int, tuple] = {}
+    layout, key = [], []
+    for i, x in enumerate(args):
+        if i not in argnums or not tree.is_container(x):
+            where[i] = [len(flat)]
+            flat.append(x)
+            continue
+        leaves, treedef = tree.flatten(x)
+        marks = []
+        for k, leaf in enumerate(leaves):
+            if tree.differentiable(leaf):
+                marks.append(True)
+            elif _constant(leaf):
+                marks.append(False)
+            else:
+                raise TypeError(_bad_leaf(fun, x, i, k, leaf))
+        where[i] = [len(flat) + k for k, m in enumerate(marks) if m]
+        slots[i] = (treedef, tuple(marks))
+        flat.extend(leaves)
+        layout.append((i, treedef, len(leaves)))
+        key.append((i, treedef, tuple(marks)))
+    new_argnums: list[int] = []
+    for i in argnums:
+        new_argnums.extend(where.get(i, [len(flat) + i - len(args)]))
+    groups = [slots.get(i) for i in argnums]
+    return Spread(tuple(flat), tuple(new_argnums), (tuple(key), len(args)), groups,
+                  tree_function(fun, tuple(layout)))
+
+
+# fun -> {layout: its TreeFunction}: one per structure, so that what is kept per function
+# (a warning given once, the Hessian-vector product's code) is kept per structure
+_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def tree_function(fun: Callable[..., Any], layout: tuple) -> TreeFunction:
+    """``fun`` with the containers at ``layout`` spread, one object per structure."""
+    with _LOCK:
+        try:
+            kept = _FUNCTIONS.setdefault(fun, {})
+        except TypeError:       # no weak reference to it
+            return TreeFunction(fun, layout)
+        made = kept.get(layout)
+        if made is None:
+            if len(kept) >= 64:
+                kept.clear()
+            made = kept[layout] = TreeFunction(fun, layout)
+        return made
+
+
+def _constant(leaf: Any) -> bool:
+    """A leaf held fixed: integers, booleans, strings (and arrays of them)."""
+    if isinstance(leaf, (bool, int, str, bytes)):
+        return True
+    dtype = getattr(leaf, "dtype", None)
+    if dtype is None:
+        return False
+    try:
+        import numpy as np
+
+        return np.dtype(dtype).kind in "biuSU"
+    except TypeError:
+        return True
+
+
+def _bad_leaf(fun: Any, root: Any, position: int, index: int, leaf: Any) -> str:
+    name = _parameter_name(fun, position)
+    path = tree.path_of(root, index, name)
+    return (f"{path} is a {type(leaf).__name__}, not a float or an array of floats; srcgrad "
+            f"differentiates trees of numbers only (register {type(leaf).__name__} with "
+            "srcgrad.tree.register if it is a container, or take it out of the argument)")
+
+
+def _parameter_name(fun: Any, position: int) -> str:
+    try:
+        params = [p.name for p in inspect.signature(fun).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    return params[position] if position < len(params) else f"args[{position}]"
