@@ -99,7 +99,7 @@ def with_none(p, x):
 
 def get_and_items(p, x):
     total = p.get("bias", 0.5)
-    for name, w in p.items():
+    for _name, w in p.items():
         total = total + np.sum(np.cos(w * x))
     return total + np.sum(p.get("w") ** 2)
 

@@ -20,7 +20,7 @@ P = namedtuple("P", "w b")
 
 def order_dependent(p):
     total = 0.0
-    for name, w in p.items():
+    for _name, w in p.items():
         total = total * 2.0 + np.sum(np.sin(w))
     return total
 
