@@ -7,7 +7,7 @@ Two engines share one registry of derivative rules:
   the source engine cannot transform.
 """
 
-from . import autograd, rules
+from . import autograd, rules, tree
 from .api import (
     grad,
     hessian,

@@ -107,8 +107,15 @@ def grad(
     create_graph: bool = False,
     allow_unused: bool | None = None,
     materialize_grads: bool = False,
-) -> tuple:
-    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
+) -> tuple | dict:
+    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
+
+    ``inputs`` may be a dict of Tensors: the gradients come back as a dict with its keys.
+    """
+    if isinstance(inputs, dict):
+        grads = grad(outputs, tuple(inputs.values()), grad_outputs, retain_graph, create_graph,
+                     allow_unused, materialize_grads)
+        return dict(zip(inputs, grads, strict=True))
     outs = _as_tuple(outputs)
     ins: Sequence[Tensor] = _as_tuple(inputs)
     if allow_unused is None:

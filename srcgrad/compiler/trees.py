@@ -78,13 +78,14 @@ class _Node:
 # ---------------------------------------------------------------------------
 # Which functions read their arguments as containers (decided when transformed).
 
-def reads_trees(fun: Any, argnums: Any) -> bool:
+def reads_trees(fun: Any, argnums: Any, depth: int = 0) -> bool:
     """Does ``fun`` read a differentiated parameter as a container: ``p["W"]``, ``p.w``
-    (not an array attribute), ``p.get(...)``, ``p.items()``, ``*p``, ``**p``?
+    (not an array attribute), ``p.get(...)``, ``p.items()``, ``*p``, ``**p``, or pass it
+    to a function that does?
 
     Such a function is transformed when called, for the structure it is given.
     """
-    if not inspect.isfunction(fun) and not inspect.ismethod(fun):
+    if not inspect.isfunction(fun) and not inspect.ismethod(fun) or depth > 8:
         return False
     try:
         parsed = parse_function(fun)
@@ -109,6 +110,12 @@ def reads_trees(fun: Any, argnums: Any) -> bool:
             return True
         if isinstance(node, gast.Starred) and _named(node.value, names):
             return True
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name):
+            passed = [i for i, a in enumerate(node.args) if _named(a, names)]
+            if passed:
+                callee = parsed.resolve(node.func.id)
+                if callee is not fun and reads_trees(callee, tuple(passed), depth + 1):
+                    return True
     return False
 
 
@@ -263,7 +270,7 @@ class _Rewriter:
                         out.extend(self.bind(t, tree, s))
                     return out
         if isinstance(s, gast.For) and not s.orelse:
-            items = self.iteration(s.iter)
+            items = self.iteration(s.iter, s.body, s.target)
             if items is not None:
                 return self.unroll(s, items)
         if isinstance(s, (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef, gast.Lambda)):
@@ -383,6 +390,10 @@ class _Rewriter:
                                         "Unpack it into two names.")
             return self.bind_item(target.elts[0], item.first, where) + \
                 self.bind_item(target.elts[1], item.second, where)
+        if isinstance(item, _Constant):     # bound for the body's reads, and assigned
+            out = self.bind_item(target, item.node, where)
+            self.env[target.id] = _Default(item.node)
+            return out
         if isinstance(item, gast.AST):
             self.check_stores(gast.Assign(targets=[target], value=item, type_comment=None))
             for sub in gast.walk(target):
@@ -394,8 +405,13 @@ class _Rewriter:
 
     # -- expressions ---------------------------------------------------------------
 
-    def iteration(self, node: Any) -> list | None:
-        """The items a loop over ``node`` visits, when ``node`` reads a container."""
+    def iteration(self, node: Any, body: Any = None, target: Any = None) -> list | None:
+        """The items a loop over ``node`` visits, when ``node`` reads a container (or is a
+        literal tuple of constants that ``body`` uses as keys of a container)."""
+        if isinstance(node, (gast.Tuple, gast.List)) and isinstance(target, gast.Name) \
+                and node.elts and all(isinstance(e, gast.Constant) for e in node.elts) \
+                and self.keys_of(body, target.id):
+            return [_Constant(e) for e in node.elts]
         tree = self.resolve(node)
         if isinstance(tree, _Node):
             if tree.kind == "dict":
@@ -424,6 +440,15 @@ class _Rewriter:
                     return [_Pair(gast.Constant(value=k, kind=None), v)
                             for k, v in enumerate(inner)]
         return None
+
+    def keys_of(self, body: Any, name: str) -> bool:
+        """Does ``body`` read an item of a container at key ``name``?"""
+        for part in body if isinstance(body, list) else [body]:
+            for sub in gast.walk(part):
+                if isinstance(sub, gast.Subscript) and _named(sub.slice, {name}) \
+                        and isinstance(self.resolve(sub.value), _Node):
+                    return True
+        return False
 
     def builtin(self, name: str) -> bool:
         """Is ``name`` the builtin (not shadowed anywhere in the function)?"""
@@ -499,6 +524,10 @@ class _Rewriter:
             return _Node(kind, list if kind == "list" else tuple, list(range(len(picked))),
                          children, treedef)
         key = _constant(index)
+        if key is _NOT_CONSTANT and isinstance(index, gast.Name) \
+                and isinstance(self.env.get(index.id), _Default) \
+                and isinstance(self.env[index.id].value, gast.Constant):
+            key = self.env[index.id].value.value     # a key from a loop over constants
         if key is _NOT_CONSTANT:
             raise self.parsed.error(index, f"an item of a {base.kind} at a key or index not "
                                     "written as a constant", "Write the key or index itself, "
@@ -537,7 +566,7 @@ class _Rewriter:
             if unrolled is not None:
                 return unrolled
         if isinstance(node, gast.GeneratorExp) and self.iteration(
-                node.generators[0].iter) is not None:
+                node.generators[0].iter, node.elt, node.generators[0].target) is not None:
             raise self.parsed.error(node, "a generator over a container (lazy)",
                                     "Use a list comprehension, or pass the generator to sum, "
                                     "max, min, list or tuple.")
@@ -644,7 +673,7 @@ class _Rewriter:
         if len(node.generators) != 1:
             return None
         gen = node.generators[0]
-        items = self.iteration(gen.iter)
+        items = self.iteration(gen.iter, node.elt, gen.target)
         if items is None:
             return None
         if gen.ifs or gen.is_async:
@@ -667,6 +696,8 @@ class _Rewriter:
             self.substitute(target.elts[0], item.first, where)
             self.substitute(target.elts[1], item.second, where)
             return
+        if isinstance(item, _Constant):
+            item = item.node
         if isinstance(target, gast.Name):
             self.env[target.id] = item if not isinstance(item, gast.AST) else _Default(item)
             return
@@ -693,6 +724,15 @@ class _Default:
 
     def __init__(self, value: Any) -> None:
         self.value = value
+
+
+class _Constant:
+    """An item of a loop over a literal tuple of constants (keys of a container)."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Any) -> None:
+        self.node = node
 
 
 class _Pair:
