@@ -11,6 +11,7 @@ import gast
 
 from ..identity import compile_kept
 from .normalize import walk
+from .printer import render
 
 __all__ = ["to_source", "compile_module", "compile_source", "finish_statements"]
 
@@ -61,8 +62,10 @@ def to_source(functions: list) -> str:
                 if isinstance(call.args[0].value, str):
                     texts.append(call.args[0].value)
                     call.args[0] = gast.Constant(value=len(texts) - 1, kind=None)
-    tree = ast.Module(body=[to_ast(f) for f in functions], type_ignores=[])
-    text = astor.to_source(tree, indent_with="    ")
+    text = render(functions)
+    if text is None:        # (something the fast printer leaves to astor)
+        tree = ast.Module(body=[to_ast(f) for f in functions], type_ignores=[])
+        text = astor.to_source(tree, indent_with="    ")
     lines = []
     for line in text.splitlines():
         match = _COMMENT.match(line)
