@@ -13,7 +13,6 @@ print makes :func:`render` return ``None`` (then astor prints everything).
 
 from __future__ import annotations
 
-import ast
 import math
 from typing import Any
 
