@@ -128,8 +128,9 @@ def _dtype_of(x: Any) -> np.dtype | None:
     return None
 
 
-def _check_scalar(fun: Callable[..., Any], out: Any, first_of_pair: bool = False) -> None:
-    if type(out) in _FLOAT_SCALARS:
+def _check_scalar(fun: Callable[..., Any], out: Any, first_of_pair: bool = False,
+                  holomorphic: bool = False) -> None:
+    if type(out) in _FLOAT_SCALARS and not holomorphic:
         return
     error = outputs.not_scalar(_name(fun), out, first_of_pair)
     if error is not None:
@@ -146,6 +147,29 @@ def _check_scalar(fun: Callable[..., Any], out: Any, first_of_pair: bool = False
         raise TypeError(
             f"grad requires {_name(fun)} to return a floating-point scalar, got dtype {dtype}"
         )
+    _check_complex_output("grad", fun, dtype, holomorphic)
+
+
+def _check_complex_output(what: str, fun: Any, dtype: Any, holomorphic: bool) -> None:
+    """JAX's rule: a complex output needs ``holomorphic=True``, which needs one."""
+    if dtype is None:
+        return
+    if holomorphic and dtype.kind != "c":
+        raise TypeError(f"{what} with holomorphic=True requires {_name(fun)} to return complex "
+                        f"values, got dtype {dtype}")
+    if not holomorphic and dtype.kind == "c":
+        raise TypeError(
+            f"{what} requires {_name(fun)} to return real values, got dtype {dtype}. For a "
+            "holomorphic function pass holomorphic=True; for the derivative of a complex "
+            "output otherwise, use srcgrad.vjp (or differentiate np.real and np.imag of it)")
+
+
+def _check_holomorphic_inputs(what: str, fun: Any, args: tuple, argnums: tuple) -> None:
+    for i in argnums:
+        dtype = _dtype_of(args[i]) if i < len(args) else None
+        if dtype is not None and dtype.kind != "c":
+            raise TypeError(f"{what} with holomorphic=True requires complex inputs, but "
+                            f"argument {i} of {_name(fun)} has dtype {dtype}")
 
 
 def _check_engine(engine: str) -> None:
@@ -309,7 +333,7 @@ class _Transformed:
     """A differentiated function: callable, with ``.fun``, ``.source`` and ``.engine``."""
 
     def __init__(self, fun: Callable[..., Any], argnums: Any, engine: str, has_aux: bool,
-                 kind: str) -> None:
+                 kind: str, holomorphic: bool = False) -> None:
         if not callable(fun):
             raise TypeError(f"srcgrad.{kind} expects a callable, got {type(fun).__name__}")
         _check_engine(engine)
@@ -317,6 +341,7 @@ class _Transformed:
         self._argnums_given = argnums
         self.argnums, self._as_tuple = _normalize_argnums(fun, argnums)
         self.has_aux = has_aux
+        self.holomorphic = holomorphic
         self._kind = kind
         self._requested = engine
         self._adapter: Callable[..., Any] | None = None
@@ -458,11 +483,13 @@ class _Transformed:
                 blocks = [b[0] for b in blocks]
             else:
                 aux = None
-            _check_scalar(self.fun, out, self.has_aux)
+            _check_scalar(self.fun, out, self.has_aux, self.holomorphic)
             return out, aux, [_tangent_like(b, args[j]) for b, j in zip(blocks, self.argnums,
                                                                         strict=True)]
+        if self.holomorphic:
+            _check_holomorphic_inputs("grad", self.fun, args, self.argnums)
         out, aux, rest = self._run(args, kwargs)
-        _check_scalar(self.fun, out, self.has_aux)
+        _check_scalar(self.fun, out, self.has_aux, self.holomorphic)
         grads = rest(np.ones(np.shape(out))) if callable(rest) else rest
         return out, aux, grads
 
@@ -488,7 +515,7 @@ class _Transformed:
         bind = getattr(self.fun, "__get__", None)
         method = bind(obj, objtype) if bind is not None else functools.partial(self.fun, obj)
         made = type(self)(method, self._argnums_given, self._requested, self.has_aux,
-                          self._kind)
+                          self._kind, self.holomorphic)
         self._last_bound = (obj, made)      # (keeps the last object alive, as its transform)
         return made
 
@@ -539,8 +566,8 @@ def _adapter_for(t: _Transformed) -> Callable[..., Any]:
 class _Grad(_Transformed):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         compiled = self._compiled
-        if compiled is not None and not self.has_aux and not _TAPE_RUNS[0] \
-                and not _check_inputs(self.fun, args, self.argnums):
+        if compiled is not None and not self.has_aux and not self.holomorphic \
+                and not _TAPE_RUNS[0] and not _check_inputs(self.fun, args, self.argnums):
             # the common case, with as few Python calls as possible around the generated code
             out, grads = compiled.function(*args, **kwargs)
             _check_scalar(self.fun, out)
@@ -558,25 +585,29 @@ class _ValueAndGrad(_Transformed):
 
 
 def grad(fun: Callable[..., Any] | None = None, argnums: int | tuple[int, ...] = 0, *,
-         engine: str = "auto", has_aux: bool = False) -> Any:
+         engine: str = "auto", has_aux: bool = False, holomorphic: bool = False) -> Any:
     """The gradient of scalar-valued ``fun`` with respect to argument(s) ``argnums``.
 
     Works as ``grad(f)``, ``grad(f, argnums=(0, 1))`` and as a decorator
     (``@grad`` or ``@grad(argnums=1)``).  The result keeps ``.fun`` and, for
-    the source engine, ``.source``.
+    the source engine, ``.source``.  Complex inputs follow JAX: for real ``f``,
+    ``grad(f)(z) = df/dx - 1j * df/dy``; a complex ``f`` needs ``holomorphic=True``
+    (complex inputs, then ``grad(f)(z) = f'(z)``).
     """
     if fun is None:
-        return functools.partial(grad, argnums=argnums, engine=engine, has_aux=has_aux)
-    return _Grad(fun, argnums, engine, has_aux, "grad")
+        return functools.partial(grad, argnums=argnums, engine=engine, has_aux=has_aux,
+                                 holomorphic=holomorphic)
+    return _Grad(fun, argnums, engine, has_aux, "grad", holomorphic)
 
 
 def value_and_grad(fun: Callable[..., Any] | None = None, argnums: int | tuple[int, ...] = 0, *,
-                   engine: str = "auto", has_aux: bool = False) -> Any:
+                   engine: str = "auto", has_aux: bool = False,
+                   holomorphic: bool = False) -> Any:
     """Like :func:`grad`, returning ``(value, gradient)``."""
     if fun is None:
         return functools.partial(value_and_grad, argnums=argnums, engine=engine,
-                                 has_aux=has_aux)
-    return _ValueAndGrad(fun, argnums, engine, has_aux, "grad")
+                                 has_aux=has_aux, holomorphic=holomorphic)
+    return _ValueAndGrad(fun, argnums, engine, has_aux, "grad", holomorphic)
 
 
 def vjp(fun: Callable[..., Any], *primals: Any, engine: str = "auto",

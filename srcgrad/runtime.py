@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["unbroadcast", "unbroadcast_to", "unbroadcast_scaled", "shape_of", "zeros_like",
-           "expand_reduced", "normalize_axis"]
+           "expand_reduced", "normalize_axis", "real_cotangent", "is_complex"]
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
@@ -133,6 +133,31 @@ def expand_reduced(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> 
         out[...] = g
         return out
     return np.broadcast_to(g, shape)  # Tensors (the tape's double backward) record this
+
+
+def is_complex(x: Any) -> bool:
+    """Whether ``x`` (array, Tensor, NumPy or Python number) holds complex values."""
+    return type(x) is complex or getattr(getattr(x, "dtype", None), "kind", "") == "c"
+
+
+def real_cotangent(ct: Any, x: Any) -> Any:
+    """``ct`` as the cotangent of ``x``: its real part where ``x`` is real.
+
+    Cotangents follow JAX's convention: ``c`` stands for ``dz -> Re(c * dz)``, so a
+    real ``x`` (a real ``dz``) is served by ``Re(c)`` alone.  Inside a sweep the
+    cotangent of a real value may carry an imaginary part from a complex operation it
+    fed (``x * 1j``): every rule of a real-valued operation is real-linear in it with
+    real coefficients, so that part never mixes into the real part; it is dropped
+    here, where a gradient is handed out, and by the rules that take a real value
+    out of a complex one (``np.real``, ``np.abs``...).
+    """
+    kind = type(ct)
+    if kind is _ndarray:
+        if ct.dtype.kind != "c":
+            return ct
+    elif kind is float or not is_complex(ct):
+        return ct
+    return ct if is_complex(x) else np.real(ct)
 
 
 def zeros_like(x: Any) -> Any:

@@ -12,12 +12,13 @@ __all__ = ["dtype", "as_dtype", "to_numpy_dtype", "set_default_dtype", "get_defa
 class dtype:
     """A Tensor element type; compares equal to the matching NumPy dtype."""
 
-    __slots__ = ("name", "numpy_dtype", "is_floating_point", "is_complex", "is_signed", "itemsize")
+    __slots__ = ("name", "numpy_dtype", "is_floating_point", "is_complex", "is_signed", "itemsize",
+                 "kind")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.numpy_dtype = np.dtype(name)
-        kind = self.numpy_dtype.kind
+        kind = self.kind = self.numpy_dtype.kind     # (NumPy's letter: "f", "c"...)
         self.is_floating_point = kind == "f"
         self.is_complex = kind == "c"
         self.is_signed = kind in "fic"

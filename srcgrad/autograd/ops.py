@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..rules.registry import Rule, _dispatchers, get_rule
+from ..rules.registry import Rule, _dispatchers, get_rule, refuse_complex
 from ..rules.source import positional_defaults, structural_params
 from . import grad_mode
 from .graph import make_rule_node, node_class, parameters_used
@@ -178,6 +178,8 @@ def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any 
     out = (forward or rule.primitive)(*raw, **kwargs)
     if not (needs and _grad_state.enabled and rule.differentiable):
         return _wrap_outputs(out, None, args, None, rule)
+    if not rule.complex:
+        refuse_complex(rule.name, *raw)
     if type(out) in _SEQUENCES or rule.outputs != 1:  # several outputs: the general path
         return _link(rule, args, tuple(raw), kwargs, out, name)
     # a fixed node name: the pattern alone is the plan's key (see _plan_for)
@@ -243,6 +245,8 @@ def _record_general(rule: Rule, args: tuple, kwargs: dict, forward: Any,
     out = (forward or rule.primitive)(*raw_args, **raw_kwargs)
     if not (needs and _grad_state.enabled and rule.differentiable):
         return _wrap_outputs(out, None, args, None, rule)
+    if not rule.complex:
+        refuse_complex(rule.name, *raw_args, *raw_kwargs.values())
     if kwargs and any(isinstance(v, T) and v._rg for v in kwargs.values()):
         args, kwargs = _bind_keywords(rule, args, kwargs)
         raw_args = tuple(_raw(a, T) for a in args)

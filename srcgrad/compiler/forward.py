@@ -164,6 +164,9 @@ class ForwardSweep(Sweep):
         value = None
         flowing = sorted(((pos, arg) for pos, arg in differentiable_positions(op).items()
                           if self.flows(arg)), key=lambda kv: str(kv[0]))
+        guard = self.complex_guard(op, op.args, op.kwargs) if flowing else None
+        if guard is not None:
+            out.append(guard)
         # one term with the result's shape: the sum broadcasts the others by itself
         full = any(self.same_shape(op, pos) for pos, _ in flowing)
         for pos, arg in flowing:

@@ -406,6 +406,24 @@ class ReverseSweep(Sweep):
             self.state[seq.id] = LIVE
         self.with_guard(target, build, code)
 
+    def insert_complex_guards(self, body: list) -> None:
+        """Before each active call of a real-only rule: refuse complex operands (forward sweep)."""
+        i = 0
+        while i < len(body):
+            stmt = body[i]
+            for attr in ("body", "orelse"):
+                inner = getattr(stmt, attr, None)
+                if isinstance(inner, list):
+                    self.insert_complex_guards(inner)
+            op = getattr(stmt, "op", None)
+            if isinstance(stmt, gast.Assign) and op is not None and op.kind == "prim" \
+                    and self.act.is_active(assigned_name(stmt)):
+                guard = self.complex_guard(op, op.args, op.kwargs)
+                if guard is not None:
+                    body.insert(i, guard)
+                    i += 1
+            i += 1
+
     def prepare_calls(self, body: list) -> None:
         """Active calls to user functions call their compiled VJP and keep its pullback."""
         for stmt in statements(body):

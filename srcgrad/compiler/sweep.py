@@ -19,9 +19,10 @@ from typing import Any
 
 import gast
 
+from ..rules.registry import refuse_complex
 from .analyze import Activity, statements
 from .names import Namer, Namespace
-from .normalize import NormalizedFunction, assign, const, name, walk
+from .normalize import NormalizedFunction, assign, clone, const, name, walk
 from .shapes import ShapeFacts
 
 __all__ = ["Sweep", "ZERO", "LIVE", "MAYBE", "comment", "bind_call"]
@@ -62,6 +63,24 @@ class Sweep:
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                     self.primal.add(node.id)
         self.current: Any = None
+
+    def complex_guard(self, op: Any, args: list, kwargs: dict) -> Any:
+        """``refuse_complex(<primitive>, <operands>)`` for a rule not declared ``complex``.
+
+        Generated code refuses complex operands of a real-only rule where it
+        differentiates the call, as the tape does where it records it; ``None`` for
+        rules that are right on complex values.
+        """
+        rule = op.rule
+        if rule is None or rule.complex or not rule.differentiable:
+            return None
+        operands = [clone(a) for a in [*args, *kwargs.values()]
+                    if not (isinstance(a, gast.Constant) and type(a.value) is not complex)]
+        if not operands:
+            return None
+        fn = self.ns.bind("refuse_complex", refuse_complex)
+        return gast.Expr(value=gast.Call(func=name(fn), args=[const(rule.name), *operands],
+                                         keywords=[]))
 
     # -- names and states -------------------------------------------------------------
     def adj(self, var: str) -> str:

@@ -16,7 +16,7 @@ import gast
 import numpy as np
 
 from ..rules import registry
-from ..runtime import zeros_like
+from ..runtime import real_cotangent, zeros_like
 from ..treeargs import TreeFunction
 from . import cache, support
 from .analyze import analyze, scalar_closed, scalar_names, statements
@@ -521,6 +521,7 @@ class _Builder:
         self.sweep = sweep
         sweep.add_counters(body)
         sweep.prepare_calls(body)
+        sweep.insert_complex_guards(body)
         seed_active = diff_out is not None and act.is_active(diff_out)
         fname = self.fname
         cotangent = sweep.adj(diff_out) if seed_active else namer.fresh("g")
@@ -703,7 +704,9 @@ class _Builder:
         if self.internal:
             return name(b) if state != ZERO else const(None)
         if state == LIVE and not sweep.is_seq(p):
-            return name(b)
+            # (a real argument gets the real part: see runtime.real_cotangent)
+            helper = self.ns.bind("real_cotangent", real_cotangent)
+            return gast.Call(func=name(helper), args=[name(b), name(p)], keywords=[])
         if state == ZERO:
             fn = self.ns.bind("zeros_like", zeros_like) if not sweep.is_seq(p) else None
             if fn is not None:

@@ -14,10 +14,12 @@ from . import (  # noqa: F401  (importing registers the rules)
     selection,
     shape,
 )
+from . import complex_values  # noqa: F401, I001  (declares which rules take complex values)
 from .registry import (
     Rule,
     alias,
     all_rules,
+    complex_rules,
     defjvp,
     defrule,
     defvjp,
@@ -37,6 +39,7 @@ __all__ = [
     "Rule",
     "all_rules",
     "alias",
+    "complex_rules",
     "defjvp",
     "defrule",
     "defvjp",

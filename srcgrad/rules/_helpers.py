@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime import shape_of
+from ..runtime import is_complex, shape_of
 
-__all__ = ["broadcast_like", "extremum_cotangent", "extremum_tangent", "items_cotangent",
+__all__ = ["abs_cotangent", "abs_tangent", "broadcast_like", "extremum_cotangent", "extremum_tangent", "items_cotangent",
            "log_or_zero", "nonzero"]
 
 
@@ -109,3 +109,19 @@ def extremum_tangent(k: int, dx: Any, ans: Any, *args: Any) -> Any:
             return np.sum(dx * weights, axis=0)
         return sum(d * w for d, w in zip(dx, weights, strict=True))
     return dx * weights[k]
+
+
+def abs_cotangent(g: Any, ans: Any, x: Any) -> Any:
+    """The cotangent of ``x`` in ``ans = abs(x)``: ``g * sign(x)``, for complex ``x``
+    ``Re(g) * conj(x) / |x|`` (``|x|`` is real: only ``g``'s real part is its cotangent);
+    0 at ``x = 0`` either way."""
+    if is_complex(x):
+        return np.real(g) * np.conj(x) / nonzero(ans)
+    return g * np.sign(x)
+
+
+def abs_tangent(dx: Any, ans: Any, x: Any) -> Any:
+    """The tangent of ``abs(x)``: ``dx * sign(x)``, for complex ``x`` ``Re(conj(x) dx) / |x|``."""
+    if is_complex(x):
+        return np.real(np.conj(x) * dx) / nonzero(ans)
+    return dx * np.sign(x)

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime import expand_reduced, normalize_axis, unbroadcast, unbroadcast_to
+from ..runtime import (expand_reduced, is_complex, normalize_axis, real_cotangent, unbroadcast,
+                       unbroadcast_to)
 from .source import reads_structure
 
 # Cotangent types for which index_cotangent's in-place fast path applies.
@@ -646,13 +647,19 @@ def cast_cotangent(g: Any, x: Any, dtype: Any) -> Any:
     piecewise constant (as PyTorch and JAX: integer results carry no gradient).
     """
     if _holds_fractions(dtype):
-        return convert(g, dtype_of(x))
+        if np.dtype(dtype).kind != "c" and is_complex(g):
+            g = np.real(g)      # a real result (a complex x's real part): Re(g) only
+        return convert(real_cotangent(g, x), dtype_of(x))
     return np.zeros_like(x, dtype=dtype_of(x))
 
 
 def cast_tangent(dx: Any, dtype: Any) -> Any:
     """The tangent of ``x.astype(dtype)``: ``dx`` cast, or zeros for an integer cast."""
-    return convert(dx if _holds_fractions(dtype) else 0 * dx, dtype)
+    if not _holds_fractions(dtype):
+        dx = 0 * dx
+    elif np.dtype(dtype).kind != "c" and is_complex(dx):
+        dx = np.real(dx)        # the real part of a complex x: Re(dx)
+    return convert(dx, dtype)
 
 
 def array_cotangent(g: Any, obj: Any, dtype: Any = None) -> Any:

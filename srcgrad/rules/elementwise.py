@@ -23,8 +23,8 @@ import operator
 
 import numpy as np
 
-from ..runtime import unbroadcast
-from ._helpers import broadcast_like, log_or_zero
+from ..runtime import is_complex, unbroadcast
+from ._helpers import abs_cotangent, abs_tangent, broadcast_like, log_or_zero, nonzero
 from ._shape_helpers import part
 from .registry import alias, defjvp, defvjp, lookup, nondifferentiable
 
@@ -305,9 +305,13 @@ for _to_degrees in (np.rad2deg, np.degrees):
 
 # --- absolute value, sign transfer, extrema ----------------------------------
 
-for _abs in (np.absolute, np.fabs):
-    defvjp(_abs, lambda g, ans, x: g * np.sign(x), node="AbsBackward0")
-    defjvp(_abs, lambda dx, ans, x: dx * np.sign(x))
+defvjp(np.fabs, lambda g, ans, x: g * np.sign(x), node="AbsBackward0")
+defjvp(np.fabs, lambda dx, ans, x: dx * np.sign(x))
+
+# |z| of a complex z: d|z| = Re(conj(z) dz) / |z|, 0 at z = 0 (abs_cotangent)
+defvjp(np.absolute, lambda g, ans, x: abs_cotangent(g, ans, x), node="AbsBackward0",
+       complex=True)
+defjvp(np.absolute, lambda dx, ans, x: abs_tangent(dx, ans, x))
 
 # copysign(x, y) = |x| * sign(y): its derivative in y is 0 wherever it exists
 defvjp(
@@ -454,7 +458,7 @@ for _op, _ufunc in [
 ]:
     alias(_op, _ufunc)
 
-del _to_radians, _to_degrees, _abs, _op, _ufunc
+del _to_radians, _to_degrees, _op, _ufunc
 
 # --- more of NumPy's elementwise functions ------------------------------------------------
 
@@ -484,15 +488,37 @@ defjvp(
     lambda dy, ans, x, y: (np.zeros_like(ans[0]), -dy * ans[0]),
 )
 
-# Real input: conjugation and taking the real part change nothing.
-defvjp(np.conjugate, lambda g, ans, x: g, node="ConjBackward0")
-defjvp(np.conjugate, lambda dx, ans, x: dx)
+# The complex parts.  A cotangent c of z stands for dz -> Re(c dz) (JAX's convention):
+# conj(z) passes conj(c) back; Re(z) passes Re(g) (its output is real: only the real part
+# of g is its cotangent); Im(z) = Re(-1j z) passes -1j Re(g); angle(z) = atan2(Im z, Re z)
+# moves by Im(conj(z) dz) / |z|**2.  Of a real input, Im and angle are constants.
+defvjp(np.conjugate, lambda g, ans, x: np.conj(g), node="ConjBackward0", complex=True)
+defjvp(np.conjugate, lambda dx, ans, x: np.conj(dx))
 
-defvjp(np.real, lambda g, ans, val: g, node="RealBackward0")
-defjvp(np.real, lambda dx, ans, val: dx)
+defvjp(np.real, lambda g, ans, val: np.real(g), node="RealBackward0", complex=True)
+defjvp(np.real, lambda dx, ans, val: np.real(dx))
 
-defvjp(np.real_if_close, lambda g, ans, a, tol=100: g, node="RealBackward0")
-defjvp(np.real_if_close, lambda dx, ans, a, tol=100: dx)
+defvjp(np.imag, lambda g, ans, val: -1j * np.real(g) if is_complex(val) else 0 * np.real(g),
+       node="ImagBackward0", complex=True)
+defjvp(np.imag, lambda dx, ans, val: np.imag(dx))
+
+defvjp(
+    np.angle,
+    lambda g, ans, z, deg=False: np.real(g) * (180 / np.pi if deg else 1.0) * -1j * np.conj(z)
+    / nonzero(np.real(z * np.conj(z))) if is_complex(z) else 0 * np.real(g),
+    node="AngleBackward0",
+    complex=True,
+)
+defjvp(
+    np.angle,
+    lambda dz, ans, z, deg=False: np.imag(np.conj(z) * dz) * (180 / np.pi if deg else 1.0)
+    / nonzero(np.real(z * np.conj(z))),
+)
+
+# real_if_close: the real part where it drops the imaginary one, else the identity
+defvjp(np.real_if_close, lambda g, ans, a, tol=100: g if is_complex(ans) else np.real(g),
+       node="RealBackward0", complex=True)
+defjvp(np.real_if_close, lambda dx, ans, a, tol=100: dx if is_complex(ans) else np.real(dx))
 
 # nan_to_num replaces NaN and infinities by constants: the gradient flows where x is finite.
 defvjp(
@@ -512,8 +538,6 @@ defjvp(np.unwrap, lambda dx, ans, p, discont=None, axis=-1, *, period=2 * np.pi:
 nondifferentiable(
     np.fix,
     np.nextafter,
-    np.imag,
-    np.angle,
     np.isneginf,
     np.isposinf,
     np.isreal,

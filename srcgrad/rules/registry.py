@@ -48,6 +48,8 @@ __all__ = [
     "generation",
     "optional_family",
     "load_optional",
+    "complex_rules",
+    "refuse_complex",
 ]
 
 NodeSpec = str | Callable[..., Any] | None
@@ -72,6 +74,9 @@ class Rule:
     # then ``g`` passed to a VJP is a tuple with zeros for unused outputs.
     outputs: int = 1
     differentiable: bool = True
+    # Whether the VJPs and JVPs are right for complex values (JAX's convention, see
+    # docs/rules.md): False makes both engines refuse complex values with TypeError.
+    complex: bool = False
     _argnums: tuple[int, ...] | None = field(default=None, repr=False)
     # The tape's recording plans for this rule, by call pattern (see autograd/ops.py).
     _plans: dict = field(default_factory=dict, repr=False)
@@ -229,6 +234,7 @@ def defvjp(
     sequence_argnums: tuple[int, ...] = (),
     outputs: int = 1,
     override: bool = False,
+    complex: bool | None = None,
 ) -> Rule:
     """Register the VJPs of ``fun``: one per differentiable positional argument.
 
@@ -237,6 +243,8 @@ def defvjp(
     arguments that are not differentiated).  ``node`` names the tape node as
     PyTorch would (``"SinBackward0"``).  Replacing one of srcgrad's built-in rules
     raises :class:`~srcgrad.errors.RuleExistsError` unless ``override=True``.
+    ``complex=True`` declares the rules right for complex values in JAX's
+    convention (a new rule is real-only: both engines refuse complex values).
     Returns the rule.
 
     Example::
@@ -259,6 +267,8 @@ def defvjp(
     if sequence_argnums:
         rule.sequence_argnums = tuple(sequence_argnums)
     rule.outputs = outputs
+    if complex is not None:
+        rule.complex = complex
     return rule
 
 
@@ -267,6 +277,7 @@ def defjvp(
     *jvps: Callable[..., Any] | None,
     argnums: Iterable[int] | None = None,
     override: bool = False,
+    complex: bool | None = None,
 ) -> Rule:
     """Register the JVPs of ``fun``: one per differentiable positional argument.
 
@@ -284,6 +295,8 @@ def defjvp(
     rule.differentiable = True
     GENERATION[0] += 1
     _store(fun, rule.jvps, jvps, argnums)
+    if complex is not None:
+        rule.complex = complex
     return rule
 
 
@@ -298,6 +311,40 @@ def defrule(
     if jvps:
         defjvp(fun, *jvps, argnums=options.get("argnums"), override=True)
     return rule
+
+
+def complex_rules(*funs: Callable[..., Any]) -> None:
+    """Declare the rules of ``funs`` right for complex values (``complex=True`` of defvjp)."""
+    for fun in funs:
+        rule = lookup(fun)
+        if rule is None or not rule.differentiable:
+            raise ValueError(f"{primitive_name(fun)} has no derivative rule to declare complex")
+        rule.complex = True
+        rule._plans.clear()
+    GENERATION[0] += 1
+
+
+def refuse_complex(name: str, *values: Any) -> None:
+    """Raise TypeError when one of ``values`` (a primitive's arguments) is complex.
+
+    Both engines call it for the rules that are not declared ``complex``: the tape
+    as it records the call, generated code where it differentiates the call.
+    """
+    for v in values:
+        kind = type(v)
+        if kind is float or kind is int or kind is bool:
+            continue
+        if kind is complex or getattr(getattr(v, "dtype", None), "kind", "") == "c" or (
+                (kind is list or kind is tuple) and any(_is_complex(e) for e in v)):
+            raise TypeError(
+                f"srcgrad differentiates {name} for real values only, and it was called with "
+                "a complex value. Differentiate a real formulation (of np.real(z) and "
+                "np.imag(z)), or register complex rules with srcgrad.defvjp(..., complex=True)")
+
+
+def _is_complex(v: Any) -> bool:
+    return type(v) is complex or getattr(getattr(v, "dtype", None), "kind", "") == "c" or (
+        type(v) in (list, tuple) and any(_is_complex(e) for e in v))
 
 
 def nondifferentiable(*funs: Callable[..., Any], override: bool = False) -> None:

@@ -26,7 +26,7 @@ def tanh_layer_grad(x, w, b):
     bt_1 = bh * (1 - h * h)
     bb = unbroadcast(bt_1, b)
     bw = matmul_right_cotangent(unbroadcast(bt_1, t), x, w)
-    return sum_1, (bw, bb)
+    return sum_1, (real_cotangent(bw, w), real_cotangent(bb, b))
 ''',
     ('piecewise', (0,)): '''\
 def piecewise_grad(x):
@@ -47,7 +47,7 @@ def piecewise_grad(x):
     else:
         # grad of: y = -x
         bx = -by
-    return t, (bx,)
+    return t, (real_cotangent(bx, x),)
 
 
 def piecewise_grad_scalar(x):
@@ -66,7 +66,7 @@ def piecewise_grad_scalar(x):
     else:
         # grad of: y = -x
         bx = -by
-    return t, (bx,)
+    return t, (real_cotangent(bx, x),)
 ''',
     ('running_sum', (0,)): '''\
 def running_sum_grad(x, n):
@@ -108,7 +108,7 @@ def softplus_sum_grad(x):
     bsum_1 = one_like(sum_1)
     # grad of: return np.sum(np.log1p(np.exp(x)))
     bx = expand_reduced(bsum_1, log1p) / (1 + exp) * exp
-    return sum_1, (bx,)
+    return sum_1, (real_cotangent(bx, x),)
 ''',
 }
 
