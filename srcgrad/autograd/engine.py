@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .graph import run_backward
+from .graph import cotangent, run_backward, user_grad
 from .tensor import Size, Tensor, unwrap
 
 __all__ = ["backward", "grad"]
@@ -49,6 +49,7 @@ def _root_grads(outputs: tuple, grad_outputs: Any, create_graph: bool) -> list:
                 )
             if not create_graph:
                 g = unwrap(g)
+            g = cotangent(g)    # (the rules' convention: see graph.user_grad)
         if create_graph and not isinstance(g, Tensor):
             g = Tensor._wrap(np.asarray(g, dtype=out._a.dtype))
         if out._fn is not None:
@@ -144,7 +145,7 @@ def grad(
                 )
             result.append(None)
         elif isinstance(g, Tensor):
-            result.append(g)
+            result.append(user_grad(g, t._a))
         else:
-            result.append(Tensor._wrap(np.asarray(g, dtype=t._a.dtype)))
+            result.append(Tensor._wrap(np.asarray(user_grad(g, t._a), dtype=t._a.dtype)))
     return tuple(result)

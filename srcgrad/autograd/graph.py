@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ..runtime import is_complex
 from . import grad_mode
 
 # Bound by srcgrad.autograd.tensor once the Tensor class exists (the two modules
@@ -99,11 +100,14 @@ class Node:
         self._plain = False
         return RemovableHandle(self._pre_hooks, hook)
 
-    def _add_tensor_pre_hook(self, output_nr: int, hook: Callable[..., Any]) -> RemovableHandle:
+    def _add_tensor_pre_hook(self, output_nr: int, hook: Callable[..., Any],
+                             like: Any = 0.0) -> RemovableHandle:
+        """``hook(grad)`` for output ``output_nr``, whose value ``like`` (its dtype) sets the
+        convention of the gradient it sees (:func:`user_grad`)."""
         if self._tensor_pre_hooks is None:
             self._tensor_pre_hooks = []
         self._plain = False
-        entry = (output_nr, hook)
+        entry = (output_nr, hook, like)
         self._tensor_pre_hooks.append(entry)
         return RemovableHandle(self._tensor_pre_hooks, entry)
 
@@ -451,19 +455,20 @@ def _slot(node: Node, idx: int, g: Any) -> list:
 
 def _run_node(node: Node, buf: list, create_graph: bool, capture: dict | None) -> tuple:
     if isinstance(node, AccumulateGrad) and node.variable._hooks:
+        like = node.variable._a
         for hook in list(node.variable._hooks):
-            out = hook(_wrap_all((buf[0],))[0])
+            out = hook(_wrap_all((user_grad(buf[0], like),))[0])
             if out is not None:
-                buf[0] = _unwrap_all((out,), create_graph)[0]
+                buf[0] = cotangent(_unwrap_all((out,), create_graph)[0])
     if node._tensor_pre_hooks:
         # retain_grad's hook is kept last so it sees the final gradient
-        for output_nr, hook in sorted(node._tensor_pre_hooks, key=_retain_last):
+        for output_nr, hook, like in sorted(node._tensor_pre_hooks, key=_retain_last):
             g = buf[output_nr]
             if g is None:
                 continue
-            out = hook(_wrap_all((g,))[0])
+            out = hook(_wrap_all((user_grad(g, like),))[0])
             if out is not None:
-                buf[output_nr] = _unwrap_all((out,), create_graph)[0]
+                buf[output_nr] = cotangent(_unwrap_all((out,), create_graph)[0])
     if capture is not None:
         hit = False
         for i in range(node.n_outputs):
@@ -493,6 +498,23 @@ def _run_node(node: Node, buf: list, create_graph: bool, capture: dict | None) -
             if out is not None:
                 grads = _unwrap_all(out, create_graph)
     return grads
+
+
+def user_grad(g: Any, like: Any) -> Any:
+    """A cotangent of ``like`` (JAX's convention, which the rules use) as PyTorch's gradient.
+
+    PyTorch's gradient of a complex value is the conjugate, and a real value's is
+    real (the cotangent of a real value may carry an imaginary part inside the sweep:
+    see :func:`srcgrad.runtime.real_cotangent`).
+    """
+    if g is None or not is_complex(g):
+        return g
+    return np.conj(g) if is_complex(like) else np.real(g)
+
+
+def cotangent(g: Any) -> Any:
+    """A gradient in PyTorch's convention (a user's) as the cotangent the rules take."""
+    return np.conj(g) if g is not None and is_complex(g) else g
 
 
 def _retain_last(entry: tuple) -> int:

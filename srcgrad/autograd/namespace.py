@@ -97,3 +97,8 @@ def numel(input: Any) -> int:  # noqa: A002
 
 
 __all__ += ["cat", "concat", "concatenate", "stack", "where", "einsum", "numel"]
+
+from . import complex_tensor  # noqa: E402  (torch.real, torch.view_as_real, ...)
+from .complex_tensor import *  # noqa: E402, F403
+
+__all__ += complex_tensor.__all__

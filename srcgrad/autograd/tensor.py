@@ -21,8 +21,9 @@ from ..fast_numpy import mean_of_floats
 from ..mutation import output_arguments
 from ..rules import nn as _nn
 from ..rules.registry import get_rule, lookup
+from ..runtime import is_complex
 from . import dtypes, grad_mode, graph, ops
-from .graph import AccumulateGrad, RemovableHandle
+from .graph import AccumulateGrad, RemovableHandle, user_grad
 from .ops import record
 
 __all__ = ["Tensor", "Size", "VersionCounter", "unwrap"]
@@ -246,14 +247,15 @@ class Tensor:
 
         keep._retains_grad = True  # type: ignore[attr-defined]
         # the handle (truthy) lets an in-place operation move the hook to the new version
-        self._retains_grad = self._fn._add_tensor_pre_hook(self._output_nr, keep)
+        self._retains_grad = self._fn._add_tensor_pre_hook(self._output_nr, keep,
+                                                           self._dtype_marker())
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._fn is not None:
-            return self._fn._add_tensor_pre_hook(self._output_nr, hook)
+            return self._fn._add_tensor_pre_hook(self._output_nr, hook, self._dtype_marker())
         if self._hooks is None:
             self._hooks = []
             acc = self._acc() if self._acc is not None else None
@@ -261,6 +263,10 @@ class Tensor:
                 acc._plain = False
         self._hooks.append(hook)
         return RemovableHandle(self._hooks, hook)
+
+    def _dtype_marker(self) -> Any:
+        """A number as complex as this tensor: tells hooks which gradient convention applies."""
+        return 1j if self._a.dtype.kind == "c" else 0.0
 
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
         """Call ``hook(tensor)`` after a gradient has been accumulated into this leaf."""
@@ -284,6 +290,8 @@ class Tensor:
         return acc
 
     def _accumulate(self, g: Any, create_graph: bool = False) -> None:
+        if is_complex(g):   # (PyTorch's convention: see graph.user_grad)
+            g = user_grad(g, self._a)
         grad = self._grad
         if grad is not None and not create_graph and not grad._rg and type(g) is np.ndarray:
             buf = grad._a  # the common case: add into the existing .grad in place

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import grad_mode
 from .engine import grad as tape_grad
+from .graph import cotangent as from_user_convention
 from .tensor import Tensor, unwrap
 from .typechecks import check_type_tests
 
@@ -121,6 +122,8 @@ def _cast_like(g: Any, x: Any) -> Any:
     """A gradient array in the form of its primal: float for float, same dtype for arrays."""
     if isinstance(x, (float, int)) and not isinstance(x, bool):
         return float(np.asarray(g))
+    if type(x) is complex:
+        return complex(np.asarray(g))
     a = np.asarray(g)
     dtype = np.asarray(x).dtype
     if a.dtype != dtype:
@@ -302,7 +305,7 @@ def _pull(out: Any, cotangent: Any, leaves: list, primals: list, graph: bool) ->
         if np.shape(ct) != o._a.shape:
             ct = np.broadcast_to(ct, o._a.shape)
         roots.append(o)
-        seeds.append(ct)
+        seeds.append(from_user_convention(ct))     # (tape_grad takes PyTorch's conjugate)
     grads: tuple = (None,) * len(leaves)
     if roots:
         grads = tape_grad(tuple(roots), leaves, tuple(seeds), retain_graph=True,
@@ -313,6 +316,8 @@ def _pull(out: Any, cotangent: Any, leaves: list, primals: list, graph: bool) ->
         if type(x) in (list, tuple):
             return type(x)(rebuild(v) for v in x)
         g, leaf = next(flat)
+        if g is not None:
+            g = from_user_convention(g)     # (back from PyTorch's convention to JAX's)
         if graph:
             return Tensor._wrap(np.zeros_like(leaf._a)) if g is None else g
         return _zeros_like_input(x) if g is None else _cast_like(g._a, x)

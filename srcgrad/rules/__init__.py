@@ -7,6 +7,7 @@ API (:func:`defvjp`, :func:`defjvp`, :func:`nondifferentiable`, ...) lives in
 
 from . import (  # noqa: F401  (importing registers the rules)
     builtins,
+    complex_values,  # noqa: F401, I001  (declares which rules take complex values)
     elementwise,
     linalg,
     nn,
@@ -14,7 +15,6 @@ from . import (  # noqa: F401  (importing registers the rules)
     selection,
     shape,
 )
-from . import complex_values  # noqa: F401, I001  (declares which rules take complex values)
 from .registry import (
     Rule,
     alias,

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime import expand_reduced, normalize_axis, unbroadcast
+from ..runtime import expand_reduced, is_complex, normalize_axis, unbroadcast
 from ._shape_helpers import (
     _axis_take,
     _merge_axes,
@@ -653,7 +653,9 @@ def convolve_cotangent(g: Any, a: Any, v: Any, mode: str = "full", which: int = 
     la, lv = int(np.size(a)), int(np.size(v))
     start = _conv_start(la, lv, mode)
     gfull = np.pad(g, (start, la + lv - 1 - start - int(np.size(g))))
-    return np.correlate(gfull, v if which == 0 else a, "valid")
+    # (np.correlate conjugates its second operand: conjugated here, the transpose remains)
+    other = v if which == 0 else a
+    return np.correlate(gfull, np.conj(other) if is_complex(other) else other, "valid")
 
 
 def correlate_cotangent(g: Any, a: Any, v: Any, mode: str = "valid", which: int = 0) -> Any:

@@ -13,8 +13,8 @@ import numpy as np
 
 from ..runtime import is_complex, shape_of
 
-__all__ = ["abs_cotangent", "abs_tangent", "broadcast_like", "extremum_cotangent", "extremum_tangent", "items_cotangent",
-           "log_or_zero", "nonzero"]
+__all__ = ["abs_cotangent", "abs_tangent", "broadcast_like", "extremum_cotangent",
+           "extremum_tangent", "items_cotangent", "log_or_zero", "nonzero"]
 
 
 def broadcast_like(t: Any, ans: Any) -> Any:

@@ -24,8 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime import (expand_reduced, is_complex, normalize_axis, real_cotangent, unbroadcast,
-                       unbroadcast_to)
+from ..runtime import (
+    expand_reduced,
+    is_complex,
+    normalize_axis,
+    real_cotangent,
+    unbroadcast,
+    unbroadcast_to,
+)
 from .source import reads_structure
 
 # Cotangent types for which index_cotangent's in-place fast path applies.
@@ -559,6 +565,7 @@ def index_add(x: Any, index: Any, values: Any) -> Any:
     from item assignment, which the tape can differentiate again.
     """
     out = np.copy(x)
+    values = real_cotangent(values, x)      # (a real x keeps the real part: runtime's doc)
     try:
         np.add.at(out, index, values)
     except TypeError:
@@ -618,6 +625,7 @@ def assign(x: Any, index: Any, value: Any) -> Any:
     scattered to ``index``.
     """
     out = np.copy(x)
+    value = real_cotangent(value, x)        # (a real x keeps the real part: runtime's doc)
     if hasattr(type(out), "__setitem__"):
         out[index] = value
         return out
@@ -655,11 +663,9 @@ def cast_cotangent(g: Any, x: Any, dtype: Any) -> Any:
 
 def cast_tangent(dx: Any, dtype: Any) -> Any:
     """The tangent of ``x.astype(dtype)``: ``dx`` cast, or zeros for an integer cast."""
-    if not _holds_fractions(dtype):
-        dx = 0 * dx
-    elif np.dtype(dtype).kind != "c" and is_complex(dx):
+    if np.dtype(dtype).kind != "c" and is_complex(dx):
         dx = np.real(dx)        # the real part of a complex x: Re(dx)
-    return convert(dx, dtype)
+    return convert(dx if _holds_fractions(dtype) else 0 * dx, dtype)
 
 
 def array_cotangent(g: Any, obj: Any, dtype: Any = None) -> Any:
@@ -672,6 +678,8 @@ def array_cotangent(g: Any, obj: Any, dtype: Any = None) -> Any:
     """
     if dtype is not None and not _holds_fractions(dtype):
         g = 0 * g
+    elif dtype is not None and np.dtype(dtype).kind != "c" and is_complex(g):
+        g = np.real(g)      # a real result (of complex items: their real parts)
     return _items_of(np.reshape(g, _nested_shape(obj)), obj)
 
 
@@ -695,6 +703,8 @@ def array_tangent(dobj: Any, ans: Any, ndmin: int = 0) -> Any:
     out = np.array(dobj, ndmin=ndmin)
     if not _holds_fractions(dtype_of(ans)):
         return np.zeros_like(ans)
+    if dtype_of(ans).kind != "c" and is_complex(out):
+        out = np.real(out)      # a real result (of complex items: their real parts)
     return convert(out, dtype_of(ans))
 
 
@@ -721,6 +731,8 @@ def index_cotangent(g: Any, x: Any, index: Any) -> Any:
         # plain arrays: one fresh zero array filled in place (no copies, no
         # Python layer of np.zeros_like); repeated integer indices accumulate
         out = np.zeros(x.shape, x.dtype)
+        if out.dtype.kind != "c" and is_complex(g):
+            g = np.real(g)      # (a real x keeps the real part: see runtime.real_cotangent)
         if type(index) is tuple and len(index) == 2 and type(index[0]) is np.ndarray \
                 and type(index[1]) is np.ndarray and index[0].dtype.kind in "iu" \
                 and index[1].dtype.kind in "iu":

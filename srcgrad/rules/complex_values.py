@@ -44,7 +44,7 @@ _HOLOMORPHIC = [
 
 _LINEAR = [
     # elementwise selection and arithmetic
-    np.where, np.nan_to_num, builtins.sum,
+    np.where, builtins.sum,
     # reductions and scans
     np.sum, np.mean, np.prod, np.cumsum, np.cumprod, np.nansum, np.nanmean, np.nanprod,
     np.nancumsum, np.nancumprod, np.average, np.trace, np.diff, np.ediff1d, np.trapezoid,

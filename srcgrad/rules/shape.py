@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime import unbroadcast
+from ..runtime import is_complex, unbroadcast
 from ._extra_helpers import (
     append_cotangent,
     choose_cotangent,
@@ -484,11 +484,11 @@ defjvp(np.partition,
 # full(shape, fill_value): every element is fill_value.
 defvjp(np.full,
        lambda g, ans, shape, fill_value, dtype=None, order="C", *, device=None, like=None:
-       unbroadcast(g, fill_value),
+       unbroadcast(g if is_complex(ans) else np.real(g), fill_value),
        argnums=(1,), node="FillBackward0")
 defjvp(np.full,
        lambda dx, ans, shape, fill_value, dtype=None, order="C", *, device=None, like=None:
-       np.broadcast_to(dx, np.shape(ans)),
+       np.broadcast_to(dx if is_complex(ans) else np.real(dx), np.shape(ans)),
        argnums=(1,))
 
 
