@@ -7,7 +7,6 @@ API (:func:`defvjp`, :func:`defjvp`, :func:`nondifferentiable`, ...) lives in
 
 from . import (  # noqa: F401  (importing registers the rules)
     builtins,
-    complex_values,  # noqa: F401, I001  (declares which rules take complex values)
     elementwise,
     linalg,
     nn,
@@ -34,6 +33,9 @@ from .registry import (
 # SciPy's rules register when SciPy is first used (importing SciPy is slow).
 for _library in ("special", "linalg", "signal"):
     optional_family(f"scipy.{_library}", f"srcgrad.rules.scipy_{_library}")
+
+# after the families: declares which of their rules take complex values
+from . import complex_values  # noqa: E402, F401
 
 __all__ = [
     "Rule",
