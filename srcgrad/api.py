@@ -907,7 +907,11 @@ def _reverse_jacobian(fun: Any, args: tuple, argnums: tuple[int, ...],
     out, pullback = compiled.function(*args)
     outputs.check_array_output("jacobian", _name(fun), out)
     inputs = sum(int(np.size(args[j])) for j in argnums)
-    if forward is not None and (isinstance(out, (tuple, list)) or inputs < int(np.size(out))):
+    complex_out = not isinstance(out, (tuple, list)) and np.iscomplexobj(out)
+    if complex_out and forward is None:
+        _real_jacobian(out, "jacobian", fun)    # (reverse rows would lose imaginary parts)
+    if forward is not None and (complex_out or isinstance(out, (tuple, list))
+                                or inputs < int(np.size(out))):
         jvp_fn, select = forward
         return _forward_jacobian(jvp_fn.function, args, argnums, select)[1]
     rows = []
@@ -1015,8 +1019,15 @@ class _Derivative:
     def __call__(self, *args: Any) -> Any:
         if _check_inputs(self.fun, args, self.argnums):
             return self._tree_call(args)
+        for i in self.argnums:
+            dtype = _dtype_of(args[i])
+            if dtype is not None and dtype.kind == "c":
+                raise TypeError(
+                    f"srcgrad.{self._kind} of {_name(self.fun)} with respect to complex argument "
+                    f"{i}: not supported (the derivative of complex inputs is not one matrix); "
+                    "use srcgrad.grad for a real output, or srcgrad.vjp / srcgrad.jvp")
         if self.engine == "tape" or _tape_instead(self.fun, self._requested, self._kind, args):
-            return self._tape(args)
+            return _real_jacobian(self._tape(args), self._kind, self.fun)
         if self._kind == "hessian":
             compiled, select = self._forward
             value, blocks = _forward_jacobian(compiled.function, args, self.argnums, select)
@@ -1057,6 +1068,15 @@ class _Derivative:
 
 def _one_or_all(values: list, as_tuple: bool) -> Any:
     return tuple(values) if as_tuple else values[0]
+
+
+def _real_jacobian(result: Any, kind: str, fun: Any) -> Any:
+    """``result``, unless complex: the tape's Jacobians of complex outputs are refused."""
+    if any(np.iscomplexobj(b) for b in (result if isinstance(result, (tuple, list))
+                                         else (result,))):
+        raise TypeError(f"srcgrad.{kind} of {_name(fun)}, which returns complex values: "
+                        "use engine='source' with jacfwd, or srcgrad.jvp")
+    return result
 
 
 def _by_output(blocks: list, as_tuple: bool) -> Any:

@@ -1,0 +1,237 @@
+"""Complex numbers in both engines: JAX's convention for the transforms, PyTorch's for
+Tensor mode, real gradients for real inputs, and refusals of real-only rules."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import srcgrad
+from tests.compiler.fd import numerical_grad
+
+ENGINES = ["source", "tape"]
+Z = np.array([1 + 2j, 3 - 1j])
+X = np.array([0.3, -1.2, 0.7])
+C = np.array([1 + 2j, 0.5 - 1j, 2j])
+
+
+def _grad(f, engine, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", srcgrad.FallbackWarning)
+        return srcgrad.grad(f, engine=engine, **kw)
+
+
+def _complex_fd(f, z):
+    """JAX's gradient of real f at complex z: df/dx - 1j df/dy, by central differences."""
+    dx = numerical_grad(lambda x: f(x + 1j * z.imag), (z.real,), 0)
+    dy = numerical_grad(lambda y: f(z.real + 1j * y), (z.imag,), 0)
+    return dx - 1j * dy
+
+
+# --- the issue's examples -----------------------------------------------------------
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_issue_examples(engine):
+    got = _grad(lambda z: np.real(np.sum(z * np.conj(z))), engine)(Z)
+    np.testing.assert_allclose(got, [2 - 4j, 6 + 2j])
+    got = _grad(lambda z: np.sum(np.abs(z) ** 2), engine)(Z)
+    np.testing.assert_allclose(got, [2 - 4j, 6 + 2j])
+    got = _grad(lambda x: np.real(np.sum(np.exp(1j * x))), engine)(X)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, -np.sin(X))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_forward_mode_of_imag_angle_conj(engine):
+    z, dz = Z, np.array([0.5 - 2j, 1j])
+    _, t = srcgrad.jvp(lambda z: np.imag(z), (z,), (dz,), engine=engine)
+    np.testing.assert_allclose(t, dz.imag)
+    _, t = srcgrad.jvp(lambda z: np.conj(z), (z,), (dz,), engine=engine)
+    np.testing.assert_allclose(t, np.conj(dz))
+    _, t = srcgrad.jvp(lambda z: np.angle(z), (z,), (dz,), engine=engine)
+    h = 1e-7
+    np.testing.assert_allclose(t, (np.angle(z + h * dz) - np.angle(z - h * dz)) / (2 * h),
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_real_input_with_complex_constant_gets_real_cotangent(engine):
+    def f(x):
+        return np.sum(x * C)
+
+    out, pullback = srcgrad.vjp(f, X, engine=engine)
+    (ct,) = pullback(1.0 - 2.0j)
+    assert not np.iscomplexobj(ct)
+    np.testing.assert_allclose(ct, np.real((1.0 - 2.0j) * C))
+
+
+# --- against finite differences, both engines -----------------------------------------
+
+REAL_OF_COMPLEX = [
+    lambda z: np.sum(np.abs(z) ** 2),
+    lambda z: np.real(np.sum(z * np.conj(z) * np.exp(z))),
+    lambda z: np.sum(np.angle(z)),
+    lambda z: np.sum(np.imag(z ** 3)),
+    lambda z: np.real(np.sum(np.sin(z) / (1 + z * z))),
+    lambda z: np.real(z[0] * z[2]) + np.abs(z[1]),
+    lambda z: np.sum(np.abs(np.outer(z, z) @ z)),
+    lambda z: np.real(np.linalg.det(np.outer(z, z) + np.eye(3))),
+    lambda z: np.real(np.sum(np.linalg.inv(np.outer(z, z) + np.eye(3)))),
+    lambda z: np.sum(z.real * z.imag),
+    lambda z: np.sum(np.abs(z.conj() * 2)),
+    lambda z: np.real(np.sum(np.sqrt(z) * np.log(z))),
+    lambda z: np.real(np.einsum("i,i->", z, z[::-1])) + np.sum(np.abs(np.cumsum(z))),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("k", range(len(REAL_OF_COMPLEX)))
+def test_gradient_of_real_function_of_complex_input(engine, k):
+    f = REAL_OF_COMPLEX[k]
+    np.testing.assert_allclose(_grad(f, engine)(C), _complex_fd(f, C), rtol=1e-5, atol=1e-6)
+
+
+REAL_THROUGH_COMPLEX = [
+    lambda x: np.abs(np.sum(x * C)) ** 2,
+    lambda x: np.real(np.sum(x[0] * C)) + np.imag(x[1] * C[1]),
+    lambda x: np.angle(np.sum(x * C)),
+    lambda x: np.real(np.sum(np.stack([x, 2 * x]) @ C)),
+    lambda x: np.real(np.sum(np.concatenate([x * C, x]) ** 2)),
+    lambda x: np.real(np.prod(x * C)),
+    lambda x: np.sum(np.abs(x.astype(complex) * C)),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("k", range(len(REAL_THROUGH_COMPLEX)))
+def test_real_input_gets_real_gradient(engine, k):
+    f = REAL_THROUGH_COMPLEX[k]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", np.exceptions.ComplexWarning)
+        got = _grad(f, engine)(X)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, numerical_grad(f, (X,), 0), rtol=1e-5, atol=1e-6)
+
+
+def test_hessian_of_real_function_through_complex_values():
+    def f(x):
+        return np.abs(np.sum(x * C)) ** 2
+
+    want = 2 * np.real(np.outer(C, np.conj(C)))
+    for engine in ENGINES:
+        got = srcgrad.hessian(f, engine=engine)(X)
+        assert not np.iscomplexobj(got)
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+# --- holomorphic and complex outputs ---------------------------------------------------
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_complex_output_needs_holomorphic(engine):
+    with pytest.raises(TypeError, match="holomorphic=True"):
+        _grad(lambda z: np.sum(z * z), engine)(Z)
+    z0 = 0.7 - 0.4j
+    got = _grad(lambda z: np.sin(z) * np.exp(z), engine, holomorphic=True)(z0)
+    np.testing.assert_allclose(got, (np.cos(z0) + np.sin(z0)) * np.exp(z0))
+    _, got = srcgrad.value_and_grad(lambda z: np.sum(z ** 3), engine=engine,
+                                    holomorphic=True)(Z)
+    np.testing.assert_allclose(got, 3 * Z ** 2)
+    with pytest.raises(TypeError, match="complex inputs"):
+        _grad(lambda z: np.sum(z * 1j), engine, holomorphic=True)(X)
+    with pytest.raises(TypeError, match="return complex"):
+        _grad(lambda z: np.sum(np.abs(z)), engine, holomorphic=True)(Z)
+
+
+# --- real-only rules are refused --------------------------------------------------------
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("f", [
+    lambda z: np.real(np.sum(np.maximum(z, 0.5))),
+    lambda z: np.real(np.max(z)),
+    lambda z: np.real(np.sum(np.sort(z))),
+    lambda z: np.var(z),
+    lambda z: np.linalg.norm(z),
+    lambda x: np.real(np.sum(np.clip(x * C, 0, 1))),
+], ids=["maximum", "max", "sort", "var", "norm", "clip"])
+def test_real_only_rules_refuse_complex_values(engine, f):
+    arg = X if f.__code__.co_varnames[0] == "x" else C
+    with pytest.raises(TypeError, match="for real values only"):
+        _grad(f, engine)(arg)
+
+
+def test_forward_mode_refuses_real_only_rules_too():
+    for engine in ENGINES:
+        with pytest.raises(TypeError, match="for real values only"):
+            srcgrad.jvp(lambda z: np.maximum(z, 0.5), (C,), (C,), engine=engine)
+
+
+# --- Tensor mode: PyTorch's convention -------------------------------------------------
+
+TENSOR_FUNCTIONS = [
+    lambda L, z, w: (z.abs() ** 2).sum(),
+    lambda L, z, w: (z * z.conj()).real.sum() + (z * w).imag.sum(),
+    lambda L, z, w: L.angle(z * w).sum(),
+    lambda L, z, w: L.view_as_real(z.exp() * w).pow(2).sum(),
+    lambda L, z, w: L.view_as_complex(L.stack([w, w * 2], dim=-1)).mul(z).abs().sum(),
+    lambda L, z, w: (z.sin() / (1 + z * z)).real.sum(),
+    lambda L, z, w: L.polar(w.abs() + 1, w).mul(z).real.sum(),
+    lambda L, z, w: L.real(z @ z.conj()) + w.sum(),
+]
+
+
+@pytest.mark.parametrize("k", range(len(TENSOR_FUNCTIONS)))
+def test_tensor_mode_matches_torch(k):
+    torch = pytest.importorskip("torch")
+    f = TENSOR_FUNCTIONS[k]
+
+    def run(lib):
+        z = lib.tensor(C, requires_grad=True)
+        w = lib.tensor(X, requires_grad=True)
+        out = f(lib, z, w)
+        out.backward()
+        return [out.detach().numpy(), *(None if t.grad is None else t.grad.numpy()
+                                        for t in (z, w))]
+
+    for got, want in zip(run(srcgrad), run(torch), strict=True):
+        assert (got is None) == (want is None)
+        if got is not None:
+            np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_tensor_grad_is_conjugate_of_transform_gradient():
+    z = srcgrad.tensor(C, requires_grad=True)
+    (z * np.exp(z)).abs().sum().backward()
+    want = srcgrad.grad(lambda z: np.sum(np.abs(z * np.exp(z))), engine="tape")(C)
+    np.testing.assert_allclose(z.grad.numpy(), np.conj(want))
+    assert z.is_complex() and srcgrad.is_complex(z) and not srcgrad.tensor(X).is_complex()
+
+
+def test_tensor_hooks_and_autograd_grad_see_torch_convention():
+    torch = pytest.importorskip("torch")
+    seen = {}
+
+    def run(lib):
+        z = lib.tensor(C, requires_grad=True)
+        y = z * z
+
+        def hook(g):
+            seen[lib.__name__] = g.detach().numpy().copy()
+
+        y.register_hook(hook)
+        (gz,) = lib.autograd.grad((y.abs() ** 2).sum(), z)
+        return gz.detach().numpy()
+
+    np.testing.assert_allclose(run(srcgrad), run(torch))
+    np.testing.assert_allclose(seen["srcgrad"], seen["torch"])
+
+
+def test_jacobian_of_complex_output_runs_forward_and_complex_inputs_are_refused():
+    f = lambda x: np.exp(1j * x) * C  # noqa: E731
+    got = srcgrad.jacobian(f, engine="source")(X)
+    np.testing.assert_allclose(got, np.diag(1j * np.exp(1j * X) * C))
+    with pytest.raises(TypeError, match="returns complex values"):
+        srcgrad.jacrev(f, engine="source")(X)
+    with pytest.raises(TypeError, match="complex argument"):
+        srcgrad.jacobian(lambda z: np.abs(z), engine="source")(C)
