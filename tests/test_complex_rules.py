@@ -69,6 +69,8 @@ def _unflat(vec: np.ndarray, template: Any) -> Any:
     values = vec if dtype.kind == "c" else vec.real
     if isinstance(template, np.ndarray):
         return values.astype(dtype).reshape(template.shape)
+    if isinstance(template, np.generic):
+        return dtype.type(values[0])
     return complex(values[0]) if dtype.kind == "c" else float(values[0])
 
 
