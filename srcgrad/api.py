@@ -1070,10 +1070,15 @@ def _one_or_all(values: list, as_tuple: bool) -> Any:
     return tuple(values) if as_tuple else values[0]
 
 
+def _any_complex(result: Any) -> bool:
+    if isinstance(result, (tuple, list)):
+        return any(_any_complex(b) for b in result)
+    return _dtype_of(result) is not None and _dtype_of(result).kind == "c"
+
+
 def _real_jacobian(result: Any, kind: str, fun: Any) -> Any:
     """``result``, unless complex: the tape's Jacobians of complex outputs are refused."""
-    if any(np.iscomplexobj(b) for b in (result if isinstance(result, (tuple, list))
-                                         else (result,))):
+    if _any_complex(result):
         raise TypeError(f"srcgrad.{kind} of {_name(fun)}, which returns complex values: "
                         "use engine='source' with jacfwd, or srcgrad.jvp")
     return result
