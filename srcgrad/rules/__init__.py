@@ -31,7 +31,7 @@ from .registry import (
 )
 
 # SciPy's rules register when SciPy is first used (importing SciPy is slow).
-for _library in ("special", "linalg", "signal"):
+for _library in ("special", "stats", "linalg", "signal"):
     optional_family(f"scipy.{_library}", f"srcgrad.rules.scipy_{_library}")
 
 # after the families: declares which of their rules take complex values

@@ -25,6 +25,7 @@ from scipy import linalg, special  # noqa: E402
 
 import srcgrad  # noqa: E402
 from srcgrad.errors import FallbackWarning, TransformError  # noqa: E402
+from srcgrad.rules import lookup  # noqa: E402
 from tests.compiler.fd import numerical_grad  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,3 +222,95 @@ def filtered(x, h):
 def test_convolve_then_correlate():
     rng = np.random.default_rng(4)
     _check(filtered, (rng.normal(size=7), rng.normal(size=3)), (0, 1))
+
+
+# --- scipy.stats ---------------------------------------------------------------------------
+
+import scipy.stats  # noqa: E402
+from scipy import stats  # noqa: E402
+
+
+def norm_by_keywords(x, m, s):
+    return np.sum(scipy.stats.norm.logpdf(x, loc=m, scale=s)) + np.sum(stats.norm.cdf(x, m, s))
+
+
+def t_and_gamma_by_keywords(x, df, a):
+    return np.sum(stats.t.logpdf(x, df=df, scale=2.0)) + np.sum(stats.gamma.pdf(x + 3, a=a))
+
+
+def beta_mixed(x, a, b, scale):
+    return np.sum(stats.beta.logpdf(x, a, b=b, scale=scale))
+
+
+def test_distribution_parameters_by_position_and_keyword():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=4)
+    _check(norm_by_keywords, (x, rng.normal(size=4), rng.uniform(0.5, 2, size=4)), (0, 1, 2))
+    _check(t_and_gamma_by_keywords, (x, 3.5, 2.5), (0, 1, 2))
+    _check(beta_mixed, (rng.uniform(0.2, 0.8, size=3), 2.0, np.array([1.5, 2.5, 3.5]), 1.2),
+           (0, 1, 2, 3))
+
+
+def mvn_full(x, mean, cov):
+    return np.sum(stats.multivariate_normal.logpdf(x, mean, cov) ** 2) + \
+        stats.multivariate_normal.pdf(x[0], mean=mean, cov=cov)
+
+
+def dirichlet_alpha(alpha):
+    p = np.array([[0.2, 0.5], [0.3, 0.1], [0.5, 0.4]])
+    return np.sum(stats.dirichlet.logpdf(p, alpha)) + stats.dirichlet.pdf(p[:, 0], alpha)
+
+
+def poisson_rate(mu):
+    return np.sum(stats.poisson.logpmf(np.array([0, 2, 5]), mu))
+
+
+def test_multivariate_normal_dirichlet_poisson():
+    rng = np.random.default_rng(6)
+    cov = _spd(rng)
+    # the function reads cov's lower triangle only: the upper one has no gradient
+    _check(mvn_full, (rng.normal(size=(2, 3)), rng.normal(size=3), cov), (0, 1, 2))
+    got = _source_grad(mvn_full, (rng.normal(size=(2, 3)), rng.normal(size=3), cov), 2)
+    assert np.all(np.triu(got, 1) == 0)
+    _check(dirichlet_alpha, (np.array([1.5, 2.0, 3.0]),), 0)
+    _check(poisson_rate, (np.array([0.5, 2.0, 3.0]),), 0)
+
+
+def t_cdf_in_df(df):
+    return stats.t.cdf(0.3, df)
+
+
+def poisson_in_k(k):
+    return stats.poisson.logpmf(k, 2.0)
+
+
+@pytest.mark.parametrize(("f", "arg", "what"), [
+    (t_cdf_in_df, 3.0, "shape parameter df"),
+    (poisson_in_k, 2.0, "discrete"),
+])
+def test_derivatives_without_closed_form_raise(f, arg, what):
+    with pytest.raises(NotImplementedError, match=what):
+        srcgrad.grad(f, engine="source")(arg)
+
+
+FROZEN = stats.norm(0.0, 2.0)
+OWN_NORM = type(stats.norm)(name="own_norm")
+
+
+def frozen_logpdf(x):
+    return np.sum(FROZEN.logpdf(x))
+
+
+def own_norm_logpdf(x):
+    return np.sum(OWN_NORM.logpdf(x))
+
+
+@pytest.mark.parametrize("f", [frozen_logpdf, own_norm_logpdf])
+def test_other_distribution_objects_are_not_taken_for_scipys(f):
+    """A frozen distribution, or another instance of SciPy's class, is not the object the
+    rule was registered on: no rule matches it, and its code (SciPy's, which turns the
+    values into plain arrays) is refused rather than differentiated by a guess."""
+    assert lookup(FROZEN.logpdf) is None and lookup(OWN_NORM.logpdf) is None
+    assert lookup(stats.norm.logpdf) is not None
+    with pytest.raises((TransformError, TypeError, RuntimeError)):
+        srcgrad.grad(f, engine="source")(np.array([0.5, 1.0]))
