@@ -34,6 +34,7 @@ from .errors import (
     callable_name,
     user_stacklevel,
 )
+from .namespaces import call_namespace
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jvp_source", "jacobian", "jacfwd", "jacrev",
            "hessian", "hvp", "source"]
@@ -118,8 +119,10 @@ def _dtype_of(x: Any) -> np.dtype | None:
     if dtype is not None:
         try:
             return np.dtype(dtype)
-        except TypeError:
-            return None
+        except TypeError:       # another library's dtype: NumPy's of the same name
+            from .namespaces import float_kind
+
+            return np.dtype(str(dtype).rpartition(".")[2]) if float_kind(x) else None
     if isinstance(x, (list, tuple)):
         try:
             return np.asarray(x).dtype
@@ -329,6 +332,31 @@ def _tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple
         raise
 
 
+def _in_namespace(t: Any, compiled: Any, args: tuple, kwargs: dict) -> Any:
+    """The compiled code to run for this call: ``compiled`` for NumPy arrays and numbers,
+    its variant for the arrays' namespace otherwise (see :mod:`srcgrad.namespaces`)."""
+    ns = call_namespace(args, kwargs)
+    if ns is None:
+        return compiled
+    if compiled is None:
+        raise _numpy_only(t, ns)
+    from .compiler.variants import variant
+
+    return variant(compiled, ns, t.fun)
+
+
+def _numpy_only(t: Any, ns: Any) -> TypeError:
+    """The error for arrays of another library where only the tape could run."""
+    refusals = getattr(t, "_refusals", None)
+    why = (f"the source engine refused it: {refusals[0]}" if refusals else
+           "engine='tape' was asked for" if t._requested == "tape" else
+           "it runs on the tape here")
+    return TypeError(f"{_describe(t)} got {ns.library} arrays, but runs on the tape engine, "
+                     f"which works on NumPy arrays only (srcgrad never converts arrays to NumPy "
+                     f"silently), because {why}. Rewrite the function so that the source "
+                     "engine accepts it, or pass NumPy arrays.")
+
+
 class _Transformed:
     """A differentiated function: callable, with ``.fun``, ``.source`` and ``.engine``."""
 
@@ -458,8 +486,9 @@ class _Transformed:
                 return out, aux, lambda ct: spread.gather(rest(ct))
             return out, aux, spread.gather(rest)
         self._ready()
-        if self._compiled is not None and not _on_tape_now(self):
-            value, rest = self._compiled.function(*args, **kwargs)
+        compiled = _in_namespace(self, self._compiled, args, kwargs)
+        if compiled is not None and not _on_tape_now(self):
+            value, rest = compiled.function(*args, **kwargs)
             if self.has_aux:
                 outputs.check_aux_pair(_name(self.fun), value)
             out, aux = value if self.has_aux else (value, None)
@@ -474,6 +503,8 @@ class _Transformed:
         self._ready()
         if self._nested is not None and not _on_tape_now(self):
             _check_inputs(self.fun, args, self.argnums)
+            if call_namespace(args, kwargs) is not None:
+                raise _numpy_only(self, call_namespace(args, kwargs))
             compiled, select = self._nested
             run = functools.partial(_call_with_keywords, compiled.function, kwargs)
             value, blocks = _forward_jacobian(run, args, self.argnums, select)
@@ -490,7 +521,7 @@ class _Transformed:
             _check_holomorphic_inputs("grad", self.fun, args, self.argnums)
         out, aux, rest = self._run(args, kwargs)
         _check_scalar(self.fun, out, self.has_aux, self.holomorphic)
-        grads = rest(np.ones(np.shape(out))) if callable(rest) else rest
+        grads = rest(_ones_like_output(out)) if callable(rest) else rest
         return out, aux, grads
 
     def _shape(self, grads: tuple) -> Any:
@@ -569,12 +600,31 @@ class _Grad(_Transformed):
         if compiled is not None and not self.has_aux and not self.holomorphic \
                 and not _TAPE_RUNS[0] and not _check_inputs(self.fun, args, self.argnums):
             # the common case, with as few Python calls as possible around the generated code
+            for a in args:
+                if type(a) not in _NUMPY_VALUES:
+                    compiled = _in_namespace(self, compiled, args, kwargs)
+                    break
+            else:
+                if kwargs:
+                    compiled = _in_namespace(self, compiled, args, kwargs)
             out, grads = compiled.function(*args, **kwargs)
             _check_scalar(self.fun, out)
             return grads if self._as_tuple else grads[0]
         _, aux, grads = self._grads(args, kwargs)
         g = self._shape(grads)
         return (g, aux) if self.has_aux else g
+
+
+from .namespaces import _NUMPY_VALUES  # noqa: E402  (the call path's cheap check)
+
+
+def _ones_like_output(out: Any) -> Any:
+    if type(out) in _FLOAT_SCALARS or type(out) is np.ndarray:
+        return np.ones(np.shape(out))
+    from .namespaces import namespace_of
+
+    ns = namespace_of(out)
+    return np.ones(np.shape(out)) if ns is None else ns.ones_like(out)
 
 
 class _ValueAndGrad(_Transformed):

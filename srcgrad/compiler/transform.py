@@ -18,7 +18,7 @@ import numpy as np
 from ..rules import registry
 from ..runtime import real_cotangent, zeros_like
 from ..treeargs import TreeFunction
-from . import cache, support
+from . import cache, support, variants
 from .analyze import analyze, scalar_closed, scalar_names, statements
 from .emit import compile_module, finish_statements, to_source
 from .forward import ForwardSweep
@@ -205,6 +205,7 @@ def _build(key: tuple, found: Any, fun: Any, argnums: tuple, mode: str, has_aux:
     for item in dataclasses.fields(Compiled):
         setattr(placeholder, item.name, getattr(compiled, item.name))
     _bind_proxies(placeholder)
+    variants.own(placeholder)
     builder.fill(entry, placeholder)
     entry.remember(placeholder, found.idents)
     cache.store(key, entry, found.anchors)
@@ -242,6 +243,7 @@ def _bind(key: tuple, entry: _Entry, fun: Any, idents: tuple) -> Compiled:
     compiled.function = namespace[entry.entry_name]
     compiled.pullback = namespace.get(entry.pullback_name) if entry.pullback_name else None
     _bind_proxies(compiled)
+    variants.own(compiled)
     entry.remember(compiled, idents)
     return compiled
 
