@@ -4,7 +4,9 @@ Walks ``srcgrad.rules.all_rules()`` and the sample calls in
 ``tests/rule_samples/*.py``.  For every differentiable rule and sample:
 
 * the VJP of each differentiated argument equals ``J^T u`` for a random
-  cotangent ``u``, with ``J`` the float64 central-difference Jacobian;
+  cotangent ``u``, with ``J`` the float64 central-difference Jacobian (a complex
+  value counts as its real and imaginary parts; a VJP takes and gives JAX's
+  cotangents, the conjugates of these real-pair ones);
 * the JVP equals the directional central difference ``J v``, with the
   output's shape;
 * the two are transposes: ``<jvp(v), u> == <v, vjp(u)>``;
@@ -107,11 +109,27 @@ def _params(cases: list[Case]) -> list[Any]:
 
 
 def _is_float(v: Any) -> bool:
+    """A real or complex floating value (differentiated; complex ones by their two parts)."""
     if isinstance(v, bool):
         return False
     if isinstance(v, float):
         return True
-    return isinstance(v, (np.ndarray, np.generic)) and np.issubdtype(v.dtype, np.floating)
+    return isinstance(v, (np.ndarray, np.generic)) and np.issubdtype(v.dtype, np.inexact)
+
+
+def _conj(value: Any) -> Any:
+    """Complex arrays conjugated (lists walked, the rest as is): JAX's cotangent of a
+    complex value is the conjugate of the pair of real cotangents of its two parts."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_conj(v) for v in value)
+    return np.conj(value) if np.iscomplexobj(value) else value
+
+
+def _complex(value: Any) -> bool:
+    """Does a value (or any item of a list or tuple) hold complex numbers?"""
+    if isinstance(value, (list, tuple)):
+        return any(_complex(v) for v in value)
+    return np.iscomplexobj(value)
 
 
 def _is_float_tree(v: Any) -> bool:
@@ -140,6 +158,9 @@ def _flat(value: Any) -> np.ndarray:
         if not value:
             return np.zeros(0)
         return np.concatenate([_flat(v) for v in value])
+    if np.iscomplexobj(value):
+        value = np.asarray(value)
+        return np.concatenate([_flat(value.real), _flat(value.imag)])
     return np.ravel(np.asarray(value, dtype=np.float64))
 
 
@@ -152,6 +173,10 @@ def _unflat(vec: np.ndarray, template: Any, dtype: Any = None) -> Any:
             out.append(_unflat(vec[start : start + n], t, dtype))
             start += n
         return type(template)(out)
+    if np.iscomplexobj(template):
+        n, real = np.size(template), np.real(template)
+        value = _unflat(vec[:n], real, dtype) + 1j * _unflat(vec[n:], real, dtype)
+        return value if dtype is None else value.astype(np.result_type(dtype, np.complex64))
     if isinstance(template, np.ndarray):
         return np.array(vec, dtype=dtype or template.dtype).reshape(template.shape)
     if isinstance(template, np.generic):
@@ -174,7 +199,7 @@ def _size(o: Any) -> int:
     """Number of elements of an output, summed over the pieces of a sequence."""
     if isinstance(o, (list, tuple)):
         return sum(_size(e) for e in o)
-    return int(np.size(o))
+    return int(np.size(o)) * (2 if np.iscomplexobj(o) else 1)
 
 
 def _cotangent(rule: Rule, ans: Any, vec: np.ndarray, dtype: Any = None) -> Any:
@@ -307,12 +332,13 @@ def test_vjp_matches_finite_differences(case):
         what = f"{rule.name} VJP of argument {i} at {case.sample!r}"
         jac = _jacobian(rule, args, kwargs, i)
         u = case.rng(f"u{i}").standard_normal(jac.shape[0]) * _float_rows(rule, ans)
-        g = _cotangent(rule, ans, u)
+        g = _conj(_cotangent(rule, ans, u))
         before = _snapshot([*args, g] if rule.outputs == 1 else args)
         got = rule.vjps[i](g, ans, *args, **kwargs)
         _unchanged(before, [*args, g] if rule.outputs == 1 else args, what)
         _same_structure(got, args[i], what)
-        _close(_flat(got), jac.T @ u, case.sample, what)
+        assert _complex(got) == _complex(args[i]), f"{what}: dtypes {_dtypes(got)}"
+        _close(_flat(_conj(got)), jac.T @ u, case.sample, what)
 
 
 @pytest.mark.parametrize("case", _params(CASES))
@@ -352,7 +378,8 @@ def test_jvp_is_transpose_of_vjp(case):
         ju = float(
             _flat_outputs(rule, rule.jvps[i](_unflat(v, args[i]), ans, *args, **kwargs), ans) @ u
         )
-        vj = float(v @ _flat(rule.vjps[i](_cotangent(rule, ans, u), ans, *args, **kwargs)))
+        vj = float(v @ _flat(_conj(rule.vjps[i](_conj(_cotangent(rule, ans, u)), ans, *args,
+                                                **kwargs))))
         scale = max(1.0, abs(ju), abs(vj))
         assert abs(ju - vj) <= 1e-9 * scale, (
             f"{rule.name} argument {i}: <jvp(v), u> = {ju!r} but <v, vjp(u)> = {vj!r}"
@@ -369,13 +396,18 @@ def _to_float32(value: Any) -> Any:
         return tuple(_to_float32(v) for v in value)
     if isinstance(value, np.ndarray) and value.dtype == np.float64:
         return value.astype(np.float32)
+    if isinstance(value, np.ndarray) and value.dtype == np.complex128:
+        return value.astype(np.complex64)
     return value
 
 
 def _is_float32(v: Any) -> bool:
     if isinstance(v, (list, tuple)):
         return bool(v) and all(_is_float32(e) for e in v)
-    return isinstance(v, (np.ndarray, np.generic)) and v.dtype == np.float32
+    return isinstance(v, (np.ndarray, np.generic)) and v.dtype in _SINGLE
+
+
+_SINGLE = (np.float32, np.complex64)
 
 
 def _dtypes(v: Any) -> list:
@@ -412,11 +444,11 @@ def test_float32_stays_float32(case):
         if not _is_float32(args[i]):
             continue
         got = rule.vjps[i](g, ans, *args, **kwargs)
-        assert all(d == np.float32 for d in _dtypes(got)), (
+        assert all(d in _SINGLE for d in _dtypes(got)), (
             f"{rule.name} VJP of float32 argument {i} gives {_dtypes(got)}"
         )
         tangent = rule.jvps[i](_unflat(_flat(args[i]), args[i]), ans, *args, **kwargs)
-        assert all(d == np.float32 for d in _dtypes(tangent)), (
+        assert all(d in _SINGLE for d in _dtypes(tangent)), (
             f"{rule.name} JVP of float32 argument {i} gives {_dtypes(tangent)}"
         )
 

@@ -8,7 +8,7 @@ Run from the repository root::
 
 Everything in the document is computed: the table walks the registry
 (``srcgrad.rules.all_rules()``), and "Not yet covered" lists the public
-callables of ``numpy``, ``numpy.linalg`` and the ``ndarray`` methods that
+callables of ``numpy``, ``numpy.linalg``, ``numpy.fft`` and the ``ndarray`` methods that
 look differentiable but have no rule.  A callable *looks differentiable*
 when it is a ufunc with a floating-point loop (``d->d``, ``dd->d``...) or a
 function that takes arrays (it dispatches through NumPy's
@@ -53,6 +53,7 @@ FAMILY_TITLES = {
     "reductions": "Reductions, statistics and cumulative functions",
     "shape": "Shape, joining, splitting, indexing and array creation",
     "linalg": "Products, linear algebra, polynomials and interpolation",
+    "fft": "Discrete Fourier transforms (numpy.fft)",
     "nn": "Neural-network primitives",
     "builtins": "Python builtins and the math module",
     "selection": "Values with indices",
@@ -126,7 +127,7 @@ def uncovered() -> list[tuple[str, str]]:
     gaps = []
     seen: set[int] = set()
     for name, fun in [*public_callables(np, "numpy"), *public_callables(np.linalg, "numpy.linalg"),
-                      *method_targets()]:
+                      *public_callables(np.fft, "numpy.fft"), *method_targets()]:
         if lookup(fun) is not None or not looks_differentiable(fun):
             continue
         if name.startswith("ndarray.") and id(fun) in seen:
@@ -321,7 +322,7 @@ def render() -> str:
         "",
         "## Not yet covered",
         "",
-        "Public callables of `numpy`, `numpy.linalg` and `ndarray` methods that look "
+        "Public callables of `numpy`, `numpy.linalg`, `numpy.fft` and `ndarray` methods that look "
         "differentiable (a ufunc with a floating-point loop, or a function taking arrays) "
         "but have no rule, so calling them on a differentiated value fails with a message "
         "naming the function (register a rule with `srcgrad.defvjp`). "

@@ -41,7 +41,7 @@ _TABLE: dict[Any, HelperRule] | None = None
 
 def _build() -> dict[Any, HelperRule]:
     from .. import runtime
-    from ..rules import _helpers, _shape_helpers
+    from ..rules import _fft_helpers, _helpers, _shape_helpers
     from . import support
 
     entries = [
@@ -59,6 +59,11 @@ def _build() -> dict[Any, HelperRule]:
         HelperRule(_shape_helpers.matmul_right_cotangent, linear=(0, 1), inert=(2,)),
         HelperRule(_shape_helpers.dot_left_cotangent, linear=(0, 2), inert=(1,)),
         HelperRule(_shape_helpers.dot_right_cotangent, linear=(0, 1), inert=(2,)),
+        # Fourier transforms of the cotangent: linear over the reals
+        HelperRule(_fft_helpers.c2c_cotangent, linear=(1,), inert=(0, 2, 3, 4, 5, 6)),
+        *(HelperRule(helper, linear=(0,), inert=(1, 2, 3, 4, 5))
+          for helper in (_fft_helpers.rfft_cotangent, _fft_helpers.irfft_cotangent,
+                         _fft_helpers.hfft_cotangent, _fft_helpers.ihfft_cotangent)),
         # ties of max/min: a piecewise-constant share of the cotangent
         HelperRule(_shape_helpers.extremum_share, constant=True),
         HelperRule(_shape_helpers.reduced_count, constant=True),

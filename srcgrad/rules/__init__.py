@@ -8,6 +8,7 @@ API (:func:`defvjp`, :func:`defjvp`, :func:`nondifferentiable`, ...) lives in
 from . import (  # noqa: F401  (importing registers the rules)
     builtins,
     elementwise,
+    fft,
     linalg,
     nn,
     reductions,
