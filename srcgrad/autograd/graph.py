@@ -338,12 +338,17 @@ class AccumulateGrad(Node):
 
 def make_rule_node(cls: type, rule: Any, args: tuple, raw: tuple, kwargs: dict,
                    next_functions: tuple, inputs: tuple, ans: Any, ans_vc: Any,
-                   saved: tuple | None, ans_list: list | None = None) -> RuleNode:
-    """Create a node of class ``cls`` (see :func:`node_class`) running ``rule``'s VJPs."""
+                   saved: tuple | None, ans_list: list | None = None,
+                   n_outputs: int | None = None) -> RuleNode:
+    """Create a node of class ``cls`` (see :func:`node_class`) running ``rule``'s VJPs.
+
+    ``n_outputs`` is the call's number of outputs when its arguments choose it.
+    """
     node = cls()
     node.next_functions = next_functions
     # A primitive returning a list (np.split) has one output per element.
-    n_outputs = len(ans_list) if ans_list is not None else rule.outputs
+    if n_outputs is None:
+        n_outputs = len(ans_list) if ans_list is not None else rule.outputs
     node.n_outputs = n_outputs
     node._seq = next(_sequence)
     node._plain = n_outputs == 1

@@ -311,10 +311,12 @@ def _make_node(rule: Rule, cls: type, args: tuple, raw: tuple, kwargs: dict, nex
         saved_args = tuple([a if k else None for a, k in zip(args, keep)])  # noqa: B905
         saved_raw = tuple([a if k else None for a, k in zip(raw, keep)])  # noqa: B905
     pieces = out if type(out) in _SEQUENCES and rule.outputs == 1 else None
+    # the arguments may choose how many outputs the call has (svd's compute_uv)
+    count = None if rule.outputs_of is None else rule.count_outputs(raw, kwargs)
     vc = VersionCounter() if uses_ans else None
     node = make_rule_node(cls, rule, saved_args, saved_raw, kwargs, nexts, inputs,
                           out if uses_ans else None, (vc, 0) if uses_ans else None, saved,
-                          pieces)
+                          pieces, count)
     if type(out) in _ARRAYS:  # one array out: the common case, wrapped directly
         return _output_tensor(out, node, vc, args, rule)
     return _wrap_outputs(out, node, args, vc, rule)

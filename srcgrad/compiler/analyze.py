@@ -111,7 +111,12 @@ def mark_sequence_arguments(fn: NormalizedFunction) -> None:
 
 def returns_sequence(op: Operation) -> bool:
     """Does the primitive return a tuple or list of arrays?"""
-    return op.rule.outputs > 1 or op.fn in _sequence_results()
+    return output_count(op) > 1 or op.fn in _sequence_results()
+
+
+def output_count(op: Operation) -> int:
+    """How many outputs the primitive call returns (its arguments may choose)."""
+    return op.rule.outputs if op.outputs is None else op.outputs
 
 
 def _sequence_results() -> set:

@@ -45,6 +45,7 @@ class Operation:
     rule: Any = None
     args: list = field(default_factory=list)
     kwargs: dict = field(default_factory=dict)
+    outputs: int | None = None  # this call's number of outputs, when its arguments choose it
 
     def operands(self) -> list:
         """Every argument expression, positional then keyword."""
@@ -171,7 +172,8 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
     if rule is not None:
         if not rule.differentiable:
             return Operation("const", value, fn=fn, rule=rule, args=args, kwargs=kwargs)
-        return Operation("prim", value, fn=fn, rule=rule, args=args, kwargs=kwargs)
+        return Operation("prim", value, fn=fn, rule=rule, args=args, kwargs=kwargs,
+                         outputs=_output_count(rule, value, args, kwargs, parsed))
     if fn in CONSTANT_BUILTINS:
         return Operation("const", value, fn=fn, args=args, kwargs=kwargs)
     helper = linear_helpers.lookup(fn)
@@ -209,6 +211,45 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
 
 
 _TRANSFORM_MODULES = frozenset({"srcgrad.api", "srcgrad.autograd"})
+
+
+class _NotConstant(Exception):
+    pass
+
+
+class _Unknown:
+    """An argument that is not a literal: a rule's ``outputs_of`` may not read it."""
+
+    def _refuse(self, *args: Any) -> Any:
+        raise _NotConstant
+
+    __bool__ = __eq__ = __ne__ = __index__ = __int__ = _refuse  # type: ignore[assignment]
+    __hash__ = object.__hash__
+
+
+def _literal(node: Any) -> Any:
+    if isinstance(node, gast.Constant):
+        return node.value
+    if isinstance(node, (gast.Tuple, gast.List)):
+        return tuple(_literal(e) for e in node.elts)
+    return _Unknown()
+
+
+def _output_count(rule: Any, value: Any, args: list, kwargs: dict,
+                  parsed: ParsedFunction) -> int | None:
+    """The number of outputs of a call whose arguments choose it (``svd(a,
+    compute_uv=False)`` returns one array): read from the literals it is called with."""
+    if rule.outputs_of is None:
+        return None
+    try:
+        return rule.outputs_of(*[_literal(a) for a in args],
+                               **{k: _literal(v) for k, v in kwargs.items()})
+    except _NotConstant:
+        name = getattr(rule.primitive, "__name__", rule.name)
+        raise parsed.error(value, f"a call to {name}() whose number of outputs depends on "
+                           "an argument that is not a literal constant",
+                           f"Write the argument that chooses {name}'s outputs as a literal "
+                           "(compute_uv=False, mode=\"r\"), or use engine=\"tape\".") from None
 
 
 def _nested_transform(parsed: ParsedFunction, node: Any, what: str) -> Any:

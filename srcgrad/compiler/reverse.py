@@ -25,7 +25,7 @@ from typing import Any
 
 import gast
 
-from .analyze import Activity, assigned_name, positions, reachable, statements
+from .analyze import Activity, assigned_name, output_count, positions, reachable, statements
 from .inline import instantiate
 from .names import Namer, Namespace
 from .normalize import NormalizedFunction, assign, clone, const, name, store, walk
@@ -304,7 +304,7 @@ class ReverseSweep(Sweep):
         rule = op.rule
         positions_ = differentiable_positions(op)
         g: Any = name(self.adj(target))
-        if rule.outputs > 1 or self.is_seq(target):
+        if output_count(op) > 1 or self.is_seq(target):
             # several outputs, or one list (np.split) taken apart: the rule wants one
             # cotangent per item, the sweep kept them by index
             g = _call(self.ns.bind("seq_cotangent", _support("seq_cotangent")),

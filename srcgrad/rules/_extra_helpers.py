@@ -56,7 +56,8 @@ __all__ = [
     "lstsq_tangent", "tensorsolve_cotangent", "tensorsolve_left_tangent",
     "tensorinv_cotangent", "tensorinv_tangent", "cond_partials", "convolve_cotangent",
     "correlate_cotangent",
-    "linspace_fraction", "along_samples", "polyval_coefficient_cotangent", "polyval_slope",
+    "linspace_fraction", "linspace_cotangent", "linspace_tangent", "along_samples",
+    "polyval_coefficient_cotangent", "polyval_slope",
     "polyder_cotangent",
     "polyint_cotangent", "trailing", "vander_partials", "interp_slope", "interp_fp_cotangent",
     "cov_cotangent", "cov_tangent", "vector_norm_partials", "corrcoef_cotangent",
@@ -692,6 +693,35 @@ def along_samples(d: Any, ans: Any, axis: int = 0) -> Any:
     shape = list(np.shape(ans))
     del shape[axis % len(shape)]
     return np.expand_dims(np.broadcast_to(d, tuple(shape)), axis)
+
+
+def linspace_cotangent(g: Any, ans: Any, end: Any, num: int, endpoint: bool, retstep: bool,
+                       axis: int, which: int) -> Any:
+    """The cotangent of ``np.linspace``'s start (``which`` 0) or stop (1), shaped like ``end``.
+
+    A sample is ``start + t (stop - start)``; with ``retstep=True`` the call also returns
+    ``step = (stop - start) / div`` (``g`` and ``ans`` are then pairs).
+    """
+    samples, g_samples = (ans[0], part(g, 0, ans)) if retstep else (ans, g)
+    t = linspace_fraction(samples, num, endpoint, axis)
+    out = np.sum(g_samples * (t if which else 1 - t), axis)
+    div = num - 1 if endpoint else num
+    if retstep and div > 0:     # (one sample with its end point: the step is NaN, a constant)
+        out = out + part(g, 1, ans) * ((1 if which else -1) / div)
+    return unbroadcast(out, end)
+
+
+def linspace_tangent(d: Any, ans: Any, num: int, endpoint: bool, retstep: bool, axis: int,
+                     which: int) -> Any:
+    """The tangent of ``np.linspace``'s output(s) from its start's (``which`` 0) or stop's."""
+    samples = ans[0] if retstep else ans
+    t = linspace_fraction(samples, num, endpoint, axis)
+    d_samples = along_samples(d, samples, axis) * (t if which else 1 - t)
+    if not retstep:
+        return d_samples
+    div = num - 1 if endpoint else num
+    step = np.broadcast_to(d * ((1 if which else -1) / div if div > 0 else 0), np.shape(ans[1]))
+    return d_samples, step
 
 
 def polyval_coefficient_cotangent(g: Any, p: Any, x: Any) -> Any:

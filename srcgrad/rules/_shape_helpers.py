@@ -1312,6 +1312,8 @@ def qr_cotangent(g: Any, ans: Any, a: Any, mode: str = "reduced") -> Any:
     ``(gQ + Q N) R^-T`` with ``M = gR R.T - Q.T gQ`` and ``N`` its upper
     triangle plus the transposed strictly lower triangle.
     """
+    if mode == "r":  # R alone: its cotangent with Q's zero
+        ans, g, mode = np.linalg.qr(a), (None, g), "reduced"
     if mode != "reduced":
         raise NotImplementedError(f"no derivative for np.linalg.qr with mode={mode!r}")
     q, r = ans[0], ans[1]
@@ -1325,7 +1327,10 @@ def qr_cotangent(g: Any, ans: Any, a: Any, mode: str = "reduced") -> Any:
 
 
 def qr_tangent(da: Any, ans: Any, a: Any, mode: str = "reduced") -> tuple:
-    """The tangents ``(dQ, dR)`` of ``np.linalg.qr(a)`` (reduced, ``m >= n``, full rank)."""
+    """The tangents ``(dQ, dR)`` of ``np.linalg.qr(a)`` (reduced, ``m >= n``, full rank);
+    ``dR`` alone for mode ``"r"``."""
+    if mode == "r":
+        return qr_tangent(da, np.linalg.qr(a), a)[1]
     if mode != "reduced":
         raise NotImplementedError(f"no derivative for np.linalg.qr with mode={mode!r}")
     q, r = ans[0], ans[1]

@@ -51,7 +51,9 @@ from ._extra_helpers import (
     histogramdd_weights_tangent,
     interp_fp_cotangent,
     interp_slope,
+    linspace_cotangent,
     linspace_fraction,
+    linspace_tangent,
     lstsq_cotangent,
     lstsq_tangent,
     multi_dot_cotangents,
@@ -321,15 +323,19 @@ defjvp(np.linalg.eigvalsh,
 defvjp(np.linalg.svd,
        lambda g, ans, a, full_matrices=True, compute_uv=True, hermitian=False:
        svd_cotangent(g, ans, a, full_matrices, compute_uv),
-       node="LinalgSvdBackward0", outputs=3)
+       node="LinalgSvdBackward0", outputs=3,
+       outputs_of=lambda a, full_matrices=True, compute_uv=True, hermitian=False:
+       3 if compute_uv else 1)
 defjvp(np.linalg.svd,
        lambda dx, ans, a, full_matrices=True, compute_uv=True, hermitian=False:
        svd_tangent(dx, ans, a, full_matrices, compute_uv))
 
-# (Q, R) of a full-rank a with at least as many rows as columns, mode "reduced".
+# (Q, R) of a full-rank a with at least as many rows as columns, mode "reduced"; R alone
+# for mode "r".
 defvjp(np.linalg.qr,
        lambda g, ans, a, mode="reduced": qr_cotangent(g, ans, a, mode),
-       node="LinalgQrBackward0", outputs=2)
+       node="LinalgQrBackward0", outputs=2,
+       outputs_of=lambda a, mode="reduced": 1 if mode == "r" else 2)
 defjvp(np.linalg.qr, lambda dx, ans, a, mode="reduced": qr_tangent(dx, ans, a, mode))
 
 # --- NumPy 2's array-API spellings of the same products ----------------------------------
@@ -579,21 +585,21 @@ defjvp(np.bincount,
        lambda dx, ans, x, weights=None, minlength=0: np.bincount(x, dx, minlength),
        argnums=(1,))
 
-# linspace / logspace / geomspace: start + t (stop - start) for t from 0 to 1.
+# linspace / logspace / geomspace: start + t (stop - start) for t from 0 to 1 (and for
+# linspace with retstep=True the step too).
 defvjp(np.linspace,
        lambda g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
-       device=None:
-       unbroadcast(np.sum(g * (1 - linspace_fraction(ans, num, endpoint, axis)), axis), start),
+       device=None: linspace_cotangent(g, ans, start, num, endpoint, retstep, axis, 0),
        lambda g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
-       device=None:
-       unbroadcast(np.sum(g * linspace_fraction(ans, num, endpoint, axis), axis), stop))
+       device=None: linspace_cotangent(g, ans, stop, num, endpoint, retstep, axis, 1),
+       outputs=2,
+       outputs_of=lambda start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
+       *, device=None: 2 if retstep else 1)
 defjvp(np.linspace,
        lambda dx, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
-       device=None:
-       along_samples(dx, ans, axis) * (1 - linspace_fraction(ans, num, endpoint, axis)),
+       device=None: linspace_tangent(dx, ans, num, endpoint, retstep, axis, 0),
        lambda dx, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
-       device=None:
-       along_samples(dx, ans, axis) * linspace_fraction(ans, num, endpoint, axis))
+       device=None: linspace_tangent(dx, ans, num, endpoint, retstep, axis, 1))
 
 defvjp(np.logspace,
        lambda g, ans, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0:

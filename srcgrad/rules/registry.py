@@ -73,6 +73,10 @@ class Rule:
     # Number of outputs for primitives returning a tuple (eigh, slogdet...);
     # then ``g`` passed to a VJP is a tuple with zeros for unused outputs.
     outputs: int = 1
+    # For primitives whose arguments choose how many outputs a call returns (svd's
+    # compute_uv, qr's mode): ``outputs_of(*args, **kwargs)`` with the primitive's
+    # signature gives that call's number (1: a single array).
+    outputs_of: Callable[..., int] | None = None
     differentiable: bool = True
     # Whether the VJPs and JVPs are right for complex values (JAX's convention, see
     # docs/rules.md): False makes both engines refuse complex values with TypeError.
@@ -93,6 +97,12 @@ class Rule:
         if cached is None or len(cached) != len(self.vjps):
             cached = self._argnums = tuple(sorted(self.vjps))
         return cached
+
+    def count_outputs(self, args: tuple | list, kwargs: dict) -> int:
+        """How many outputs this call returns (1: one array, not a tuple)."""
+        if self.outputs_of is None:
+            return self.outputs
+        return self.outputs_of(*args, **kwargs)
 
     def node_name(
         self, is_tensor: tuple[bool, ...], kwargs: dict, args: tuple = ()
@@ -233,6 +243,7 @@ def defvjp(
     node: NodeSpec = None,
     sequence_argnums: tuple[int, ...] = (),
     outputs: int = 1,
+    outputs_of: Callable[..., int] | None = None,
     override: bool = False,
     complex: bool | None = None,
 ) -> Rule:
@@ -241,8 +252,12 @@ def defvjp(
     ``vjps[k]`` is ``vjp(g, ans, *args, **kwargs) -> cotangent of argument
     argnums[k]`` (``argnums`` defaults to ``0, 1, ...``; ``None`` entries mark
     arguments that are not differentiated).  ``node`` names the tape node as
-    PyTorch would (``"SinBackward0"``).  Replacing one of srcgrad's built-in rules
-    raises :class:`~srcgrad.errors.RuleExistsError` unless ``override=True``.
+    PyTorch would (``"SinBackward0"``).  ``outputs`` is the number of arrays the
+    primitive returns as a tuple; when its arguments choose that number
+    (``np.linalg.svd(a, compute_uv=False)`` returns one array), ``outputs_of`` takes
+    the call's arguments and returns it (the source engine needs those arguments to
+    be constants).  Replacing one of srcgrad's built-in rules raises
+    :class:`~srcgrad.errors.RuleExistsError` unless ``override=True``.
     ``complex=True`` declares the rules right for complex values in JAX's
     convention (a new rule is real-only: both engines refuse complex values).
     Returns the rule.
@@ -267,6 +282,7 @@ def defvjp(
     if sequence_argnums:
         rule.sequence_argnums = tuple(sequence_argnums)
     rule.outputs = outputs
+    rule.outputs_of = outputs_of
     if complex is not None:
         rule.complex = complex
     return rule

@@ -81,7 +81,7 @@ def uses_while_else(x):
 
 
 def no_rule(x):
-    return np.sum(np.fft.fft(x).real)
+    return np.sum(np.roots(x).real)
 
 
 def attribute_store(x):

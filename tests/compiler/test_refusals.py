@@ -65,8 +65,8 @@ def test_no_rule_error_names_the_function():
     with pytest.raises(NoRuleError) as info:
         compile_grad(refusals.no_rule, (0,))
     error = info.value
-    assert error.lineno == _line_of(refusals.no_rule, "np.fft.fft")
-    assert "fft" in str(error)
+    assert error.lineno == _line_of(refusals.no_rule, "np.roots")
+    assert "roots" in str(error)
     assert "defvjp" in str(error)
 
 

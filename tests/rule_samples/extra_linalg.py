@@ -69,6 +69,9 @@ SAMPLES = {
         S(-1.0, arr((2,)), 3, endpoint=False),
         S(arr((2,)), arr((2,)), 4, axis=1),
         S(arr((2, 3)), arr((3,)), 3, axis=-1),
+        # the samples and the step
+        S(arr((3,)), 2.5, 4, retstep=True),
+        S(arr((2,)), arr((2,)), 5, False, True, axis=1),
     ],
     np.logspace: [S(arr(()), arr(()), 5), S(arr((2,)), 1.5, 3, base=2.0),
                   S(0.5, arr((3,)), 4, axis=1)],

@@ -201,11 +201,16 @@ SAMPLES = {
         S(separated_singular(4, 3), False).opts(**NAMED),
         S(separated_singular(2, 4), full_matrices=False).opts(**NAMED),
         S(separated_singular(3, 2, (2,)), False).opts(**NAMED),
+        # one array out: the singular values alone
+        S(separated_singular(4, 3), compute_uv=False).opts(**NAMED),
+        S(separated_singular(2, 3, (2,)), True, False).opts(**NAMED),
     ],
     np.linalg.qr: [
         S(well_conditioned(3)).opts(**NAMED),
         S(separated_singular(4, 3)).opts(**NAMED),
         S(separated_singular(4, 2, (2,))).opts(**NAMED),
+        S(separated_singular(4, 3), "r").opts(**NAMED),
+        S(separated_singular(3, 3), mode="r").opts(**NAMED),
     ],
 }
 

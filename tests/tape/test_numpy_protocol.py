@@ -157,14 +157,14 @@ def test_numpy_under_no_grad():
 
 def test_function_without_rule_raises_type_error_naming_it():
     t = torch.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
-    with pytest.raises(TypeError, match=r"^numpy\.i0 has no derivative rule"):
-        np.i0(t)
-    with pytest.raises(TypeError, match=r"^numpy\.fft\.fft has no derivative rule"):
-        np.fft.fft(t)
+    with pytest.raises(TypeError, match=r"^numpy\.trim_zeros has no derivative rule"):
+        np.trim_zeros(t)
+    with pytest.raises(TypeError, match=r"^numpy\.sort_complex has no derivative rule"):
+        np.sort_complex(t)
     with pytest.raises(TypeError, match=r"srcgrad\.defvjp\(numpy\.roots"):
         np.roots(t)
     # the same call without a gradient at stake still works on the detached data
-    assert np.i0(t.detach().numpy()).shape == (4,)
+    assert np.trim_zeros(t.detach().numpy()).shape == (4,)
 
 
 def test_ufunc_without_rule_raises_type_error_naming_it():
