@@ -235,8 +235,18 @@ def _float64_only(case: Case) -> bool:
     )
 
 
+def _real_outputs(case: Case) -> bool:
+    """The case's outputs are real: complex ones (numpy.fft's) go through both engines in
+    tests/test_fft.py, with real losses checked in the real and imaginary directions."""
+    args, kwargs = case.draw()
+    out = case.rule.primitive(*args, **kwargs)
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    return not any(np.iscomplexobj(o) for o in outs if not isinstance(o, (list, tuple)))
+
+
 def _selected(rule: Any) -> list[Case]:
-    cases = [c for c in CASES_BY_RULE.get(id(rule), []) if _float64_only(c)]
+    cases = [c for c in CASES_BY_RULE.get(id(rule), []) if _float64_only(c) and
+             _real_outputs(c)]
     return cases[:CASES_PER_RULE]
 
 
