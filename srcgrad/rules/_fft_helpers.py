@@ -71,9 +71,17 @@ def _fit(c: Any, shape: tuple, axes: list[int]) -> Any:
             widths[a] = (0, shape[a] - have[a])
     if any(i != slice(None) for i in index):
         c = c[tuple(index)]
-    if any(w != (0, 0) for w in widths):
-        c = np.pad(c, widths)
+    for a, (_, extra) in enumerate(widths):
+        if extra:
+            c = _pad_end(c, a, extra)
     return c
+
+
+def _pad_end(c: Any, axis: int, extra: int) -> Any:
+    """``c`` with ``extra`` zeros appended along ``axis`` (a constant block joined on)."""
+    shape = list(shape_of(c))
+    shape[axis] = extra
+    return np.concatenate([c, np.zeros(shape, dtype=np.dtype(c.dtype))], axis=axis)
 
 
 def _like(c: Any, x: Any) -> Any:
@@ -114,9 +122,8 @@ def _unhalved(transform: Any, g: Any, x: Any, lengths: list[int], axes: list[int
               norm: Any) -> Any:
     """The real part of ``transform`` of ``g`` put back among zeros to the full lengths,
     fitted to ``x``: the transpose of keeping the first ``n // 2 + 1`` terms."""
-    widths = [(0, 0)] * len(shape_of(g))
-    widths[axes[-1]] = (0, lengths[-1] - shape_of(g)[axes[-1]])
-    full = transform(np.pad(g, widths), lengths, axes, norm)
+    full = transform(_pad_end(g, axes[-1], lengths[-1] - shape_of(g)[axes[-1]]), lengths, axes,
+                     norm)
     return np.real(_fit(full, shape_of(x), axes))
 
 

@@ -23,7 +23,7 @@ from ._fft_helpers import (
     irfft_cotangent,
     rfft_cotangent,
 )
-from .registry import defjvp, defvjp, nondifferentiable
+from .registry import complex_rules, defjvp, defvjp, nondifferentiable
 
 _fft = np.fft
 
@@ -143,3 +143,8 @@ defvjp(_fft.ifftshift, lambda g, ans, x, axes=None: np.fft.fftshift(g, axes),
 defjvp(_fft.ifftshift, lambda dx, ans, x, axes=None: np.fft.ifftshift(dx, axes))
 
 nondifferentiable(_fft.fftfreq, _fft.rfftfreq)
+
+# Every transform and shift is right on complex values in JAX's convention.
+complex_rules(_fft.fft, _fft.ifft, _fft.fftn, _fft.ifftn, _fft.fft2, _fft.ifft2, _fft.rfft,
+              _fft.rfftn, _fft.rfft2, _fft.ihfft, _fft.irfft, _fft.irfftn, _fft.irfft2, _fft.hfft,
+              _fft.fftshift, _fft.ifftshift)
