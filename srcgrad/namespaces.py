@@ -261,8 +261,9 @@ class ArrayNamespace:
             return None
         if dtype is float:
             return self.float64
-        if dtype is int:
-            return self.xp.int64
+        if dtype is int or (self.library == "jax" and not self.key[2]
+                            and getattr(dtype, "__name__", str(dtype)) in ("int64", "intp")):
+            return self.xp.int64 if self.library != "jax" or self.key[2] else self.xp.int32
         if dtype is bool:
             return self.xp.bool
         if dtype is complex:
@@ -512,7 +513,7 @@ def _reduction(name: str, array_api: str, has_dtype: bool = True) -> None:
         if dtype is not None:
             a = ns.xp.astype(a, ns.dt(dtype))
         elif name in ("sum", "prod") and float_kind(a) == "b":
-            a = ns.xp.astype(a, ns.xp.int64)        # NumPy counts booleans
+            a = ns.xp.astype(a, ns.dt(int))         # NumPy counts booleans
         return getattr(ns.xp, array_api)(a, **kwargs)
 
     def reduce_no_dtype(ns: ArrayNamespace, a: Any, axis: Any = None, out: Any = None,
