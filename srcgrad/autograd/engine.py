@@ -91,13 +91,12 @@ def backward(
     targets = _as_tuple(inputs)
     if not targets:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
-    captured = run_backward(roots, retain_graph, create_graph,
-                            capture={_place(t): None for t in targets})
     for t in targets:
-        g = captured.get(_place(t))
-        if g is not None and not (t._fn is not None and t._retains_grad):
-            # (a non-leaf that retains its grad got it from retain_grad's hook already)
-            t._accumulate(g, create_graph)
+        if t._fn is not None:
+            t.retain_grad()  # as PyTorch: a non-leaf input keeps the gradient it gets
+    # The inputs' nodes run (a leaf's AccumulateGrad accumulates, with its hooks) and
+    # nothing behind them does.
+    run_backward(roots, retain_graph, create_graph, targets={_place(t)[0] for t in targets})
 
 
 def grad(

@@ -395,15 +395,25 @@ def run_backward(
     retain_graph: bool,
     create_graph: bool,
     capture: dict | None = None,
+    targets: set | None = None,
 ) -> dict:
     """Propagate gradients from ``roots`` (node, output index, gradient) to the leaves.
 
     Nodes run in decreasing creation order: every consumer of a node was
     created after it, so when a node is popped all of its gradient has
     arrived.  With ``capture`` (a dict keyed by ``(node, output_nr)``),
-    gradients arriving at those places are recorded there and leaves are
-    left alone (``autograd.grad``).
+    gradients arriving at those places are recorded there (``autograd.grad``);
+    with ``targets`` (nodes), only those run at the end of the pass
+    (``backward(inputs=...)``).  Either way, as in PyTorch, only the nodes on
+    a path to a captured place or a target run: the graph behind a captured
+    non-leaf is neither run nor freed, and hooks there do not fire.
     """
+    needed = reach = None
+    if capture is not None or targets is not None:
+        needed = _needed_nodes([r[0] for r in roots], capture, targets)
+        # a captured node is reached (its gradient is taken) but runs only when needed
+        reach = needed | {node for node, _ in capture} if capture else needed
+        roots = [r for r in roots if r[0] in reach]
     buffers: dict[Node, list] = {}
     heap: list[tuple[int, Node]] = []
     for node, idx, grad in roots:
@@ -429,11 +439,13 @@ def run_backward(
             if plain and node._plain:
                 grads = node.apply(buf, False)  # the hot path: nothing to intercept
             else:
-                grads = _run_node(node, buf, create_graph, capture)
+                grads = _run_node(node, buf, create_graph, capture, needed)
+                if grads is None:  # captured, and nothing behind it is needed: not run
+                    continue
             if not retain_graph:
                 node._release()
             for (nxt, idx), g in zip(node.next_functions, grads, strict=False):
-                if nxt is None or g is None:
+                if nxt is None or g is None or (needed is not None and nxt not in reach):
                     continue
                 nbuf = buffers.get(nxt)
                 if nbuf is None:
@@ -458,7 +470,36 @@ def _slot(node: Node, idx: int, g: Any) -> list:
     return buf
 
 
-def _run_node(node: Node, buf: list, create_graph: bool, capture: dict | None) -> tuple:
+def _needed_nodes(starts: list, capture: dict | None, targets: set | None) -> set:
+    """The nodes reachable from ``starts`` that lead to a captured place or a target
+    (targets included): the only ones a restricted pass runs."""
+    goals = {node for node, _ in capture} if capture else set()
+    seen: set = set()
+    stack = list(starts)
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for nxt, _ in node.next_functions:
+            if nxt is not None and nxt not in seen:
+                stack.append(nxt)
+    needed: set = set()
+    # a node's next functions were created before it: in creation order, they come first
+    for node in sorted(seen, key=_creation):
+        if (targets is not None and node in targets) or any(
+                nxt is not None and (nxt in needed or nxt in goals)
+                for nxt, _ in node.next_functions):
+            needed.add(node)
+    return needed
+
+
+def _creation(node: Node) -> int:
+    return node._seq
+
+
+def _run_node(node: Node, buf: list, create_graph: bool, capture: dict | None,
+              needed: set | None = None) -> tuple | None:
     if isinstance(node, AccumulateGrad) and node.variable._hooks:
         like = node.variable._a
         for hook in list(node.variable._hooks):
@@ -481,8 +522,8 @@ def _run_node(node: Node, buf: list, create_graph: bool, capture: dict | None) -
             if key in capture:
                 capture[key] = _add(capture[key], buf[i])
                 hit = True
-        if hit and isinstance(node, AccumulateGrad):
-            return ()
+        if hit and (needed is None or node not in needed):
+            return None
     if all(g is None for g in buf):
         return (None,) * len(node.next_functions)
     if node._pre_hooks:
