@@ -25,10 +25,13 @@ from .autograd import (
     Size,
     Tensor,
     enable_grad,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
 )
+from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.dtypes import (
     bool,
     cdouble,
@@ -77,6 +80,14 @@ from .autograd.factories import (
     zeros_like,
 )
 from .autograd.formatting import set_printoptions
+from .autograd.legacy import (
+    BoolTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+)
 from .autograd.namespace import *  # noqa: F403 - torch-style functions (exp, cat, ...)
 from .errors import FallbackWarning, NoRuleError, RuleExistsError, TransformError
 from .rules import alias, defjvp, defrule, defvjp, get_rule, nondifferentiable, primitive

@@ -9,23 +9,26 @@ source engine.
 from . import functional
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .anomaly import detect_anomaly, set_detect_anomaly
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import AccumulateGrad, Node, RemovableHandle
+from .legacy import Variable, variable
 from .tensor import Size, Tensor
 from .viz import graph_dot
-
-
-def Variable(tensor: Tensor, requires_grad: bool = False) -> Tensor:  # noqa: N802
-    """Deprecated PyTorch wrapper kept for old code: returns the tensor itself."""
-    if requires_grad:
-        tensor.requires_grad_(True)
-    return tensor
 
 
 __all__ = [
     "AccumulateGrad", "Function", "FunctionCtx", "GradcheckError", "Node", "RemovableHandle",
     "Size", "Tensor", "Variable", "backward", "enable_grad", "functional", "grad", "gradcheck",
     "gradgradcheck", "graph_dot", "is_grad_enabled", "no_grad", "once_differentiable",
-    "set_grad_enabled",
+    "set_grad_enabled", "variable", "detect_anomaly", "set_detect_anomaly", "inference_mode",
+    "is_inference_mode_enabled",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,18 @@ from .graph import cotangent, run_backward, user_grad
 from .tensor import Size, Tensor, unwrap
 
 __all__ = ["backward", "grad"]
+
+CREATE_GRAPH_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the "
+    "parameter and its gradient which can cause a memory leak. We recommend using autograd.grad "
+    "when creating the graph to avoid this. If you have to use this function, make sure to "
+    "reset the .grad fields of your parameters to None after use to break the cycle and avoid "
+    "the leak."
+)
+ONLY_INPUTS_WARNING = (
+    "only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+    "gradient for other parts of the graph, please use torch.autograd.backward."
+)
 
 
 def _as_tuple(x: Any) -> tuple:
@@ -59,6 +72,17 @@ def _root_grads(outputs: tuple, grad_outputs: Any, create_graph: bool) -> list:
     return roots
 
 
+def _user_level() -> int:
+    """The ``stacklevel`` of the first caller outside this package (Tensor.backward or
+    autograd.backward called by the user)."""
+    import sys
+
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("srcgrad."):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _one_like(a: Any) -> Any:
     """``np.ones_like(a)`` for a one-element ``a``; a 0-d result built directly (faster)."""
     if isinstance(a, np.generic) or (type(a) is np.ndarray and a.ndim == 0):
@@ -82,6 +106,8 @@ def backward(
     ``inputs`` limits accumulation to those tensors.
     """
     outputs = _as_tuple(tensors)
+    if create_graph:
+        warnings.warn(CREATE_GRAPH_WARNING, UserWarning, stacklevel=_user_level())
     if retain_graph is None:
         retain_graph = create_graph
     roots = _root_grads(outputs, grad_tensors, create_graph)
@@ -105,16 +131,21 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    only_inputs: bool = True,
     allow_unused: bool | None = None,
     materialize_grads: bool = False,
 ) -> tuple | dict:
     """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
 
     ``inputs`` may be a dict of Tensors: the gradients come back as a dict with its keys.
+    ``only_inputs`` is accepted for old code, as PyTorch does (``False`` warns and is
+    ignored).
     """
+    if not only_inputs:
+        warnings.warn(ONLY_INPUTS_WARNING, FutureWarning, stacklevel=2)
     if isinstance(inputs, dict):
         grads = grad(outputs, tuple(inputs.values()), grad_outputs, retain_graph, create_graph,
-                     allow_unused, materialize_grads)
+                     allow_unused=allow_unused, materialize_grads=materialize_grads)
         return dict(zip(inputs, grads, strict=True))
     outs = _as_tuple(outputs)
     ins: Sequence[Tensor] = _as_tuple(inputs)

@@ -7,7 +7,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+           "is_inference_mode_enabled"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -18,6 +19,7 @@ class _GradState(threading.local):
     # methods then keep NumPy's meanings where they differ from PyTorch's, and
     # conversions to Python numbers that would lose a gradient are refused.
     numpy_code = False
+    inference = False
 
 
 _state = _GradState()
@@ -103,3 +105,44 @@ class set_grad_enabled(_GradModeContext):
     def __call__(self, fn: F) -> F:
         _set(self._prev)  # used as a decorator: don't leave the mode changed
         return _run_in_mode(fn, self._mode)
+
+
+class inference_mode:  # noqa: N801 - PyTorch's name
+    """``no_grad`` for inference (context manager and decorator, with or without
+    parentheses); ``inference_mode(False)`` changes nothing.
+
+    Unlike PyTorch, tensors made inside are ordinary tensors that do not require grad:
+    srcgrad has no "inference tensors", so using them later in a recorded
+    computation is allowed.
+    """
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode) and not isinstance(mode, bool):
+            return object.__new__(cls)(mode)   # ``@inference_mode`` without parentheses
+        return object.__new__(cls)
+
+    def __init__(self, mode: Any = True) -> None:
+        self._mode = bool(mode) if isinstance(mode, bool) else True
+
+    def __enter__(self) -> None:
+        self._prev = (_state.enabled, _state.inference)
+        if self._mode:
+            _state.enabled, _state.inference = False, True
+
+    def __exit__(self, *exc: object) -> None:
+        _state.enabled, _state.inference = self._prev
+
+    def __call__(self, fn: F) -> F:
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode``."""
+    return _state.inference

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..runtime import is_complex
-from . import grad_mode
+from . import anomaly, grad_mode
 
 # Bound by srcgrad.autograd.tensor once the Tensor class exists (the two modules
 # need each other; binding avoids an import on every call).
@@ -146,6 +146,11 @@ def _init_node(node: Node, next_functions: tuple, n_outputs: int = 1) -> None:
     node._post_hooks = None
     node._tensor_pre_hooks = None
     node._metadata = None
+    if _ANOMALY.enabled:
+        node._metadata = {"traceback_": anomaly.forward_traceback()}
+
+
+_ANOMALY = anomaly.STATE
 
 
 # ---------------------------------------------------------------------------
@@ -256,13 +261,19 @@ class RuleNode(Node):
                     raise RuntimeError(_modified_message(tensor, version))
         if self._ans_vc is not None and self._ans_vc[0].value != self._ans_vc[1]:
             vc, version = self._ans_vc
+            if isinstance(vc, OutputVersions):
+                i, array, vc, version = vc.changed()
+            else:
+                i, array = 0, self._ans
+            # (an integer output, as max's indices, is not an output of the node: unnamed)
+            whose = (f", which is output {i} of {_forward_name(self)},"
+                     if np.asarray(array).dtype.kind in "fc" else "")
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{_type_string(self._ans)} {list(np.shape(self._ans))}], "
-                f"which is output 0 of {type(self).__name__}, is at version {vc.value}; "
-                f"expected version {version} instead. Hint: the tensor was changed in place "
-                "after it was saved for backward; use an out-of-place operation or .clone() it "
-                "first."
+                f"inplace operation: [{_type_string(array)} {list(np.shape(array))}]{whose} is "
+                f"at version {vc.value}; expected version {version} instead. Hint: the tensor "
+                "was changed in place after it was saved for backward; use an out-of-place "
+                "operation or .clone() it first."
             )
 
     def _release(self) -> None:
@@ -302,9 +313,42 @@ def _type_string(array: Any) -> str:
     return "srcgrad." + _TYPE_NAMES.get(name, name.capitalize() + "Tensor")
 
 
+class OutputVersions:
+    """The version counters of a node's several outputs (``max(x, dim)``'s values and
+    indices), each its own, as in PyTorch.  ``value`` changes when an output the node's
+    VJPs read changes in place: changing one they do not read is allowed."""
+
+    __slots__ = ("counters", "read", "arrays")
+
+    def __init__(self, counters: tuple, read: tuple, arrays: tuple) -> None:
+        self.counters = counters
+        self.read = read
+        self.arrays = arrays
+
+    @property
+    def value(self) -> int:
+        counters = self.counters
+        return sum(counters[i].value for i in self.read)
+
+    def changed(self) -> tuple:
+        """``(index, array, counter, saved version)`` of the first read output changed."""
+        for i in self.read:
+            if self.counters[i].value:
+                return i, self.arrays[i], self.counters[i], 0
+        raise AssertionError("no output changed")  # pragma: no cover
+
+
+def _forward_name(node: Any) -> str:
+    """The operation a node records, as PyTorch's messages name it (``Exp`` for
+    ``ExpBackward0``)."""
+    name = type(node).__name__
+    stem = name.rstrip("0123456789")
+    return stem[: -len("Backward")] if stem.endswith("Backward") and stem != "Backward" else name
+
+
 def _modified_message(tensor: Any, version: int) -> str:
     fn = tensor.grad_fn
-    whose = f", which is output {tensor._output_nr} of {type(fn).__name__}," if fn else ""
+    whose = f", which is output {tensor._output_nr} of {_forward_name(fn)}," if fn else ""
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{_type_string(tensor._a)} {list(tensor._a.shape)}]{whose} is at version "
@@ -365,6 +409,8 @@ def make_rule_node(cls: type, rule: Any, args: tuple, raw: tuple, kwargs: dict,
     node._saved = saved
     node._inputs = inputs
     node._freed = False
+    if _ANOMALY.enabled:
+        node._metadata = {"traceback_": anomaly.forward_traceback()}
     return node
 
 
@@ -426,7 +472,7 @@ def run_backward(
     state = grad_mode._state
     prev_mode = state.enabled
     state.enabled = bool(create_graph)
-    plain = capture is None and not create_graph
+    plain = capture is None and not create_graph and not _ANOMALY.enabled
     # The sweep creates many short-lived objects and no reference cycles, so the
     # cyclic collector would only rescan the (possibly huge) graph over and over.
     collecting = gc.isenabled()
@@ -438,6 +484,11 @@ def run_backward(
             buf = buffers.pop(node)
             if plain and node._plain:
                 grads = node.apply(buf, False)  # the hot path: nothing to intercept
+            elif _ANOMALY.enabled:
+                grads = anomaly.run_checked(
+                    node, lambda: _run_node(node, buf, create_graph, capture, needed))
+                if grads is None:
+                    continue
             else:
                 grads = _run_node(node, buf, create_graph, capture, needed)
                 if grads is None:  # captured, and nothing behind it is needed: not run

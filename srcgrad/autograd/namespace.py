@@ -24,7 +24,8 @@ _METHOD_FUNCTIONS = (
     "var std max min amax amin argmax argmin cumsum cumprod norm trace matmul mm mv dot outer "
     "reshape flatten squeeze unsqueeze permute transpose t flip roll tril triu diag split chunk "
     "unbind index_select gather clone softmax log_softmax logsumexp maximum minimum pow "
-    "add sub mul div detach numel eq ne lt le gt ge allclose equal masked_fill"
+    "add sub mul div detach numel eq ne lt le gt ge allclose equal masked_fill sort all any "
+    "index_add"
 ).split()
 
 

@@ -8,6 +8,7 @@ primitive's VJPs from the rule registry.
 
 from __future__ import annotations
 
+import dis
 import inspect
 import operator
 import weakref
@@ -18,7 +19,7 @@ import numpy as np
 from ..rules.registry import Rule, _dispatchers, get_rule, refuse_complex
 from ..rules.source import positional_defaults, structural_params
 from . import grad_mode
-from .graph import make_rule_node, node_class, parameters_used
+from .graph import OutputVersions, make_rule_node, node_class, parameters_used
 
 __all__ = ["record", "record_fn", "edge", "tape_records"]
 
@@ -231,6 +232,50 @@ def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any 
 _NOTHING_SAVED = ((None,), (None,))
 
 
+def _output_versions(rule: Rule, inputs: tuple, out: tuple) -> OutputVersions:
+    """One version counter per output of a node with several, watching the outputs the
+    active VJPs read (``max(x, dim)`` reads its indices, not its values)."""
+    read: set = set()
+    for pos in {p for p, _ in inputs if p >= 0}:
+        items = answer_items_read(rule.vjps[pos])
+        read.update(range(len(out)) if items is None else items)
+    return OutputVersions(tuple(VersionCounter() for _ in out),
+                          tuple(sorted(i for i in read if i < len(out))), out)
+
+
+_LOAD_INT = frozenset({"LOAD_CONST", "LOAD_SMALL_INT"})
+_ITEMS_CACHE: dict = {}
+
+
+def answer_items_read(vjp: Any) -> frozenset | None:
+    """Which items of ``ans`` (a tuple of outputs) ``vjp`` reads: only ``ans[k]`` with
+    constant ``k`` is understood; ``None`` (all of them) for any other use."""
+    code = getattr(vjp, "__code__", None)
+    if code is None or code.co_argcount < 2:
+        return None
+    if code in _ITEMS_CACHE:
+        return _ITEMS_CACHE[code]
+    ans = code.co_varnames[1]
+    ins = list(dis.get_instructions(code))
+    items: set | None = set()
+    for k, i in enumerate(ins):
+        names = i.argval if isinstance(i.argval, tuple) else (i.argval,)
+        if not (i.opname.startswith("LOAD_") and ans in names and i.opname != "LOAD_CONST"):
+            continue
+        nxt = ins[k + 1:k + 3]
+        if (i.opname in ("LOAD_FAST", "LOAD_FAST_BORROW") and len(nxt) == 2
+                and nxt[0].opname in _LOAD_INT and type(nxt[0].argval) is int
+                and (nxt[1].opname == "BINARY_SUBSCR" or (nxt[1].opname == "BINARY_OP"
+                                                           and "[" in nxt[1].argrepr))):
+            items.add(nxt[0].argval)
+        else:
+            items = None
+            break
+    result = None if items is None else frozenset(items)
+    _ITEMS_CACHE[code] = result
+    return result
+
+
 def _record_general(rule: Rule, args: tuple, kwargs: dict, forward: Any,
                     name: str | None) -> Any:
     """:func:`record` for tensors inside lists or passed as keywords."""
@@ -313,7 +358,10 @@ def _make_node(rule: Rule, cls: type, args: tuple, raw: tuple, kwargs: dict, nex
     pieces = out if type(out) in _SEQUENCES and rule.outputs == 1 else None
     # the arguments may choose how many outputs the call has (svd's compute_uv)
     count = None if rule.outputs_of is None else rule.count_outputs(raw, kwargs)
-    vc = VersionCounter() if uses_ans else None
+    vc = None
+    if uses_ans:
+        vc = _output_versions(rule, inputs, out) if type(out) is tuple and rule.outputs > 1 \
+            else VersionCounter()
     node = make_rule_node(cls, rule, saved_args, saved_raw, kwargs, nexts, inputs,
                           out if uses_ans else None, (vc, 0) if uses_ans else None, saved,
                           pieces, count)
@@ -478,9 +526,9 @@ def _wrap_outputs(out: Any, node: Any, args: tuple, vc: Any = None, rule: Any = 
             wrapped = [Tensor._make(o, node, i) if differentiable_output(o)
                        else _constant_output(o) for i, o in enumerate(out)]
             if vc is not None:
-                for t in wrapped:
+                for i, t in enumerate(wrapped):
                     if isinstance(t, Tensor):
-                        t._vc = vc
+                        t._vc = vc.counters[i] if isinstance(vc, OutputVersions) else vc
         return wrapped if isinstance(out, list) else tuple(wrapped)
     return out
 

@@ -34,7 +34,8 @@ NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
     "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
-    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead."
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. "
+    "See github.com/pytorch/pytorch/pull/30531 for more information."
 )
 LEAF_INPLACE_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_INPLACE_ERROR = (
@@ -117,11 +118,10 @@ class Tensor:
 
     # -- construction ---------------------------------------------------------------
 
-    def __init__(self, data: Any = (), *, requires_grad: bool = False, dtype: Any = None) -> None:
-        array = np.array(unwrap(data), dtype=dtypes.to_numpy_dtype(dtype))
-        if dtype is None and array.dtype == np.float64 and not isinstance(data, np.ndarray):
-            array = array.astype(dtypes.get_default_dtype().numpy_dtype)
-        self._init(array, None, 0, False)
+    def __init__(self, *data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        """``Tensor(2, 3)``: zeros of that shape; ``Tensor([[0]])`` or ``Tensor(array)``:
+        the data, both in the default float dtype as in PyTorch (``dtype=`` chooses)."""
+        self._init(_legacy_array(data, dtypes.to_numpy_dtype(dtype)), None, 0, False)
         if requires_grad:
             self.requires_grad = True
 
@@ -487,6 +487,32 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         return self._inplace(np.multiply, other, name="MulBackward0")
 
+    multiply_ = mul_
+
+    def index_add_(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+        """Add ``alpha * source``'s slices at ``index`` along ``dim``, in place (repeated
+        indices add up)."""
+        from ..rules.selection import index_add
+
+        _check_dim(dim, self._a.ndim)
+        return self._inplace(index_add, dim, np.asarray(unwrap(index)), source, alpha=alpha)
+
+    def index_add(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Any:
+        from ..rules.selection import index_add
+
+        _check_dim(dim, self._a.ndim)
+        return record(get_rule(index_add), (self, dim, np.asarray(unwrap(index)), source),
+                      {"alpha": alpha})
+
+    def uniform_(self, from_: float = 0.0, to: float = 1.0, **kwargs: Any) -> Tensor:
+        """Fill with uniform random values in ``[from, to)``, in place (no gradient flows
+        to the old values)."""
+        from .factories import _rng
+
+        low = kwargs.pop("from", from_)
+        values = _rng[0].uniform(low, to, self._a.shape).astype(self._a.dtype)
+        return self._fill(values, "UniformBackward0")
+
     def div_(self, other: Any) -> Tensor:
         return self._inplace(np.divide, other, name="DivBackward0")
 
@@ -609,6 +635,10 @@ class Tensor:
     def element_size(self) -> int:
         return self._a.dtype.itemsize
 
+    def data_ptr(self) -> int:
+        """The address of the first element (tensors sharing memory may compare them)."""
+        return int(self._as_array().__array_interface__["data"][0])
+
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
         _refuse_scalar_escape(self, ".item()")
@@ -623,8 +653,10 @@ class Tensor:
         return self._a.tolist()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
-        """The data as a NumPy array sharing memory (refused when grad is required)."""
-        if self._rg and not force:
+        """The data as a NumPy array sharing memory; refused, as in PyTorch, for a tensor
+        that requires grad while grad mode is on (allowed under ``no_grad`` and in a
+        custom Function's ``forward``)."""
+        if self._rg and not force and _grad_state.enabled:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
@@ -640,7 +672,7 @@ class Tensor:
                 "or index assignment on an array derived from the inputs, or differentiate "
                 "with engine='source'."
             )
-        if self._rg:
+        if self._rg and _grad_state.enabled:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
@@ -957,6 +989,8 @@ class Tensor:
     def mul(self, other: Any) -> Any:
         return self * other
 
+    multiply = mul
+
     def div(self, other: Any) -> Any:
         return self / other
 
@@ -1134,11 +1168,24 @@ class Tensor:
         axis = dim if axis is None else axis
         return Tensor._wrap(np.asarray(np.argmin(self._a, axis=axis, keepdims=keepdim)))
 
-    def all(self, dim: Any = None, *, axis: Any = None) -> Tensor:
-        return Tensor._wrap(np.asarray(np.all(self._a, axis=dim if axis is None else axis)))
+    def all(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+        """Whether all elements (along ``dim``) are nonzero: a bool tensor, no gradient."""
+        axis = _dims(dim if axis is None else axis, self._a.ndim)
+        return Tensor._wrap(np.asarray(np.all(self._a, axis=axis, keepdims=keepdim)))
 
-    def any(self, dim: Any = None, *, axis: Any = None) -> Tensor:
-        return Tensor._wrap(np.asarray(np.any(self._a, axis=dim if axis is None else axis)))
+    def any(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+        axis = _dims(dim if axis is None else axis, self._a.ndim)
+        return Tensor._wrap(np.asarray(np.any(self._a, axis=axis, keepdims=keepdim)))
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        """``(values, indices)`` sorted along ``dim`` (ties keep their order)."""
+        from ..rules.selection import sort_with_indices
+
+        _check_dim(dim, max(self._a.ndim, 1))
+        if self._a.ndim == 0:
+            return _values_indices(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
+        values, indices = record(get_rule(sort_with_indices), (self, dim, bool(descending)))
+        return _values_indices(values, indices)
 
     def cumsum(self, dim: Any = None, *, axis: Any = None) -> Any:
         """Running sums along ``dim`` (NumPy: over the flattened tensor when no axis)."""
@@ -1238,9 +1285,10 @@ class Tensor:
     def permute(self, *dims: Any) -> Any:
         return record(get_rule(np.transpose), (self, _shape_args(dims)))
 
-    def transpose(self, *dims: Any) -> Any:
-        """``transpose(d0, d1)`` swaps two dimensions (PyTorch); ``transpose()`` reverses
-        them and ``transpose(axes)`` permutes them (NumPy)."""
+    def transpose(self, *dims: Any, dim0: Any = None, dim1: Any = None) -> Any:
+        """``transpose(d0, d1)`` swaps two dimensions (PyTorch, also as ``dim0=, dim1=``);
+        ``transpose()`` reverses them and ``transpose(axes)`` permutes them (NumPy)."""
+        dims = dims + tuple(d for d in (dim0, dim1) if d is not None)
         ndim = self._a.ndim
         if len(dims) == 2 and all(isinstance(d, (int, np.integer)) for d in dims):
             _check_dim(dims[0], ndim)
@@ -1331,8 +1379,8 @@ class Tensor:
     # -- constructors sharing this tensor's dtype -------------------------------------------
 
     def new_tensor(self, data: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return Tensor(np.array(unwrap(data), dtype=dtypes.to_numpy_dtype(dtype) or self._a.dtype),
-                      requires_grad=requires_grad)
+        npd = dtypes.to_numpy_dtype(dtype) or self._a.dtype
+        return Tensor(np.array(unwrap(data), dtype=npd), dtype=npd, requires_grad=requires_grad)
 
     def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         return self.new_full(_shape_args(size), 0, dtype=dtype, requires_grad=requires_grad)
@@ -1343,7 +1391,8 @@ class Tensor:
     def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None,
                  requires_grad: bool = False) -> Tensor:
         npd = dtypes.to_numpy_dtype(dtype) or self._a.dtype
-        return Tensor(np.full(tuple(size), fill_value, dtype=npd), requires_grad=requires_grad)
+        return Tensor(np.full(tuple(size), fill_value, dtype=npd), dtype=npd,
+                      requires_grad=requires_grad)
 
     def new_empty(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
@@ -1377,6 +1426,26 @@ def _refuse_scalar_escape(t: Tensor, how: str) -> None:
             "NumPy function instead (np.sin(x) for math.sin(x)), or keep it an array, or "
             "differentiate with engine='source'."
         )
+
+
+def _legacy_array(data: tuple, npd: np.dtype | None) -> np.ndarray:
+    """The array of ``Tensor(*data)``: sizes give zeros, data is converted (PyTorch's
+    legacy constructor; a Tensor argument keeps its dtype and shares its memory)."""
+    default = dtypes.get_default_dtype().numpy_dtype
+    if not data:
+        return np.zeros((0,), dtype=npd or default)
+    if len(data) == 1 and isinstance(data[0], Tensor) and npd is None:
+        return data[0]._as_array()
+    if all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in data) \
+            or (len(data) == 1 and isinstance(data[0], Size)):
+        return np.zeros(tuple(data[0]) if data and isinstance(data[0], Size) else data,
+                        dtype=npd or default)
+    if len(data) != 1:
+        raise TypeError(f"new(): expected sizes or one sequence of data, got {len(data)} "
+                        "arguments")
+    if np.ndim(unwrap(data[0])) == 0:
+        raise TypeError(f"new(): data must be a sequence (got {type(data[0]).__name__})")
+    return np.array(unwrap(data[0]), dtype=npd or default)
 
 
 def _rebuild(array: np.ndarray, requires_grad: bool) -> Tensor:
