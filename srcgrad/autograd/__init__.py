@@ -7,9 +7,9 @@ source engine.
 """
 
 from . import functional
+from .anomaly import detect_anomaly, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
-from .anomaly import detect_anomaly, set_detect_anomaly
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -23,7 +23,6 @@ from .graph import AccumulateGrad, Node, RemovableHandle
 from .legacy import Variable, variable
 from .tensor import Size, Tensor
 from .viz import graph_dot
-
 
 __all__ = [
     "AccumulateGrad", "Function", "FunctionCtx", "GradcheckError", "Node", "RemovableHandle",

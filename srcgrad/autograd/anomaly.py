@@ -99,6 +99,8 @@ def run_checked(node: Any, run: Callable[[], tuple]) -> tuple:
     """``run()`` (the node's backward) with anomaly mode's reporting around it."""
     try:
         grads = run()
+        if STATE.check_nan and grads is not None:
+            _check_nan(node, grads)
     except Exception:
         stack = (node._metadata or {}).get("traceback_")
         if stack is not None:
@@ -106,11 +108,13 @@ def run_checked(node: Any, run: Callable[[], tuple]) -> tuple:
                           "that caused the error:\n" + "".join(stack), UserWarning,
                           stacklevel=2)
         raise
-    if STATE.check_nan and grads is not None:
-        for i, g in enumerate(grads):
-            a = getattr(g, "_a", g)
-            if a is not None and np.asarray(a).dtype.kind in "fc" and np.isnan(a).any():
-                raise RuntimeError(
-                    f"Function '{type(node).__name__}' returned nan values in its {i}th output."
-                )
     return grads
+
+
+def _check_nan(node: Any, grads: tuple) -> None:
+    for i, g in enumerate(grads):
+        a = getattr(g, "_a", g)
+        if a is not None and np.asarray(a).dtype.kind in "fc" and np.isnan(a).any():
+            raise RuntimeError(
+                f"Function '{type(node).__name__}' returned nan values in its {i}th output."
+            )

@@ -17,6 +17,8 @@ from ..runtime import unbroadcast_to
 from . import grad_mode
 from .graph import FREED_MESSAGE, Node, _init_node, _modified_message, _sequence
 from .ops import edge
+from .saved import ACTIVE as _SAVED_HOOKS
+from .saved import Packed, current_hooks
 from .tensor import Tensor
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable"]
@@ -72,6 +74,9 @@ class BackwardCFunction(Node, FunctionCtx):
             return tuple(self.to_save)
         out = []
         for t, version in self._saved:
+            if isinstance(t, Packed):  # given to saved-tensor hooks: unpacked on each use
+                out.append(t.tensor())
+                continue
             if isinstance(t, Tensor) and t._version != version:
                 raise RuntimeError(_modified_message(t, version))
             out.append(t)
@@ -232,6 +237,11 @@ class Function(metaclass=_FunctionMeta):
                         if isinstance(r, Tensor) and not any(o is a for a in args)}
             ctx._saved = tuple((returned[id(t)], returned[id(t)]._version) if id(t) in returned
                                else (t, v) for t, v in ctx._saved)
+            hooks = current_hooks() if _SAVED_HOOKS[0] else None
+            if hooks is not None:
+                ctx._saved = tuple((Packed(t, *hooks), None) if isinstance(t, Tensor) else (t, v)
+                                   for t, v in ctx._saved)
+                ctx.to_save = ()
         return results[0] if single else tuple(results)
 
 

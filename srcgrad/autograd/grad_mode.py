@@ -117,8 +117,10 @@ class inference_mode:  # noqa: N801 - PyTorch's name
     """
 
     def __new__(cls, mode: Any = True) -> Any:
-        if callable(mode) and not isinstance(mode, bool):
-            return object.__new__(cls)(mode)   # ``@inference_mode`` without parentheses
+        if callable(mode) and not isinstance(mode, bool):  # ``@inference_mode``, no parentheses
+            self = object.__new__(cls)
+            self.__init__(True)
+            return self(mode)
         return object.__new__(cls)
 
     def __init__(self, mode: Any = True) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dis
 import gc
 import itertools
+import threading
 import weakref
 from collections.abc import Callable
 from heapq import heappop, heappush
@@ -23,13 +24,21 @@ from typing import Any
 import numpy as np
 
 from ..runtime import is_complex
-from . import anomaly, grad_mode
+from . import anomaly, grad_mode, saved
+from .saved import (  # noqa: F401 - PyTorch's torch.autograd.graph names
+    allow_mutation_on_saved_tensors,
+    disable_saved_tensors_hooks,
+    save_on_cpu,
+    saved_tensors_hooks,
+)
 
 # Bound by srcgrad.autograd.tensor once the Tensor class exists (the two modules
 # need each other; binding avoids an import on every call).
 Tensor: Any = None
 
-__all__ = ["Node", "RuleNode", "AccumulateGrad", "RemovableHandle", "node_class", "run_backward"]
+__all__ = ["Node", "RuleNode", "AccumulateGrad", "RemovableHandle", "node_class", "run_backward",
+           "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
+           "allow_mutation_on_saved_tensors", "register_multi_grad_hook"]
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -197,11 +206,31 @@ class RuleNode(Node):
     """A node whose VJPs come from a rule in the registry."""
 
     __slots__ = ("_rule", "_args", "_raw", "_kwargs", "_ans", "_ans_vc", "_saved", "_inputs",
-                 "_freed")
+                 "_freed", "_packed")
+
+    def __getattr__(self, name: str) -> Any:
+        # grad_fn._saved_self, ._saved_result, ._raw_saved_other... (see autograd/saved.py)
+        for prefix, raw in (("_saved_", False), ("_raw_saved_", True)):
+            if name.startswith(prefix):
+                if self._freed:
+                    raise RuntimeError(FREED_MESSAGE)
+                slot = saved.saved_names(self).get(name[len(prefix):])
+                if slot is not None:
+                    return saved.SavedTensor(self, slot) if raw else saved.saved_value(self, slot)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __dir__(self) -> list[str]:
+        names = saved.saved_names(self) if not self._freed else {}
+        return sorted((set(super().__dir__()) - {"_saved"}) | {f"_saved_{n}" for n in names}
+                      | {f"_raw_saved_{n}" for n in names if names[n] < 0
+                         or isinstance(self._args[names[n]], Tensor) or names[n] in
+                         (self._packed or {})})
 
     def apply(self, grad_outputs: tuple, create_graph: bool) -> tuple:
         if self._freed:
             raise RuntimeError(FREED_MESSAGE)
+        if self._packed is not None:
+            return self._apply_unpacked(grad_outputs, create_graph)
         saved = self._saved
         if saved is not None:
             for tensor, version in saved:
@@ -253,6 +282,18 @@ class RuleNode(Node):
                 results.append(gi[k])
         return tuple(results)
 
+    def _apply_unpacked(self, grad_outputs: tuple, create_graph: bool) -> tuple:
+        """``apply`` with the values saved-tensor hooks packed, unpacked for this call."""
+        packed, kept = self._packed, (self._args, self._raw, self._ans)
+        self._args, self._raw, self._ans = saved.unpacked(self)
+        self._packed = None
+        try:
+            return self.apply(grad_outputs, create_graph)
+        finally:
+            if not self._freed:
+                self._packed = packed
+                self._args, self._raw, self._ans = kept
+
     def _check_versions(self) -> None:
         saved = self._saved
         if saved:
@@ -278,6 +319,7 @@ class RuleNode(Node):
 
     def _release(self) -> None:
         self._freed = True
+        self._packed = None
         self._args = None
         self._raw = None
         self._kwargs = None
@@ -409,6 +451,7 @@ def make_rule_node(cls: type, rule: Any, args: tuple, raw: tuple, kwargs: dict,
     node._saved = saved
     node._inputs = inputs
     node._freed = False
+    node._packed = None
     if _ANOMALY.enabled:
         node._metadata = {"traceback_": anomaly.forward_traceback()}
     return node
@@ -462,6 +505,8 @@ def run_backward(
         roots = [r for r in roots if r[0] in reach]
     buffers: dict[Node, list] = {}
     heap: list[tuple[int, Node]] = []
+    outer_pass = _PASS.current
+    _PASS.current = BackwardPass([r[0] for r in roots], reach)
     for node, idx, grad in roots:
         buf = buffers.get(node)
         if buf is None:
@@ -510,9 +555,40 @@ def run_backward(
                     nbuf[idx] = g if old is None else old + g
     finally:
         state.enabled = prev_mode
+        _PASS.current = outer_pass
         if collecting:
             gc.enable()
     return capture if capture is not None else {}
+
+
+class BackwardPass:
+    """The backward pass running in this thread: which nodes it will run (worked out
+    only when asked, by ``register_multi_grad_hook``)."""
+
+    __slots__ = ("roots", "reach")
+
+    def __init__(self, roots: list, reach: set | None) -> None:
+        self.roots = roots
+        self.reach = reach
+
+    def will_run(self, node: Node) -> bool:
+        if self.reach is None:
+            seen: set = set()
+            stack = list(self.roots)
+            while stack:
+                n = stack.pop()
+                if n not in seen:
+                    seen.add(n)
+                    stack.extend(nxt for nxt, _ in n.next_functions if nxt is not None)
+            self.reach = seen
+        return node in self.reach
+
+
+class _PassState(threading.local):
+    current: BackwardPass | None = None
+
+
+_PASS = _PassState()
 
 
 def _slot(node: Node, idx: int, g: Any) -> list:
@@ -638,3 +714,6 @@ def release_graph(root: Node) -> None:
 
 def weak(obj: Any) -> Any:
     return weakref.ref(obj)
+
+
+from .multi_hook import register_multi_grad_hook  # noqa: E402 - it needs this module's classes

@@ -20,6 +20,8 @@ from ..rules.registry import Rule, _dispatchers, get_rule, refuse_complex
 from ..rules.source import positional_defaults, structural_params
 from . import grad_mode
 from .graph import OutputVersions, make_rule_node, node_class, parameters_used
+from .saved import ACTIVE as _SAVED_HOOKS
+from .saved import pack_rule_node
 
 __all__ = ["record", "record_fn", "edge", "tape_records"]
 
@@ -225,8 +227,12 @@ def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any 
     node = make_rule_node(cls, rule, saved_args, saved_raw, kwargs, nexts, inputs,
                           out if uses_ans else None, (vc, 0) if uses_ans else None, saved)
     if keep is not None and type(out) not in _ARRAYS:
-        return _wrap_outputs(out, node, args, vc, rule)
-    return _output_tensor(out, node, vc, args, rule)
+        result = _wrap_outputs(out, node, args, vc, rule)
+    else:
+        result = _output_tensor(out, node, vc, args, rule)
+    if _SAVED_HOOKS[0]:
+        pack_rule_node(node, result)
+    return result
 
 
 _NOTHING_SAVED = ((None,), (None,))
@@ -366,8 +372,12 @@ def _make_node(rule: Rule, cls: type, args: tuple, raw: tuple, kwargs: dict, nex
                           out if uses_ans else None, (vc, 0) if uses_ans else None, saved,
                           pieces, count)
     if type(out) in _ARRAYS:  # one array out: the common case, wrapped directly
-        return _output_tensor(out, node, vc, args, rule)
-    return _wrap_outputs(out, node, args, vc, rule)
+        result = _output_tensor(out, node, vc, args, rule)
+    else:
+        result = _wrap_outputs(out, node, args, vc, rule)
+    if _SAVED_HOOKS[0]:
+        pack_rule_node(node, result)
+    return result
 
 
 def _output_tensor(out: Any, node: Any, vc: Any, args: tuple, rule: Rule) -> Any:

@@ -22,7 +22,7 @@ from ..mutation import output_arguments
 from ..rules import nn as _nn
 from ..rules.registry import get_rule, lookup
 from ..runtime import is_complex
-from . import dtypes, grad_mode, graph, ops
+from . import dtypes, grad_mode, graph, ops, saved
 from .graph import AccumulateGrad, RemovableHandle, user_grad
 from .ops import record
 
@@ -1674,6 +1674,6 @@ _MULTIPLY = get_rule(np.multiply)
 _DIVIDE = get_rule(np.divide)
 _POWER = get_rule(np.power)
 
-graph.Tensor = ops.Tensor = Tensor
+graph.Tensor = ops.Tensor = saved.Tensor = Tensor
 graph._MAY_HOLD_TENSORS = (Tensor, list, tuple)
 ops.VersionCounter = VersionCounter
