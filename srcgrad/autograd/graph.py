@@ -78,6 +78,10 @@ class Node:
     __slots__ = ("next_functions", "n_outputs", "_pre_hooks", "_post_hooks",
                  "_tensor_pre_hooks", "_metadata", "_seq", "_plain", "__weakref__")
 
+    # A node whose backward raises (a stale view's): a restricted pass runs it wherever
+    # it is reached, so a gradient that depends on it is refused, never left out.
+    _refuses = False
+
     def name(self) -> str:
         """The node's class name, e.g. ``"AddBackward0"``."""
         return type(self).__name__
@@ -614,7 +618,7 @@ def _needed_nodes(starts: list, capture: dict | None, targets: set | None) -> se
     needed: set = set()
     # a node's next functions were created before it: in creation order, they come first
     for node in sorted(seen, key=_creation):
-        if (targets is not None and node in targets) or any(
+        if (targets is not None and node in targets) or node._refuses or any(
                 nxt is not None and (nxt in needed or nxt in goals)
                 for nxt, _ in node.next_functions):
             needed.add(node)

@@ -86,6 +86,7 @@ class StaleViewBackward(graph.Node):
     into the view: using the view's gradient is an error (its value is right)."""
 
     __slots__ = ()
+    _refuses = True
 
     def __init__(self) -> None:
         graph._init_node(self, ())
@@ -1178,8 +1179,13 @@ class Tensor:
         return Tensor._wrap(np.asarray(np.any(self._a, axis=axis, keepdims=keepdim)))
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
-        """``(values, indices)`` sorted along ``dim`` (ties keep their order)."""
+        """``(values, indices)`` sorted along ``dim`` (ties keep their order).  In NumPy
+        code run on the tape it is ``ndarray.sort``: in place, returning None."""
         from ..rules.selection import sort_with_indices
+
+        if grad_mode._state.numpy_code:
+            self._inplace(np.sort, dim)
+            return None
 
         _check_dim(dim, max(self._a.ndim, 1))
         if self._a.ndim == 0:

@@ -109,7 +109,7 @@ def test_saved_tensors_of_the_autograd_mechanics_notes():
         for node in (y.grad_fn, (x * x).grad_fn, x.sin().grad_fn, x.tanh().grad_fn):
             log.append(sorted(n for n in dir(node) if "saved" in n))
         y.sum().backward()
-        y.grad_fn._saved_result
+        log.append(y.grad_fn._saved_result)
 
     _same(scenario)
 
