@@ -33,6 +33,23 @@ if str(ROOT) not in sys.path:
 import srcgrad  # noqa: E402,F401  (registers the built-in rules)
 from srcgrad.autograd.ops import tape_records  # noqa: E402
 from srcgrad.rules import all_rules, load_optional, lookup  # noqa: E402
+
+# Why a callable has no rule yet, where that is decided rather than merely not done.
+_IN_PLACE = ("writes into its argument: the source engine refuses in-place writes it cannot "
+             "model as item writes, and a rule cannot express one")
+WHY_NOT = {
+    "numpy.put_along_axis": _IN_PLACE + "; write `a[idx] = v` on a copy instead",
+    "numpy.fill_diagonal": _IN_PLACE + "; write `a[i, i] = v` on a copy instead",
+    "numpy.put": _IN_PLACE,
+    "numpy.putmask": _IN_PLACE,
+    "numpy.place": _IN_PLACE,
+    "numpy.copyto": _IN_PLACE,
+    "numpy.piecewise": "takes user functions, which a fixed rule cannot differentiate; "
+                       "write it with `np.where` (or run it on the tape)",
+    "numpy.apply_along_axis": "takes a user function, which a fixed rule cannot "
+                              "differentiate; write the loop or a vectorised expression",
+    "numpy.apply_over_axes": "takes a user function, which a fixed rule cannot differentiate",
+}
 from srcgrad.rules.registry import (  # noqa: E402
     Rule,
     _default_node_name,
@@ -328,10 +345,10 @@ def render() -> str:
         "naming the function (register a rule with `srcgrad.defvjp`). "
         f"{len(gaps)} in NumPy {_numpy_version()}:",
         "",
-        "| callable | kind |",
-        "|---|---|",
+        "| callable | kind | why not yet |",
+        "|---|---|---|",
     ]
-    lines += [f"| `{name}` | {kind} |" for name, kind in gaps]
+    lines += [f"| `{name}` | {kind} | {WHY_NOT.get(name, '')} |" for name, kind in gaps]
     lines.append("")
     lines += _scipy_sections(optional, also)
     return "\n".join(lines)

@@ -830,6 +830,8 @@ class Tensor:
         outs = output_arguments(func, args, kwargs)
         if outs:
             return _function_out(func, args, kwargs, outs)
+        if func is np.block and args and isinstance(args[0], list):
+            return _joined_blocks(*args, **kwargs)
         return record(rule, args, kwargs)
 
     # -- arithmetic ---------------------------------------------------------------------
@@ -1304,6 +1306,14 @@ class Tensor:
             return record(get_rule(np.transpose), (self,))
         return record(get_rule(np.transpose), (self, _shape_args(dims)))
 
+    def swapaxes(self, axis0: int, axis1: int) -> Any:
+        """The view with two axes exchanged (NumPy's and PyTorch's name)."""
+        _check_dim(axis0, self._a.ndim)
+        _check_dim(axis1, self._a.ndim)
+        return record(get_rule(np.swapaxes), (self, axis0, axis1))
+
+    swapdims = swapaxes
+
     def copy(self) -> Any:
         """A copy that stays in the graph (NumPy's name for :meth:`clone`)."""
         return self.clone()
@@ -1478,6 +1488,39 @@ def _index(index: Any) -> Any:
     if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
         return [unwrap(i) for i in index]
     return index
+
+
+def _joined_blocks(arrays: list) -> Any:
+    """``np.block(arrays)`` on Tensors, spelled with ``np.concatenate``.
+
+    The tape records lists of Tensors one level deep; ``np.block`` nests them, so it is
+    recorded as NumPy computes it: every item given leading 1-axes up to the result's
+    ``ndim``, the lists at nesting level ``k`` joined along axis ``ndim - depth + k``.
+    """
+    np.block(_unwrap_nested(arrays))        # NumPy's own errors for ragged or bad nesting
+
+    def depth_and_ndim(item: Any) -> tuple[int, int]:
+        if not isinstance(item, list):
+            return 0, np.ndim(item._a if isinstance(item, Tensor) else item)
+        inner = [depth_and_ndim(e) for e in item]
+        return 1 + inner[0][0], max(n for _, n in inner)
+
+    depth, most = depth_and_ndim(arrays)
+    ndim = max(depth, most)
+
+    def join(item: Any, level: int) -> Any:
+        if not isinstance(item, list):
+            shape = tuple(np.shape(item._a if isinstance(item, Tensor) else item))
+            return np.reshape(item, (1,) * (ndim - len(shape)) + shape)
+        return np.concatenate([join(e, level + 1) for e in item], axis=ndim - depth + level)
+
+    return join(arrays, 0)
+
+
+def _unwrap_nested(item: Any) -> Any:
+    if isinstance(item, list):
+        return [_unwrap_nested(e) for e in item]
+    return item._a if isinstance(item, Tensor) else item
 
 
 def _check_dim(dim: int, ndim: int) -> int:

@@ -29,6 +29,7 @@ from ..runtime import (
     is_complex,
     normalize_axis,
     real_cotangent,
+    shape_of,
     unbroadcast,
     unbroadcast_to,
 )
@@ -55,7 +56,7 @@ __all__ = [
     "matmul_left_cotangent", "matmul_right_cotangent", "dot_left_cotangent",
     "dot_right_cotangent", "tensordot_left_cotangent", "tensordot_right_cotangent",
     "inner_left_cotangent", "inner_right_cotangent", "einsum_cotangent", "einsum_operand",
-    "cast_cotangent", "cast_tangent", "array_cotangent", "array_tangent",
+    "cast_cotangent", "cast_tangent", "array_cotangent", "array_tangent", "block_cotangent",
     "kron_left_cotangent", "kron_right_cotangent", "norm_partials",
     "solve_left_cotangent", "solve_right_cotangent", "solve_left_tangent",
     "cholesky_cotangent", "cholesky_tangent", "eigh_cotangent", "eigh_tangent",
@@ -696,6 +697,43 @@ def _items_of(g: Any, obj: Any) -> Any:
     if not np.iscomplexobj(obj):
         g = np.real(g)
     return convert(g, dtype_of(obj)) if _holds_fractions(dtype_of(obj)) else 0 * g
+
+
+def block_cotangent(g: Any, arrays: Any) -> Any:
+    """The cotangent of ``arrays`` (nested lists of arrays and numbers) for ``np.block``.
+
+    With lists nested ``depth`` deep, the result has ``ndim = max(depth, the items'
+    ndim)`` axes, every item promoted to it by leading 1s; the lists at level ``k``
+    (0 outermost) join their items along axis ``ndim - depth + k``.  Each item gets
+    its block of ``g``, in its own shape.
+    """
+    depth, ndim = _list_depth(arrays), len(shape_of(g))
+
+    def extent(item: Any, level: int, axis: int) -> int:
+        if not isinstance(item, list):
+            return ((1,) * ndim + tuple(shape_of(item)))[axis - ndim]
+        if ndim - depth + level == axis:
+            return sum(extent(e, level + 1, axis) for e in item)
+        return extent(item[0], level + 1, axis)
+
+    def split(gi: Any, item: Any, level: int) -> Any:
+        if not isinstance(item, list):
+            return _items_of(np.reshape(gi, shape_of(item)), item)
+        axis, start, out = ndim - depth + level, 0, []
+        for e in item:
+            n = extent(e, level + 1, axis)
+            out.append(split(gi[(slice(None),) * axis + (slice(start, start + n),)], e,
+                             level + 1))
+            start += n
+        return out
+
+    return split(g, arrays, 0)
+
+
+def _list_depth(obj: Any) -> int:
+    """How deep ``np.block``'s lists nest (0 for an array)."""
+    return 1 + _list_depth(obj[0]) if isinstance(obj, list) and obj else int(
+        isinstance(obj, list))
 
 
 def array_tangent(dobj: Any, ans: Any, ndmin: int = 0) -> Any:

@@ -63,6 +63,10 @@ _LINEAR = [
     np.vsplit, np.vstack, operator.getitem, shape.setitem, shape.astype,
 ]
 
+# rules written for complex values themselves (eig normalises its eigenvectors
+# with |v|, which is not holomorphic: the rule models it exactly)
+_OWN = [np.linalg.eig, np.linalg.eigvals]
+
 _OPTIONAL = ["cumulative_sum", "cumulative_prod", "unstack", "matrix_transpose", "astype"]
 _OPTIONAL_LINALG = ["diagonal", "cross", "matrix_transpose"]
 
@@ -73,4 +77,4 @@ def _present() -> list:
     return [f for f in found if lookup(f) is not None and lookup(f).differentiable]
 
 
-complex_rules(*_HOLOMORPHIC, *_LINEAR, *_present())
+complex_rules(*_HOLOMORPHIC, *_LINEAR, *_OWN, *_present())

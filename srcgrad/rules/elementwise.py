@@ -24,6 +24,7 @@ import operator
 import numpy as np
 
 from ..runtime import is_complex, unbroadcast
+from ._extra_helpers import bessel_i1
 from ._helpers import abs_cotangent, abs_tangent, broadcast_like, log_or_zero, nonzero
 from ._shape_helpers import part
 from .registry import alias, defjvp, defvjp, lookup, nondifferentiable
@@ -269,6 +270,10 @@ defvjp(
     node="SincBackward0",
 )
 defjvp(np.sinc, lambda dx, ans, x: dx * (np.cos(np.pi * x) - ans) / np.where(x == 0, 1, x))
+
+# The modified Bessel function: i0' = i1 (which NumPy lacks; see bessel_i1).
+defvjp(np.i0, lambda g, ans, x: g * bessel_i1(x), node="I0Backward0")
+defjvp(np.i0, lambda dx, ans, x: dx * bessel_i1(x))
 
 defvjp(
     np.hypot,

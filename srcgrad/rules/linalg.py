@@ -7,7 +7,7 @@ cotangent with the other operand.
 The decompositions follow the standard matrix-calculus results (Giles,
 "An extended collection of matrix derivative results"; Murray on the
 Cholesky factor; Townsend on the SVD).  Their assumptions are the usual
-ones and are stated on each rule: distinct eigenvalues for ``eigh``,
+ones and are stated on each rule: distinct eigenvalues for ``eigh`` and ``eig``,
 distinct nonzero singular values for ``svd``, full rank for ``qr`` and
 ``pinv``.  ``cholesky`` and ``eigh`` read one triangle of their input (the
 lower one by default), so their cotangents live on that triangle: exactly
@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..runtime import expand_reduced, unbroadcast
+from ._eig_helpers import eig_cotangent, eig_tangent
 from ._extra_helpers import (
     along_samples,
     cond_partials,
@@ -317,6 +318,16 @@ defvjp(np.linalg.eigvalsh,
        node="LinalgEighBackward0")
 defjvp(np.linalg.eigvalsh,
        lambda dx, ans, a, UPLO="L": eigh_tangent(dx, np.linalg.eigh(a, UPLO), a, UPLO)[0])
+
+# (w, v) of a general square matrix with distinct eigenvalues (complex, or real where
+# NumPy returns them real), eigenvectors normalised as NumPy does.
+defvjp(np.linalg.eig, lambda g, ans, a: eig_cotangent(g, ans, a),
+       node="LinalgEigBackward0", outputs=2)
+defjvp(np.linalg.eig, lambda dx, ans, a: eig_tangent(dx, ans, a))
+
+defvjp(np.linalg.eigvals, lambda g, ans, a: eig_cotangent(g, None, a, False),
+       node="LinalgEigBackward0")
+defjvp(np.linalg.eigvals, lambda dx, ans, a: eig_tangent(dx, None, a, False))
 
 # (U, s, Vh) with distinct nonzero singular values; thin factors (full_matrices=False
 # or a square a) for the tangents.

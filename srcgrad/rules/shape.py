@@ -52,6 +52,7 @@ from ._shape_helpers import (
     array_tangent,
     assign,
     assigned_cotangent,
+    block_cotangent,
     cast_cotangent,
     cast_tangent,
     concat_cotangents,
@@ -500,6 +501,11 @@ defvjp(np.array,
 defjvp(np.array,
        lambda dx, ans, object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0,
        like=None: array_tangent(dx, ans, ndmin))
+
+# block(arrays): nested lists joined along the last axes; each item gets its block.
+defvjp(np.block, lambda g, ans, arrays: block_cotangent(g, arrays), node="CatBackward0",
+       sequence_argnums=(0,))
+defjvp(np.block, lambda dx, ans, arrays: np.block(dx))
 
 # meshgrid(*xi): output k repeats input k along every other axis.
 _MESH_ARGS = 8

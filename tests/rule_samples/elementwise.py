@@ -71,6 +71,8 @@ SAMPLES = {
     np.arccosh: [S(arr((3,), 1.2, 3.0)), S(arr((2, 3), 1.2, 3.0))],
     np.arctanh: _unary(unit),
     np.sinc: _unary() + [S(const([0.0, 0.5, -1.5]))],
+    np.i0: _unary() + [S(const([0.0, 1e-9, -30.0, 400.0])).opts(rtol=1e-6, float32=False),
+            S(2.5)],
     np.hypot: _binary(),
     np.arctan2: _binary(),
     np.deg2rad: _unary(),

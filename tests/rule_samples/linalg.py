@@ -47,6 +47,23 @@ def separated_singular(m: int, n: int, batch: tuple[int, ...] = ()):
     return draw(make, f"separated_singular({m}, {n})")
 
 
+def separated_eigen(n: int, kind: str = "real", batch: tuple[int, ...] = ()):
+    """A square matrix with well-separated eigenvalues: real ones, complex pairs of a real
+    matrix ("pairs"), or a complex matrix ("complex")."""
+
+    def make(rng: np.random.Generator) -> np.ndarray:
+        p = rng.uniform(-1, 1, (*batch, n, n)) + 2 * np.eye(n)
+        d = np.diag(1.0 + 1.5 * np.arange(n) + rng.uniform(-0.1, 0.1, n))
+        if kind == "pairs":              # a rotation-scaling block: eigenvalues 1 +- 2i
+            d[:2, :2] = [[1.0, -2.0], [2.0, 1.0]]
+        if kind == "complex":
+            p = p + 1j * rng.uniform(-1, 1, (*batch, n, n))
+            d = d + 1j * np.diag(rng.uniform(-1, 1, n))
+        return p @ d @ np.linalg.inv(p)
+
+    return draw(make, f"separated_eigen({n}, {kind})")
+
+
 NEGATIVE_DET = draw(lambda rng: np.diag([-1.0, 1.0, 1.0]) @ well_conditioned(3).draw(rng),
                     "negative_det(3)")
 
@@ -211,6 +228,17 @@ SAMPLES = {
         S(separated_singular(4, 2, (2,))).opts(**NAMED),
         S(separated_singular(4, 3), "r").opts(**NAMED),
         S(separated_singular(3, 3), mode="r").opts(**NAMED),
+    ],
+    np.linalg.eig: [
+        S(separated_eigen(3)).opts(**NAMED),
+        S(separated_eigen(4, "pairs")).opts(**NAMED),
+        S(separated_eigen(3, "complex")).opts(**NAMED),
+        S(separated_eigen(3, "pairs", (2,))).opts(**NAMED),
+    ],
+    np.linalg.eigvals: [
+        S(separated_eigen(3)).opts(**NAMED),
+        S(separated_eigen(3, "pairs")).opts(**NAMED),
+        S(separated_eigen(3, "complex", (2,))).opts(**NAMED),
     ],
 }
 

@@ -46,6 +46,16 @@ SAMPLES = {
     ],
     # np.array of arrays and numbers, nested, cast, with leading axes (not on the tape's
     # Tensors: np.array has no NumPy dispatch, the tape refuses it)
+    # nested lists of blocks: depth 1 and 2, items promoted by leading axes, numbers, a 3-D
+    # result from 2-deep lists, an array alone
+    np.block: [
+        S([arr((2,)), arr((3,)), num()]),
+        S([[arr((2, 2)), arr((2, 3))], [arr((1, 5))]]),
+        S([[arr((2,)), arr((1, 2))], [arr((3, 4))]]),
+        S([[arr((2, 1, 2)), arr((2, 1, 3))], [arr((2, 2, 5))]]),
+        S([[num(), arr((1,))], [arr((2,))]]),
+        S(arr((2, 3))),
+    ],
     np.array: [sample.opts(duck=False) for sample in (
         S([arr((2, 3)), arr((2, 3))]),
         S([num(), num(), 1.5]),

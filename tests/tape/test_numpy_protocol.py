@@ -85,6 +85,9 @@ CASES = [
     ("hstack_vstack", lambda a, b: np.vstack([a, b]) + np.repeat(np.hstack([b, a])[:, :4], 2, 0)),
     ("swapaxes_moveaxis",
      lambda a, b: np.swapaxes(a[None], 0, 2) * np.moveaxis(b[None], [0, 2], [2, 0])),
+    ("swapaxes_method", lambda a, b: a[None].swapaxes(0, 2) * b.swapaxes(-1, 0)[..., None]),
+    ("fft", lambda a, b: np.real(np.fft.fft2(a, norm="ortho") * np.fft.ifft(b, 5, axis=0)[:3])
+     + np.fft.irfft(np.fft.rfft(a * b), 4)),
     ("squeeze_expand", lambda a, b: np.squeeze(np.expand_dims(a, 0)) * b),
     ("ravel_reshape", lambda a, b: np.ravel(a) * np.reshape(b, -1)),
 ]
