@@ -108,7 +108,7 @@ def test_warnings_point_at_the_users_line_in_every_fallback():
 
 def test_missing_rule_under_auto_shows_the_located_rule_template():
     def norule(x):
-        return np.sum(np.i0(x))
+        return np.sum(np.roots(x))
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FallbackWarning)
@@ -116,14 +116,14 @@ def test_missing_rule_under_auto_shows_the_located_rule_template():
             srcgrad.grad(norule)(np.ones(2))
     text = str(error.value)
     assert f"{__file__}:{norule.__code__.co_firstlineno + 1}:" in text
-    assert "srcgrad.defvjp(numpy.i0, lambda g, ans, x:" in text
+    assert "srcgrad.defvjp(numpy.roots, lambda g, ans, x:" in text
     assert "Tensor" not in text
     assert isinstance(error.value, TypeError)     # what the tape raised before
 
 
 def test_missing_rule_on_an_inactive_path_still_runs_on_the_tape():
     def sometimes(x, use):
-        return np.sum(np.i0(x)) if use else np.sum(x * x)
+        return np.sum(np.roots(x)) if use else np.sum(x * x)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FallbackWarning)
