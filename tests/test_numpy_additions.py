@@ -48,6 +48,9 @@ def separated(n, seed):
     return p @ d @ np.linalg.inv(p)
 
 
+# the rules these cases run through both engines (tests/test_rules_engines.py counts them)
+COVERS = ("numpy.block", "numpy.i0", "numpy.linalg.eig", "numpy.linalg.eigvals")
+
 rng = np.random.default_rng(0)
 CASES = [
     (block_loss, [rng.normal(size=s) for s in [(2, 2), (2, 3), (1, 2), (1, 3)]]),

@@ -330,10 +330,14 @@ def test_rule_through_engine(cases, engine, mode):
 
 def test_every_rule_is_covered():
     from tests.test_fft import CASES as FFT_CASES
+    from tests.test_numpy_additions import COVERS as ADDITIONS_COVER
 
     covered = {rule.name for rule, _ in SELECTED}
     # numpy.fft's complex-valued transforms go through both engines in tests/test_fft.py
     covered |= {f"numpy.fft.{case[0].__name__}" for case in FFT_CASES}
+    # np.block (nested-list samples) and eig/eigvals (complex outputs) go through both
+    # engines in tests/test_numpy_additions.py
+    covered |= set(ADDITIONS_COVER)
     missing = sorted(r.name for r in DIFFERENTIABLE if r.name not in covered)
     assert not missing, f"rules with no float64 sample to run through the engines: {missing}"
 
