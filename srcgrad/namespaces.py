@@ -67,12 +67,24 @@ def _leaves(values: Any, found: list) -> None:
             found.append(v)
 
 
-def _is_foreign_array(v: Any) -> bool:
-    if isinstance(v, (np.ndarray, np.generic)):
-        return False
-    import array_api_compat
+# libraries whose arrays need array-api-compat (an optional extra) to be told apart
+_EXTRAS = {"torch": "torch", "jax": "jax", "jaxlib": "jax", "cupy": "cupy", "dask": "dask"}
 
-    return array_api_compat.is_array_api_obj(v) and not _is_tensor(v)
+
+def _is_foreign_array(v: Any) -> bool:
+    if isinstance(v, (np.ndarray, np.generic)) or _is_tensor(v):
+        return False
+    try:
+        import array_api_compat
+    except ImportError:  # the default install: only NumPy (and srcgrad's own Tensors)
+        library = (type(v).__module__ or "").partition(".")[0]
+        if library in _EXTRAS or hasattr(v, "__array_namespace__"):
+            extra = _EXTRAS.get(library, "all")
+            raise ImportError(
+                f"srcgrad runs generated code on {library} arrays through array-api-compat, "
+                f"which is not installed: pip install 'srcgrad[{extra}]'") from None
+        return False
+    return array_api_compat.is_array_api_obj(v)
 
 
 def _is_tensor(v: Any) -> bool:
