@@ -5,6 +5,8 @@ in ``test_autograd_api_torch.py``."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -266,6 +268,9 @@ def test_sort_and_index_add_gradients():
     assert out.grad_fn.name() == "IndexAddBackward0"
 
 
+@pytest.mark.xfail(sys.version_info >= (3, 13), strict=False,
+                   reason="on 3.13 the tape cannot tell which outputs max's rule reads, so it "
+                          "refuses changing the values too (the safe side)")
 def test_max_with_dim_values_may_change_in_place_its_indices_may_not():
     x = torch.tensor([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]], requires_grad=True)
     values, indices = torch.max(x, 1)
