@@ -20,7 +20,7 @@ __all__: list[str] = []
 
 _METHOD_FUNCTIONS = (
     "exp exp2 expm1 log log2 log10 log1p sin cos tan asin acos atan sinh cosh tanh abs sqrt "
-    "rsqrt square reciprocal sign floor ceil round sigmoid relu clamp clip neg sum mean prod "
+    "rsqrt square reciprocal sign sgn floor ceil round sigmoid relu clamp clip neg sum mean prod "
     "var std max min amax amin argmax argmin cumsum cumprod norm trace matmul mm mv dot outer "
     "reshape flatten squeeze unsqueeze permute transpose t flip roll tril triu diag split chunk "
     "unbind index_select gather clone softmax log_softmax logsumexp maximum minimum pow "

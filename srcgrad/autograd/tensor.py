@@ -1708,7 +1708,8 @@ for _name, _fun in {
     "log10": np.log10, "log1p": np.log1p, "sin": np.sin, "cos": np.cos, "tan": np.tan,
     "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "sinh": np.sinh,
     "cosh": np.cosh, "tanh": np.tanh, "abs": np.abs, "sqrt": np.sqrt, "square": np.square,
-    "reciprocal": np.reciprocal, "sign": np.sign, "floor": np.floor, "ceil": np.ceil,
+    "reciprocal": np.reciprocal, "sign": np.sign, "sgn": np.sign, "floor": np.floor,
+    "ceil": np.ceil,
 }.items():
     setattr(Tensor, _name, _elementwise_method(_name, _fun))
 

@@ -14,7 +14,8 @@ import numpy as np
 from ..runtime import is_complex, shape_of
 
 __all__ = ["abs_cotangent", "abs_tangent", "broadcast_like", "extremum_cotangent",
-           "extremum_tangent", "items_cotangent", "log_or_zero", "nonzero"]
+           "extremum_tangent", "items_cotangent", "log_or_zero", "nonzero", "sign_cotangent",
+           "sign_tangent"]
 
 
 def broadcast_like(t: Any, ans: Any) -> Any:
@@ -125,3 +126,23 @@ def abs_tangent(dx: Any, ans: Any, x: Any) -> Any:
     if is_complex(x):
         return np.real(np.conj(x) * dx) / nonzero(ans)
     return dx * np.sign(x)
+
+
+def sign_cotangent(g: Any, ans: Any, x: Any) -> Any:
+    """The cotangent of ``x`` in ``ans = sign(x)``.
+
+    Real ``x``: 0 (``sign`` is piecewise constant).  Complex ``x``: NumPy's
+    ``sign(z) = z / |z|`` is ``exp(i angle(z))``, whose differential is
+    ``i sign(z) Im(dz / z)``; the cotangent pairing with it (``Re(b dz) =
+    Re(g d sign(z))``) is ``i Im(g sign(z)) / z``.  0 at ``z = 0``, where ``ans`` is 0.
+    """
+    if is_complex(x):
+        return 1j * np.imag(g * ans) / nonzero(x)
+    return np.zeros_like(np.real(g))
+
+
+def sign_tangent(dx: Any, ans: Any, x: Any) -> Any:
+    """The tangent of ``sign(x)``: 0 for real ``x``, ``i sign(z) Im(dz / z)`` for complex."""
+    if is_complex(x):
+        return 1j * ans * np.imag(dx / nonzero(x))
+    return np.zeros_like(np.real(dx))

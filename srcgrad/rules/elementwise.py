@@ -25,7 +25,15 @@ import numpy as np
 
 from ..runtime import is_complex, unbroadcast
 from ._extra_helpers import bessel_i1
-from ._helpers import abs_cotangent, abs_tangent, broadcast_like, log_or_zero, nonzero
+from ._helpers import (
+    abs_cotangent,
+    abs_tangent,
+    broadcast_like,
+    log_or_zero,
+    nonzero,
+    sign_cotangent,
+    sign_tangent,
+)
 from ._shape_helpers import part
 from .registry import alias, defjvp, defvjp, lookup, nondifferentiable
 
@@ -56,6 +64,11 @@ def _fmod_node(is_tensor: tuple[bool, ...], kwargs: dict) -> str | tuple[str, tu
     if x and not y:
         return ("FmodBackward0", (0,))
     return "FmodBackward1"
+
+
+def _sign_node(is_tensor: tuple[bool, ...], kwargs: dict, args: tuple) -> str:
+    # PyTorch's sign is real-only; its sgn is z / |z|
+    return "SgnBackward0" if args and is_complex(args[0]) else "SignBackward0"
 
 
 # --- arithmetic --------------------------------------------------------------
@@ -401,8 +414,12 @@ defjvp(np.clip, lambda da, ans, a, a_min=None, a_max=None, **kwargs: da * (ans =
 
 # --- piecewise-constant and integer-valued functions -------------------------
 
+# sign is piecewise constant on real values; on complex ones NumPy (>= 2) defines it as
+# z / |z| (0 at 0), which varies with the angle of z: a rule, zero for real values
+defvjp(np.sign, lambda g, ans, x: sign_cotangent(g, ans, x), node=_sign_node, complex=True)
+defjvp(np.sign, lambda dx, ans, x: sign_tangent(dx, ans, x))
+
 nondifferentiable(
-    np.sign,
     np.signbit,
     np.floor,
     np.ceil,

@@ -20,6 +20,7 @@ SAMPLES = {
     np.real: [S(arr((2, 3))), S(arr((3,)))],
     np.imag: [S(arr((2, 3))), S(arr(()))],
     np.angle: [S(arr((2, 3))), S(arr((3,)), deg=True)],
+    np.sign: [S(arr((2, 3))), S(arr(()))],
     np.real_if_close: [S(arr((2, 3)))],
     np.nan_to_num: [S(arr((2, 3))), S(WITH_NAN), S(WITH_NAN, nan=1.0, posinf=9.0)],
     np.unwrap: [S(arr((6,), -8, 8)), S(arr((3, 5), -8, 8), axis=0)],

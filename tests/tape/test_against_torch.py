@@ -241,7 +241,6 @@ _OTHER_DECOMPOSITION = {
     "torch.einsum('ij,j->i', m, x)": "PyTorch decomposes einsum into views and bmm",
     "x.rsqrt()": "PyTorch has RsqrtBackward0",
     "m.permute(1, 0).reshape(9)": "PyTorch copies a non-contiguous input first",
-    "x.sign() * x": "PyTorch records SignBackward0 (zero gradient); the tape a constant",
     "x.floor() + x": "PyTorch records FloorBackward0 (zero gradient); the tape a constant",
     "torch.matmul(x, m)": "PyTorch goes through MmBackward0 of an unsqueezed vector",
     "x @ m": "PyTorch goes through MmBackward0 of an unsqueezed vector",
