@@ -29,7 +29,8 @@ def user_stacklevel() -> int:
     return level
 
 __all__ = ["TransformError", "NestingError", "NoRuleError", "NoSourceError", "RuleExistsError",
-           "TapeNoRuleError", "FallbackWarning", "callable_name", "user_stacklevel"]
+           "TapeNoRuleError", "MissingDerivativeError", "FallbackWarning", "callable_name",
+           "user_stacklevel"]
 
 
 class TransformError(Exception):
@@ -148,6 +149,15 @@ class TapeNoRuleError(TypeError):
     def __init__(self, message: str, fun: Any) -> None:
         super().__init__(message)
         self.fun = fun
+
+
+class MissingDerivativeError(TypeError):
+    """The tape met a value that needs a gradient at an argument its rule has no VJP for.
+
+    Its derivative would otherwise be dropped (a silent zero); the message names the
+    primitive and the argument and says how to register a rule or declare the
+    argument non-differentiable.
+    """
 
 
 class FallbackWarning(UserWarning):

@@ -16,7 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from ..rules.registry import Rule, _dispatchers, get_rule, refuse_complex
+from ..errors import MissingDerivativeError
+from ..rules.registry import (
+    EVERY_ARGUMENT,
+    Rule,
+    _dispatchers,
+    get_rule,
+    missing_derivative_message,
+    missing_derivatives,
+    refuse_complex,
+)
 from ..rules.source import positional_defaults, structural_params
 from . import grad_mode
 from .graph import OutputVersions, make_rule_node, node_class, parameters_used
@@ -180,6 +189,8 @@ def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any 
             pattern *= 3
     out = (forward or rule.primitive)(*raw, **kwargs)
     if not (needs and _grad_state.enabled and rule.differentiable):
+        if needs and rule.inert is not EVERY_ARGUMENT and _grad_state.enabled:
+            refuse_missing(rule, args, kwargs)     # constant results, some arguments not inert
         return _wrap_outputs(out, None, args, None, rule)
     if not rule.complex:
         refuse_complex(rule.name, *raw)
@@ -294,7 +305,11 @@ def _record_general(rule: Rule, args: tuple, kwargs: dict, forward: Any,
     else:
         raw_kwargs = kwargs = _NO_KWARGS
     out = (forward or rule.primitive)(*raw_args, **raw_kwargs)
-    if not (needs and _grad_state.enabled and rule.differentiable):
+    if not (needs and _grad_state.enabled and (rule.differentiable or
+                                               rule.inert is not EVERY_ARGUMENT)):
+        return _wrap_outputs(out, None, args, None, rule)
+    refuse_missing(rule, args, kwargs)
+    if not rule.differentiable:
         return _wrap_outputs(out, None, args, None, rule)
     if not rule.complex:
         refuse_complex(rule.name, *raw_args, *raw_kwargs.values())
@@ -302,6 +317,17 @@ def _record_general(rule: Rule, args: tuple, kwargs: dict, forward: Any,
         args, kwargs = _bind_keywords(rule, args, kwargs)
         raw_args = tuple(_raw(a, T) for a in args)
     return _link(rule, args, raw_args, kwargs, out, name)
+
+
+def refuse_missing(rule: Rule, args: tuple, kwargs: dict) -> None:
+    """Raise when a tensor needing grad is an argument ``rule`` has no VJP for (and does
+    not declare inert): its gradient would be dropped, a silent zero."""
+    T = Tensor
+    positions = [i for i, a in enumerate(args) if _requires_grad(a, T)]
+    keywords = [k for k, v in kwargs.items() if _requires_grad(v, T)]
+    missing = missing_derivatives(rule, rule.vjps, positions, keywords)
+    if missing:
+        raise MissingDerivativeError(missing_derivative_message(rule, missing[0]))
 
 
 def _requires_grad(a: Any, T: type) -> bool:
@@ -501,6 +527,10 @@ def _plan(rule: Rule, state: tuple, name: str | None, listed: tuple | None) -> A
     if listed is None:
         node_name, listed = rule.node_name(tuple(s > 0 for s in state), _NO_KWARGS)
         name = name or node_name
+    needing = [p for p, s in enumerate(state) if s == 2]
+    missing = missing_derivatives(rule, rule.vjps, needing)
+    if missing:     # (raised before any plan for this pattern is kept)
+        raise MissingDerivativeError(missing_derivative_message(rule, missing[0]))
     # the listed positions, -1 where a constant is listed for PyTorch parity
     edges = tuple(p if state[p] == 2 else -1 for p in listed if p < len(state))
     inputs = tuple((p, -1) for p in edges)
@@ -533,8 +563,10 @@ def _wrap_outputs(out: Any, node: Any, args: tuple, vc: Any = None, rule: Any = 
         if node is None:
             wrapped = [_constant_output(o) for o in out]
         else:
+            constant = rule.constant_outputs if rule is not None else ()
             wrapped = [Tensor._make(o, node, i) if differentiable_output(o)
-                       else _constant_output(o) for i, o in enumerate(out)]
+                       and i not in constant else _constant_output(o)
+                       for i, o in enumerate(out)]
             if vc is not None:
                 for i, t in enumerate(wrapped):
                     if isinstance(t, Tensor):

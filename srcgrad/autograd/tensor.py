@@ -161,8 +161,9 @@ class Tensor:
             return cls._make(array, node, 0)
         # (integer outputs and np.histogramdd's list of bin edges are constants: they
         # stay as saved, as they are not outputs of the node; see ops.differentiable_output)
-        return tuple(cls._make(a, node, i) if ops.differentiable_output(a) else a
-                     for i, a in enumerate(array))
+        constant = getattr(getattr(node, "_rule", None), "constant_outputs", ())
+        return tuple(cls._make(a, node, i) if ops.differentiable_output(a)
+                     and i not in constant else a for i, a in enumerate(array))
 
     # -- autograd attributes ----------------------------------------------------------
 

@@ -13,12 +13,13 @@ what deciding what loops must save comes down to.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import gast
 
-from ..errors import NoRuleError
+from ..errors import NoRuleError, TransformError
 from .aliasing import check_writes
 from .normalize import NormalizedFunction, is_atom, statements
 from .ops import Operation, arg_names, classify, differentiable_positions
@@ -128,13 +129,16 @@ def _sequence_results() -> set:
 
 
 def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str],
-            callee: bool = False, generated: bool = False) -> Activity:
+            callee: bool = False, generated: bool = False, mode: str = "vjp") -> Activity:
     """Activity of every name.
 
     Refuses changes in place of lists the function does not own, and of arrays
     others could see (``callee``: the function is called from other generated
     code, whose arrays it must not change), except in srcgrad's own derivative
     code (``generated``), which changes nothing in place but its own stacks.
+    Refuses a varied value reaching an argument of a primitive that has no
+    derivative for it in ``mode`` ("vjp": reverse, "jvp": forward) and does not
+    declare it inert.
     """
     from .lists import check_list_changes
 
@@ -181,7 +185,39 @@ def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str],
             filename, lineno, col, line = fn.parsed.locate(getattr(stmt, "origin", stmt))
             raise NoRuleError(op.fn, filename, lineno, col, line)
         _refuse_varied_index(fn, op, stmt, act)
+        _refuse_missing_derivative(fn, op, stmt, act, mode)
     return act
+
+
+def _refuse_missing_derivative(fn: NormalizedFunction, op: Operation, stmt: Any,
+                               act: Activity, mode: str) -> None:
+    """A varied value reaching an argument whose rule has no derivative for it.
+
+    Its derivative would be dropped: a zero where the true one is not.  Arguments
+    a rule declares inert (integer axes, shapes, masks...) and functions declared
+    constant as a whole are exempt.
+    """
+    from ..rules.registry import missing_derivative_message, missing_derivatives
+
+    rule = op.rule
+    if op.kind not in ("prim", "const") or rule is None or not hasattr(rule, "vjps"):
+        return
+    table = rule.vjps if mode == "vjp" else rule.jvps
+    arguments = [*[((i,), ()) for i in range(len(op.args))], *[((), (k,)) for k in op.kwargs]]
+    for (positional, keyword), arg in zip(arguments, op.operands(), strict=True):
+        names = [n for n in arg_names(arg) if n in act.varied]
+        missing = missing_derivatives(rule, table, positional, keyword) if names else None
+        if missing:
+            # at the call itself where normalization kept its place, else its statement
+            node = op.node if getattr(op.node, "lineno", None) else getattr(stmt, "origin", stmt)
+            filename, lineno, col, line = fn.parsed.locate(node)
+            # the user's name when the line shows it (not a temporary of normalization)
+            shown = next((n for n in names if re.search(rf"\b{re.escape(n)}\b", line)), None)
+            value = f"{shown}, which depends" if shown else "a value that depends"
+            raise TransformError(
+                f"{value} on the differentiated arguments, passed to {rule.name} where it "
+                "has no derivative rule",
+                missing_derivative_message(rule, missing[0], mode), filename, lineno, col, line)
 
 
 def _refuse_varied_index(fn: NormalizedFunction, op: Operation, stmt: Any, act: Activity) -> None:

@@ -312,7 +312,9 @@ def differentiable_positions(op: Operation) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         rule = op.rule
         params = _vjp_parameters(rule)
-        for pos in rule.vjps:
+        # a rule may know only one mode's derivative of an argument (a JVP and no VJP):
+        # the value flows; the analysis refuses the mode that has none
+        for pos in (rule.vjps.keys() | rule.jvps.keys()):
             if pos < len(op.args):
                 out[pos] = op.args[pos]
             elif params is not None and pos < len(params) and params[pos] in op.kwargs:
@@ -379,7 +381,7 @@ _VJP_PARAMETERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _vjp_parameters(rule: Any) -> list[str] | None:
     """Names of the primitive's positional parameters, read from a VJP's signature."""
-    for vjp in rule.vjps.values():
+    for vjp in (*rule.vjps.values(), *rule.jvps.values()):
         code = getattr(vjp, "__code__", None)
         try:
             cached = _VJP_PARAMETERS.get(vjp)

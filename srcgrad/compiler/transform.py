@@ -452,7 +452,7 @@ class _Builder:
         out_atom = ret.value
         outputs = [out_atom.id] if isinstance(out_atom, gast.Name) else []
         act = analyze(nf, self.wrt, outputs, callee=self.internal,
-                      generated=bool(_DERIVATIVE_CODE.match(self.parsed.filename)))
+                      generated=bool(_DERIVATIVE_CODE.match(self.parsed.filename)), mode="jvp")
         self.closed = not scalar and scalar_closed(nf, self.ns)    # (reads the analysis)
         sweep = ForwardSweep(nf, act, ns, namer, self.compile_callee, scalar=scalar)
         sweep.scalars = scalar_names(nf)

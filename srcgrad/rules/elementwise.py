@@ -338,6 +338,7 @@ defvjp(
     node="CopysignBackward0",
 )
 defjvp(np.copysign, lambda dx, ans, x, y: dx * np.sign(x) * np.sign(ans))
+nondifferentiable(np.copysign, argnums=(1,))     # d/dy = 0 wherever it exists
 
 defvjp(
     np.maximum,
@@ -427,7 +428,6 @@ nondifferentiable(
     np.rint,
     np.round,
     np.around,
-    np.heaviside,
     np.floor_divide,
     np.isnan,
     np.isinf,
@@ -448,7 +448,6 @@ nondifferentiable(
     np.zeros_like,
     np.ones_like,
     np.empty_like,
-    np.full_like,
     np.argmax,
     np.argmin,
     np.argsort,
@@ -457,6 +456,14 @@ nondifferentiable(
     np.ndim,
     np.size,
 )
+
+# Constant results that vary with some arguments: those are refused when active.
+# heaviside(x1, x2) is x2 where x1 == 0; full_like(a, v) is v; nextafter(x1, x2) ~ x1.
+nondifferentiable(np.heaviside, argnums=(0,))
+nondifferentiable(np.full_like, argnums=(0,))
+nondifferentiable(np.nextafter, argnums=(1,))
+# np.where's condition is read for its truth (piecewise constant)
+nondifferentiable(np.where, argnums=(0,))
 
 # --- Python operators ---------------------------------------------------------
 
@@ -559,7 +566,6 @@ defjvp(np.unwrap, lambda dx, ans, p, discont=None, axis=-1, *, period=2 * np.pi:
 
 nondifferentiable(
     np.fix,
-    np.nextafter,
     np.isneginf,
     np.isposinf,
     np.isreal,

@@ -142,7 +142,8 @@ defvjp(_fft.ifftshift, lambda g, ans, x, axes=None: np.fft.fftshift(g, axes),
        node="RollBackward0")
 defjvp(_fft.ifftshift, lambda dx, ans, x, axes=None: np.fft.ifftshift(dx, axes))
 
-nondifferentiable(_fft.fftfreq, _fft.rfftfreq)
+# the sample frequencies k / (n d) vary with the spacing d: an active d is refused
+nondifferentiable(_fft.fftfreq, _fft.rfftfreq, argnums=(0,))
 
 # Every transform and shift is right on complex values in JAX's convention.
 complex_rules(_fft.fft, _fft.ifft, _fft.fftn, _fft.ifftn, _fft.fft2, _fft.ifft2, _fft.rfft,

@@ -111,7 +111,7 @@ from ._shape_helpers import (
     tensordot_right_cotangent,
     with_operand,
 )
-from .registry import alias, defjvp, defvjp, nondifferentiable
+from .registry import alias, defjvp, defvjp, lookup, nondifferentiable
 
 __all__ = ["product_node_name", "EINSUM_OPERANDS"]
 
@@ -686,6 +686,7 @@ defvjp(np.histogram,
        lambda g, ans, a, bins=10, range=None, density=None, weights=None:
        histogram_weights_cotangent(g, ans, a, density, weights),
        argnums=(4,), outputs=2)
+lookup(np.histogram).constant_outputs = (1,)        # the bin edges
 defjvp(np.histogram,
        lambda dw, ans, a, bins=10, range=None, density=None, weights=None:
        (np.histogram(a, ans[1], density=density, weights=dw)[0] if not density else
@@ -707,6 +708,7 @@ defvjp(np.histogram2d,
        histogramdd_weights_cotangent(part(g, 0, ans), np.stack([x, y], -1), [ans[1], ans[2]],
                                      density, weights),
        argnums=(5,), outputs=3)
+lookup(np.histogram2d).constant_outputs = (1, 2)
 defjvp(np.histogram2d,
        lambda dw, ans, x, y, bins=10, range=None, density=None, weights=None:
        (histogramdd_weights_tangent(dw, np.stack([x, y], -1), [ans[1], ans[2]], density,

@@ -50,9 +50,25 @@ __all__ = [
     "load_optional",
     "complex_rules",
     "refuse_complex",
+    "EVERY_ARGUMENT",
+    "missing_derivatives",
+    "missing_derivative_message",
 ]
 
 NodeSpec = str | Callable[..., Any] | None
+
+
+class _EveryArgument:
+    """``Rule.inert`` of a function whose results are constants: every argument is inert."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "EVERY_ARGUMENT"
+
+
+EVERY_ARGUMENT: Any = _EveryArgument()
 
 
 @dataclass(eq=False)
@@ -77,7 +93,16 @@ class Rule:
     # compute_uv, qr's mode): ``outputs_of(*args, **kwargs)`` with the primitive's
     # signature gives that call's number (1: a single array).
     outputs_of: Callable[..., int] | None = None
+    # Outputs that never carry a derivative (np.histogram's bin edges: a VJP ignores
+    # their cotangents, and the tape makes them constants rather than outputs of its node)
+    constant_outputs: tuple[int, ...] = ()
     differentiable: bool = True
+    # Arguments that carry no derivative by design (positions, or keyword names): an
+    # integer axis, a shape, an index, a mask, an order.  A value that depends on the
+    # differentiated inputs may reach them; reaching any other argument without a VJP
+    # (reverse mode) or JVP (forward mode) is refused by both engines, never a zero.
+    # EVERY_ARGUMENT for functions declared constant (nondifferentiable(f)).
+    inert: Any = frozenset()
     # Whether the VJPs and JVPs are right for complex values (JAX's convention, see
     # docs/rules.md): False makes both engines refuse complex values with TypeError.
     complex: bool = False
@@ -250,8 +275,10 @@ def defvjp(
     """Register the VJPs of ``fun``: one per differentiable positional argument.
 
     ``vjps[k]`` is ``vjp(g, ans, *args, **kwargs) -> cotangent of argument
-    argnums[k]`` (``argnums`` defaults to ``0, 1, ...``; ``None`` entries mark
-    arguments that are not differentiated).  ``node`` names the tape node as
+    argnums[k]`` (``argnums`` defaults to ``0, 1, ...``; a ``None`` entry registers
+    nothing for its argument).  An argument without a VJP is refused by both
+    engines when a value depending on the differentiated inputs reaches it, unless
+    it is declared with ``nondifferentiable(fun, argnums=...)``.  ``node`` names the tape node as
     PyTorch would (``"SinBackward0"``).  ``outputs`` is the number of arrays the
     primitive returns as a tuple; when its arguments choose that number
     (``np.linalg.svd(a, compute_uv=False)`` returns one array), ``outputs_of`` takes
@@ -363,12 +390,45 @@ def _is_complex(v: Any) -> bool:
         type(v) in (list, tuple) and any(_is_complex(e) for e in v))
 
 
-def nondifferentiable(*funs: Callable[..., Any], override: bool = False) -> None:
-    """Declare functions whose outputs carry no derivative (argmax, shape, len...).
+def nondifferentiable(
+    *funs: Callable[..., Any],
+    argnums: Iterable[int | str] | None = None,
+    override: bool = False,
+) -> None:
+    """Declare what carries no derivative: whole functions, or some of their arguments.
 
-    Both engines treat their results as constants instead of refusing them.
-    Declaring a function that has a built-in derivative constant needs ``override=True``.
+    Without ``argnums``, the functions' results are constants (argmax, shape, len...):
+    both engines treat them as such, whatever their arguments.  Declaring a function
+    that has a built-in derivative constant needs ``override=True``.
+
+    With ``argnums`` (positions, or keyword names), those arguments of each function
+    are not differentiated by design (an integer order, a shape, a mask): a value
+    depending on the differentiated inputs gets no derivative through them (a zero,
+    on purpose).  The function keeps its rules for the other arguments::
+
+        srcgrad.defvjp(scaled, lambda g, ans, x, n: g * n)     # a VJP for x only
+        srcgrad.nondifferentiable(scaled, argnums=(1,))         # n: no derivative
+
+    A value that depends on the differentiated inputs and reaches an argument that
+    has neither a rule nor such a declaration is refused by both engines.  A function
+    with no rules at all and some arguments declared keeps constant results (and
+    refuses such a value in any other argument).  Changing a built-in rule's
+    arguments needs ``override=True``.
     """
+    if argnums is not None:
+        marked = frozenset(argnums)
+        for fun in funs:
+            _guard(fun, lookup(fun), f"declaring arguments {tuple(marked)} non-differentiable",
+                   override)
+        for fun in funs:
+            rule = _rule_for(fun)
+            if rule.inert is not EVERY_ARGUMENT:
+                rule.inert = rule.inert | marked
+            if not rule.vjps and not rule.jvps:
+                rule.differentiable = False     # nothing else known: results are constants
+            rule._plans.clear()
+            GENERATION[0] += 1
+        return
     for fun in funs:
         existing = lookup(fun)
         if existing is not None and existing.differentiable:
@@ -376,10 +436,76 @@ def nondifferentiable(*funs: Callable[..., Any], override: bool = False) -> None
     for fun in funs:
         rule = _rule_for(fun)
         rule.differentiable = False
+        rule.inert = EVERY_ARGUMENT
         GENERATION[0] += 1
         rule._plans.clear()
         rule.vjps.clear()
         rule.jvps.clear()
+
+
+def parameter_position(rule: Rule, keyword: str) -> int | None:
+    """The position of the primitive's parameter named ``keyword`` (``None``: not known).
+
+    Read from a VJP's or JVP's signature (rule parameters mirror the primitive's),
+    else from the primitive's own.
+    """
+    key = ("position", keyword)
+    plans = rule._plans
+    if key in plans:
+        return plans[key]
+    names = None
+    for f in (*rule.vjps.values(), *rule.jvps.values()):
+        code = getattr(f, "__code__", None)
+        if code is not None:
+            names = list(code.co_varnames[2:code.co_argcount])
+            break
+    if names is None:
+        try:
+            import inspect
+
+            names = [p.name for p in inspect.signature(rule.primitive).parameters.values()
+                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            names = []
+    found = names.index(keyword) if keyword in names else None
+    plans[key] = found
+    return found
+
+
+def missing_derivatives(rule: Rule, table: dict, positions: Iterable[int],
+                        keywords: Iterable[str] = ()) -> list[int | str]:
+    """Which arguments of a call have no derivative: positions (and keyword names) that
+    hold values depending on the differentiated inputs, with no entry in ``table``
+    (``rule.vjps`` or ``rule.jvps``) and not declared inert."""
+    inert = rule.inert
+    missing: list[int | str] = []
+    for p in positions:
+        if p not in table and p not in inert:
+            missing.append(p)
+    for k in keywords:
+        p = parameter_position(rule, k)
+        if k in inert or (p is not None and (p in table or p in inert)):
+            continue
+        missing.append(k if p is None else p)
+    return missing
+
+
+def missing_derivative_message(rule: Rule, where: int | str, mode: str = "vjp") -> str:
+    """What to say when a value needing a derivative reaches argument ``where`` of ``rule``
+    and ``rule`` has no ``mode`` ("vjp" or "jvp") for it."""
+    short = getattr(rule.primitive, "__name__", None) or rule.name.rsplit(".", 1)[-1]
+    what = f"argument {where}" if isinstance(where, int) else f"argument {where}="
+    argnums = f"argnums=({where!r},)"
+    kind, define, lead = ("VJP", "defvjp", "g") if mode == "vjp" else ("JVP", "defjvp", "d")
+    return (
+        f"{rule.name} has no {kind} for its {what}, and a value that depends on the "
+        f"differentiated inputs reaches it: its derivative would be dropped (a silent "
+        f"zero), so srcgrad refuses. Register a rule for that argument "
+        f"(srcgrad.{define}({short}, lambda {lead}, ans, *args: ..., {argnums})), or, if "
+        f"{short} is not differentiable in it by design, declare that with "
+        f"srcgrad.nondifferentiable({short}, {argnums}); or pass a value there that does "
+        f"not depend on the differentiated inputs."
+    )
 
 
 def alias(fun: Callable[..., Any], target: Callable[..., Any], override: bool = False) -> None:

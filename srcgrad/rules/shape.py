@@ -468,6 +468,10 @@ defjvp(np.select,
        broadcast_like(np.where(select_which(condlist, len(choicelist)) == -1, dd, 0 * dd), ans),
        argnums=(1, 2))
 
+# masks and conditions choose, they carry no derivative (a float mask is read for its
+# truth: piecewise constant)
+nondifferentiable(np.compress, np.extract, np.select, argnums=(0,))
+
 # partition moves elements like a sort: the cotangent goes back along the same moves.
 defvjp(np.partition,
        lambda g, ans, a, kth, axis=-1, kind="introselect", order=None:
@@ -541,13 +545,13 @@ defjvp(np.unique, lambda dx, ans, ar, return_index=False, return_inverse=False,
        unique_tangent(dx, ar, return_index or return_inverse or return_counts, axis))
 
 nondifferentiable(
-    np.empty, np.zeros, np.ones, np.arange, np.eye, np.identity, np.tri, np.indices,
+    np.empty, np.zeros, np.ones, np.eye, np.identity, np.tri, np.indices,
     np.diag_indices, np.diag_indices_from, np.tril_indices, np.tril_indices_from,
     np.triu_indices, np.triu_indices_from, np.mask_indices,
     np.argwhere, np.flatnonzero, np.searchsorted, np.digitize, np.isin,
-    np.lexsort, np.argpartition, np.nanargmax, np.nanargmin, np.histogram_bin_edges,
+    np.lexsort, np.argpartition, np.nanargmax, np.nanargmin,
     np.ravel_multi_index, np.unravel_index, np.packbits, np.unpackbits,
-    np.bartlett, np.blackman, np.hamming, np.hanning, np.kaiser,
+    np.bartlett, np.blackman, np.hamming, np.hanning,
     np.result_type, np.can_cast, np.min_scalar_type, np.common_type,
     np.may_share_memory, np.shares_memory, np.einsum_path, np.ix_,
     np.busday_count, np.busday_offset, np.is_busday, np.datetime_as_string,
@@ -559,8 +563,14 @@ if hasattr(np, "astype"):
            cast_cotangent(g, x, dtype), node="ToCopyBackward0")
     defjvp(np.astype, lambda dx, ans, x, dtype, /, *, copy=True, device=None:
            cast_tangent(dx, dtype))
+# Constant results that still vary with a float argument: an active value reaching one
+# is refused (no argument declared inert), never differentiated as a zero.
+# arange(start, stop, step) is start + k * step; the bin edges of histogram_bin_edges
+# move with the data and the range; kaiser's window with beta; unique_* return values.
+nondifferentiable(np.arange, np.histogram_bin_edges, argnums=())
+nondifferentiable(np.kaiser, argnums=(0,))
 for _name in ("unique_all", "unique_counts", "unique_inverse", "unique_values"):
     if hasattr(np, _name):
-        nondifferentiable(getattr(np, _name))
+        nondifferentiable(getattr(np, _name), argnums=())
 
 del _atleast, _name
