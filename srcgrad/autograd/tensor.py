@@ -1043,7 +1043,8 @@ class Tensor:
 
     def clamp(self, min: Any = None, max: Any = None) -> Any:  # noqa: A002
         """Limit values to ``[min, max]`` (either bound may be None)."""
-        return record(get_rule(np.clip), (self, unwrap(min), unwrap(max)))
+        # (tensor bounds stay tensors: their gradients are recorded, as in PyTorch)
+        return record(get_rule(np.clip), (self, min, max))
 
     clip = clamp
 

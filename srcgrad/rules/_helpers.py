@@ -15,7 +15,7 @@ from ..runtime import is_complex, shape_of
 
 __all__ = ["abs_cotangent", "abs_tangent", "broadcast_like", "extremum_cotangent",
            "extremum_tangent", "items_cotangent", "log_or_zero", "nonzero", "sign_cotangent",
-           "sign_tangent"]
+           "sign_tangent", "clip_bound_mask"]
 
 
 def broadcast_like(t: Any, ans: Any) -> Any:
@@ -146,3 +146,15 @@ def sign_tangent(dx: Any, ans: Any, x: Any) -> Any:
     if is_complex(x):
         return 1j * ans * np.imag(dx / nonzero(x))
     return np.zeros_like(np.real(dx))
+
+
+def clip_bound_mask(ans: Any, a: Any, bound: Any, other: Any = None) -> Any:
+    """Where ``clip`` took its value from ``bound``: ``ans`` equals the bound and not ``a``.
+
+    ``np.clip(a, lo, hi)`` is ``minimum(maximum(a, lo), hi)``: where the bounds cross
+    (or meet), ``hi`` wins, so ``lo``'s mask (``other`` = ``hi``) leaves those places out.
+    """
+    took = (ans == bound) & (ans != a)
+    if other is not None:
+        took = took & (ans != other)
+    return took

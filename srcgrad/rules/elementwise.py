@@ -29,6 +29,7 @@ from ._helpers import (
     abs_cotangent,
     abs_tangent,
     broadcast_like,
+    clip_bound_mask,
     log_or_zero,
     nonzero,
     sign_cotangent,
@@ -405,13 +406,29 @@ defjvp(
     argnums=(1, 2),
 )
 
-# clip leaves a unchanged exactly where a_min <= a <= a_max: the gradient flows there
+# clip leaves a unchanged exactly where a_min <= a <= a_max: the gradient flows there;
+# elsewhere the output is the bound it took (a_max where the bounds cross)
+def _clamp_node(is_tensor: tuple[bool, ...], kwargs: dict) -> str | tuple[str, tuple[int, ...]]:
+    # PyTorch's clamp with tensor bounds is ClampBackward0; with numbers ClampBackward1
+    return "ClampBackward0" if any(is_tensor[1:]) else ("ClampBackward1", (0,))
+
+
 defvjp(
     np.clip,
     lambda g, ans, a, a_min=None, a_max=None, **kwargs: unbroadcast(g * (ans == a), a),
-    node="ClampBackward1",
+    lambda g, ans, a, a_min=None, a_max=None, **kwargs:
+    unbroadcast(g * clip_bound_mask(ans, a, a_min, a_max), a_min),
+    lambda g, ans, a, a_min=None, a_max=None, **kwargs:
+    unbroadcast(g * clip_bound_mask(ans, a, a_max), a_max),
+    node=_clamp_node,
 )
-defjvp(np.clip, lambda da, ans, a, a_min=None, a_max=None, **kwargs: da * (ans == a))
+defjvp(
+    np.clip,
+    lambda da, ans, a, a_min=None, a_max=None, **kwargs: da * (ans == a),
+    lambda dlo, ans, a, a_min=None, a_max=None, **kwargs:
+    dlo * clip_bound_mask(ans, a, a_min, a_max),
+    lambda dhi, ans, a, a_min=None, a_max=None, **kwargs: dhi * clip_bound_mask(ans, a, a_max),
+)
 
 # --- piecewise-constant and integer-valued functions -------------------------
 
