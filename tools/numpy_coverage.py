@@ -180,26 +180,22 @@ def _parameters(rule: Rule) -> list[str] | None:
 def argument_names(rule: Rule) -> str:
     """The differentiable arguments, by the primitive's parameter names."""
     params = _parameters(rule)
+    positional = varargs = []
+    if params is not None:
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY,
+                                                      p.POSITIONAL_OR_KEYWORD)]
+        varargs = [p for p in params if p.kind == p.VAR_POSITIONAL]
     names = []
-    refused = []
     for i in rule.argnums:
         label = f"#{i}"
-        if params is not None:
-            positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY,
-                                                          p.POSITIONAL_OR_KEYWORD)]
-            varargs = [p for p in params if p.kind == p.VAR_POSITIONAL]
-            if i < len(positional):
-                label = positional[i].name
-            elif varargs:
-                label = f"*{varargs[0].name}"
+        if i < len(positional):
+            label = positional[i].name
+        elif varargs:
+            label = f"*{varargs[0].name}"
         if i in rule.sequence_argnums:
             label += "[]"
-        if getattr(rule.vjps[i], "refuses", None):
-            refused.append(label)  # an order, a discrete argument: asking raises
-        elif label not in names:
+        if label not in names:
             names.append(label)
-    if refused:
-        return ", ".join(names) + " (not " + ", ".join(refused) + ": raises)"
     return ", ".join(names)
 
 
@@ -304,7 +300,11 @@ def render() -> str:
         "the tape records one node per call (named as in the last column). The tape "
         "refuses Python's `math` functions and `float()` on Tensors (they would take a "
         "plain number out of a value that needs a gradient) and `np.full` (its fill value "
-        "goes into a plain array): those are differentiable in the source engine only.",
+        "goes into a plain array): those are differentiable in the source engine only. "
+        "An argument not listed as differentiable has no rule: a value depending on the "
+        "differentiated inputs that reaches it is refused by both engines, never given a "
+        "zero derivative, unless the rule declares the argument non-differentiable (a "
+        "condition, a mask; see docs/rules.md).",
         "",
         f"- **{len(differentiable)}** differentiable primitives (VJP and JVP for each "
         "differentiable argument)",

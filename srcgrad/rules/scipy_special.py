@@ -5,8 +5,8 @@ Most of these functions are ufuncs, which the tape reaches through NumPy's
 ``__array_ufunc__`` protocol; the others (``logsumexp``, ``softmax``,
 ``log_softmax``, ``polygamma``) convert their arguments to plain arrays, so only
 the source engine differentiates them.  The rules are for real arguments.
-Orders of Bessel functions and of ``polygamma`` are not differentiated: a
-gradient asked of them raises instead of being reported as zero.
+Orders of Bessel functions and of ``polygamma`` have no rule: both engines
+refuse a differentiated value there instead of reporting a zero derivative.
 """
 
 from __future__ import annotations
@@ -31,12 +31,6 @@ def no_derivative(what: str) -> Any:
         f"{what} is not differentiated by srcgrad; pass it as a constant (an int or a "
         "value that does not depend on the differentiated inputs)"
     )
-
-
-def refusing(rule: Any) -> Any:
-    """Mark a VJP or JVP that raises :func:`no_derivative` (the coverage document reads it)."""
-    rule.refuses = True
-    return rule
 
 
 def _name(fun: Any, name: str, node: str | None = None) -> None:
@@ -80,13 +74,10 @@ defjvp(polygamma, None, lambda dx, ans, n, x: dx * polygamma(n + 1, x))
 _unary(special.digamma, lambda ans, x: polygamma(1, x), "DigammaBackward0", "digamma")
 
 # polygamma(n, x) = (-1)^(n+1) n! zeta(n+1, x): d/dx is polygamma(n+1, x); n is an order
-defvjp(special.polygamma,
-       refusing(lambda g, ans, n, x: no_derivative("the order n of scipy.special.polygamma")),
-       lambda g, ans, n, x: unbroadcast(g * polygamma(n + 1, x), x),
+# (no rule for the order n: both engines refuse a differentiated value there)
+defvjp(special.polygamma, None, lambda g, ans, n, x: unbroadcast(g * polygamma(n + 1, x), x),
        node="PolygammaBackward0")
-defjvp(special.polygamma,
-       refusing(lambda dn, ans, n, x: no_derivative("the order n of scipy.special.polygamma")),
-       lambda dx, ans, n, x: dx * polygamma(n + 1, x))
+defjvp(special.polygamma, None, lambda dx, ans, n, x: dx * polygamma(n + 1, x))
 _name(special.polygamma, "scipy.special.polygamma")
 
 
@@ -137,12 +128,10 @@ _unary(special.i1e, lambda ans, x: 0.5 * (special.i0e(x) + special.ive(2, x)) - 
 
 
 def _order_rule(fun: Any, slope: Any) -> None:
-    """``fun(v, x)``, differentiated in ``x`` only (``v`` is the order)."""
-    what = f"the order v of scipy.special.{fun.__name__}"
-    defvjp(fun, refusing(lambda g, ans, v, x: no_derivative(what)),
-           lambda g, ans, v, x: unbroadcast(g * slope(ans, v, x), x))
-    defjvp(fun, refusing(lambda dv, ans, v, x: no_derivative(what)),
-           lambda dx, ans, v, x: dx * slope(ans, v, x))
+    """``fun(v, x)``, differentiated in ``x`` only: a differentiated order ``v`` is refused
+    by both engines (no rule for it), never given a zero derivative."""
+    defvjp(fun, None, lambda g, ans, v, x: unbroadcast(g * slope(ans, v, x), x))
+    defjvp(fun, None, lambda dx, ans, v, x: dx * slope(ans, v, x))
     _name(fun, f"scipy.special.{fun.__name__}")
 
 

@@ -8,7 +8,8 @@ taken for it.  Arguments are named as SciPy names them (``loc``, ``scale``,
 ``df``, ``a``, ``b``, ``mu``, ``mean``, ``cov``, ``alpha``) and may be passed by
 keyword.  Derivatives of ``cdf``/``logcdf`` in a shape parameter (``t``'s
 ``df``, ``gamma``'s ``a``, ``beta``'s ``a`` and ``b``) have no closed form and
-raise, as do those in Poisson's ``k`` and ``loc`` (discrete).  Outside a
+no rule, nor have Poisson's ``k`` and ``loc`` (discrete): both engines refuse a
+differentiated value there.  Outside a
 distribution's support the density's derivative is 0.
 """
 
@@ -24,7 +25,7 @@ from scipy import special, stats
 from ..runtime import unbroadcast
 from ._shape_helpers import _from_triangle, mT
 from .registry import defjvp, defvjp, lookup
-from .scipy_special import no_derivative, refusing
+from .scipy_special import no_derivative
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 _LOG_PI = math.log(math.pi)
@@ -94,27 +95,24 @@ def location_scale_partial(kind: str, parts: Callable, ans: Any, x: Any, shapes:
         # log cdf = log F(z): dF/dz = f(z); derivatives of F in a shape have no closed form
         f = np.exp(logf)
         r = f if kind == "cdf" else np.exp(logf - ans)
-        if 0 < which <= len(shapes):
-            no_derivative(f"scipy.stats.{name}.{kind} in its shape parameter "
-                          f"{_SHAPE_NAMES[name][which - 1]}")
         slopes = [r / scale, *([None] * len(shapes)), -r / scale, -r * z / scale]
     return slopes[which]
 
 
-_SHAPE_NAMES = {"norm": (), "t": ("df",), "gamma": ("a",), "beta": ("a", "b")}
 _PARTS = {"norm": _norm_parts, "t": _t_parts, "gamma": _gamma_parts, "beta": _beta_parts}
 
 
 def _made(method: Any, name: str, rules: Callable, n: int, shapes: tuple = ()) -> None:
     """Register ``rules(k) -> (vjp, jvp)`` for the method's ``n`` arguments; shape
-    parameters of ``cdf``/``logcdf`` (positions 1..len(shapes)) are marked as raising."""
+    parameters of ``cdf``/``logcdf`` (positions 1..len(shapes)) get none (no closed
+    form): both engines refuse a differentiated value there."""
     kind = name.rsplit(".", 1)[-1]
     made = []
     for k in range(n):
-        vjp, jvp = rules(k)
         if 0 < k <= len(shapes) and kind in ("cdf", "logcdf"):
-            vjp, jvp = refusing(vjp), refusing(jvp)
-        made.append((vjp, jvp))
+            made.append((None, None))
+            continue
+        made.append(rules(k))
     _register(method, name, [m[0] for m in made], [m[1] for m in made])
 
 
@@ -186,15 +184,13 @@ def poisson_slope(ans: Any, k: Any, mu: Any, loc: Any, kind: str) -> Any:
 
 
 def _poisson_rules(kind: str) -> None:
-    what = f"scipy.stats.poisson.{kind} in k or loc (discrete)"
+    # k and loc are discrete: no rule, so a differentiated value there is refused
     _register(
         getattr(stats.poisson, kind), f"poisson.{kind}",
-        [refusing(lambda g, ans, k, mu, loc=0: no_derivative(what)),
+        [None,
          lambda g, ans, k, mu, loc=0: unbroadcast(g * poisson_slope(ans, k, mu, loc, kind), mu),
-         refusing(lambda g, ans, k, mu, loc=0: no_derivative(what))],
-        [refusing(lambda d, ans, k, mu, loc=0: no_derivative(what)),
-         lambda d, ans, k, mu, loc=0: d * poisson_slope(ans, k, mu, loc, kind),
-         refusing(lambda d, ans, k, mu, loc=0: no_derivative(what))])
+         None],
+        [None, lambda d, ans, k, mu, loc=0: d * poisson_slope(ans, k, mu, loc, kind), None])
 
 
 _poisson_rules("logpmf")
