@@ -13,20 +13,9 @@ import pytest
 import srcgrad as torch
 from srcgrad import autograd
 
+from .parity import exp_function
 
-class Exp(autograd.Function):
-    """The custom Function of PyTorch's "Double Backward with Custom Functions" tutorial."""
-
-    @staticmethod
-    def forward(ctx, x):
-        result = torch.exp(x)
-        ctx.save_for_backward(result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad_out):
-        (result,) = ctx.saved_tensors
-        return result * grad_out
+Exp = exp_function(torch)  # PyTorch's "Double Backward with Custom Functions" tutorial
 
 
 # -- autograd.grad stops at its inputs -----------------------------------------------------

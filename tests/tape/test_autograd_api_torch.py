@@ -8,49 +8,14 @@ libraries must give the same record.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 
-import srcgrad
+from .parity import both as _both
+from .parity import exp_function
+from .parity import same as _same
 
 real = pytest.importorskip("torch")
-
-
-def _seen(value):
-    """What the user sees of ``value``, comparable across the two libraries."""
-    if isinstance(value, (srcgrad.Tensor, real.Tensor)):
-        values = value.detach().numpy()
-        if values.dtype.kind == "f":  # float32 results may differ in the last bit
-            values = np.round(values.astype(np.float64), 5)
-        return ("tensor", repr(value).replace("torch.", "srcgrad."), values.tolist())
-    if isinstance(value, (list, tuple)):
-        return [_seen(v) for v in value]
-    return value
-
-
-def _both(scenario):
-    """Run ``scenario(lib, log)`` on both libraries; return the two logs."""
-    logs = []
-    for lib in (srcgrad, real):
-        log: list = []
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                scenario(lib, log)
-            except Exception as e:  # noqa: BLE001 - the error is part of what is compared
-                log.append(("raised", type(e).__name__,
-                            str(e).split(" Hint:")[0].replace("torch.", "srcgrad.")))
-        log.append(("warned", [str(w.message).split(" (Triggered internally")[0]
-                               for w in caught]))
-        logs.append([_seen(v) for v in log])
-    return logs
-
-
-def _same(scenario):
-    mine, theirs = _both(scenario)
-    assert mine == theirs
 
 
 # -- autograd.grad stops at its inputs --------------------------------------------------------
@@ -73,18 +38,7 @@ def test_grad_at_a_non_leaf_leaves_the_graph_behind_it():
 
 def test_gradgradcheck_of_the_double_backward_tutorial_function():
     def scenario(torch, log):
-        class Exp(torch.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                result = torch.exp(x)
-                ctx.save_for_backward(result)
-                return result
-
-            @staticmethod
-            def backward(ctx, grad_out):
-                (result,) = ctx.saved_tensors
-                return result * grad_out
-
+        Exp = exp_function(torch)
         x = torch.tensor(1., requires_grad=True, dtype=torch.double).clone()
         log.append(torch.autograd.gradcheck(Exp.apply, x))
         log.append(torch.autograd.gradgradcheck(Exp.apply, x))

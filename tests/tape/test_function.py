@@ -10,6 +10,8 @@ from srcgrad import autograd
 from srcgrad.autograd import Function, once_differentiable
 from srcgrad.autograd.function import Function as FunctionFromModule
 
+from .parity import exp_function
+
 
 def _t(a):
     return torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
@@ -333,17 +335,7 @@ def test_gradcheck_of_custom_function():
     assert autograd.gradcheck(Cube.apply, (_t([0.1, 0.2, -0.3]),))
 
 
-class ExpSavingOutput(Function):
-    @staticmethod
-    def forward(ctx, x):
-        r = x.exp()
-        ctx.save_for_backward(r)
-        return r
-
-    @staticmethod
-    def backward(ctx, g):
-        (r,) = ctx.saved_tensors
-        return g * r
+ExpSavingOutput = exp_function(torch)
 
 
 def test_saved_output_is_the_returned_tensor():
