@@ -128,6 +128,11 @@ def abs_tangent(dx: Any, ans: Any, x: Any) -> Any:
     return dx * np.sign(x)
 
 
+# NumPy >= 2 defines sign(z) = z / |z| for complex z; NumPy 1 took the sign of the real
+# part (piecewise constant, as on real values): the rules follow the NumPy that runs
+SIGN_IS_PHASE = bool(np.sign(np.complex128(3 + 4j)) != 1)
+
+
 def sign_cotangent(g: Any, ans: Any, x: Any) -> Any:
     """The cotangent of ``x`` in ``ans = sign(x)``.
 
@@ -135,15 +140,16 @@ def sign_cotangent(g: Any, ans: Any, x: Any) -> Any:
     ``sign(z) = z / |z|`` is ``exp(i angle(z))``, whose differential is
     ``i sign(z) Im(dz / z)``; the cotangent pairing with it (``Re(b dz) =
     Re(g d sign(z))``) is ``i Im(g sign(z)) / z``.  0 at ``z = 0``, where ``ans`` is 0.
+    (0 everywhere under NumPy 1, whose complex sign is piecewise constant.)
     """
-    if is_complex(x):
+    if SIGN_IS_PHASE and is_complex(x):
         return 1j * np.imag(g * ans) / nonzero(x)
     return np.zeros_like(np.real(g))
 
 
 def sign_tangent(dx: Any, ans: Any, x: Any) -> Any:
     """The tangent of ``sign(x)``: 0 for real ``x``, ``i sign(z) Im(dz / z)`` for complex."""
-    if is_complex(x):
+    if SIGN_IS_PHASE and is_complex(x):
         return 1j * ans * np.imag(dx / nonzero(x))
     return np.zeros_like(np.real(dx))
 

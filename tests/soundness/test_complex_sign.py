@@ -232,3 +232,17 @@ def test_tensor_mode_is_pytorch_convention_of_finite_differences():
     assert y.grad_fn.name() == "SignBackward0"
     (y * x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [1.0, -1.0])
+
+
+def test_the_rule_follows_the_numpy_that_runs(monkeypatch):
+    from srcgrad.rules import _helpers
+
+    # this NumPy: sign(z) = z / |z| (NumPy >= 2)
+    assert _helpers.SIGN_IS_PHASE == (np.sign(3 + 4j) != 1)
+    g = np.array([1.0 - 0.5j, 2.0 + 1j])
+    if _helpers.SIGN_IS_PHASE:
+        assert np.all(_helpers.sign_cotangent(g, np.sign(Z[:2]), Z[:2]) != 0)
+    # NumPy 1's complex sign took the sign of the real part: piecewise constant
+    monkeypatch.setattr(_helpers, "SIGN_IS_PHASE", False)
+    assert np.all(_helpers.sign_cotangent(g, np.sign(Z[:2]), Z[:2]) == 0)
+    assert np.all(_helpers.sign_tangent(g, np.sign(Z[:2]), Z[:2]) == 0)
