@@ -20,10 +20,35 @@ import pytest
 
 import srcgrad
 from srcgrad.errors import MissingDerivativeError, TransformError
+from srcgrad.rules import registry
 
 ENGINES = ["source", "tape", "auto"]
 REFUSED = (TransformError, MissingDerivativeError)
 HERE = os.path.abspath(__file__)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _rules():
+    """This module's rules, registered while its tests run (the registry's walks in
+    other test modules see only srcgrad's own)."""
+    srcgrad.defvjp(mul_x_only, lambda g, ans, x, y: g * y)
+    srcgrad.defjvp(mul_x_only, lambda dx, ans, x, y: dx * y)
+    srcgrad.defvjp(scaled, lambda g, ans, x, y: g * y)
+    srcgrad.defjvp(scaled, lambda dx, ans, x, y: dx * y)
+    srcgrad.defvjp(both_vjps, lambda g, ans, x, y: g * np.sin(y),
+                   lambda g, ans, x, y: g * x * np.cos(y))
+    srcgrad.defjvp(both_vjps, lambda dx, ans, x, y: dx * np.sin(y))
+    srcgrad.defjvp(jvp_only, lambda dx, ans, x, y: dx * y, lambda dy, ans, x, y: x * dy)
+    srcgrad.defvjp(power_of, lambda g, ans, x, n: g * n * x ** (n - 1))
+    srcgrad.defjvp(power_of, lambda dx, ans, x, n: dx * n * x ** (n - 1))
+    srcgrad.nondifferentiable(power_of, argnums=(1,))
+    yield
+    for fun in (mul_x_only, scaled, both_vjps, jvp_only, power_of, *_LOCAL):
+        registry._RULES.pop(fun, None)
+    registry.GENERATION[0] += 1
+
+
+_LOCAL: list = []      # primitives registered inside a test
 
 
 def _quiet(fn, *args, **kwargs):
@@ -35,17 +60,11 @@ def _quiet(fn, *args, **kwargs):
 # --- primitives with a VJP for x only ------------------------------------------------
 
 mul_x_only = srcgrad.primitive(lambda x, y: x * y)
-srcgrad.defvjp(mul_x_only, lambda g, ans, x, y: g * y)
-srcgrad.defjvp(mul_x_only, lambda dx, ans, x, y: dx * y)
 
 
 @srcgrad.primitive
 def scaled(x, y):
     return x * y
-
-
-srcgrad.defvjp(scaled, lambda g, ans, x, y: g * y)
-srcgrad.defjvp(scaled, lambda dx, ans, x, y: dx * y)
 
 
 def loss(x, y):
@@ -201,9 +220,6 @@ def test_the_tape_refuses_the_same_pattern_every_time():
 # --- forward mode: a VJP for both, a JVP for x only ------------------------------------
 
 both_vjps = srcgrad.primitive(lambda x, y: x * np.sin(y))
-srcgrad.defvjp(both_vjps, lambda g, ans, x, y: g * np.sin(y),
-               lambda g, ans, x, y: g * x * np.cos(y))
-srcgrad.defjvp(both_vjps, lambda dx, ans, x, y: dx * np.sin(y))
 
 
 def fwd_loss(x, y):
@@ -263,7 +279,6 @@ def test_hessian_with_a_missing_vjp_is_refused(engine):
 # --- a JVP only: reverse mode refused, forward mode right --------------------------------
 
 jvp_only = srcgrad.primitive(lambda x, y: x * y)
-srcgrad.defjvp(jvp_only, lambda dx, ans, x, y: dx * y, lambda dy, ans, x, y: x * dy)
 
 
 def jvp_only_loss(x, y):
@@ -288,11 +303,6 @@ def power_of(x, n):
     return x ** n
 
 
-srcgrad.defvjp(power_of, lambda g, ans, x, n: g * n * x ** (n - 1))
-srcgrad.defjvp(power_of, lambda dx, ans, x, n: dx * n * x ** (n - 1))
-srcgrad.nondifferentiable(power_of, argnums=(1,))
-
-
 def declared_loss(x, y):
     return power_of(x, y) + power_of(x, n=y)
 
@@ -310,6 +320,7 @@ def test_a_declared_argument_by_keyword_name():
     def shifted(x, offset):
         return x + offset
 
+    _LOCAL.append(shifted)
     srcgrad.defvjp(shifted, lambda g, ans, x, offset: g)
     srcgrad.defjvp(shifted, lambda dx, ans, x, offset: dx)
 
