@@ -182,7 +182,9 @@ def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str],
         op = stmt.op
         if op.kind == "unknown" and act.is_active(target) and any(
                 n in act.varied for n in sources):
-            filename, lineno, col, line = fn.parsed.locate(getattr(stmt, "origin", stmt))
+            # the caret at the call itself, not at the statement holding it
+            call = op.node if getattr(op.node, "lineno", None) else None
+            filename, lineno, col, line = fn.parsed.locate(call or getattr(stmt, "origin", stmt))
             raise NoRuleError(op.fn, filename, lineno, col, line)
         _refuse_varied_index(fn, op, stmt, act)
         _refuse_missing_derivative(fn, op, stmt, act, mode)

@@ -70,6 +70,25 @@ def test_no_rule_error_names_the_function():
     assert "defvjp" in str(error)
 
 
+def test_no_rule_error_points_at_the_call_not_the_statement():
+    def g(x):
+        y = np.sin(x) + (np.roots(x)
+                         .real.sum()) * 2.0
+        return np.sum(y)
+
+    with pytest.raises(NoRuleError) as info:
+        compile_grad(g, (0,))
+    error = info.value
+    assert error.lineno == g.__code__.co_firstlineno + 1
+    assert error.line[error.col_offset:].startswith("np.roots(x)"), error.line
+    # file, line and column; the quoted line with the caret under the call; the fix
+    assert f"{__file__}:{error.lineno}:{error.col_offset + 1}:" in str(error)
+    quoted, caret = str(error).splitlines()[1:3]
+    assert quoted.strip().startswith("y = np.sin(x)")
+    assert quoted[caret.index("^"):].startswith("np.roots(x)"), str(error)
+    assert "srcgrad.defvjp(numpy.roots, lambda g, ans, x:" in str(error)
+
+
 def test_function_without_source():
     namespace: dict = {}
     exec("def made(x):\n    return x * 2\n", namespace)
