@@ -90,6 +90,7 @@ class ReverseSweep(Sweep):
         self.stacks: dict[str, str] = {}
         self.shape_stacks: set[str] = set()     # stacks that keep only shapes
         self.none_init: list[str] = []
+        self.live_grads: dict[str, tuple] = {}  # a callee's pullback -> its never-None results
 
     def accumulate(self, var: str, value: Any, out: list, may_be_none: bool = False) -> None:
         """``b<var> += value`` given what is known about ``b<var>``."""
@@ -522,13 +523,16 @@ class ReverseSweep(Sweep):
                                                          ctx=gast.Store())],
                                      value=call, type_comment=None))
             contributions = []
-            for r, t in zip(receivers, temps, strict=True):
+            live = self.live_grads.get(stmt.pullback_fn, ())
+            for k, (r, t) in enumerate(zip(receivers, temps, strict=True)):
                 value: Any = name(t)
                 if self.is_container(r):
                     # the callee gives one cotangent per item: the sweep keeps them by index
                     value = _call(self.ns.bind("as_seq_adjoint", _support("as_seq_adjoint")),
                                   [value])
-                contributions.append((r, value, True))
+                # (a cotangent the callee proves is never None needs no ``is None`` test)
+                maybe_none = self.is_container(r) or not (k < len(live) and live[k])
+                contributions.append((r, value, maybe_none))
             self.finish(target, contributions, inner, stmt)
         self.with_guard(target, build, code)
 

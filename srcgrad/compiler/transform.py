@@ -46,6 +46,8 @@ class Compiled:
     argnums: tuple = ()
     namespace: dict = field(default_factory=dict, repr=False)
     pullback: Callable[..., Any] | None = None    # vjp: ``pullback(cotangent, saved)``
+    # an internal vjp: for each differentiated argument, is its cotangent never None?
+    live_grads: tuple = ()
 
     def __repr__(self) -> str:
         return f"<Compiled {self.mode} of {self.name} argnums={self.argnums}>"
@@ -104,6 +106,7 @@ class _Entry:
         self.template: dict = {}
         self.rebind: dict[str, tuple] = {}
         self.callees: dict[str, tuple] = {}
+        self.live_grads: dict[str, tuple] = {}   # pullback name -> the results code relies on
         self.entry_name = ""
         self.pullback_name = ""
         self.strict = False
@@ -178,7 +181,9 @@ def _cached(fun: Any, argnums: tuple, mode: str, has_aux: bool, internal: bool,
         if compiled is not None:
             return compiled
         if not entry.strict:
-            return _bind(key, entry, fun, found.idents)
+            bound = _bind(key, entry, fun, found.idents)
+            if bound is not None:
+                return bound
     return _build(key, found, fun, argnums, mode, has_aux, internal, tangent_index, trees)
 
 
@@ -219,8 +224,9 @@ def _forget_since(mark: int) -> None:
     del _JOURNAL[mark:]
 
 
-def _bind(key: tuple, entry: _Entry, fun: Any, idents: tuple) -> Compiled:
-    """Run a cached transform's code for ``fun``'s current arrays and callees."""
+def _bind(key: tuple, entry: _Entry, fun: Any, idents: tuple) -> Compiled | None:
+    """Run a cached transform's code for ``fun``'s current arrays and callees (None when
+    a callee's pullback may now give ``None`` where the code relies on a value)."""
     namespace = dict(entry.template)
     for ident, where in entry.rebind.items():
         namespace[ident] = _held_value(fun, where)
@@ -229,7 +235,11 @@ def _bind(key: tuple, entry: _Entry, fun: Any, idents: tuple) -> Compiled:
     mark = len(_JOURNAL)
     try:
         for fn_name, (pb_name, callee, argnums, mode) in entry.callees.items():
-            fn, pullback = _callee_functions(callee, argnums, mode)
+            fn, pullback, live = _callee_functions(callee, argnums, mode)
+            relied = entry.live_grads.get(pb_name, ())
+            if any(r and not (k < len(live) and live[k]) for k, r in enumerate(relied)):
+                _forget_since(mark)
+                return None
             namespace[fn_name] = fn
             if pb_name is not None:
                 namespace[pb_name] = pullback
@@ -260,8 +270,10 @@ def _held_value(fun: Any, where: tuple) -> Any:
     return fun.__kwdefaults__[place]
 
 
-def _callee_functions(callee: Any, argnums: tuple, mode: str) -> tuple[Any, Any]:
-    """A callee's derivative for generated code: ``(vjp, pullback)`` or ``(jvp, None)``.
+def _callee_functions(callee: Any, argnums: tuple, mode: str) -> tuple[Any, Any, tuple]:
+    """A callee's derivative for generated code: ``(vjp, pullback, live)`` or
+    ``(jvp, None, ())``; ``live[k]`` says the pullback's cotangent for ``argnums[k]`` is
+    never ``None`` (so that the caller needs no ``is None`` test for it).
 
     A callee still being transformed (recursion) is called through a proxy; one the
     compiler refuses runs as the untransformable-call strategy says.
@@ -277,8 +289,9 @@ def _callee_functions(callee: Any, argnums: tuple, mode: str) -> tuple[Any, Any]
             # (a callee changing its caller's list cannot run on the tape, nor one given
             # containers: on the tape it gets containers of its own, which may change)
             raise
+        # (the tape's pullback gives zeros, never None, for an argument it did not reach)
         return handler(callee, argnums, error, mode), (
-            None if mode == "jvp" else support.call_pullback)
+            None if mode == "jvp" else support.call_pullback), (True,) * len(argnums)
     fn = compiled.function if compiled.function is not None else _Proxy(compiled)
     pullback = None if mode == "jvp" else (
         compiled.pullback if compiled.pullback is not None else _Proxy(compiled, "pullback"))
@@ -286,7 +299,7 @@ def _callee_functions(callee: Any, argnums: tuple, mode: str) -> tuple[Any, Any]
         label = getattr(callee, "__name__", "f")
         fn = _guard_depth(fn, label)
         pullback = None if pullback is None else _guard_depth(pullback, label)
-    return fn, pullback
+    return fn, pullback, compiled.live_grads    # (empty while a recursion is in progress)
 
 
 def _note_proxies(namespace: dict) -> None:
@@ -358,6 +371,7 @@ class _Builder:
         self.internal = internal
         self.rebind: dict[str, tuple] = {}   # namespace name -> where ``fun`` holds that array
         self.callees: dict[str, tuple] = {}  # namespace name -> the callee it differentiates
+        self.live_grads: dict[str, tuple] = {}   # a callee's pullback -> Compiled.live_grads
 
     def build(self) -> Compiled:
         self.ns = Namespace(Namer())
@@ -387,7 +401,7 @@ class _Builder:
         pullback = namespace.get(getattr(self, "pullback_name", None) or "")
         return Compiled(function=function, source=source, name=parsed.name, filename=filename,
                         mode=self.mode, argnums=self.argnums, namespace=namespace,
-                        pullback=pullback)
+                        pullback=pullback, live_grads=generic.get("live_grads", ()))
 
     def fill(self, entry: _Entry, compiled: Compiled) -> None:
         """What ``entry`` needs to run this transform's code for other values (``_bind``)."""
@@ -397,6 +411,7 @@ class _Builder:
         entry.pullback_name = getattr(self, "pullback_name", None) or ""
         entry.rebind = dict(self.rebind)
         entry.callees = dict(self.callees)
+        entry.live_grads = dict(self.live_grads)
         dropped = self.defined | set(self.rebind) | set(self.callees) | {
             pb for pb, *_ in self.callees.values() if pb is not None}
         entry.template = {k: v for k, v in compiled.namespace.items() if k not in dropped}
@@ -519,6 +534,7 @@ class _Builder:
         closed = self.closed = not scalar and not (self.internal and self.mode == "vjp") \
             and scalar_closed(nf, ns)
         sweep = ReverseSweep(nf, act, ns, namer, self.compile_callee, scalar=scalar)
+        sweep.live_grads = self.live_grads
         sweep.scalars = scalar_names(nf)
         self.sweep = sweep
         sweep.add_counters(body)
@@ -552,6 +568,7 @@ class _Builder:
             if state != LIVE or sweep.is_seq(p):
                 sweep.reads.append(Read(p, body[0] if body else ret, before=True))
             grads.append(self.final_grad(p, state))
+        live_grads = tuple(sweep.get(p) == LIVE and not sweep.is_seq(p) for p in wrt)
         holder = [gast.Expr(value=gast.Tuple(elts=grads, ctx=gast.Load()))]
         shape_only = sweep.share_shapes(body, reverse + holder, sweep.shape_only(reverse + holder))
         inserts = sweep.place_saves(body, shape_only)
@@ -625,7 +642,7 @@ class _Builder:
                          _function_def(pb_name, _arguments([cotangent, saved]), body_pb)]
             self.pullback_name = pb_name
         return {"functions": functions, "entry": fn_name, "scalar_closed": closed,
-                "names": set(namer.taken)}
+                "names": set(namer.taken), "live_grads": live_grads}
 
     # -- pieces -------------------------------------------------------------------------
     def bind_user_names(self, nf: NormalizedFunction) -> None:
@@ -741,9 +758,11 @@ class _Builder:
         """
         mode = "jvp" if self.mode == "jvp" else "vjp"
         base = re.sub(r"\W", "", getattr(callee, "__name__", "")) or "rule"
-        fn, pullback = _callee_functions(callee, argnums, mode)
+        fn, pullback, live = _callee_functions(callee, argnums, mode)
         fn_name = self.ns.bind(base + "_" + mode, fn)
         pb_name = None if mode == "jvp" else self.ns.bind(base + "_pullback", pullback)
+        if pb_name is not None:
+            self.live_grads[pb_name] = live
         self.callees[fn_name] = (pb_name, callee, argnums, mode)
         return fn_name, pb_name
 

@@ -21,3 +21,37 @@ def commented(x):
     if np.sum(y) > 0:  # a branch
         y = y * len("a # b")
     return np.sum(y)
+
+
+def _scaled_sum(a, b):
+    return np.sum(a * b)
+
+
+def _squashed(a):
+    return np.tanh(a) * 2.0
+
+
+def _on_the_tape(a):
+    try:                # (refused by the source engine: runs on the tape)
+        return np.sin(a) * 3.0
+    finally:
+        pass
+
+
+def calls_callees(x, w):
+    z = _scaled_sum(x, w)
+    y = _squashed(x)
+    u = _scaled_sum(y, w) + z
+    v = _on_the_tape(y)
+    return u * 2.0 + np.sum(w * x) + np.sum(v * y)
+
+
+def _sometimes(a, b):
+    if np.sum(a) > 0:
+        return np.sum(a * b)
+    return np.sum(b)
+
+
+def calls_a_callee_giving_none(x, w):
+    y = _squashed(x)
+    return _sometimes(y, w) * 2.0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 import srcgrad
@@ -37,3 +39,26 @@ def test_comments_quote_whole_statements_without_comments():
     assert "# tangent of: y = np.mean(x * 2.0) + np.sum(x, axis=0)\n" in text, text
     assert "a statement over two lines" not in text and "a branch" not in text
     _check(rf.commented, np.array([0.3, 1.1]))
+
+
+def _check_two(f, x, w):
+    got = srcgrad.grad(f, (0, 1), engine="source")(x, w)
+    for k, g in enumerate(got):
+        assert_close(g, numerical_grad(f, (x, w), k))
+
+
+def test_straight_line_calls_of_callees_carry_no_none_tests():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", srcgrad.FallbackWarning)   # the tape-run callee
+        text = srcgrad.grad(rf.calls_callees, (0, 1), engine="source").source
+        assert "_on_the_tape_pullback(" in text and "_squashed_pullback(" in text, text
+        assert " is None" not in text and " is not None" not in text, text
+        assert "add(" not in text and "grad_or_zeros" not in text, text
+        _check_two(rf.calls_callees, np.array([0.3, -1.2, 0.8]), np.array([1.1, 0.4, -0.7]))
+
+
+def test_a_callee_that_may_give_none_keeps_its_test():
+    text = srcgrad.grad(rf.calls_a_callee_giving_none, (0, 1), engine="source").source
+    assert "if by is not None:" in text, text
+    for x in (np.array([0.3, 1.2]), np.array([-0.3, -1.2])):      # both of the callee's paths
+        _check_two(rf.calls_a_callee_giving_none, x, np.array([1.1, 0.4]))
