@@ -22,7 +22,8 @@ SCALAR_TYPES = frozenset({float, int, np.float64, np.float32, np.float16, np.int
 
 def one_like(out: Any) -> Any:
     """The seed cotangent for a gradient: ones with ``out``'s shape and dtype."""
-    if type(out) is np.float64:
+    kind = type(out)
+    if kind is float or kind is np.float64:
         return 1.0          # the same value and promotion as np.float64(1), made faster
     if isinstance(out, np.ndarray):
         return np.ones_like(out)

@@ -378,10 +378,15 @@ class _Builder:
         generic = self.variant(scalar=False)
         functions, entry = generic["functions"], generic["entry"]
         if generic["scalar_closed"] and (self.nf.params or self.nf.kwonly):
+            kept = self.nf, getattr(self, "pullback_name", None)
             scalar = self.variant(scalar=True, taken=set(self.ns.values))
-            functions[0].body.insert(0, self.dispatch(scalar["entry"],
-                                                      generic.get("leading", [])))
-            functions = functions + scalar["functions"]
+            if _serves_scalars(generic, scalar, self.ns.values):
+                # the scalar variant would be the same code: one function, no dispatch
+                self.nf, self.pullback_name = kept
+            else:
+                functions[0].body.insert(0, self.dispatch(scalar["entry"],
+                                                          generic.get("leading", [])))
+                functions = functions + scalar["functions"]
         parsed = self.parsed
         source = to_source(functions)
         label = self.mode
@@ -765,6 +770,39 @@ class _Builder:
             self.live_grads[pb_name] = live
         self.callees[fn_name] = (pb_name, callee, argnums, mode)
         return fn_name, pb_name
+
+
+def _serves_scalars(generic: dict, scalar: dict, values: dict) -> bool:
+    """Is the generic code the scalar variant's code, up to what costs scalars nothing?
+
+    Their functions must be the same, node for node, once the scalar variant's
+    names are the generic ones, the generic seed ``one_like(out)`` reads as the
+    scalar ``1.0`` (``one_like`` gives ``1.0`` for a float at once) and the
+    generic code's ``del`` statements (releasing arrays early) are left out.
+    """
+    if len(generic["functions"]) != len(scalar["functions"]):
+        return False
+    renames = {s.name: g.name for s, g in zip(scalar["functions"], generic["functions"],
+                                               strict=True)}
+    seeds = {k for k, v in values.items() if v is support.one_like}
+
+    def text(fn: Any, scalar_side: bool) -> str:
+        fn = clone(fn)
+        fn.name = renames.get(fn.name, fn.name)
+        for node in walk(fn):
+            body = getattr(node, "body", None)
+            if not scalar_side and isinstance(body, list):
+                node.body = [st for st in body if not isinstance(st, gast.Delete)]
+            for field_name, value in gast.iter_fields(node):
+                if isinstance(value, gast.Name) and value.id in renames:
+                    value.id = renames[value.id]
+                elif not scalar_side and isinstance(value, gast.Call) \
+                        and isinstance(value.func, gast.Name) and value.func.id in seeds:
+                    setattr(node, field_name, const(1.0))
+        return gast.dump(fn)
+
+    return all(text(g, False) == text(s, True)
+               for g, s in zip(generic["functions"], scalar["functions"], strict=True))
 
 
 # operand values whose operators are Python's or NumPy's own

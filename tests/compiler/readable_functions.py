@@ -55,3 +55,16 @@ def _sometimes(a, b):
 def calls_a_callee_giving_none(x, w):
     y = _squashed(x)
     return _sometimes(y, w) * 2.0
+
+
+def branchy(x):
+    if x > 0.5:
+        y = x * x
+    else:
+        y = np.sin(x) * 3.0
+    return y * 2.0
+
+
+def broadcasting_scalar(x, y):
+    z = np.sin(x) * y + x
+    return z * z

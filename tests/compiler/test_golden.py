@@ -30,8 +30,6 @@ def tanh_layer_grad(x, w, b):
 ''',
     ('piecewise', (0,)): '''\
 def piecewise_grad(x):
-    if type(x) in SCALAR_TYPES:
-        return piecewise_grad_scalar(x)
     cond = x > 0.0
     if cond:
         y = x * x
@@ -39,25 +37,6 @@ def piecewise_grad(x):
         y = -x
     t = y * 3.0
     bt = one_like(t)
-    # grad of: return y * 3.0
-    by = bt * 3.0
-    if cond:
-        # grad of: y = x * x
-        bx = 2 * by * x
-    else:
-        # grad of: y = -x
-        bx = -by
-    return t, (real_cotangent(bx, x),)
-
-
-def piecewise_grad_scalar(x):
-    cond = x > 0.0
-    if cond:
-        y = x * x
-    else:
-        y = -x
-    t = y * 3.0
-    bt = 1.0
     # grad of: return y * 3.0
     by = bt * 3.0
     if cond:

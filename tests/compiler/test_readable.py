@@ -62,3 +62,29 @@ def test_a_callee_that_may_give_none_keeps_its_test():
     assert "if by is not None:" in text, text
     for x in (np.array([0.3, 1.2]), np.array([-0.3, -1.2])):      # both of the callee's paths
         _check_two(rf.calls_a_callee_giving_none, x, np.array([1.1, 0.4]))
+
+
+def test_one_function_where_the_scalar_variant_would_be_the_same_code():
+    for f, x in ((rf.branchy, 0.7), (rf.branchy, -0.4)):
+        text = srcgrad.grad(f).source
+        assert text.count("def ") == 1 and "SCALAR_TYPES" not in text, text
+        assert "_scalar" not in srcgrad.jvp_source(f)
+        _check(f, x)
+        _check(f, np.array(x))
+        _check(f, np.float64(x))
+
+
+def test_the_scalar_variant_stays_where_it_drops_bookkeeping():
+    text = srcgrad.grad(rf.broadcasting_scalar).source
+    assert "def broadcasting_scalar_grad_scalar(x, y):" in text, text
+    generic, scalar = text.split("def broadcasting_scalar_grad_scalar")
+    assert "unbroadcast(" in generic and "unbroadcast(" not in scalar, text
+    f = rf.broadcasting_scalar
+    got = srcgrad.grad(f, (0, 1))(0.3, 1.2)
+    for k, g in enumerate(got):
+        assert_close(g, numerical_grad(f, (0.3, 1.2), k))
+    total = lambda x, y: np.sum(f(x, y))  # noqa: E731
+    for x, y in ((np.array([0.3, -0.5]), 1.2), (0.3, np.array([1.2, 0.4]))):
+        out, pullback = srcgrad.vjp(f, x, y)
+        for k, g in enumerate(pullback(np.ones_like(out))):
+            assert_close(g, numerical_grad(total, (x, y), k))
