@@ -388,6 +388,7 @@ class _Builder:
                                                           generic.get("leading", [])))
                 functions = functions + scalar["functions"]
         parsed = self.parsed
+        _check_fresh(functions, self.ns.values, parsed)
         source = to_source(functions)
         label = self.mode
         where = f"{os.path.basename(parsed.filename)}:{parsed.first_lineno}"
@@ -770,6 +771,23 @@ class _Builder:
             self.live_grads[pb_name] = live
         self.callees[fn_name] = (pb_name, callee, argnums, mode)
         return fn_name, pb_name
+
+
+def _check_fresh(functions: list, values: dict, parsed: Any) -> None:
+    """No name a generated function assigns (a parameter, a temporary, a stack) is a global
+    it reads: every global the code reads (the user's, helpers, callees' derivatives) means
+    that value everywhere in it.  The namer makes this so (it hands out no name the
+    user's function or the namespace holds); checked here, a refusal rather than a guess.
+    """
+    for fn in functions:
+        for node in walk(fn):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param,
+                                                                     gast.Del)) \
+                    and node.id in values:
+                raise parsed.error(parsed.node, "a function whose generated code would give "
+                                   f"a local variable the name of the global {node.id!r}",
+                                   "Rename the variable (this is a fault of srcgrad: "
+                                   "please report it).")
 
 
 def _serves_scalars(generic: dict, scalar: dict, values: dict) -> bool:

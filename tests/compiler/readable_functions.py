@@ -68,3 +68,49 @@ def branchy(x):
 def broadcasting_scalar(x, y):
     z = np.sin(x) * y + x
     return z * z
+
+
+# names the generated code would give its temporaries, stacks and helpers, taken by
+# the user: module globals here, locals and parameters below, and a callee's
+t_shapes = 3.0
+s_shapes = 7.0
+ShapeStack = 4.0
+one_like = 1.25
+unbroadcast = 0.5
+expand_reduced = 1.0
+grad_or_zeros = 1.5
+real_cotangent = 2.5
+SCALAR_TYPES = 1.0
+saved = 1.0
+value = 3.0
+_taken_vjp = taken_vjp = 2.0
+_taken_pullback = taken_pullback = 3.0
+
+
+def _taken(t, bt):
+    t_1 = t * bt
+    bt_1 = np.sum(t_1 * t_1)
+    return bt_1
+
+
+def takes_the_names(x, w, t_1=0.5, bx=0.25):
+    t = (2.0 + t_shapes + ShapeStack + one_like + s_shapes + taken_vjp + taken_pullback
+         + _taken_vjp + _taken_pullback
+         + unbroadcast + grad_or_zeros + real_cotangent + expand_reduced + SCALAR_TYPES)
+    sin_shapes = saved + value
+    tbx = 0.5
+    s = 0.0
+    for i in range(3):
+        sin = np.sin(x)
+        s = s + np.sum(sin * i) * t + _taken(x, w) * t_1 * bx + sin_shapes * tbx
+        s = s * 0.5
+    return s
+
+
+def takes_the_names_of_scalars(x):
+    t = one_like * SCALAR_TYPES
+    bt = t * x
+    for _i in range(2):
+        bt = bt * np.sin(bt) + value
+    takes_the_names_of_scalars_grad_scalar = bt * saved
+    return takes_the_names_of_scalars_grad_scalar

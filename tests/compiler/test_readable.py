@@ -88,3 +88,41 @@ def test_the_scalar_variant_stays_where_it_drops_bookkeeping():
         out, pullback = srcgrad.vjp(f, x, y)
         for k, g in enumerate(pullback(np.ones_like(out))):
             assert_close(g, numerical_grad(total, (x, y), k))
+
+
+def test_generated_names_never_take_the_users_names():
+    x, w = np.array([0.3, -0.5]), np.array([1.1, 0.4])
+    f = rf.takes_the_names
+    text = srcgrad.grad(f, (0, 1), engine="source").source
+    # the user's globals and locals are read as the user's...
+    assert "t_shapes + ShapeStack + one_like + s_shapes + taken_vjp" in text, text
+    assert "sin_shapes = saved + value" in text, text
+    # ...and the generated stacks, helpers and callee derivatives got names of their own
+    for generated in ("ShapeStack_1()", "one_like_1(", "unbroadcast_1(", "taken_vjp_1(",
+                      "taken_pullback_1(", "s_shapes_1 = ", "grad_or_zeros_1("):
+        assert generated in text, (generated, text)
+    assert "\n    s_shapes = " not in text and "\n    t_shapes = " not in text, text
+    _check_two(f, x, w)
+    out, tangent = srcgrad.jvp(lambda v: f(v, w), (x,), (np.ones(2),))
+    assert_close(tangent, np.sum(numerical_grad(f, (x, w), 0)))
+    g = rf.takes_the_names_of_scalars
+    text = srcgrad.grad(g).source
+    assert "def takes_the_names_of_scalars_grad_scalar_1(x):" in text, text
+    assert "SCALAR_TYPES_1" in text, text
+    for x in (0.3, np.array([0.3, -0.2])):
+        h = (lambda v: np.sum(g(v))) if isinstance(x, np.ndarray) else g
+        assert_close(srcgrad.grad(h, engine="source")(x), numerical_grad(h, (x,), 0))
+
+
+def test_a_generated_local_named_like_a_global_it_reads_is_refused():
+    import gast
+    import pytest
+
+    from srcgrad.compiler.parse import parse_function
+    from srcgrad.compiler.transform import _check_fresh
+
+    parsed = parse_function(rf.branchy)
+    tree = gast.parse("def f(x):\n    unbroadcast = x\n    return unbroadcast\n")
+    with pytest.raises(srcgrad.TransformError, match="the name of the global 'unbroadcast'"):
+        _check_fresh(tree.body, {"unbroadcast": object()}, parsed)
+    _check_fresh(tree.body, {"one_like": object()}, parsed)      # no clash: accepted
