@@ -254,6 +254,13 @@ def _warn_fallback(fun: Callable[..., Any], err: TransformError, what: str) -> N
         text = (f"srcgrad could not transform {_name(fun)} ({err.construct}{location}); "
                 f"{where} instead. Pass engine='tape' to choose the tape explicitly, or "
                 "rewrite the construct.")
+        wrapped = getattr(fun, "__wrapped__", None)
+        if wrapped is not None and callable(wrapped) and code is not None:
+            text += (f" {_name(fun)} is a decorator's wrapper (its function {code.co_name!r}) "
+                     f"around the original {callable_name(wrapped)}; "
+                     "srcgrad looks through a wrapper only when "
+                     "its code just passes its arguments on and returns the result, and "
+                     "otherwise differentiates the wrapper's own code, which is what runs.")
     warnings.warn(text, FallbackWarning, stacklevel=user_stacklevel())
 
 

@@ -125,7 +125,9 @@ def _load(target: str) -> Any:
             raise _Refused(f"{where} has no attribute {attr!r}") from None
     obj = getattr(obj, "fun", obj)      # a srcgrad transform: the function it differentiates
     if not callable(obj) or isinstance(obj, type):
-        kind = "a class" if isinstance(obj, type) else f"a {type(obj).__name__}"
+        noun = type(obj).__name__
+        kind = "a class" if isinstance(obj, type) else (
+            f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}")
         raise _Refused(f"{target} is {kind}, not a function")
     return obj
 

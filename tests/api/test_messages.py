@@ -210,6 +210,18 @@ def test_decorated_functions_are_looked_through_only_when_they_forward(make, eng
     assert_close(got, numerical_grad(decorated, (x,), 0))
 
 
+def test_a_wrapper_that_is_not_looked_through_says_why():
+    decorated = scaling(_cubic)
+    srcgrad.api._warned.clear()
+    with pytest.warns(FallbackWarning) as caught:
+        srcgrad.grad(decorated)(np.array([0.5, -1.5]))
+    text = str(caught[0].message)
+    assert caught[0].filename == __file__
+    assert "a decorator's wrapper (its function 'wrapper')" in text
+    assert "around the original _cubic" in text
+    assert "just passes its arguments on" in text
+
+
 def test_dropping_wrapper_differentiates_what_runs():
     decorated = dropping_first(_cubic)
     with warnings.catch_warnings():

@@ -94,8 +94,9 @@ def test_show_says_when_the_module_must_run(tmp_path):
 
 
 def test_show_refuses_non_functions_in_one_line(tmp_path):
-    (tmp_path / "consts.py").write_text("RATE = 0.1\nclass Model:\n    pass\n")
-    for target, kind in [("consts.py:RATE", "a float"), ("consts.py:Model", "a class"),
+    (tmp_path / "consts.py").write_text("RATE = 0.1\nSTEPS = 3\nclass Model:\n    pass\n")
+    for target, kind in [("consts.py:RATE", "is a float, not"), ("consts.py:Model", "a class"),
+                         ("consts.py:STEPS", "is an int, not a function"),
                          ("consts.py:missing", "has no attribute"),
                          ("nothere.py:f", "no such file"), ("consts.py", "expected")]:
         done = _srcgrad("show", target, cwd=tmp_path)
