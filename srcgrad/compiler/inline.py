@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import gast
+import numpy as np
 
 from ..rules import registry
 from ..rules.source import lambda_node
@@ -228,6 +229,8 @@ class _Copy:
         if isinstance(node, gast.Call) and self.primitive is not None \
                 and self._resolve(node.func) is self.primitive:
             node = self._without_defaults(node)
+        elif isinstance(node, gast.Call) and self.defaulted:
+            node = self._without_callee_defaults(node, self._resolve(node.func))
         new = node.__class__.__new__(node.__class__)
         fields = node._fields
         for key, value in node.__dict__.items():
@@ -263,6 +266,60 @@ class _Copy:
                 break
             args.pop()
         return gast.Call(func=call.func, args=args, keywords=keywords)
+
+
+    def _without_callee_defaults(self, call: Any, callee: Any) -> Any:
+        """``call`` without the arguments that pass a parameter the user's call left to its
+        default when that value is also the callee's own default for that argument
+        (``np.sum(e, None, keepdims=False)`` is ``np.sum(e)``)."""
+        params = _callee_parameters(callee)
+        if params is None:
+            return call
+
+        def same_default(node: Any, param: inspect.Parameter) -> bool:
+            if not (isinstance(node, gast.Name) and node.id in self.defaulted):
+                return False
+            value = self.values.get(node.id)
+            if not isinstance(value, gast.Constant):
+                return False
+            default = param.default
+            if default is np._NoValue:      # NumPy passes these on only when given
+                return (param.name, value.value) in (("keepdims", False), ("where", True))
+            return type(default) is type(value.value) and default == value.value \
+                if default is not None else value.value is None
+
+        by_name = {p.name: p for p in params}
+        keywords = [k for k in call.keywords
+                    if not (k.arg in by_name and same_default(k.value, by_name[k.arg]))]
+        args = list(call.args)
+        while args and len(args) <= len(params) and not any(
+                isinstance(a, gast.Starred) for a in args):
+            param = params[len(args) - 1]
+            if param.kind not in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD) \
+                    or not same_default(args[-1], param):
+                break
+            args.pop()
+        if len(args) == len(call.args) and len(keywords) == len(call.keywords):
+            return call
+        return gast.Call(func=call.func, args=args, keywords=keywords)
+
+
+_PARAMETERS: dict[Any, Any] = {}
+
+
+def _callee_parameters(callee: Any) -> list | None:
+    """The parameters of a NumPy or srcgrad Python function (``None`` for anything else)."""
+    module = getattr(callee, "__module__", None) or ""
+    if not callable(callee) or isinstance(callee, (type, np.ufunc)) or not (
+            module == "numpy" or module.startswith(("numpy.", "srcgrad."))):
+        return None
+    try:
+        found = _PARAMETERS.get(callee)
+        if found is None:
+            found = _PARAMETERS[callee] = list(inspect.signature(callee).parameters.values())
+        return found
+    except (TypeError, ValueError):
+        return None
 
 
 def _folded(call: Any, callee: Any) -> Any:

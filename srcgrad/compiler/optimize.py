@@ -131,6 +131,10 @@ class _Fold(gast.NodeTransformer):
                 return right
         if isinstance(node.op, gast.Div) and _number(right) and right.value == 1:
             return left
+        if isinstance(node.op, (gast.Add, gast.Sub)) and _number(right) and right.value == 0 \
+                and type(right.value) is int and self.is_count(left):
+            # reduced_count(x) - 0 (ddof left at 0): the count itself, a Python int
+            return left
         if isinstance(node.op, gast.Div) and self.is_call(left, expand_reduced) \
                 and left.args and self.is_count(right):
             # expand_reduced(g, x, ...) / reduced_count(x, ...) -> expand_reduced(g / ..., x, ...):
@@ -172,6 +176,13 @@ class _Fold(gast.NodeTransformer):
             if chain and isinstance(inner, gast.UnaryOp) and isinstance(inner.op, gast.USub):
                 chain[-1].left = inner.operand
                 return node.operand
+        return node
+
+    def visit_IfExp(self, node: Any) -> Any:
+        self.generic_visit(node)
+        if isinstance(node.test, gast.Constant) and type(node.test.value) in (bool, int):
+            # a rule's test on an argument that is a constant (``y != 0`` with y = 2.0)
+            return node.body if node.test.value else node.orelse
         return node
 
     def visit_Compare(self, node: Any) -> Any:

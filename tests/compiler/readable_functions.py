@@ -114,3 +114,7 @@ def takes_the_names_of_scalars(x):
         bt = bt * np.sin(bt) + value
     takes_the_names_of_scalars_grad_scalar = bt * saved
     return takes_the_names_of_scalars_grad_scalar
+
+
+def spreads(x):
+    return np.std(x) + np.var(x, ddof=1) + np.linalg.norm(x) + np.max(x) + math.pow(np.sum(x), 2.0)

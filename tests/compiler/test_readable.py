@@ -126,3 +126,13 @@ def test_a_generated_local_named_like_a_global_it_reads_is_refused():
     with pytest.raises(srcgrad.TransformError, match="the name of the global 'unbroadcast'"):
         _check_fresh(tree.body, {"unbroadcast": object()}, parsed)
     _check_fresh(tree.body, {"one_like": object()}, parsed)      # no clash: accepted
+
+
+def test_rule_bodies_leave_out_what_the_callee_would_default_to_anyway():
+    text = srcgrad.jvp_source(rf.spreads) + srcgrad.grad(rf.spreads).source
+    assert "None, keepdims=False" not in text and "axis=None" not in text, text
+    assert "keepdims=False" not in text and " - 0)" not in text, text
+    assert "if True else" not in text and "np.sum(dx * norm_partials(x, norm))" in text, text
+    assert "np.mean(x, keepdims=True)" in text, text
+    assert "reduced_count(x) - 1" in text, text          # ddof=1, which the user gave
+    _check(rf.spreads, np.array([[0.3, -1.2, 0.5], [2.0, 0.1, -0.4]]))
