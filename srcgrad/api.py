@@ -246,7 +246,7 @@ def _warn_fallback(fun: Callable[..., Any], err: TransformError, what: str) -> N
         _warned.clear()
     _warned.add(key)
     if isinstance(err, NoSourceError):
-        text = err.fallback_message()
+        text = err.fallback_message(what)
     else:
         where = f"{_name(fun)} runs on the tape engine" + (f" {what}" if what else "")
         location = f" at {err.filename}:{err.lineno}" \

@@ -137,10 +137,12 @@ class NoSourceError(TransformError):
             return f"cannot differentiate {self.construct}\n{self.hint}"
         return super()._message()
 
-    def fallback_message(self) -> str:
-        """The FallbackWarning's text when ``engine="auto"`` runs the function on the tape."""
-        return f"{self.construct}, so this runs on the tape; {self.remedy} to get generated " \
-               "code."
+    def fallback_message(self, what: str = "") -> str:
+        """The FallbackWarning's text when ``engine="auto"`` runs the function on the tape
+        (``what``: where, for a callee that runs there inside its caller's generated code)."""
+        where = f" {what}" if what else ""
+        return f"{self.construct}, so this runs on the tape{where}; {self.remedy} to get " \
+               "generated code."
 
 
 class TapeNoRuleError(TypeError):

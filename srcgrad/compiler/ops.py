@@ -190,7 +190,8 @@ def _call(value: Any, parsed: ParsedFunction, locals_: set[str]) -> Operation:
     if isinstance(fn, TreeFunction):        # a callee given containers: their leaves
         return Operation("user", value, fn=fn, args=args, kwargs=kwargs)
     if isinstance(fn, types.FunctionType):
-        if getattr(fn, "__module__", "").startswith(("numpy", "srcgrad.runtime")):
+        # (a function made by exec in a namespace without __name__ has __module__ None)
+        if (getattr(fn, "__module__", None) or "").startswith(("numpy", "srcgrad.runtime")):
             return Operation("unknown", value, fn=fn, args=args, kwargs=kwargs)
         return Operation("user", value, fn=fn, args=args, kwargs=kwargs)
     if inspect.ismethod(fn) and not inspect.ismodule(fn.__self__) and \

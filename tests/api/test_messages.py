@@ -41,6 +41,26 @@ def test_exec_function_warns_plainly_at_the_users_line():
     assert caught[0].filename == __file__
 
 
+def test_exec_callee_without_module_runs_on_the_tape_inside_generated_code():
+    inner = _exec_function("def inner(x):\n    return np.sum(x * x)\n", "inner")
+    assert inner.__module__ is None         # (exec'd in a namespace without __name__)
+
+    def outer(x):
+        return inner(x) * 2.0 + np.sum(np.sin(x))
+
+    made = []
+    grads, caught = _recorded(lambda: made.append(srcgrad.grad(outer)) or made[0](
+        np.array([0.5, -1.0])))
+    g = made[0]
+    assert_close(grads, 4 * np.array([0.5, -1.0]) + np.cos(np.array([0.5, -1.0])))
+    assert g.engine == "source" and "inner_pullback(" in g.source
+    assert len(caught) == 1 and caught[0].filename == __file__
+    assert str(caught[0].message) == (
+        "inner: no source available (defined by exec or python -c), so this runs on the "
+        "tape inside the generated gradient of its caller; define it in a file to get "
+        "generated code.")
+
+
 def test_exec_function_under_engine_source_names_no_fake_place():
     g = _exec_function("def g(x):\n    return np.sum(x * x)\n", "g")
     with pytest.raises(NoSourceError) as error:
