@@ -406,7 +406,7 @@ class _Transformed:
             if len(self._trees) >= 64:
                 self._trees.clear()
             inner = type(self)(spread.function, spread.argnums, self._requested, self.has_aux,
-                               self._kind)
+                               self._kind, self.holomorphic)
             self._trees[spread.key] = inner
         return spread, inner
 
@@ -815,12 +815,14 @@ def _tangent_like(t: Any, p: Any) -> Any:
         return t
     if isinstance(p, float):
         return float(t)
+    if type(p) is complex:
+        return complex(t)
     if isinstance(p, np.generic) and np.ndim(t) == 0:
-        return p.dtype.type(t) if p.dtype.kind == "f" else np.float64(t)
+        return p.dtype.type(t) if p.dtype.kind in "fc" else np.float64(t)
     if isinstance(p, (list, tuple)):
         return type(p)(_tangent_like(u, q) for u, q in zip(t, p, strict=True))
     dtype = _dtype_of(p)
-    return np.asarray(t, dtype=dtype if dtype is not None and dtype.kind == "f" else None)
+    return np.asarray(t, dtype=dtype if dtype is not None and dtype.kind in "fc" else None)
 
 
 def _forward_arguments(fun: Callable[..., Any], primals: Any, tangents: Any,
@@ -901,7 +903,7 @@ def _basis(x: Any) -> Any:
     """The unit tangents of ``x``, one per coordinate, in its form."""
     size = int(np.size(x))
     for k in range(size):
-        e = np.zeros(size, dtype=_float_dtype(x))
+        e = np.zeros(size, dtype=_inexact_dtype(x))
         e[k] = 1.0
         yield _tangent_like(e.reshape(np.shape(x)), x)
 
@@ -912,9 +914,11 @@ def _is_tensor(x: Any) -> bool:
     return isinstance(x, Tensor)
 
 
-def _float_dtype(x: Any) -> Any:
+def _inexact_dtype(x: Any) -> Any:
+    """``x``'s dtype if floating or complex (a complex input's basis is complex), else
+    float64."""
     dtype = _dtype_of(x)
-    return dtype if dtype is not None and dtype.kind == "f" else np.float64
+    return dtype if dtype is not None and dtype.kind in "fc" else np.float64
 
 
 def _forward_jacobian(run: Callable[..., Any], args: tuple, argnums: tuple[int, ...],
@@ -925,7 +929,7 @@ def _forward_jacobian(run: Callable[..., Any], args: tuple, argnums: tuple[int, 
     ``select.out(value)``); each block has shape ``out.shape + args[j].shape`` (a tuple
     of blocks for a tuple output).
     """
-    zeros = [_tangent_like(np.zeros(np.shape(args[j]), _float_dtype(args[j])), args[j])
+    zeros = [_tangent_like(np.zeros(np.shape(args[j]), _inexact_dtype(args[j])), args[j])
              for j in argnums]
     value = out = None
     blocks = []
@@ -954,34 +958,51 @@ def _stack_columns(columns: list, out: Any, x: Any) -> Any:
 
 
 def _reverse_jacobian(fun: Any, args: tuple, argnums: tuple[int, ...],
-                      forward: Any = None) -> list:
+                      forward: Any = None, check: Any = None) -> list:
     """The blocks of :func:`_forward_jacobian`, one pullback per output coordinate.
 
     Given ``forward`` (``(compiled jvp, select)``), switches to forward mode when the
-    output, once computed, has more coordinates than the inputs (or is a tuple).
+    output, once computed, has more coordinates than the inputs (or is a tuple, or
+    complex). ``check(out)`` refuses outputs the caller does not take.
     """
     compiled = compiler.compile_vjp(fun, argnums)
     out, pullback = compiled.function(*args)
     outputs.check_array_output("jacobian", _name(fun), out)
+    if check is not None:
+        check(out)
     inputs = sum(int(np.size(args[j])) for j in argnums)
     complex_out = not isinstance(out, (tuple, list)) and np.iscomplexobj(out)
-    if complex_out and forward is None:
-        _real_jacobian(out, "jacobian", fun)    # (reverse rows would lose imaginary parts)
     if forward is not None and (complex_out or isinstance(out, (tuple, list))
                                 or inputs < int(np.size(out))):
         jvp_fn, select = forward
         return _forward_jacobian(jvp_fn.function, args, argnums, select)[1]
-    rows = []
-    for e in _basis(out):
-        rows.append(pullback(e))
+    return _pullback_rows(out, pullback, args, argnums)
+
+
+def _pullback_rows(out: Any, pullback: Callable[[Any], tuple], args: tuple,
+                   argnums: tuple[int, ...]) -> list:
+    """The Jacobian blocks of ``out`` (one per argument in ``argnums``) from its pullback,
+    called once per output coordinate (JAX's convention: a complex input's row is
+    ``d/dx - 1j d/dy`` of that coordinate; a holomorphic function's, its derivative)."""
+    rows = [pullback(e) for e in _basis(out)]
     blocks = []
     for slot, j in enumerate(argnums):
         shape = np.shape(out) + np.shape(args[j])
         if not rows:
-            blocks.append(np.zeros(shape))
+            blocks.append(np.zeros(shape, _inexact_dtype(args[j])))
             continue
-        blocks.append(np.stack([np.asarray(r[slot]) for r in rows]).reshape(shape))
+        # (Tensors stay Tensors: a tape computation may be differentiating this one)
+        blocks.append(np.stack([r[slot] if hasattr(r[slot], "shape") else np.asarray(r[slot])
+                                for r in rows]).reshape(shape))
     return blocks
+
+
+def _real_leaves(value: Any) -> bool:
+    """Whether some leaf of ``value`` is real (holomorphic transforms refuse those)."""
+    if isinstance(value, (tuple, list)):
+        return any(_real_leaves(v) for v in value)
+    dtype = _dtype_of(value)
+    return dtype is not None and dtype.kind != "c"
 
 
 class _Derivative:
@@ -989,13 +1010,16 @@ class _Derivative:
     arguments, with ``.fun`` and ``.engine``."""
 
     def __init__(self, fun: Callable[..., Any], argnums: Any, engine: str, kind: str,
-                 mode: str = "auto") -> None:
+                 mode: str = "auto", holomorphic: bool = False) -> None:
         if not callable(fun):
             raise TypeError(f"srcgrad.{kind} expects a callable, got {type(fun).__name__}")
         _check_engine(engine)
         self.fun = fun
         self.argnums, self._as_tuple = _normalize_argnums(fun, argnums)
         self._kind = kind
+        self.holomorphic = holomorphic
+        # the name in messages: what the user called
+        self._what = {"forward": "jacfwd", "reverse": "jacrev"}.get(mode, kind)
         # a derivative of a gradient runs forward-over-reverse, whatever the mode asked
         self._mode = "forward" if isinstance(fun, _Transformed) else mode
         self._requested = engine
@@ -1012,7 +1036,8 @@ class _Derivative:
         if kind == "hessian":
             # forward-over-reverse: the Jacobian of the gradient's generated code
             self._gradient = grad(fun, argnums=self.argnums if self._as_tuple
-                                  else self.argnums[0], engine=engine)
+                                  else self.argnums[0], engine=engine,
+                                  holomorphic=self.holomorphic)
             self._forward = _compile_forward(self._gradient, self.argnums, engine)
         elif self._mode != "reverse":
             self._forward = _compile_forward(fun, self.argnums, engine)
@@ -1036,7 +1061,7 @@ class _Derivative:
             if len(self._trees) >= 64:
                 self._trees.clear()
             inner = _Derivative(spread.function, spread.argnums, self._requested, self._kind,
-                                self._mode)
+                                self._mode, self.holomorphic)
             self._trees[spread.key] = inner
         result = inner(*spread.args)
         if self._kind == "hessian":
@@ -1076,19 +1101,17 @@ class _Derivative:
     def __call__(self, *args: Any) -> Any:
         if _check_inputs(self.fun, args, self.argnums):
             return self._tree_call(args)
-        for i in self.argnums:
-            dtype = _dtype_of(args[i])
-            if dtype is not None and dtype.kind == "c":
-                raise TypeError(
-                    f"srcgrad.{self._kind} of {_name(self.fun)} with respect to complex argument "
-                    f"{i}: not supported (the derivative of complex inputs is not one matrix); "
-                    "use srcgrad.grad for a real output, or srcgrad.vjp / srcgrad.jvp")
-        if self.engine == "tape" or _tape_instead(self.fun, self._requested, self._kind, args):
-            return _real_jacobian(self._tape(args), self._kind, self.fun)
+        complex_in = self._check_complex_inputs(args)
+        # a complex input's Jacobian (not holomorphic) has rows only: reverse mode
+        rows_only = complex_in and not self.holomorphic
+        if self.engine == "tape" or _tape_instead(self.fun, self._requested, self._kind, args) \
+                or (rows_only and isinstance(self.fun, _Transformed) and self._tape_for(
+                    "the Jacobian of a gradient with respect to complex inputs")):
+            return self._tape(args, complex_in)
         if self._kind == "hessian":
             compiled, select = self._forward
             value, blocks = _forward_jacobian(compiled.function, args, self.argnums, select)
-            _check_scalar(self.fun, value[0])
+            _check_scalar(self.fun, value[0], holomorphic=self.holomorphic)
             if not self._as_tuple:
                 return blocks[0]
             # rows: one per differentiated argument, as JAX nests them
@@ -1096,31 +1119,130 @@ class _Derivative:
                          for i in range(len(self.argnums)))
         blocks = None
         if self._mode != "forward" and not isinstance(self.fun, _Transformed):
+            forward = self._forward if self._mode == "auto" and not rows_only else None
             try:
-                blocks = _reverse_jacobian(self.fun, args, self.argnums,
-                                           self._forward if self._mode == "auto" else None)
-            except TransformError:
-                if self._forward is None or self._mode == "reverse":
+                blocks = _reverse_jacobian(self.fun, args, self.argnums, forward,
+                                           functools.partial(self._check_output, complex_in))
+            except TransformError as err:
+                if rows_only and self._requested != "source":
+                    _warn_fallback(self.fun, err, "")
+                    return self._tape(args, complex_in)
+                if self._forward is None or self._mode == "reverse" or rows_only:
                     raise       # (auto: forward mode, e.g. over generated gradient code)
         if blocks is None:
             compiled, select = self._forward
             value, blocks = _forward_jacobian(compiled.function, args, self.argnums, select)
             outputs.check_array_output("jacobian", _name(self.fun), select.out(value))
+            self._check_output(complex_in, select.out(value))
         return _by_output(blocks, self._as_tuple)
 
-    def _tape(self, args: tuple) -> Any:
+    def _tape_for(self, what: str) -> bool:
+        """True (the tape runs ``what``), or the source engine's refusal when asked for."""
+        if self._requested == "source":
+            raise _nesting_error(self.fun, f"{_describe(self)}: {what}", "The source engine "
+                                 "computes it by forward mode, which gives only d/dx")
+        return True
+
+    def _check_complex_inputs(self, args: tuple) -> bool:
+        """JAX's rules for complex inputs; whether there is one.
+
+        With ``holomorphic=True`` every differentiated input is complex. Otherwise a
+        complex input has a Jacobian of rows ``d/dx - 1j d/dy`` (reverse mode, real
+        outputs), which forward mode (jacfwd, and hessian, forward-over-reverse) refuses.
+        """
+        found = False
+        for i in self.argnums:
+            dtype = _dtype_of(args[i])
+            if dtype is None:
+                continue
+            if self.holomorphic and dtype.kind != "c":
+                raise TypeError(f"srcgrad.{self._what} with holomorphic=True requires complex "
+                                f"inputs, but argument {i} of {_name(self.fun)} has dtype "
+                                f"{dtype}")
+            if dtype.kind == "c":
+                found = True
+                if not self.holomorphic and self._what in ("jacfwd", "hessian"):
+                    raise TypeError(
+                        f"srcgrad.{self._what} requires real inputs, but argument {i} of "
+                        f"{_name(self.fun)} has dtype {dtype}. For a holomorphic function "
+                        "pass holomorphic=True; otherwise use srcgrad.jacrev (real outputs) "
+                        "or srcgrad.jvp directly")
+        return found
+
+    def _check_output(self, complex_in: bool, out: Any) -> None:
+        """JAX's rules for outputs: complex with ``holomorphic=True``; real where the
+        Jacobian is computed by rows (jacrev, and jacobian of complex inputs)."""
+        if self.holomorphic:
+            if _real_leaves(out):
+                raise TypeError(f"srcgrad.{self._what} with holomorphic=True requires "
+                                f"{_name(self.fun)} to return complex values")
+        elif _any_complex(out) and (self._what == "jacrev" or complex_in):
+            raise self._complex_output_error(complex_in)
+
+    def _complex_output_error(self, complex_in: bool) -> TypeError:
+        return TypeError(
+            f"srcgrad.{self._what} requires {_name(self.fun)} to return real values"
+            f"{' (its inputs are complex)' if complex_in else ''}, but it returns complex "
+            "values. For a holomorphic function pass holomorphic=True; otherwise use "
+            "srcgrad.vjp directly" + ("" if complex_in else " or srcgrad.jacfwd"))
+
+    def _tape(self, args: tuple, complex_in: bool = False) -> Any:
         from .autograd import functional
+        from .autograd.engine import ComplexSeedError
         from .autograd.transforms import tape_functional
 
-        if self._kind != "hessian":
+        if self._kind == "hessian":
+            if self.holomorphic:
+                # forward-over-reverse: the tape's tangents of the holomorphic gradient
+                gradient = grad(self.fun, argnums=self.argnums if self._as_tuple
+                                else self.argnums[0], engine="tape", holomorphic=True)
+                _, blocks = _forward_jacobian(_tape_tangents(gradient, self.argnums), args,
+                                              self.argnums, _Selector())
+                if not self._as_tuple:
+                    return blocks[0]
+                return tuple(tuple(blocks[j][i] for j in range(len(blocks)))
+                             for i in range(len(self.argnums)))
+            _check_scalar(self.fun, self.fun(*args))
+            blocks = tape_functional(functional.hessian, self.fun, args, self.argnums)
+            return blocks if self._as_tuple else blocks[0][0]
+        if complex_in or self.holomorphic:
+            return _by_output(self._tape_complex(args, complex_in), self._as_tuple)
+        try:
             blocks = tape_functional(functional.jacobian, self.fun, args, self.argnums)
-            if blocks and isinstance(blocks[0], tuple):
-                # a tuple or list output: the tape nests [output][argument]
-                return tuple(b if self._as_tuple else b[0] for b in blocks)
-            return blocks if self._as_tuple else blocks[0]
-        _check_scalar(self.fun, self.fun(*args))
-        blocks = tape_functional(functional.hessian, self.fun, args, self.argnums)
-        return blocks if self._as_tuple else blocks[0][0]
+        except ComplexSeedError:
+            # a complex output of real inputs: its columns, by forward mode
+            if self._what == "jacrev":
+                raise self._complex_output_error(False) from None
+            return _by_output(self._tape_complex(args, complex_in), self._as_tuple)
+        if blocks and isinstance(blocks[0], tuple):
+            # a tuple or list output: the tape nests [output][argument]
+            return tuple(b if self._as_tuple else b[0] for b in blocks)
+        return blocks if self._as_tuple else blocks[0]
+
+    def _tape_complex(self, args: tuple, complex_in: bool) -> list:
+        """The Jacobian blocks on the tape where complex values are differentiated, by the
+        transforms' own (JAX's) convention: rows from pullbacks, or columns from tangents."""
+        if not complex_in or (self.holomorphic and self._mode == "forward"):
+            value, blocks = _forward_jacobian(_tape_tangents(self.fun, self.argnums), args,
+                                              self.argnums, _Selector())
+            self._check_output(complex_in, value)
+            return blocks
+        out, _, pullback = _tape_vjp(self.fun, args, {}, self.argnums, False, [])
+        outputs.check_array_output("jacobian", _name(self.fun), out)
+        self._check_output(complex_in, out)
+        return _pullback_rows(out, pullback, args, self.argnums)
+
+
+def _tape_tangents(fun: Any, argnums: tuple[int, ...]) -> Callable[..., tuple]:
+    """``run(*tangents, *args) -> (value, tangent)`` on the tape, as compiled JVPs are
+    called (:func:`_forward_jacobian`)."""
+    from .autograd import functional
+    from .autograd.transforms import tape_functional
+
+    def run(*values: Any) -> tuple:
+        tangents, args = values[:len(argnums)], values[len(argnums):]
+        return tape_functional(functional.jvp, fun, args, argnums, tangents)
+    return run
 
 
 def _one_or_all(values: list, as_tuple: bool) -> Any:
@@ -1133,14 +1255,6 @@ def _any_complex(result: Any) -> bool:
     return _dtype_of(result) is not None and _dtype_of(result).kind == "c"
 
 
-def _real_jacobian(result: Any, kind: str, fun: Any) -> Any:
-    """``result``, unless complex: the tape's Jacobians of complex outputs are refused."""
-    if _any_complex(result):
-        raise TypeError(f"srcgrad.{kind} of {_name(fun)}, which returns complex values: "
-                        "use engine='source' with jacfwd, or srcgrad.jvp")
-    return result
-
-
 def _by_output(blocks: list, as_tuple: bool) -> Any:
     """Jacobian blocks (one per argument) nested as JAX does: [output][argument]."""
     if not as_tuple:
@@ -1151,34 +1265,50 @@ def _by_output(blocks: list, as_tuple: bool) -> Any:
 
 
 def jacobian(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
-             engine: str = "auto") -> Callable[..., Any]:
+             engine: str = "auto", holomorphic: bool = False) -> Callable[..., Any]:
     """The Jacobian of ``fun``: shaped ``out.shape + arg.shape`` (a tuple for tuple argnums).
 
     Reverse mode (one pullback per output coordinate, after one forward sweep)
     unless the output turns out to have more coordinates than the differentiated
     inputs, then forward mode (one tangent pass per input coordinate);
-    :func:`jacfwd` and :func:`jacrev` choose explicitly.
+    :func:`jacfwd` and :func:`jacrev` choose explicitly. Complex values follow JAX:
+    a complex input's row is ``d/dx - 1j d/dy`` of a real output (as :func:`jacrev`), a
+    complex output of real inputs has complex columns (as :func:`jacfwd`), and with
+    ``holomorphic=True`` (complex inputs and outputs) it is the complex derivative.
     """
-    return _Derivative(fun, argnums, engine, "jacobian")
+    return _Derivative(fun, argnums, engine, "jacobian", holomorphic=holomorphic)
 
 
 def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
-           engine: str = "auto") -> Callable[..., Any]:
-    """The Jacobian of ``fun`` by forward mode: one tangent pass per input coordinate."""
-    return _Derivative(fun, argnums, engine, "jacobian", mode="forward")
+           engine: str = "auto", holomorphic: bool = False) -> Callable[..., Any]:
+    """The Jacobian of ``fun`` by forward mode: one tangent pass per input coordinate.
+
+    Real inputs only unless ``holomorphic=True`` (complex inputs and outputs), as in JAX.
+    """
+    return _Derivative(fun, argnums, engine, "jacobian", mode="forward",
+                       holomorphic=holomorphic)
 
 
 def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
-           engine: str = "auto") -> Callable[..., Any]:
-    """The Jacobian of ``fun`` by reverse mode: one pullback per output coordinate."""
-    return _Derivative(fun, argnums, engine, "jacobian", mode="reverse")
+           engine: str = "auto", holomorphic: bool = False) -> Callable[..., Any]:
+    """The Jacobian of ``fun`` by reverse mode: one pullback per output coordinate.
+
+    Real outputs only unless ``holomorphic=True`` (complex inputs and outputs), as in JAX;
+    a complex input's row is ``d/dx - 1j d/dy`` of that output coordinate.
+    """
+    return _Derivative(fun, argnums, engine, "jacobian", mode="reverse",
+                       holomorphic=holomorphic)
 
 
 def hessian(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
-            engine: str = "auto") -> Callable[..., Any]:
+            engine: str = "auto", holomorphic: bool = False) -> Callable[..., Any]:
     """The Hessian of scalar ``fun``: shaped ``arg.shape + arg.shape`` (nested tuples for
-    tuple argnums, as in JAX), computed forward-over-reverse."""
-    return _Derivative(fun, argnums, engine, "hessian")
+    tuple argnums, as in JAX), computed forward-over-reverse.
+
+    Real inputs only unless ``holomorphic=True`` (complex inputs, a complex ``fun``: the
+    matrix of second complex derivatives), as in JAX.
+    """
+    return _Derivative(fun, argnums, engine, "hessian", holomorphic=holomorphic)
 
 
 # fun -> {(argnums, engine): (what the code depends on, tangent code)}: weak, so an entry
@@ -1186,7 +1316,8 @@ def hessian(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
 _HVP_CODE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _hvp_code(fun: Callable[..., Any], argnums: tuple[int, ...], engine: str) -> Any:
+def _hvp_code(fun: Callable[..., Any], argnums: tuple[int, ...], engine: str,
+              holomorphic: bool = False) -> Any:
     """The tangent code of ``fun``'s gradient, kept per function while its state stays."""
     with compiler.cache.LOCK:       # (one thread at a time changes the weak dictionary)
         found = compiler.state(fun)
@@ -1195,43 +1326,55 @@ def _hvp_code(fun: Callable[..., Any], argnums: tuple[int, ...], engine: str) ->
             kept = _HVP_CODE.setdefault(fun, {})
         except TypeError:       # no weak reference to it: nothing kept
             kept = {}
-        cached = kept.get((argnums, engine))
+        key = (argnums, engine, holomorphic)
+        cached = kept.get(key)
         if cached is not None and cached[0] == token:
             return cached[1]
         gradient = grad(fun, argnums=argnums if len(argnums) > 1 else argnums[0],
-                        engine=engine)
+                        engine=engine, holomorphic=holomorphic)
         forward = _compile_forward(gradient, argnums, engine) if gradient.engine == "source" \
             else None
         # (the pins keep what the token names by id alive, so that no id is reused)
-        kept[(argnums, engine)] = (token, forward, found.pins)
+        kept[key] = (token, forward, found.pins)
         return forward
 
 
-def hvp(fun: Callable[..., Any], primals: Any, tangents: Any, *, engine: str = "auto") -> Any:
+def hvp(fun: Callable[..., Any], primals: Any, tangents: Any, *, engine: str = "auto",
+        holomorphic: bool = False) -> Any:
     """The Hessian of scalar ``fun`` at ``primals`` times ``tangents``, shaped like the primals.
 
-    Forward-over-reverse: one pass of the tangent code of ``fun``'s generated gradient.
+    Forward-over-reverse: one pass of the tangent code of ``fun``'s generated gradient,
+    so ``hvp(f, z, v)`` is ``jvp(grad(f, holomorphic=holomorphic), (z,), (v,))[1]`` also
+    for complex primals (JAX's convention).
     """
     spread = _spread_forward(fun, primals, tangents, engine)
     if spread is not None:
         spread, flat = spread
-        products = _hvp(spread.function, spread.args, flat, spread.argnums, engine)
+        products = _hvp(spread.function, spread.args, flat, spread.argnums, engine,
+                        holomorphic)
         products = spread.gather(products if len(spread.argnums) > 1 else (products,))
         return tuple(products) if len(products) > 1 else products[0]
     primals, tangents, argnums = _forward_arguments(fun, primals, tangents, engine)
-    return _hvp(fun, primals, tangents, argnums, engine)
+    return _hvp(fun, primals, tangents, argnums, engine, holomorphic)
 
 
 def _hvp(fun: Callable[..., Any], primals: tuple, tangents: tuple, argnums: tuple[int, ...],
-         engine: str) -> Any:
-    forward = _hvp_code(fun, argnums, engine)
+         engine: str, holomorphic: bool = False) -> Any:
+    if holomorphic:
+        _check_holomorphic_inputs("hvp", fun, primals, argnums)
+    forward = _hvp_code(fun, argnums, engine, holomorphic)
     if forward is not None and not _tape_instead(fun, engine, "hvp", primals, tangents):
         value, tangent = _run_forward(forward, primals, tangents, argnums)
-        _check_scalar(fun, value[0])
+        _check_scalar(fun, value[0], holomorphic=holomorphic)
         return forward[1].tangent(tangent)
     from .autograd import functional
     from .autograd.transforms import tape_functional
 
+    if holomorphic or any(_any_complex(p) for p in primals):
+        # the definition, on the tape: the tangent of the gradient (JAX's convention)
+        gradient = grad(fun, argnums=argnums if len(argnums) > 1 else argnums[0],
+                        engine="tape", holomorphic=holomorphic)
+        return tape_functional(functional.jvp, gradient, primals, argnums, tangents)[1]
     _check_scalar(fun, fun(*primals))
     _, products = tape_functional(functional.hvp, fun, primals, argnums, tangents)
     return products if len(argnums) > 1 else products[0]

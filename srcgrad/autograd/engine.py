@@ -34,6 +34,11 @@ def _as_tuple(x: Any) -> tuple:
     return tuple(x)
 
 
+class ComplexSeedError(RuntimeError):
+    """A complex output given no gradient: PyTorch creates the implicit one (ones) for
+    real outputs only (a complex output's derivative is not one number)."""
+
+
 def _root_grads(outputs: tuple, grad_outputs: Any, create_graph: bool) -> list:
     grads = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
     if len(grads) != len(outputs):
@@ -52,6 +57,9 @@ def _root_grads(outputs: tuple, grad_outputs: Any, create_graph: bool) -> list:
         if g is None:
             if out._a.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if out._a.dtype.kind == "c":
+                raise ComplexSeedError("grad can be implicitly created only for real scalar "
+                                       f"outputs but got srcgrad.{out._a.dtype}")
             g = _one_like(out._a)
         else:
             gshape = np.shape(unwrap(g))

@@ -191,7 +191,10 @@ def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     with grad_mode.enable_grad():
         out = func(*xs)
         gs = _grads((out,), xs, None, True, strict)
-        dot = sum(((g * vi).sum() for g, vi in zip(gs, vs, strict=True)), Tensor._wrap(
+        # <g, v> in the real inner product: Re(conj(g) v) for complex inputs, whose
+        # gradient is the conjugate of the Hessian's product (PyTorch's convention)
+        dot = sum((((g.conj() * vi).real if g.is_complex() else g * vi).sum()
+                   for g, vi in zip(gs, vs, strict=True)), Tensor._wrap(
             np.zeros((), out._a.dtype)))
         h = _grads((dot,), xs, None, create_graph, strict)
     return (out if create_graph else out.detach(), h if is_tuple else h[0])
