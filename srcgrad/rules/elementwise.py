@@ -566,15 +566,21 @@ defvjp(np.real_if_close, lambda g, ans, a, tol=100: g if is_complex(ans) else np
        node="RealBackward0", complex=True)
 defjvp(np.real_if_close, lambda dx, ans, a, tol=100: dx if is_complex(ans) else np.real(dx))
 
-# nan_to_num replaces NaN and infinities by constants: the gradient flows where x is finite.
+# nan_to_num replaces NaN and infinities by constants: the gradient flows where x is finite,
+# for a complex x part by part (NumPy replaces the real and imaginary parts separately)
 defvjp(
     np.nan_to_num,
-    lambda g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None: g * np.isfinite(x),
+    lambda g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None:
+    np.real(g) * np.isfinite(np.real(x)) + 1j * (np.imag(g) * np.isfinite(np.imag(x)))
+    if is_complex(x) else g * np.isfinite(x),
     node="NanToNumBackward0",
+    complex=True,
 )
 defjvp(
     np.nan_to_num,
-    lambda dx, ans, x, copy=True, nan=0.0, posinf=None, neginf=None: dx * np.isfinite(x),
+    lambda dx, ans, x, copy=True, nan=0.0, posinf=None, neginf=None:
+    np.real(dx) * np.isfinite(np.real(x)) + 1j * (np.imag(dx) * np.isfinite(np.imag(x)))
+    if is_complex(x) else dx * np.isfinite(x),
 )
 
 # unwrap adds piecewise-constant multiples of the period.

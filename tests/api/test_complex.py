@@ -234,3 +234,32 @@ def test_jacobian_of_complex_output_runs_forward():
         np.testing.assert_allclose(got, np.diag(1j * np.exp(1j * X) * C))
         with pytest.raises(TypeError, match="returns complex values"):
             srcgrad.jacrev(f, engine=engine)(X)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_nan_to_num_of_complex_values_masks_each_part(engine):
+    inf, nan = np.inf, np.nan
+    z = np.array([complex(nan, 1.0), complex(2.0, inf), complex(-inf, nan), 1 - 2j,
+                  complex(0.5, -inf)])
+    w = np.array([1 + 1j, 2 - 1j, 0.5j, -1 + 3j, 2.0])
+
+    def f(z):
+        return np.real(np.sum(np.nan_to_num(z, nan=1.0, posinf=5.0, neginf=-3.0) * w * z[3]))
+
+    def parts(x, y):       # x + 1j * y, also where y is infinite (1j * inf has a nan)
+        out = np.empty(x.shape, complex)
+        out.real, out.imag = x, y
+        return out
+
+    got = _grad(f, engine)(z)
+    assert np.all(np.isfinite(got))
+    dx = numerical_grad(lambda x: f(parts(x, z.imag)), (z.real,), 0)
+    dy = numerical_grad(lambda y: f(parts(z.real, y)), (z.imag,), 0)
+    np.testing.assert_allclose(got, dx - 1j * dy, rtol=1e-6, atol=1e-8)
+    assert got[0].real == 0 and got[4].imag == 0 and got[2] == 0
+    dz = np.array([1 - 1j, 2j, 3.0, 0.5 + 0.5j, 1 + 1j])
+    _, t = srcgrad.jvp(lambda z: np.nan_to_num(z), (z,), (dz,), engine=engine)
+    np.testing.assert_allclose(t, [1j * dz[0].imag, dz[1].real, 0, dz[3], dz[4].real])
+    x = np.array([nan, 1.0, -inf])
+    g = _grad(lambda x: np.abs(np.sum(np.nan_to_num(x) * w[:3])), engine)(x)
+    assert g.dtype == np.float64 and g[0] == 0 and g[2] == 0 and g[1] != 0
