@@ -1042,7 +1042,7 @@ def test_input_is_not_modified():
     assert values.dtype == np.float16
 
 
-@pytest.mark.parametrize("dtype", [np.complex64, object, "datetime64[s]", "U3"])
+@pytest.mark.parametrize("dtype", [object, "datetime64[s]", "U3"])
 def test_unsupported_dtypes_raise(dtype):
     with pytest.raises(TypeError):
         format_tensor(np.zeros(2, dtype=dtype))
@@ -1159,3 +1159,49 @@ def test_random_arrays_match_reference(seed):
             assert got == repr(reference), (array.dtype, array.shape, options)
     finally:
         torch.set_printoptions(profile="default")
+
+
+def _random_complex_array(rng: np.random.Generator) -> np.ndarray:
+    real = _random_array(rng)
+    while real.dtype.kind != "f":
+        real = _random_array(rng)
+    scale = rng.choice([1.0, -1.0, 1e-3, 1e5, 0.0])
+    with np.errstate(all="ignore"):
+        imag = rng.permutation(real.ravel()).reshape(real.shape).astype(np.float64) * scale
+        dtype = np.complex64 if real.dtype.itemsize <= 4 else np.complex128
+        return np.asarray((real.astype(np.float64) + 1j * imag).astype(dtype))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_complex_arrays_match_reference(seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1000 + seed)
+    try:
+        for _ in range(60):
+            array = _random_complex_array(rng)
+            options = _random_options(rng)
+            torch.set_printoptions(profile="default")
+            torch.set_printoptions(**options)
+            set_printoptions(profile="default")
+            set_printoptions(**options)
+            reference = torch.from_numpy(array.copy())
+            show_dtype = array.size == 0 or reference.dtype != torch.complex64
+            dtype_suffix = f"dtype={reference.dtype}" if show_dtype else None
+            got = format_tensor(array, dtype_suffix=dtype_suffix)
+            assert got == repr(reference), (array, options)
+    finally:
+        torch.set_printoptions(profile="default")
+        set_printoptions(profile="default")
+
+
+def test_complex_tensors_print_as_torch_does():
+    torch = pytest.importorskip("torch")
+    import srcgrad
+
+    values = np.array([[1 + 2j, -0.5 - 1e-5j], [np.nan + 1j, 3 - 1j]])
+    for dtype in (np.complex64, np.complex128):
+        a = values.astype(dtype)
+        want = repr(torch.tensor(a, requires_grad=True) * 2).replace("torch.", "srcgrad.")
+        assert repr(srcgrad.tensor(a, requires_grad=True) * 2) == want
+        assert str(srcgrad.tensor(a[0, 0])) == str(torch.tensor(a[0, 0])).replace("torch.",
+                                                                                  "srcgrad.")

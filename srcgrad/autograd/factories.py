@@ -56,8 +56,10 @@ def tensor(data: Any, *, dtype: Any = None, requires_grad: bool = False,
     array = np.array(raw, dtype=npd)
     if npd is None and array.dtype == np.float64 and not isinstance(raw, (np.ndarray, np.generic)):
         array = array.astype(dtypes.get_default_dtype().numpy_dtype)
-    if npd is None and array.dtype == np.complex128 and not isinstance(raw, np.ndarray):
-        array = array.astype(np.complex64)
+    if npd is None and array.dtype == np.complex128 and not isinstance(raw, (np.ndarray,
+                                                                             np.generic)):
+        # Python complex numbers: the complex dtype of the default float, as in PyTorch
+        array = array.astype(np.result_type(dtypes.get_default_dtype().numpy_dtype, 1j))
     return _finish(array, requires_grad)
 
 

@@ -175,6 +175,24 @@ class _ElementFormat:
         return text.rjust(self.width)
 
 
+class _ComplexFormat:
+    """Complex elements: the real part formatted as a real array of the real parts is, the
+    imaginary part likewise but unpadded, with its sign and ``j`` (``1.5000-2.0000j``)."""
+
+    def __init__(self, values: np.ndarray, opts: _PrintOptions) -> None:
+        self.real = _ElementFormat(values.real, opts)
+        self.imag = _ElementFormat(values.imag, opts)
+        # the room a cell takes in a line: both parts, the sign and the "j"
+        self.width = self.real.width + self.imag.width + 1
+
+    def __call__(self, value: complex) -> str:
+        imag = (self.imag(value.imag) + "j").lstrip()
+        return self.real(value.real) + (imag if imag[0] in "+-" else "+" + imag)
+
+
+_Format = _ElementFormat | _ComplexFormat
+
+
 # ---------------------------------------------------------------------------
 # layout
 
@@ -196,7 +214,7 @@ def _displayed_part(array: np.ndarray, edgeitems: int) -> np.ndarray:
 
 
 def _render_row(
-    row: np.ndarray, indent: int, summarize: bool, fmt: _ElementFormat, opts: _PrintOptions
+    row: np.ndarray, indent: int, summarize: bool, fmt: _Format, opts: _PrintOptions
 ) -> str:
     edge = opts.edgeitems
     if summarize and edge <= 0:
@@ -213,7 +231,7 @@ def _render_row(
 
 
 def _render(
-    array: np.ndarray, indent: int, summarize: bool, fmt: _ElementFormat, opts: _PrintOptions
+    array: np.ndarray, indent: int, summarize: bool, fmt: _Format, opts: _PrintOptions
 ) -> str:
     if array.ndim == 0:
         return fmt(array.item())
@@ -263,7 +281,7 @@ def format_tensor(
 
     Args:
         array: the data; any shape (including 0-d and empty) of a floating,
-            signed or unsigned integer, or bool dtype.
+            complex, signed or unsigned integer, or bool dtype.
         suffixes: keyword texts such as ``"grad_fn=<SumBackward0>"`` or
             ``"requires_grad=True"``, appended in the given order.
         dtype_suffix: text such as ``"dtype=srcgrad.float64"``, placed before
@@ -279,7 +297,7 @@ def format_tensor(
     """
     data = np.asarray(array)
     kind = data.dtype.kind
-    if kind not in "fiub":
+    if kind not in "fiubc":
         raise TypeError(f"format_tensor does not support arrays of dtype {data.dtype}")
     opts = _OPTIONS
     indent = len(prefix) - prefix.rfind("\n") - 1
@@ -295,7 +313,7 @@ def format_tensor(
             data = data.astype(np.float32)
         summarize = data.size > opts.threshold
         shown = _displayed_part(data, opts.edgeitems) if summarize else data
-        fmt = _ElementFormat(shown, opts)
+        fmt = _ComplexFormat(shown, opts) if kind == "c" else _ElementFormat(shown, opts)
         body = _render(data, indent, summarize, fmt, opts)
     if dtype_suffix is not None:
         extra.append(dtype_suffix)

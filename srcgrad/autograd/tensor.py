@@ -1473,10 +1473,13 @@ def _rebuild(array: np.ndarray, requires_grad: bool) -> Tensor:
 
 
 def _dtype_suffix(npd: np.dtype, empty: bool) -> str | None:
-    """PyTorch names the dtype unless it is the default float (or int64/bool, when non-empty)."""
-    if npd == dtypes.get_default_dtype().numpy_dtype:
+    """PyTorch names the dtype unless it is the default float (or int64/bool, or the
+    complex dtype of the default float, when non-empty)."""
+    default = dtypes.get_default_dtype().numpy_dtype
+    if npd == default:
         return None
-    if not empty and (npd == np.int64 or npd.kind == "b"):
+    if not empty and (npd == np.int64 or npd.kind == "b" or (
+            npd.kind == "c" and npd.itemsize == 2 * default.itemsize)):
         return None
     return f"dtype={dtypes.as_dtype(npd)!r}"
 
