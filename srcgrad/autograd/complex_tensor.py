@@ -4,8 +4,8 @@
 Each is recorded through the rules of ``np.real``, ``np.imag``, ``np.conjugate``,
 ``np.angle`` and the arithmetic: no derivative of its own.  Gradients follow
 PyTorch's convention (``z.grad`` is the conjugate of JAX's gradient; see
-``graph.user_grad``).  ``view_as_real`` and ``view_as_complex`` return new tensors,
-not views sharing memory.
+``graph.user_grad``).  ``view_as_real`` is a view sharing memory and version counter
+with its input; ``view_as_complex`` returns a new tensor.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..rules import elementwise
 from ..rules.registry import get_rule
 from .factories import as_tensor
 from .ops import record
@@ -24,6 +25,7 @@ __all__ = ["real", "imag", "conj", "conj_physical", "resolve_conj", "angle", "is
 
 _REAL, _IMAG = get_rule(np.real), get_rule(np.imag)
 _CONJ, _ANGLE = get_rule(np.conjugate), get_rule(np.angle)
+_VIEW_AS_REAL = get_rule(elementwise.view_as_real)
 
 
 def _is_complex(t: Tensor) -> bool:
@@ -106,7 +108,9 @@ def view_as_real(input: Any) -> Tensor:  # noqa: A002
     t = as_tensor(input)
     if not _is_complex(t):
         raise RuntimeError("view_as_real is only supported for complex tensors")
-    return np.stack([t.real, t.imag], axis=-1)
+    # a view of t's memory: writes through either are seen in the other, and they
+    # share t's version counter
+    return record(_VIEW_AS_REAL, (t,))
 
 
 def view_as_complex(input: Any) -> Tensor:  # noqa: A002

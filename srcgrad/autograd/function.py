@@ -15,7 +15,15 @@ import numpy as np
 
 from ..runtime import unbroadcast_to
 from . import grad_mode
-from .graph import FREED_MESSAGE, Node, _init_node, _modified_message, _sequence
+from .graph import (
+    FREED_MESSAGE,
+    Node,
+    _init_node,
+    _modified_message,
+    _sequence,
+    _user_grads,
+    cotangent,
+)
 from .ops import edge
 from .saved import ACTIVE as _SAVED_HOOKS
 from .saved import Packed, current_hooks
@@ -92,8 +100,11 @@ class BackwardCFunction(Node, FunctionCtx):
                                    strict=True):
             if g is None and self.materialize_grads:
                 g = np.zeros(shape, dtype=dtype)
-            if g is not None and not isinstance(g, Tensor):
-                g = Tensor._wrap(g)
+            if g is not None:
+                # backward sees and returns PyTorch's convention (see graph.user_grad)
+                g = _user_grads((g,), (dtype,))[0]
+                if not isinstance(g, Tensor):
+                    g = Tensor._wrap(g)
             grads_in.append(g)
         with grad_mode.set_grad_enabled(create_graph and not self._once_differentiable):
             result = fn.backward(self, *grads_in)
@@ -117,8 +128,11 @@ class BackwardCFunction(Node, FunctionCtx):
                         f"{i + 1}, but the corresponding forward input was not a Variable"
                     )
                 continue
-            out.append(self._check_grad(name, len(out), g, create_graph))
+            out.append(cotangent(self._check_grad(name, len(out), g, create_graph)))
         return tuple(out)
+
+    def _output_dtype(self, nr: int) -> Any:
+        return self._output_dtypes[nr]
 
     def _check_grad(self, name: str, index: int, g: Any, create_graph: bool) -> Any:
         if g is None:

@@ -145,6 +145,11 @@ class Node:
     def _register_hook_dict(self, tensor: Any) -> None:
         """Present for PyTorch compatibility; hooks are kept on the node itself."""
 
+    def _output_dtype(self, nr: int) -> Any:
+        """The dtype of output ``nr``, which sets the convention of the gradient a hook
+        sees there (:func:`user_grad`); None when unknown."""
+        return None
+
 
 _sequence = itertools.count()
 
@@ -210,7 +215,7 @@ class RuleNode(Node):
     """A node whose VJPs come from a rule in the registry."""
 
     __slots__ = ("_rule", "_args", "_raw", "_kwargs", "_ans", "_ans_vc", "_saved", "_inputs",
-                 "_freed", "_packed")
+                 "_freed", "_packed", "_out_dtype")
 
     def __getattr__(self, name: str) -> Any:
         # grad_fn._saved_self, ._saved_result, ._raw_saved_other... (see autograd/saved.py)
@@ -285,6 +290,10 @@ class RuleNode(Node):
                     gi = per_pos[pos] = vjps[pos](g, ans, *args, **kwargs)
                 results.append(gi[k])
         return tuple(results)
+
+    def _output_dtype(self, nr: int) -> Any:
+        dtype = self._out_dtype
+        return dtype[nr] if type(dtype) is tuple else dtype
 
     def _apply_unpacked(self, grad_outputs: tuple, create_graph: bool) -> tuple:
         """``apply`` with the values saved-tensor hooks packed, unpacked for this call."""
@@ -416,6 +425,9 @@ class AccumulateGrad(Node):
         # registered later on the tensor clears this (Tensor.register_hook).
         self._plain = variable._hooks is None
 
+    def _output_dtype(self, nr: int) -> Any:
+        return self.variable._a.dtype
+
     def apply(self, grad_outputs: tuple, create_graph: bool) -> tuple:
         var = self.variable
         var._accumulate(grad_outputs[0], create_graph)
@@ -429,10 +441,11 @@ class AccumulateGrad(Node):
 def make_rule_node(cls: type, rule: Any, args: tuple, raw: tuple, kwargs: dict,
                    next_functions: tuple, inputs: tuple, ans: Any, ans_vc: Any,
                    saved: tuple | None, ans_list: list | None = None,
-                   n_outputs: int | None = None) -> RuleNode:
+                   n_outputs: int | None = None, out: Any = None) -> RuleNode:
     """Create a node of class ``cls`` (see :func:`node_class`) running ``rule``'s VJPs.
 
-    ``n_outputs`` is the call's number of outputs when its arguments choose it.
+    ``n_outputs`` is the call's number of outputs when its arguments choose it; ``out``
+    the call's result, whose dtypes only are kept (for hooks: ``_output_dtype``).
     """
     node = cls()
     node.next_functions = next_functions
@@ -456,9 +469,17 @@ def make_rule_node(cls: type, rule: Any, args: tuple, raw: tuple, kwargs: dict,
     node._inputs = inputs
     node._freed = False
     node._packed = None
+    node._out_dtype = out.dtype if type(out) is np.ndarray else _dtypes_of(out)
     if _ANOMALY.enabled:
         node._metadata = {"traceback_": anomaly.forward_traceback()}
     return node
+
+
+def _dtypes_of(out: Any) -> Any:
+    """A call's result's dtype, or one per item of a tuple or list result."""
+    if type(out) in (tuple, list):
+        return tuple(getattr(o, "dtype", None) for o in out)
+    return getattr(out, "dtype", None)
 
 
 # ---------------------------------------------------------------------------
@@ -658,10 +679,12 @@ def _run_node(node: Node, buf: list, create_graph: bool, capture: dict | None,
     if all(g is None for g in buf):
         return (None,) * len(node.next_functions)
     if node._pre_hooks:
+        # (hooks see PyTorch's convention, gradients travel in the rules': see user_grad)
+        kinds = tuple(node._output_dtype(i) for i in range(len(buf)))
         for hook in list(node._pre_hooks):
-            out = hook(_wrap_all(tuple(buf)))
+            out = hook(_wrap_all(_user_grads(buf, kinds)))
             if out is not None:
-                buf = list(_unwrap_all(out, create_graph))
+                buf = list(_cotangents(_unwrap_all(out, create_graph)))
     if capture is not None and isinstance(node, AccumulateGrad):
         return ()
     if not create_graph:
@@ -670,11 +693,27 @@ def _run_node(node: Node, buf: list, create_graph: bool, capture: dict | None,
         buf = [_as_tensor(g) for g in buf]
     grads = node.apply(tuple(buf), create_graph)
     if node._post_hooks:
+        kinds = tuple(node._output_dtype(i) for i in range(len(buf)))
+        inputs = tuple(None if nxt is None else nxt._output_dtype(nr)
+                       for nxt, nr in node.next_functions)
         for hook in list(node._post_hooks):
-            out = hook(_wrap_all(grads), _wrap_all(tuple(buf)))
+            out = hook(_wrap_all(_user_grads(grads, inputs)),
+                       _wrap_all(_user_grads(buf, kinds)))
             if out is not None:
-                grads = _unwrap_all(out, create_graph)
+                grads = _cotangents(_unwrap_all(out, create_graph))
     return grads
+
+
+def _user_grads(grads: Any, dtypes: tuple) -> tuple:
+    """:func:`user_grad` of each gradient, for slots of ``dtypes`` (None: unknown, taken
+    as complex when the gradient is)."""
+    return tuple(g if g is None or not is_complex(g) else
+                 np.real(g) if d is not None and d.kind != "c" else np.conj(g)
+                 for g, d in zip(grads, dtypes, strict=False))
+
+
+def _cotangents(grads: Any) -> tuple:
+    return tuple(cotangent(g) for g in grads)
 
 
 def user_grad(g: Any, like: Any) -> Any:

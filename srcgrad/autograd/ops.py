@@ -236,7 +236,8 @@ def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any 
         saved_raw = tuple([a if k else None for a, k in zip(raw, keep)])  # noqa: B905
     vc = VersionCounter() if uses_ans else None
     node = make_rule_node(cls, rule, saved_args, saved_raw, kwargs, nexts, inputs,
-                          out if uses_ans else None, (vc, 0) if uses_ans else None, saved)
+                          out if uses_ans else None, (vc, 0) if uses_ans else None, saved,
+                          None, None, out)
     if keep is not None and type(out) not in _ARRAYS:
         result = _wrap_outputs(out, node, args, vc, rule)
     else:
@@ -396,7 +397,7 @@ def _make_node(rule: Rule, cls: type, args: tuple, raw: tuple, kwargs: dict, nex
             else VersionCounter()
     node = make_rule_node(cls, rule, saved_args, saved_raw, kwargs, nexts, inputs,
                           out if uses_ans else None, (vc, 0) if uses_ans else None, saved,
-                          pieces, count)
+                          pieces, count, out)
     if type(out) in _ARRAYS:  # one array out: the common case, wrapped directly
         result = _output_tensor(out, node, vc, args, rule)
     else:

@@ -36,7 +36,7 @@ from ._helpers import (
     sign_tangent,
 )
 from ._shape_helpers import part
-from .registry import alias, defjvp, defvjp, lookup, nondifferentiable
+from .registry import alias, defjvp, defvjp, lookup, nondifferentiable, primitive
 
 
 def _sub_node(is_tensor: tuple[bool, ...], kwargs: dict) -> str | tuple[str, tuple[int, ...]]:
@@ -565,6 +565,26 @@ defjvp(
 defvjp(np.real_if_close, lambda g, ans, a, tol=100: g if is_complex(ans) else np.real(g),
        node="RealBackward0", complex=True)
 defjvp(np.real_if_close, lambda dx, ans, a, tol=100: dx if is_complex(ans) else np.real(dx))
+
+
+
+@primitive
+def view_as_real(z: np.ndarray) -> np.ndarray:
+    """``z``'s memory read as real numbers, with a last axis of 2 (real, imaginary): a view
+    of a complex array, which writes go through (Tensor mode's ``view_as_real``); a real
+    array gets a new one, with zero imaginary parts."""
+    z = np.asarray(z)
+    if z.dtype.kind != "c":
+        return np.stack([z, np.zeros_like(z)], axis=-1)
+    part = z.real
+    return np.lib.stride_tricks.as_strided(part, z.shape + (2,),
+                                           part.strides + (part.itemsize,))
+
+
+defvjp(view_as_real,
+       lambda g, ans, z: g[..., 0] - 1j * g[..., 1] if is_complex(z) else g[..., 0],
+       node="ViewAsRealBackward0", complex=True)
+defjvp(view_as_real, lambda dz, ans, z: np.stack([np.real(dz), np.imag(dz)], axis=-1))
 
 # nan_to_num replaces NaN and infinities by constants: the gradient flows where x is finite,
 # for a complex x part by part (NumPy replaces the real and imaginary parts separately)

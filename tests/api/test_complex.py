@@ -263,3 +263,123 @@ def test_nan_to_num_of_complex_values_masks_each_part(engine):
     x = np.array([nan, 1.0, -inf])
     g = _grad(lambda x: np.abs(np.sum(np.nan_to_num(x) * w[:3])), engine)(x)
     assert g.dtype == np.float64 and g[0] == 0 and g[2] == 0 and g[1] != 0
+
+
+def test_node_hooks_see_torch_convention():
+    """grad_fn.register_prehook / register_hook on complex values and on real values
+    that feed complex ones, in PyTorch's convention, against torch."""
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        seen = []
+
+        def arrays(grads):
+            return [None if g is None else g.detach().numpy().copy() for g in grads]
+
+        def watch(name, node):
+            assert node.name() == name.split()[0]       # the same graph in both
+            node.register_prehook(lambda go: seen.append((name, "pre", arrays(go))))
+            node.register_hook(lambda gi, go: seen.append((name, "post", arrays(gi),
+                                                           arrays(go))))
+
+        z = lib.tensor(C[:2], requires_grad=True)
+        x = lib.tensor(X[:2], requires_grad=True)
+        y = z * z * 1j                  # complex from complex
+        r = (y * x).abs()               # real from complex and real
+        s = x * 2.0                     # real, fed into a complex product
+        w = r * s + x
+        loss = w.sum() + (y.conj() * z).imag.sum() + (s * (1 + 2j)).abs().sum()
+        watch("MulBackward0 y", y.grad_fn)
+        watch("AbsBackward0 r", r.grad_fn)
+        watch("MulBackward0 s", s.grad_fn)
+        watch("AddBackward0 w", w.grad_fn)
+        loss.backward()
+        return seen, z.grad.numpy(), x.grad.numpy()
+
+    (got, *ours_grads), (want, *torch_grads) = run(srcgrad), run(torch)
+    assert [s[:2] for s in got] == [s[:2] for s in want] and len(got) == 8
+    for g, w in zip(got, want, strict=True):
+        for ours, theirs in zip(g[2:], w[2:], strict=True):
+            for a, b in zip(ours, theirs, strict=True):
+                assert (a is None) == (b is None), g[:2]
+                if a is not None:
+                    assert np.iscomplexobj(a) == np.iscomplexobj(b), g[:2]
+                    np.testing.assert_allclose(a, b, rtol=1e-12, err_msg=str(g[:2]))
+    for a, b in zip(ours_grads, torch_grads, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_node_hooks_that_change_complex_gradients_match_torch():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        z = lib.tensor(C[:2], requires_grad=True)
+        y = z * (2 - 1j)
+        # a pre-hook replacing the gradient, in PyTorch's convention, and a post-hook
+        # scaling what flows to z by 1j
+        y.grad_fn.register_prehook(lambda go: (go[0] * 0 + (1 + 1j),))
+        y.grad_fn.register_hook(lambda gi, go: (gi[0] * 1j, *gi[1:]))
+        (y.abs() ** 2).sum().backward()
+        return z.grad.numpy()
+
+    np.testing.assert_allclose(run(srcgrad), run(torch), rtol=1e-12)
+
+
+def test_custom_function_backward_sees_torch_convention():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        class TimesI(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, z, x):
+                ctx.save_for_backward(z, x)
+                return z * 1j * x
+
+            @staticmethod
+            def backward(ctx, g):
+                z, x = ctx.saved_tensors
+                # PyTorch's convention: grad * conj(d out / d z); a real x gets the real
+                # part of grad * conj(d out / d x)
+                return g * (-1j) * x, (g * (-1j) * z.conj()).real
+
+        z = lib.tensor(C[:2], requires_grad=True)
+        x = lib.tensor(X[:2], requires_grad=True)
+        (TimesI.apply(z * z, x).abs() ** 2).sum().backward()
+        return z.grad.numpy(), x.grad.numpy()
+
+    for a, b in zip(run(srcgrad), run(torch), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_view_as_real_shares_memory_and_versions_as_torch_does():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        z = lib.tensor(C.copy())
+        r = lib.view_as_real(z)
+        r[0, 0] = 10.0                  # seen in z
+        z[1] = 5j                       # seen in r
+        z.mul_(2)
+        r2 = lib.view_as_real(z[1:])     # a view of a view
+        r2[0, 1] = -3.0
+        return (z.numpy().copy(), r.numpy().copy(), r2.numpy().copy(), z._version,
+                r._version, r.shape, r.dtype == lib.float64)
+
+    for ours, theirs in zip(run(srcgrad), run(torch), strict=True):
+        if isinstance(ours, np.ndarray):
+            np.testing.assert_array_equal(ours, theirs)
+        else:
+            assert ours == theirs
+
+
+def test_view_as_real_refuses_in_place_writes_while_recording():
+    """A write through the view of a tensor that needs a gradient would change its base
+    in a way the tape does not replay: refused, never a wrong gradient."""
+    z = srcgrad.tensor(C, requires_grad=True)
+    v = z * 1
+    r = srcgrad.view_as_real(v)
+    with pytest.raises(RuntimeError, match="in-place operation on this view"):
+        r[0, 1] = r[0, 0] * 3
+    r = srcgrad.view_as_real(z * 2)
+    (r ** 2).sum().backward()            # out of place: the gradient is PyTorch's
+    np.testing.assert_allclose(z.grad.numpy(), 8 * C)

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from srcgrad.rules.elementwise import view_as_real
 from tests.rule_samples import S, arr, const, ints
 
 CHECK_FLOAT32 = True
@@ -24,4 +25,5 @@ SAMPLES = {
     np.real_if_close: [S(arr((2, 3)))],
     np.nan_to_num: [S(arr((2, 3))), S(WITH_NAN), S(WITH_NAN, nan=1.0, posinf=9.0)],
     np.unwrap: [S(arr((6,), -8, 8)), S(arr((3, 5), -8, 8), axis=0)],
+    view_as_real: [S(arr((2, 3))), S(arr(()))],
 }
