@@ -192,6 +192,8 @@ def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any 
         if needs and rule.inert is not EVERY_ARGUMENT and _grad_state.enabled:
             refuse_missing(rule, args, kwargs)     # constant results, some arguments not inert
         return _wrap_outputs(out, None, args, None, rule)
+    if _not_float(out):      # integers and booleans carry no gradient, as in PyTorch
+        return _wrap_outputs(out, None, args, None, rule)
     if not rule.complex:
         refuse_complex(rule.name, *raw)
     if type(out) in _SEQUENCES or rule.outputs != 1:  # several outputs: the general path
@@ -310,7 +312,7 @@ def _record_general(rule: Rule, args: tuple, kwargs: dict, forward: Any,
                                                rule.inert is not EVERY_ARGUMENT)):
         return _wrap_outputs(out, None, args, None, rule)
     refuse_missing(rule, args, kwargs)
-    if not rule.differentiable:
+    if not rule.differentiable or _not_float(out):
         return _wrap_outputs(out, None, args, None, rule)
     if not rule.complex:
         refuse_complex(rule.name, *raw_args, *raw_kwargs.values())
@@ -318,6 +320,12 @@ def _record_general(rule: Rule, args: tuple, kwargs: dict, forward: Any,
         args, kwargs = _bind_keywords(rule, args, kwargs)
         raw_args = tuple(_raw(a, T) for a in args)
     return _link(rule, args, raw_args, kwargs, out, name)
+
+
+def _not_float(out: Any) -> bool:
+    """Is ``out`` one array (or NumPy scalar) of integers or booleans (no gradient)?"""
+    dtype = getattr(out, "dtype", None)
+    return dtype is not None and dtype.kind not in "fc"
 
 
 def refuse_missing(rule: Rule, args: tuple, kwargs: dict) -> None:

@@ -535,3 +535,30 @@ def test_tensor_clamp_with_tensor_bounds_matches_pytorch():
                                               dtype=torch.float64)).sum().backward()
     for mine, theirs in zip(got, (tx.grad, tlo.grad, thi.grad), strict=True):
         np.testing.assert_array_equal(mine, theirs.numpy())
+
+
+# --- integers made from differentiated values carry no derivative -------------------------
+
+def shift_by_cast(x):
+    k = (x * 2).astype(int)             # an integer array: piecewise constant in x
+    return np.sum(np.roll(x, k[0]) * np.array([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_integer_cast_is_a_constant_or_refused(engine):
+    # the tape follows PyTorch (an integer tensor never requires grad); the source
+    # engine does not track dtypes and refuses the cast value at roll's shift (safe)
+    x = np.array([1.2, 0.3, 2.0])
+    try:
+        got = _quiet(srcgrad.grad(shift_by_cast, engine=engine), x)
+    except TransformError:
+        assert engine == "source"
+        return
+    np.testing.assert_allclose(got, np.roll([1.0, 2.0, 3.0], -2))
+
+
+def test_integer_tensors_never_require_grad():
+    x = srcgrad.tensor([1.5, 2.5], requires_grad=True)
+    for y in (x.long(), x.to(srcgrad.int64), (x * 2).int()):
+        assert not y.requires_grad and y.grad_fn is None
+    assert x.double().requires_grad
