@@ -172,8 +172,13 @@ def instantiate(fn: Any, g: Any, ans: Any, args: list, kwargs: dict, namespace: 
 
 
 def _rule_name(fn: Any) -> str:
+    """The name generated code calls a rule by: its own, or its primitive's (``clip_rule``)."""
     name = getattr(fn, "__name__", "rule")
-    return "rule" if name == "<lambda>" else name
+    if name != "<lambda>":
+        return name
+    primitive = _primitive_of(fn)
+    short = getattr(primitive, "__name__", None) if primitive is not MISSING else None
+    return f"{short}_rule" if isinstance(short, str) and short.isidentifier() else "rule"
 
 
 def _substitute(template: RuleTemplate, binding: dict, namespace: Namespace, hoist: Any) -> Any:

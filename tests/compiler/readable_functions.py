@@ -118,3 +118,7 @@ def takes_the_names_of_scalars(x):
 
 def spreads(x):
     return np.std(x) + np.var(x, ddof=1) + np.linalg.norm(x) + np.max(x) + math.pow(np.sum(x), 2.0)
+
+
+def clipped(x):
+    return np.sum(np.clip(x, -1.0, 1.0) * x)

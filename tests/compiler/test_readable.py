@@ -136,3 +136,9 @@ def test_rule_bodies_leave_out_what_the_callee_would_default_to_anyway():
     assert "np.mean(x, keepdims=True)" in text, text
     assert "reduced_count(x) - 1" in text, text          # ddof=1, which the user gave
     _check(rf.spreads, np.array([[0.3, -1.2, 0.5], [2.0, 0.1, -0.4]]))
+
+
+def test_a_rule_called_by_name_is_named_after_its_primitive():
+    text = srcgrad.jvp_source(rf.clipped) + srcgrad.grad(rf.clipped).source
+    assert "clip_rule(" in text and " rule(" not in text, text
+    _check(rf.clipped, np.array([0.3, -1.7, 2.5, 0.9]))
