@@ -34,7 +34,7 @@ import gast
 import numpy as np
 
 from .. import mutation
-from .normalize import NormalizedFunction, statements, walk
+from .normalize import NormalizedFunction, name_nodes, statements, walk
 from .normalize import name as name_node
 from .ops import Operation
 
@@ -76,7 +76,7 @@ class _Checker:
             elif isinstance(stmt, gast.For):
                 self.locals.add(stmt.target.id)
         self.live_after: dict[int, frozenset] = {}
-        self.user_names = {n.id for n in walk(self.parsed.node) if isinstance(n, gast.Name)}
+        self.user_names = {n.id for n in name_nodes(self.parsed.node) if isinstance(n, gast.Name)}
 
     def run(self) -> None:
         if not any(self.may_write(s) for s in statements(self.fn.body)):
@@ -457,7 +457,7 @@ def _may_join_sequences(node: Any) -> bool:
 
 
 def _reads(node: Any) -> frozenset:
-    return frozenset(n.id for n in walk(node) if isinstance(n, gast.Name)
+    return frozenset(n.id for n in name_nodes(node) if isinstance(n, gast.Name)
                      and isinstance(n.ctx, gast.Load))
 
 

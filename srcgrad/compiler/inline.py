@@ -21,7 +21,7 @@ import numpy as np
 from ..rules import registry
 from ..rules.source import lambda_node
 from .names import Namespace
-from .normalize import clone, walk
+from .normalize import clone, name_nodes, walk
 from .parse import MISSING
 
 __all__ = ["RuleTemplate", "template_for", "instantiate"]
@@ -76,7 +76,7 @@ def _build(fn: Any) -> RuleTemplate | None:
     if fn.__closure__:
         closure = {n: c.cell_contents for n, c in zip(code.co_freevars, fn.__closure__,
                                                      strict=False)}
-    for sub in walk(body):
+    for sub in name_nodes(body):
         if isinstance(sub, gast.Name) and sub.id not in params:
             if sub.id in closure:
                 free[sub.id] = closure[sub.id]
@@ -90,7 +90,7 @@ def _build(fn: Any) -> RuleTemplate | None:
                     return None
                 free[sub.id] = value
     uses: dict[str, int] = {}
-    for sub in walk(body):
+    for sub in name_nodes(body):
         if isinstance(sub, gast.Name):
             uses[sub.id] = uses.get(sub.id, 0) + 1
     return RuleTemplate(fn, signature, params, body, free, uses)
@@ -124,30 +124,66 @@ def _signature(fn: Any) -> inspect.Signature:
 def bind_arguments(fn: Any, g: Any, ans: Any, args: list, kwargs: dict,
                    namespace: Namespace) -> dict[str, Any] | None:
     """``{parameter: expression}`` for calling rule ``fn`` as ``fn(g, ans, *args, **kwargs)``."""
+    plan = _plan(fn, 2 + len(args), tuple(kwargs))
+    if plan is None:
+        return None
+    steps, defaulted = plan
+    supplied = [g, ans, *args]
+    out: dict[str, Any] = {}
+    for param, from_call, where in steps:
+        if from_call:
+            out[param] = supplied[where] if type(where) is int else kwargs[where]
+            continue
+        node = _literal(where)
+        if node is None:
+            node = gast.Name(id=namespace.bind(param, where), ctx=gast.Load(),
+                             annotation=None, type_comment=None)
+        out[param] = node
+    out[_DEFAULTED] = defaulted
+    return out
+
+
+# (rule, positional count, keyword names) -> how a call binds, or None: Signature.bind
+# once per shape of call, not once per use
+_PLANS: dict[tuple, Any] = {}
+_UNPLANNED = object()
+
+
+def _plan(fn: Any, count: int, keywords: tuple) -> Any:
+    """``(steps, defaulted)`` for a call of ``fn`` with ``count`` positional arguments and
+    ``keywords``: each step is ``(parameter, from_call, where)``, ``where`` the index of a
+    positional argument or a keyword's name if ``from_call``, else the default value.
+    ``None`` where the call does not bind (or binds arguments into ``*args``/``**kwargs``)."""
+    key = (fn, count, keywords)
+    try:
+        plan = _PLANS.get(key, _UNPLANNED)
+    except TypeError:           # an unhashable rule: planned every time
+        return _make_plan(fn, count, keywords)
+    if plan is _UNPLANNED:
+        plan = _PLANS[key] = _make_plan(fn, count, keywords)
+    return plan
+
+
+def _make_plan(fn: Any, count: int, keywords: tuple) -> Any:
     try:
         signature = _signature(fn)
-        bound = signature.bind(_Arg(g), _Arg(ans), *[_Arg(a) for a in args],
-                               **{k: _Arg(v) for k, v in kwargs.items()})
+        bound = signature.bind(*[_Arg(i) for i in range(count)],
+                               **{k: _Arg(k) for k in keywords})
     except (TypeError, ValueError):
         return None
     supplied = set(bound.arguments)
     bound.apply_defaults()
-    out: dict[str, Any] = {}
+    steps = []
     for param, value in bound.arguments.items():
         if isinstance(value, _Arg):
-            out[param] = value.node
+            steps.append((param, True, value.node))
         elif isinstance(value, (tuple, dict)) and any(isinstance(v, _Arg) for v in
                                                       (value.values() if isinstance(value, dict)
                                                        else value)):
             return None
         else:
-            node = _literal(value)
-            if node is None:
-                node = gast.Name(id=namespace.bind(param, value), ctx=gast.Load(),
-                                 annotation=None, type_comment=None)
-            out[param] = node
-    out[_DEFAULTED] = frozenset(bound.arguments) - supplied
-    return out
+            steps.append((param, False, value))
+    return steps, frozenset(bound.arguments) - supplied
 
 
 _DEFAULTED = "\0defaulted"      # binding key: the parameters the call left to their default

@@ -154,6 +154,83 @@ def walk(node: Any):
                 push(value)
 
 
+def name_nodes(node: Any) -> list:
+    """The ``Name`` nodes of a gast tree, in :func:`walk`'s order, as a list.
+
+    Several times faster than filtering ``walk``: the hot name collections
+    (reads, stores, counts) of the later passes go through it.
+    """
+    found: list = []
+    stack = [node]
+    pop, push, keep = stack.pop, stack.append, found.append
+    fields_of = _CHILD_FIELDS
+    name_class, ast_class, list_class = gast.Name, gast.AST, list
+    while stack:
+        current = pop()
+        cls = current.__class__
+        if cls is name_class:
+            keep(current)
+            if getattr(current, "annotation", None) is None:
+                continue        # (nothing else under a Name but its context)
+        fields = fields_of.get(cls)
+        if fields is None:
+            fields = _child_fields(cls)
+        for field_name in fields:
+            value = getattr(current, field_name, None)
+            if value.__class__ is list_class:
+                for item in value:
+                    if isinstance(item, ast_class):
+                        push(item)
+            elif isinstance(value, ast_class):
+                push(value)
+    return found
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f not in _LEAF_FIELDS)
+    return fields
+
+
+class Transformer:
+    """``gast.NodeTransformer``, faster: visits only the fields that can hold child nodes.
+
+    Contexts and operator tokens are not visited (no ``visit_Load``,
+    ``visit_Add``...); everything else behaves as ``NodeTransformer`` does.
+    """
+
+    def visit(self, node: Any) -> Any:
+        method = getattr(self, "visit_" + node.__class__.__name__, None)
+        if method is None:
+            return self.generic_visit(node)
+        return method(node)
+
+    def generic_visit(self, node: Any) -> Any:
+        fields = _CHILD_FIELDS.get(node.__class__) or _child_fields(node.__class__)
+        for field_name in fields:
+            old = getattr(node, field_name, None)
+            if isinstance(old, list):
+                new_values = []
+                for value in old:
+                    if isinstance(value, gast.AST):
+                        value = self.visit(value)
+                        if value is None:
+                            continue
+                        if not isinstance(value, gast.AST):
+                            new_values.extend(value)
+                            continue
+                    new_values.append(value)
+                old[:] = new_values
+            elif isinstance(old, gast.AST):
+                new_node = self.visit(old)
+                if new_node is None:
+                    delattr(node, field_name)
+                else:
+                    setattr(node, field_name, new_node)
+        return node
+
+
 def assigned_once(top_level: list, elsewhere: list = ()) -> set[str]:
     """Names stored exactly once: by an assignment at the top level of ``top_level``.
 
@@ -164,7 +241,7 @@ def assigned_once(top_level: list, elsewhere: list = ()) -> set[str]:
     for stmts, weight_at_top in ((top_level, 1), (elsewhere, 2)):
         for stmt in stmts:
             weight = weight_at_top if isinstance(stmt, (gast.Assign, gast.Expr)) else 2
-            for node in walk(stmt):
+            for node in name_nodes(stmt):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
                     counts[node.id] = counts.get(node.id, 0) + weight
     return {n for n, c in counts.items() if c == 1}
@@ -587,7 +664,7 @@ class Normalizer:
             raise self.error(target, "starred unpacking", "Index the sequence explicitly.")
         if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(elts):
             atoms = [self.atom(v, out, s) for v in value.elts]
-            targets = {n.id for e in elts for n in walk(e) if isinstance(n, gast.Name)}
+            targets = {n.id for e in elts for n in name_nodes(e) if isinstance(n, gast.Name)}
             safe = []
             for a in atoms:
                 if isinstance(a, gast.Name) and a.id in targets:
@@ -1037,7 +1114,7 @@ class Normalizer:
         # comprehension variables are private: give them fresh names
         table: dict[str, str] = {}
         for gen in e.generators:
-            for n in walk(gen.target):
+            for n in name_nodes(gen.target):
                 if isinstance(n, gast.Name):
                     table[n.id] = self.fresh(n.id)
                     self.locals.add(table[n.id])
@@ -1508,7 +1585,7 @@ def _loop_returns(loop: Any) -> bool:
 
 def _assigns(stmts: list, ident: str) -> bool:
     for stmt in stmts:
-        for sub in walk(stmt):
+        for sub in name_nodes(stmt):
             if isinstance(sub, gast.Name) and sub.id == ident and isinstance(sub.ctx, gast.Store):
                 return True
     return False

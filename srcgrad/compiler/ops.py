@@ -22,7 +22,7 @@ from .. import fast_numpy
 from ..rules import registry
 from ..treeargs import TreeFunction
 from . import linear_helpers
-from .normalize import ARRAY_ATTRIBUTES, CONSTANT_ATTRIBUTES, index_value, is_atom, walk
+from .normalize import ARRAY_ATTRIBUTES, CONSTANT_ATTRIBUTES, index_value, is_atom, name_nodes
 from .parse import MISSING, ParsedFunction
 
 __all__ = ["Operation", "classify", "resolve_static", "arg_names"]
@@ -67,7 +67,7 @@ def resolve_static(parsed: ParsedFunction, node: Any) -> Any:
 
 def arg_names(expr: Any) -> list[str]:
     """Local names read by an argument expression."""
-    return [n.id for n in walk(expr) if isinstance(n, gast.Name)
+    return [n.id for n in name_nodes(expr) if isinstance(n, gast.Name)
             and not getattr(n, "support", False)]
 
 

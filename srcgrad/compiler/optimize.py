@@ -24,7 +24,7 @@ import numpy as np
 from .. import fast_numpy
 from ..rules.source import positional_defaults
 from ..runtime import expand_reduced, unbroadcast, unbroadcast_scaled
-from .normalize import assigned_once, clone, walk
+from .normalize import Transformer, assigned_once, clone, name_nodes, walk
 
 __all__ = ["simplify_contribution", "fold", "optimize_body"]
 
@@ -55,7 +55,7 @@ def simplify_contribution(expr: Any, op: Any, pos: Any, sweep: Any) -> Any:
     return fold(_DropUnbroadcast(op, pos, sweep, values).visit(expr), values)
 
 
-class _DropUnbroadcast(gast.NodeTransformer):
+class _DropUnbroadcast(Transformer):
     """``unbroadcast(e, x)`` is ``e`` when nothing else in the operation can broadcast ``x``."""
 
     def __init__(self, op: Any, pos: Any, sweep: Any, values: dict) -> None:
@@ -95,7 +95,7 @@ def fold(expr: Any, values: dict | None = None) -> Any:
     return _Fold(values or {}).visit(expr)
 
 
-class _Fold(gast.NodeTransformer):
+class _Fold(Transformer):
     def __init__(self, values: dict, broadcasts_into: Any = None) -> None:
         self.values = values
         # broadcasts_into(b, a): is b's shape always one that broadcasts to a's?
@@ -311,7 +311,7 @@ def _without_negation(node: Any) -> Any:
     return node
 
 
-class _LazyExpand(gast.NodeTransformer):
+class _LazyExpand(Transformer):
     """``expand_reduced(g, x, axis, keepdims) * x`` -> ``g * x`` (axes kept for broadcasting).
 
     A reduction's cotangent spread back over ``x`` only to be multiplied by an
@@ -432,7 +432,7 @@ def _pure_builtins(values: dict | None) -> set[str]:
 def _loads(nodes: list) -> dict[str, int]:
     counts: dict[str, int] = {}
     for node in nodes:
-        for sub in walk(node):
+        for sub in name_nodes(node):
             if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load):
                 counts[sub.id] = counts.get(sub.id, 0) + 1
     return counts
@@ -531,7 +531,7 @@ def fold_temporaries(stmts: list, temps: set[str], counts: dict[str, int],
         if temp not in temps or counts.get(temp, 0) != 1 or getattr(stmt, "keep", False):
             continue
         value = stmt.value
-        reads = {n.id for n in walk(value) if isinstance(n, gast.Name)}
+        reads = {n.id for n in name_nodes(value) if isinstance(n, gast.Name)}
         user = None
         position = index + 1
         for k in range(position + 1, len(stmts)):
@@ -543,7 +543,7 @@ def fold_temporaries(stmts: list, temps: set[str], counts: dict[str, int],
                 break
             if _reads_in_value(nxt, temp):
                 break
-            stored = {n.id for n in walk(nxt) if isinstance(n, gast.Name)
+            stored = {n.id for n in name_nodes(nxt) if isinstance(n, gast.Name)
                       and isinstance(n.ctx, gast.Store)}
             if stored & reads or isinstance(nxt, gast.Expr) and not _is_push(nxt):
                 break
@@ -572,7 +572,7 @@ def _is_push(stmt: Any) -> bool:
 
 
 def _reads_in_value(value: Any, ident: str) -> bool:
-    return any(isinstance(n, gast.Name) and n.id == ident for n in walk(value))
+    return any(isinstance(n, gast.Name) and n.id == ident for n in name_nodes(value))
 
 
 def _replace_name(tree: Any, ident: str, value: Any) -> None:
@@ -601,9 +601,9 @@ def coalesce_copies(stmts: list, temps: set[str], counts: dict[str, int]) -> Non
                 and stmt.value.id in temps and counts.get(stmt.value.id, 0) == 1 and index > 0:
             temp, target = stmt.value.id, stmt.targets[0].id
             prev = stmts[index - 1]
-            stores = [n for n in walk(prev) if isinstance(n, gast.Name) and n.id == temp
+            stores = [n for n in name_nodes(prev) if isinstance(n, gast.Name) and n.id == temp
                       and isinstance(n.ctx, gast.Store)]
-            others = [n for n in walk(prev) if isinstance(n, gast.Name) and n.id == target]
+            others = [n for n in name_nodes(prev) if isinstance(n, gast.Name) and n.id == target]
             simple_prev = isinstance(prev, gast.Assign) and isinstance(prev.targets[0], gast.Name)
             branch_prev = isinstance(prev, gast.If) and _only_final_stores(prev, temp, target)
             if stores and ((simple_prev and prev.targets[0].id == temp) or branch_prev) and (
@@ -625,7 +625,7 @@ def _only_final_stores(node: Any, temp: str, target: str) -> bool:
                 and last.targets[0].id == temp):
             return False
         for stmt in branch:
-            if any(isinstance(n, gast.Name) and n.id == target for n in walk(stmt)):
+            if any(isinstance(n, gast.Name) and n.id == target for n in name_nodes(stmt)):
                 return False
     return True
 
@@ -649,7 +649,7 @@ def propagate_copies(stmts: list, removable: set[str], counts: dict[str, int]) -
             index += 1
             continue
         for later in stmts[index + 1:]:
-            stores = {n.id for n in walk(later) if isinstance(n, gast.Name)
+            stores = {n.id for n in name_nodes(later) if isinstance(n, gast.Name)
                       and isinstance(n.ctx, gast.Store)}
             compound = isinstance(later, (gast.If, gast.For, gast.While))
             if compound and (a in stores or b in stores):
@@ -669,7 +669,7 @@ def propagate_copies(stmts: list, removable: set[str], counts: dict[str, int]) -
 def _replace_loads(stmt: Any, old: str, new: str) -> int:
     count = 0
     targets = stmt.value if isinstance(stmt, gast.Assign) else stmt
-    for node in walk(targets):
+    for node in name_nodes(targets):
         if isinstance(node, gast.Name) and node.id == old and isinstance(node.ctx, gast.Load):
             node.id = new
             count += 1
@@ -680,8 +680,8 @@ def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
                   pure_calls: set, values: dict | None = None,
                   numpy_name: Any = None, broadcasts_into: Any = None) -> tuple[list, list]:
     reverse = drop_empty(reverse, reverse=True)
-    forward_names = {n.id for st in forward for n in walk(st) if isinstance(n, gast.Name)}
-    reverse_stores = {n.id for st in reverse for n in walk(st)
+    forward_names = {n.id for st in forward for n in name_nodes(st) if isinstance(n, gast.Name)}
+    reverse_stores = {n.id for st in reverse for n in name_nodes(st)
                       if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     reverse_temps = reverse_stores - keep - forward_names
     _drop_self_assignments(reverse)
@@ -801,7 +801,7 @@ def release_saved_values(forward: list, reverse: list, keep: set[str],
             if worth is None or worth(v)}
     last_reader: dict[str, int] = {}
     for index, stmt in enumerate(reverse):
-        for node in walk(stmt):
+        for node in name_nodes(stmt):
             if isinstance(node, gast.Name) and node.id in once:
                 last_reader[node.id] = index
     block_end = {}

@@ -45,6 +45,7 @@ class ParsedFunction:
     # where the user's code binds ``len`` to something else): see ``Normalizer``
     builtin_names: dict[str, str] = field(default_factory=dict)
     receiver: str | None = None   # a bound method's first parameter, bound to ``__self__``
+    _source_lines: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -80,10 +81,14 @@ class ParsedFunction:
         lineno = getattr(node, "lineno", None)
         if not lineno:
             return ""
-        start = lineno - self.first_lineno
-        if not 0 <= start < len(self.lines):
-            return ""
-        return _logical_line(self.lines[start:]) or self.line_at(lineno).strip()
+        known = self._source_lines.get(lineno)
+        if known is None:
+            start = lineno - self.first_lineno
+            if not 0 <= start < len(self.lines):
+                return ""
+            known = _logical_line(self.lines[start:]) or self.line_at(lineno).strip()
+            self._source_lines[lineno] = known      # (every adjoint of a line asks again)
+        return known
 
     def error(self, node: Any, construct: str, hint: str = "") -> TransformError:
         if not hint:

@@ -28,7 +28,7 @@ import gast
 from .analyze import Activity, assigned_name, output_count, positions, reachable, statements
 from .inline import instantiate
 from .names import Namer, Namespace
-from .normalize import NormalizedFunction, assign, clone, const, name, store, walk
+from .normalize import NormalizedFunction, assign, clone, const, name, name_nodes, store, walk
 from .ops import Operation, arg_names, differentiable_positions
 from .sweep import LIVE, MAYBE, ZERO, Sweep, bind_call, comment
 
@@ -124,7 +124,7 @@ class ReverseSweep(Sweep):
     def record_reads(self, nodes: list, stmt: Any, before: bool = False,
                      exclude: tuple = ()) -> None:
         for node in nodes:
-            for sub in walk(node):
+            for sub in name_nodes(node):
                 if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) \
                         and sub.id in self.primal and sub.id not in exclude:
                     self.reads.append(Read(sub.id, stmt, before, sub))
@@ -364,7 +364,7 @@ class ReverseSweep(Sweep):
             stmt.restored_in_block = True
         else:
             for c in code:
-                for n in walk(c):
+                for n in name_nodes(c):
                     if isinstance(n, gast.Name) and n.id == old_name:
                         n.id = target
             save.markers.append((marker, target))
@@ -703,7 +703,7 @@ class ReverseSweep(Sweep):
             if source is None:
                 continue
             reads = [r for r in self.reads if r.name == v]
-            loads = {id(n) for n in walk(module) if isinstance(n, gast.Name)
+            loads = {id(n) for n in name_nodes(module) if isinstance(n, gast.Name)
                      and n.id == v and isinstance(n.ctx, gast.Load)}
             if not reads or {id(r.node) for r in reads} != loads or len(reads) != len(loads):
                 continue
@@ -899,7 +899,7 @@ def _support(fname: str) -> Any:
 
 def _rename(expr: Any, old: str, new: str) -> Any:
     expr = clone(expr)
-    for sub in walk(expr):
+    for sub in name_nodes(expr):
         if isinstance(sub, gast.Name) and sub.id == old:
             sub.id = new
     return expr

@@ -22,7 +22,7 @@ import gast
 from ..rules.registry import refuse_complex
 from .analyze import Activity, statements
 from .names import Namer, Namespace
-from .normalize import NormalizedFunction, assign, clone, const, name, walk
+from .normalize import NormalizedFunction, assign, clone, const, name, name_nodes
 from .shapes import ShapeFacts
 
 __all__ = ["Sweep", "ZERO", "LIVE", "MAYBE", "comment", "bind_call"]
@@ -59,7 +59,7 @@ class Sweep:
         self.shapes = ShapeFacts(fn, self.is_scalar, namespace.bind)
         self.primal = set(fn.params) | set(fn.kwonly)
         for stmt in statements(fn.body):
-            for node in walk(stmt):
+            for node in name_nodes(stmt):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                     self.primal.add(node.id)
         self.current: Any = None

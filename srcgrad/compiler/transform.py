@@ -23,7 +23,17 @@ from .analyze import analyze, scalar_closed, scalar_names, statements
 from .emit import compile_module, finish_statements, to_source
 from .forward import ForwardSweep
 from .names import Namer, Namespace
-from .normalize import NormalizedFunction, assign, clone, const, name, normalize, store, walk
+from .normalize import (
+    NormalizedFunction,
+    assign,
+    clone,
+    const,
+    name,
+    name_nodes,
+    normalize,
+    store,
+    walk,
+)
 from .optimize import release_saved_values
 from .parse import MISSING, bind_receiver, parse_function
 from .reverse import Read, ReverseSweep, _Marker
@@ -607,7 +617,7 @@ class _Builder:
             fn_name = namer.fresh(fname + "_grad" + suffix)
             if not scalar:
                 reverse = release_saved_values(forward, reverse, keep | {
-                    n.id for e in [out_atom, *grads] for n in walk(e) if isinstance(n, gast.Name)},
+                    n.id for e in [out_atom, *grads] for n in name_nodes(e)},
                     sweep.shapes.may_be_large)
             body_out = prelude + forward + reverse + [
                 gast.Return(value=gast.Tuple(elts=[out_atom, grads_tuple], ctx=gast.Load()))]
@@ -654,7 +664,7 @@ class _Builder:
     def bind_user_names(self, nf: NormalizedFunction) -> None:
         locals_ = set(nf.params) | set(nf.kwonly)
         for stmt in statements(nf.body):
-            for sub in walk(stmt):
+            for sub in name_nodes(stmt):
                 if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
                     locals_.add(sub.id)
         for ident, alias in self.parsed.builtin_names.items():
@@ -663,7 +673,7 @@ class _Builder:
         nodes = list(nf.body)       # defaults are bound by value (bind_defaults)
         operands = {id(n) for node in nodes for op in walk(node) for n in _operands(op)}
         for node in nodes:
-            for sub in walk(node):
+            for sub in name_nodes(node):
                 if not isinstance(sub, gast.Name) or sub.id in locals_:
                     continue
                 if getattr(sub, "support", False):
@@ -748,7 +758,7 @@ class _Builder:
         seen: list[str] = []
         assigned: set[str] = set()
         for node in reverse + grads:
-            for sub in walk(node):
+            for sub in name_nodes(node):
                 if isinstance(sub, gast.Name) and sub.id in primal and sub.id not in seen:
                     if isinstance(sub.ctx, gast.Load):
                         seen.append(sub.id)
@@ -859,7 +869,7 @@ def _select_item(code: list, tangent: Any, index: int) -> Any:
             out.append(stmt)
             if not isinstance(stmt, gast.Assign):
                 continue
-            stored = [n for n in walk(stmt.targets[0]) if isinstance(n, gast.Name)]
+            stored = [n for n in name_nodes(stmt.targets[0]) if isinstance(n, gast.Name)]
             if not any(n.id == target for n in stored):
                 continue
             if isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Tuple):
@@ -911,7 +921,7 @@ def _pure_callable(value: Any) -> bool:
 
 def _user_names(parsed: Any) -> set[str]:
     found = set()
-    for sub in walk(parsed.node):
+    for sub in name_nodes(parsed.node):
         if isinstance(sub, gast.Name):
             found.add(sub.id)
     return found
