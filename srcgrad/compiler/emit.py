@@ -10,7 +10,7 @@ import astor
 import gast
 
 from ..identity import compile_kept
-from .normalize import walk
+from .normalize import nodes_of
 from .printer import render
 
 __all__ = ["to_source", "compile_module", "compile_source", "finish_statements"]
@@ -56,7 +56,7 @@ def to_source(functions: list) -> str:
     """Python source for a list of gast FunctionDefs, with ``# comments`` restored."""
     texts: list[str] = []
     for fn in functions:
-        for node in walk(fn):
+        for node in nodes_of(fn, (gast.Expr,)):     # (comments are Expr statements)
             if getattr(node, "is_comment", False):
                 call = node.value
                 if isinstance(call.args[0].value, str):

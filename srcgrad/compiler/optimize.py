@@ -24,7 +24,7 @@ import numpy as np
 from .. import fast_numpy
 from ..rules.source import positional_defaults
 from ..runtime import expand_reduced, unbroadcast, unbroadcast_scaled
-from .normalize import Transformer, assigned_once, clone, name_nodes, walk
+from .normalize import Transformer, assigned_once, clone, name_nodes, nodes_of, walk
 
 __all__ = ["simplify_contribution", "fold", "optimize_body"]
 
@@ -439,8 +439,8 @@ def _loads(nodes: list) -> dict[str, int]:
 
 
 def _pure(value: Any, pure_calls: set) -> bool:
-    for sub in walk(value):
-        if isinstance(sub, gast.Call):
+    for sub in nodes_of(value, (gast.Call,)):
+        if True:
             func = sub.func
             if isinstance(func, gast.Name) and func.id in pure_calls:
                 continue
@@ -712,8 +712,8 @@ def drop_default_arguments(stmts: list, values: dict) -> None:
     """``expand_reduced(g, x, None, False)`` -> ``expand_reduced(g, x)``: in calls to
     srcgrad's own helpers, trailing arguments that only repeat the defaults go."""
     for stmt in stmts:
-        for node in walk(stmt):
-            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name):
+        for node in nodes_of(stmt, (gast.Call,)):
+            if isinstance(node.func, gast.Name):
                 defaults = _helper_defaults(values.get(node.func.id))
                 args = node.args
                 while args and len(args) <= len(defaults) and _same_constant(

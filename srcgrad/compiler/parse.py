@@ -11,6 +11,7 @@ import builtins
 import functools
 import tokenize
 import types
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,7 +87,8 @@ class ParsedFunction:
             start = lineno - self.first_lineno
             if not 0 <= start < len(self.lines):
                 return ""
-            known = _logical_line(self.lines[start:]) or self.line_at(lineno).strip()
+            known = _simple_line(self.lines[start]) or _logical_line(self.lines[start:]) \
+                or self.line_at(lineno).strip()
             self._source_lines[lineno] = known      # (every adjoint of a line asks again)
         return known
 
@@ -98,6 +100,24 @@ class ParsedFunction:
             hint = hint.rstrip() + ' Or differentiate it with engine="tape".'
         filename, lineno, col, line = self.locate(node)
         return TransformError(construct, hint, filename, lineno, col, line)
+
+
+def _simple_line(line: str) -> str | None:
+    """A line that is a whole logical line by itself, as tokenizing it would give it, or
+    ``None``: no comment, string, tab or continuation, brackets closed on the line (then
+    the tokens are the stripped line's, and the gaps between them its own)."""
+    text = line.strip()
+    if not text or any(c in text for c in "#'\"\\\t\f"):
+        return None
+    depth = 0
+    for c in text:
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+            if depth < 0:
+                return None
+    return text if depth == 0 else None
 
 
 def _logical_line(lines: list[str]) -> str:
@@ -204,5 +224,22 @@ def parse_function(fun: Any) -> ParsedFunction:
                                     getattr(fun, "__globals__", None))
     except identity.Unproven as why:
         raise _no_source(fun, str(why)) from None
-    return ParsedFunction(fun, gast.ast_to_gast(found.node), found.filename, list(found.lines),
+    return ParsedFunction(fun, _gast_tree(found), found.filename, list(found.lines),
                           found.first_lineno, _closure_values(fun))
+
+
+# id(definition) -> (a weak reference to it, its gast tree): the passes change the
+# tree they are given, so each parse gets a copy, cheaper than converting again
+_TREES: dict[int, tuple[weakref.ref, Any]] = {}
+
+
+def _gast_tree(found: identity.Definition) -> Any:
+    from .normalize import clone  # (normalize imports this module)
+
+    key = id(found)
+    entry = _TREES.get(key)
+    if entry is None or entry[0]() is not found:
+        ref = weakref.ref(found, lambda r, key=key: _TREES.pop(key, None)
+                          if _TREES.get(key, (None,))[0] is r else None)
+        entry = _TREES[key] = (ref, gast.ast_to_gast(found.node))
+    return clone(entry[1])

@@ -28,7 +28,17 @@ import gast
 from .analyze import Activity, assigned_name, output_count, positions, reachable, statements
 from .inline import instantiate
 from .names import Namer, Namespace
-from .normalize import NormalizedFunction, assign, clone, const, name, name_nodes, store, walk
+from .normalize import (
+    NormalizedFunction,
+    assign,
+    clone,
+    const,
+    name,
+    name_nodes,
+    nodes_of,
+    store,
+    walk,
+)
 from .ops import Operation, arg_names, differentiable_positions
 from .sweep import LIVE, MAYBE, ZERO, Sweep, bind_call, comment
 
@@ -657,12 +667,13 @@ class ReverseSweep(Sweep):
         """Primal names the reverse sweep reads only for their shape (``unbroadcast(g, v)``)."""
         shape_loads: set[int] = set()
         loads: dict[str, list[int]] = {}
-        for node in walk(gast.Module(body=reverse, type_ignores=[])):
-            arg = shape_argument(node, self.ns.values)
-            if arg is not None:
-                shape_loads.add(id(arg))
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) \
-                    and node.id in self.primal:
+        values, primal = self.ns.values, self.primal
+        for node in nodes_of(gast.Module(body=reverse, type_ignores=[]), _CALL_OR_NAME):
+            if node.__class__ is gast.Call:
+                arg = shape_argument(node, values)
+                if arg is not None:
+                    shape_loads.add(id(arg))
+            elif isinstance(node.ctx, gast.Load) and node.id in primal:
                 loads.setdefault(node.id, []).append(id(node))
         return {v for v, ids in loads.items() if all(i in shape_loads for i in ids)}
 
@@ -695,6 +706,10 @@ class ReverseSweep(Sweep):
         index(body)
         params = set(self.fn.params) | set(self.fn.kwonly)
         module = gast.Module(body=reverse, type_ignores=[])
+        loads_of: dict[str, set[int]] = {}      # name -> ids of the Name nodes loading it
+        for n in name_nodes(module):
+            if isinstance(n.ctx, gast.Load):
+                loads_of.setdefault(n.id, set()).add(id(n))
         for v in sorted(shape_only):
             stmts = defs.get(v, [])
             if v in params or len(stmts) != 1 or id(stmts[0]) not in pos:
@@ -703,8 +718,7 @@ class ReverseSweep(Sweep):
             if source is None:
                 continue
             reads = [r for r in self.reads if r.name == v]
-            loads = {id(n) for n in name_nodes(module) if isinstance(n, gast.Name)
-                     and n.id == v and isinstance(n.ctx, gast.Load)}
+            loads = set(loads_of.get(v, ()))
             if not reads or {id(r.node) for r in reads} != loads or len(reads) != len(loads):
                 continue
             if not all(self.unchanged_between(source, stmts[0], r, pos, where) for r in reads):
@@ -714,6 +728,9 @@ class ReverseSweep(Sweep):
                 continue
             for r in reads:
                 r.node.id = source
+                if id(r.node) in loads_of.get(v, ()):
+                    loads_of[v].discard(id(r.node))
+                    loads_of.setdefault(source, set()).add(id(r.node))
             self.reads = [r for r in self.reads if r.name != v] + moved
         return self.shape_only(reverse)
 
@@ -819,12 +836,18 @@ class ReverseSweep(Sweep):
         return inserts
 
 
+_CALL_OR_NAME = (gast.Call, gast.Name)
+_SHAPE_READERS: dict = {}
+
+
 def _shape_readers() -> dict:
     """Helpers that read only the shape of one argument: ``{helper: position}``."""
-    from ..rules._shape_helpers import reduced_count
-    from ..runtime import expand_reduced, unbroadcast
+    if not _SHAPE_READERS:
+        from ..rules._shape_helpers import reduced_count
+        from ..runtime import expand_reduced, unbroadcast
 
-    return {unbroadcast: 1, expand_reduced: 1, reduced_count: 0}
+        _SHAPE_READERS.update({unbroadcast: 1, expand_reduced: 1, reduced_count: 0})
+    return _SHAPE_READERS
 
 
 def shape_argument(node: Any, values: dict) -> Any:

@@ -603,7 +603,7 @@ class _Builder:
         forward, reverse = self.optimized(body, seed + reverse, keep, sweep, [out_atom, *grads])
         if isinstance(out_atom, gast.Name) and any(
                 isinstance(n, gast.Name) and n.id == out_atom.id and isinstance(n.ctx, gast.Store)
-                for st in reverse for n in walk(st)):
+                for st in reverse for n in name_nodes(st)):
             # the reverse sweep restores the output's variable: keep the value first
             kept = namer.fresh("value")
             forward.append(assign(kept, out_atom, None))
