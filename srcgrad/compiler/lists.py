@@ -16,7 +16,7 @@ from typing import Any
 import gast
 
 from .analyze import assigned_name, positions, reachable, statements
-from .normalize import NormalizedFunction
+from .normalize import NormalizedFunction, name_nodes, nodes_of
 
 __all__ = ["check_list_changes"]
 
@@ -154,7 +154,7 @@ def _moved(stmt: Any, op: Any, loads: dict, blocks: dict, definitions: dict) -> 
 def _loads(body: list) -> dict[str, int]:
     """How often each name is read, not counting ``len(name)`` and ``name.append``."""
     skip: set[int] = set()
-    nodes = list(gast.walk(gast.Module(body=body, type_ignores=[])))
+    nodes = nodes_of(gast.Module(body=body, type_ignores=[]), (gast.Call, gast.Name))
     for node in nodes:
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
                 and node.func.attr == "append":
@@ -216,4 +216,4 @@ def _fresh(stmt: Any, owned: set[str]) -> bool:
 
 
 def _names(nodes: list) -> set[str]:
-    return {n.id for node in nodes for n in gast.walk(node) if isinstance(n, gast.Name)}
+    return {n.id for node in nodes for n in name_nodes(node)}

@@ -146,7 +146,7 @@ def walk(node: Any):
         cls = current.__class__
         fields = fields_of.get(cls)
         if fields is None:
-            fields = _child_fields(cls)
+            fields = child_fields(cls)
         for field_name in fields:
             value = getattr(current, field_name, None)
             if isinstance(value, list):
@@ -177,7 +177,7 @@ def name_nodes(node: Any) -> list:
                 continue        # (nothing else under a Name but its context)
         fields = fields_of.get(cls)
         if fields is None:
-            fields = _child_fields(cls)
+            fields = child_fields(cls)
         for field_name in fields:
             value = getattr(current, field_name, None)
             if isinstance(value, list_class):
@@ -204,7 +204,7 @@ def nodes_of(node: Any, kinds: tuple) -> list:
             keep(current)
         fields = fields_of.get(cls)
         if fields is None:
-            fields = _child_fields(cls)
+            fields = child_fields(cls)
         for field_name in fields:
             value = getattr(current, field_name, None)
             if isinstance(value, list_class):
@@ -216,7 +216,9 @@ def nodes_of(node: Any, kinds: tuple) -> list:
     return found
 
 
-def _child_fields(cls: type) -> tuple[str, ...]:
+def child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of node class ``cls`` that may hold child nodes (not contexts, operators,
+    names or numbers)."""
     fields = _CHILD_FIELDS.get(cls)
     if fields is None:
         fields = _CHILD_FIELDS[cls] = tuple(
@@ -239,7 +241,7 @@ class Transformer:
         return method(node)
 
     def generic_visit(self, node: Any) -> Any:
-        fields = _CHILD_FIELDS.get(node.__class__) or _child_fields(node.__class__)
+        fields = _CHILD_FIELDS.get(node.__class__) or child_fields(node.__class__)
         for field_name in fields:
             old = getattr(node, field_name, None)
             if isinstance(old, list):

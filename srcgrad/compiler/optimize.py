@@ -24,7 +24,7 @@ import numpy as np
 from .. import fast_numpy
 from ..rules.source import positional_defaults
 from ..runtime import expand_reduced, unbroadcast, unbroadcast_scaled
-from .normalize import Transformer, assigned_once, clone, name_nodes, nodes_of, walk
+from .normalize import Transformer, assigned_once, child_fields, clone, name_nodes, nodes_of, walk
 
 __all__ = ["simplify_contribution", "fold", "optimize_body"]
 
@@ -577,7 +577,8 @@ def _reads_in_value(value: Any, ident: str) -> bool:
 
 def _replace_name(tree: Any, ident: str, value: Any) -> None:
     for node in walk(tree):
-        for field, old in gast.iter_fields(node):
+        for field in child_fields(node.__class__):     # (a Name is never in the others)
+            old = getattr(node, field, None)
             if isinstance(old, gast.Name) and old.id == ident:
                 setattr(node, field, clone(value))
             elif isinstance(old, list):
@@ -691,8 +692,9 @@ def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
     everything = forward + reverse
     pure_calls = pure_calls | _pure_builtins(values)
     counts = remove_dead(everything, keep, pure_calls)
-    forward = [s for s in forward if s in everything]
-    reverse = [s for s in reverse if s in everything]
+    alive = {id(s) for s in everything}
+    forward = [s for s in forward if id(s) in alive]
+    reverse = [s for s in reverse if id(s) in alive]
     # the passes below only ever lower the true counts of temporaries, and they
     # act on counts of exactly one, so one count stays valid for all of them
     coalesce_copies(forward, temps, counts)

@@ -214,8 +214,11 @@ def _kind(fun: Any) -> str:
     return f"a {kind.__module__}.{kind.__qualname__} object, not a Python function"
 
 
-def parse_function(fun: Any) -> ParsedFunction:
-    """Parse the definition ``fun`` is proven to run (:func:`srcgrad.identity.definition`)."""
+def parse_function(fun: Any, copy: bool = True) -> ParsedFunction:
+    """Parse the definition ``fun`` is proven to run (:func:`srcgrad.identity.definition`).
+
+    ``copy=False``: the tree is shared with later parses, for callers that only read it.
+    """
     code = getattr(fun, "__code__", None)
     if code is None:
         raise _no_source(fun, "is not available (it is not a Python function)")
@@ -224,7 +227,7 @@ def parse_function(fun: Any) -> ParsedFunction:
                                     getattr(fun, "__globals__", None))
     except identity.Unproven as why:
         raise _no_source(fun, str(why)) from None
-    return ParsedFunction(fun, _gast_tree(found), found.filename, list(found.lines),
+    return ParsedFunction(fun, _gast_tree(found, copy), found.filename, list(found.lines),
                           found.first_lineno, _closure_values(fun))
 
 
@@ -233,7 +236,7 @@ def parse_function(fun: Any) -> ParsedFunction:
 _TREES: dict[int, tuple[weakref.ref, Any]] = {}
 
 
-def _gast_tree(found: identity.Definition) -> Any:
+def _gast_tree(found: identity.Definition, copy: bool) -> Any:
     from .normalize import clone  # (normalize imports this module)
 
     key = id(found)
@@ -242,4 +245,4 @@ def _gast_tree(found: identity.Definition) -> Any:
         ref = weakref.ref(found, lambda r, key=key: _TREES.pop(key, None)
                           if _TREES.get(key, (None,))[0] is r else None)
         entry = _TREES[key] = (ref, gast.ast_to_gast(found.node))
-    return clone(entry[1])
+    return clone(entry[1]) if copy else entry[1]

@@ -31,6 +31,7 @@ import gast
 
 from .. import tree as tree_module
 from ..errors import TransformError
+from .normalize import walk
 from .parse import ParsedFunction, parse_function
 
 __all__ = ["reads_trees", "spread_parameters"]
@@ -88,7 +89,7 @@ def reads_trees(fun: Any, argnums: Any, depth: int = 0) -> bool:
     if not inspect.isfunction(fun) and not inspect.ismethod(fun) or depth > 8:
         return False
     try:
-        parsed = parse_function(fun)
+        parsed = parse_function(fun, copy=False)     # (only read here)
     except TransformError:
         return False
     params = _positional(parsed.node)
@@ -99,7 +100,7 @@ def reads_trees(fun: Any, argnums: Any, depth: int = 0) -> bool:
              < len(params)}
     if not names:
         return False
-    for node in gast.walk(parsed.node):
+    for node in walk(parsed.node):     # (the answer does not depend on the order)
         if isinstance(node, gast.Subscript) and _named(node.value, names) \
                 and isinstance(node.slice, gast.Constant) and isinstance(node.slice.value, str):
             return True
