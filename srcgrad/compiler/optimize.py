@@ -576,15 +576,24 @@ def _reads_in_value(value: Any, ident: str) -> bool:
 
 
 def _replace_name(tree: Any, ident: str, value: Any) -> None:
-    for node in walk(tree):
-        for field in child_fields(node.__class__):     # (a Name is never in the others)
+    """Replace every ``Name`` ``ident`` under ``tree`` (not ``tree`` itself) by a copy of
+    ``value`` (which does not read ``ident``: its copies are not searched)."""
+    stack = [tree]
+    name_class, ast_class = gast.Name, gast.AST
+    while stack:
+        node = stack.pop()
+        for field in child_fields(node.__class__):
             old = getattr(node, field, None)
-            if isinstance(old, gast.Name) and old.id == ident:
+            if isinstance(old, name_class) and old.id == ident:
                 setattr(node, field, clone(value))
             elif isinstance(old, list):
                 for k, item in enumerate(old):
-                    if isinstance(item, gast.Name) and item.id == ident:
+                    if isinstance(item, name_class) and item.id == ident:
                         old[k] = clone(value)
+                    elif isinstance(item, ast_class):
+                        stack.append(item)
+            elif isinstance(old, ast_class):
+                stack.append(old)
 
 
 def coalesce_copies(stmts: list, temps: set[str], counts: dict[str, int]) -> None:
