@@ -110,9 +110,11 @@ def writes_into_arguments(fn: Any) -> bool:
 
 
 def may_return_view(fn: Any, keywords: dict | None = None) -> bool:
-    """Might ``fn``'s result share memory with an argument (keyword values as given)?"""
+    """Might ``fn``'s result share memory with an argument (keyword values as given)?
+
+    srcgrad's own primitives say so with a ``returns_argument`` attribute."""
     try:
-        if fn in VIEW_FUNCTIONS:
+        if fn in VIEW_FUNCTIONS or getattr(fn, "returns_argument", False):
             return True
         if fn in _COPY_KEYWORD:
             copy = (keywords or {}).get("copy", True)

@@ -404,6 +404,32 @@ class ArrayNamespace:
             flat = values @ xp.astype(hits, x.dtype)
         return x + xp.reshape(flat, shape)
 
+    def in_place(self, new: Any, old: Any, op: str) -> Any:
+        """What ``old op= value`` leaves bound to the name, given ``new = old op value``
+        (:func:`srcgrad.rules.shape.in_place` for this library): arrays that update
+        themselves (PyTorch, CuPy) keep their shape and dtype, where the library allows
+        the cast; immutable and lazy arrays (JAX, Dask) and numbers are rebound to ``new``."""
+        from .rules.shape import IN_PLACE_METHODS
+
+        if not isinstance(old, self.array_type) or \
+                not hasattr(self.array_type, IN_PLACE_METHODS[op]):
+            return new
+        shape, have, want = tuple(new.shape), new.dtype, old.dtype
+        if have == want:
+            pass
+        elif self.torch is not None:
+            if not self.torch.can_cast(have, want):
+                raise RuntimeError(f"result type {_dtype_name(have)} can't be cast to the "
+                                   f"desired output type {_dtype_name(want)}")
+        elif self.native is None or not self.native.can_cast(have, want, "same_kind"):
+            raise TypeError(f"{op} would change the dtype of an array of "
+                            f"{_describe(self.key)} from {want} to {have}, which the library "
+                            "does not define; cast one operand first")
+        if shape != tuple(old.shape):
+            raise ValueError(f"non-broadcastable output operand with shape {tuple(old.shape)} "
+                             f"doesn't match the broadcast shape {shape}")
+        return new if have == want else self.xp.astype(new, want)
+
     def expand_reduced(self, g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
         """Broadcast the cotangent of a reduction over ``axis`` back to ``x``'s shape."""
         if hasattr(x, "shape"):

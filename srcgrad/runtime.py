@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["unbroadcast", "unbroadcast_to", "unbroadcast_scaled", "shape_of", "zeros_like",
-           "expand_reduced", "normalize_axis", "real_cotangent", "is_complex"]
+           "expand_reduced", "normalize_axis", "real_cotangent", "as_gradient", "is_complex"]
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
@@ -158,6 +158,30 @@ def real_cotangent(ct: Any, x: Any) -> Any:
     elif kind is float or not is_complex(ct):
         return ct
     return ct if is_complex(x) else np.real(ct)
+
+
+def as_gradient(ct: Any, x: Any) -> Any:
+    """``ct`` handed out as the gradient of argument ``x``: real where ``x`` is real
+    (:func:`real_cotangent`) and in ``x``'s dtype.
+
+    A float32 parameter gets a float32 gradient even when float64 data promoted the
+    computation, as in JAX and PyTorch: the sweep runs in the dtypes the primal
+    computed in, and the result is cast once, here.  Python numbers, which have no
+    dtype of their own, keep what the sweep computed.
+    """
+    if type(ct) is _ndarray and type(x) is _ndarray and ct.dtype == x.dtype:
+        return ct           # the common case: nothing to do (equal dtypes: both real or not)
+    want = getattr(x, "dtype", None)
+    ct = real_cotangent(ct, x)
+    if want is None:
+        return ct
+    have = getattr(ct, "dtype", None)
+    if have is None:        # a Python number: the NumPy scalar (or 0-d array) of x's dtype
+        return np.asarray(ct, dtype=want)[()]
+    if have == want:
+        return ct
+    method = getattr(ct, "astype", None)
+    return method(want) if method is not None else np.astype(ct, want)
 
 
 def zeros_like(x: Any) -> Any:

@@ -2,12 +2,13 @@
 
 Generated code writes items out of place: ``y[i] = v`` becomes
 ``y_1 = setitem(y, i, v)``, a new array, and ``a += b`` on a name becomes
-``a = a + b``.  That is what Python does only when nothing else can see the
-array: no other name bound to it or to a view of it (``b = a``,
-``v = y[1:]``, ``y.T``, ``y.reshape(...)``, ``np.asarray(y)``) is read
-afterwards, and it is neither a parameter (the caller holds it) nor a global
-or closure value.  This pass proves that for every write, or refuses the
-write with a located :class:`TransformError`.
+``a_1 = in_place(a + b, a, "+=")`` (the sum, cast to ``a``'s dtype).  That is
+what Python does only when nothing else can see the array: no other name
+bound to it or to a view of it (``b = a``, ``v = y[1:]``, ``y.T``,
+``y.reshape(...)``, ``np.asarray(y)``) is read afterwards, and it is neither
+a parameter (the caller holds it) nor a global or closure value.  This pass
+proves that for every write, or refuses the write with a located
+:class:`TransformError`.
 
 It follows, per name and program point, the objects a value may be or view
 (``points``: a fresh array made by a statement, a parameter, anything
@@ -148,10 +149,10 @@ class _Checker:
                 state[target] = self.value_of(stmt.value, state, stmt)
                 return state
             value = self.operation(stmt, op, state, target)
-            if getattr(stmt, "in_place", False):
-                updated = stmt.value.left
-                self.check_write(stmt, updated.id, state, _rebound(updated.id, target))
-                value = state.get(updated.id, _NO_VALUE)
+            updated = getattr(stmt, "in_place", None)
+            if updated:         # ``a += b``: the name of the array written into
+                self.check_write(stmt, updated, state, _rebound(updated, target))
+                value = state.get(updated, _NO_VALUE)
             state[target] = value
             return state
         if isinstance(stmt, gast.Expr) and op is not None:

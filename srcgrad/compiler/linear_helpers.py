@@ -74,6 +74,7 @@ def _build() -> dict[Any, HelperRule]:
         HelperRule(support.add, linear=(0, 1), joint=True),
         HelperRule(support.grad_or_zeros, linear=(0,), inert=(1,), joint=True),
         HelperRule(runtime.real_cotangent, linear=(0,), inert=(1,)),
+        HelperRule(runtime.as_gradient, linear=(0,), inert=(1,)),
         HelperRule(support.seq_add, linear=(0, 2), inert=(1, 3), joint=True),
         HelperRule(support.seq_add_all, linear=(0, 1), joint=True),
         HelperRule(support.seq_get, linear=(0,), inert=(1, 2)),

@@ -625,14 +625,26 @@ class Normalizer:
             value = gast.BinOp(left=name(target.id), op=s.op, right=s.value)
             gast.copy_location(value, s)
             base = self.rename(target.id)
-            self.assign_to(target, value, s, out)
-            if self.kinds.get(base) == "list" and out and isinstance(out[-1], gast.Assign):
-                # ``lst += ...`` extends the list object itself: aliases see it
-                out[-1].mutates = base
-            elif self.kinds.get(base) != "tuple":
-                # ``a += b`` changes an array in place (rebinding is the same only when no
-                # other name sees the array: srcgrad/compiler/aliasing.py checks)
-                out[-1].in_place = True
+            kind = self.kinds.get(base)
+            if kind in ("list", "tuple"):
+                self.assign_to(target, value, s, out)
+                if kind == "list" and out and isinstance(out[-1], gast.Assign):
+                    # ``lst += ...`` extends the list object itself: aliases see it
+                    out[-1].mutates = base
+                return
+            # ``a += b`` writes into an array: its dtype and shape stay (``in_place``
+            # casts, as NumPy does); numbers are rebound.  Rebinding the name to the new
+            # array is the same only when no other name sees the old one:
+            # srcgrad/compiler/aliasing.py checks.
+            result = self.expr(value, out, s)
+            new = self.fresh(target.id)
+            out.append(assign(new, result, s))
+            symbol = _AUG_SYMBOLS[type(s.op).__name__]
+            updated = call(_support_ref("in_place"), [name(new), name(base), const(symbol)])
+            ident = self.version(target.id)
+            out.append(assign(ident, updated, s))
+            self.kinds[ident] = ""
+            out[-1].in_place = base
             return
         if isinstance(target, gast.Subscript):
             base = self.subscript_base(target)
@@ -640,8 +652,14 @@ class Normalizer:
             current = self.fresh("item")
             out.append(assign(current, self.subscript_op(base, index), s))
             rhs = self.atom(s.value, out, s)
+            combined = self.fresh("item")
+            out.append(assign(combined, gast.BinOp(left=name(current), op=s.op, right=rhs), s))
+            # the item (a view, or a copy for an integer-array index) is updated in place
+            # when it is an array, rebound when it is a scalar; then written back
             updated = self.fresh("item")
-            out.append(assign(updated, gast.BinOp(left=name(current), op=s.op, right=rhs), s))
+            symbol = _AUG_SYMBOLS[type(s.op).__name__]
+            out.append(assign(updated, call(_support_ref("in_place"),
+                                             [name(combined), name(current), const(symbol)]), s))
             self.store_item(base, clone(index), name(updated), s, out, target.value.id)
             return
         raise self.error(s, "augmented assignment to an attribute",
@@ -1443,6 +1461,11 @@ def _strip_markers(stmts: list) -> list:
                 setattr(stmt, attr, _strip_markers(getattr(stmt, attr)))
         kept.append(stmt)
     return kept
+
+
+_AUG_SYMBOLS = {"Add": "+=", "Sub": "-=", "Mult": "*=", "Div": "/=", "FloorDiv": "//=",
+                "Mod": "%=", "Pow": "**=", "MatMult": "@=", "BitAnd": "&=", "BitOr": "|=",
+                "BitXor": "^=", "LShift": "<<=", "RShift": ">>="}
 
 
 def _support_ref(func: str) -> Any:

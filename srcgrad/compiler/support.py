@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime import real_cotangent, zeros_like
+from ..runtime import as_gradient, zeros_like
 
 __all__ = ["add", "zeros_for", "zeros_like", "tangent_or_zeros", "seq_add", "seq_get",
            "seq_grad", "seq_cotangent", "setitem_copy", "setitem_list", "resolve", "grad_or_zeros"]
@@ -277,8 +277,8 @@ def seq_grad(adjoint: Any, value: Any) -> Any:
 
 
 def grad_or_zeros(adjoint: Any, value: Any) -> Any:
-    """``adjoint``, or zeros shaped like ``value`` when it is ``None`` (real for a real
-    ``value``: :func:`~srcgrad.runtime.real_cotangent`)."""
+    """``adjoint``, or zeros shaped like ``value`` when it is ``None`` (in ``value``'s
+    dtype, real for a real ``value``: :func:`~srcgrad.runtime.as_gradient`)."""
     if adjoint is None:
         return zeros_for(value)
     if isinstance(adjoint, dict):
@@ -286,9 +286,9 @@ def grad_or_zeros(adjoint: Any, value: Any) -> Any:
     if isinstance(value, (list, tuple)) and not isinstance(adjoint, (list, tuple)):
         # a list argument indexed like an array: one row of the cotangent per item
         rows = np.asarray(adjoint)
-        return type(value)(real_cotangent(rows[k].reshape(np.shape(v)), v)
+        return type(value)(as_gradient(rows[k].reshape(np.shape(v)), v)
                            for k, v in enumerate(value))
-    return real_cotangent(adjoint, value)
+    return as_gradient(adjoint, value)
 
 
 def setitem_copy(x: Any, index: Any, value: Any) -> Any:
@@ -339,6 +339,10 @@ def resolve(name: str) -> Any:
         from ..rules import shape
 
         return getattr(shape, "setitem", setitem_copy)
+    if name == "in_place":
+        from ..rules.shape import in_place
+
+        return in_place
     return globals()[name]
 
 

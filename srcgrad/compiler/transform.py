@@ -16,7 +16,7 @@ import gast
 import numpy as np
 
 from ..rules import registry
-from ..runtime import real_cotangent, zeros_like
+from ..runtime import as_gradient, zeros_like
 from ..treeargs import TreeFunction
 from . import cache, support, variants
 from .analyze import analyze, scalar_closed, scalar_names, statements
@@ -739,8 +739,8 @@ class _Builder:
         if self.internal:
             return name(b) if state != ZERO else const(None)
         if state == LIVE and not sweep.is_seq(p):
-            # (a real argument gets the real part: see runtime.real_cotangent)
-            helper = self.ns.bind("real_cotangent", real_cotangent)
+            # (in the argument's dtype, real for a real one: see runtime.as_gradient)
+            helper = self.ns.bind("as_gradient", as_gradient)
             return gast.Call(func=name(helper), args=[name(b), name(p)], keywords=[])
         if state == ZERO:
             fn = self.ns.bind("zeros_like", zeros_like) if not sweep.is_seq(p) else None

@@ -33,7 +33,8 @@ _OVERRIDES = {("srcgrad.runtime", "expand_reduced"): "expand_reduced",
               ("srcgrad.rules._shape_helpers", "assign"): "assign",
               ("srcgrad.rules._shape_helpers", "index_add"): "index_add",
               ("srcgrad.rules._shape_helpers", "_surviving_writes"): "surviving_writes",
-              ("srcgrad.compiler.support", "setitem_copy"): "assign"}
+              ("srcgrad.compiler.support", "setitem_copy"): "assign",
+              ("srcgrad.rules.shape", "in_place"): "in_place"}
 
 
 def own(compiled: Any) -> None:

@@ -41,7 +41,7 @@ _PLAIN_VALUES = frozenset({np.ndarray, float, int, np.float64, np.float32, np.fl
 
 __all__ = [
     # general
-    "dtype_of", "reduced_count", "mT", "part", "with_operand",
+    "dtype_of", "holds_fractions", "reduced_count", "mT", "part", "with_operand",
     # reductions
     "extremum_share", "extremum_cotangent", "prod_others", "cumprod_cotangent", "cumprod_tangent",
     "diff_cotangent", "diff_tangent", "median_partials",
@@ -647,6 +647,11 @@ def convert(x: Any, dtype: Any) -> Any:
 def _holds_fractions(dtype: Any) -> bool:
     """Can ``dtype`` hold non-integer values?  A cast to integers or booleans cannot."""
     return np.dtype(dtype).kind not in "iub"
+
+
+def holds_fractions(x: Any) -> bool:
+    """Can array ``x`` hold non-integer values (does a write into it keep a derivative)?"""
+    return dtype_of(x).kind not in "iub"
 
 
 def cast_cotangent(g: Any, x: Any, dtype: Any) -> Any:

@@ -5,9 +5,11 @@ cotangent back (reshape back, transpose by the inverse permutation, cut a
 concatenation into pieces, scatter an indexing cotangent) and their JVPs
 apply the primitive itself to the tangent.
 
-Two primitives have no NumPy function of their own and are defined here:
-:func:`setitem` (index assignment, out of place) and :func:`astype`
-(``ndarray.astype``).
+Three primitives have no NumPy function of their own and are defined here:
+:func:`setitem` (index assignment, out of place), :func:`astype`
+(``ndarray.astype``) and :func:`in_place` (what an augmented assignment such
+as ``a += b`` leaves in ``a``: NumPy writes into the array, keeping its dtype
+and shape).
 
 ``np.split`` and ``np.array_split`` return a list whose length depends on
 the call, so their rules are registered with one output that is a
@@ -28,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime import is_complex, unbroadcast
+from ..runtime import is_complex, real_cotangent, unbroadcast, zeros_like
 from ._extra_helpers import (
     append_cotangent,
     choose_cotangent,
@@ -57,7 +59,9 @@ from ._shape_helpers import (
     cast_tangent,
     concat_cotangents,
     convert,
+    dtype_of,
     embed_diagonal,
+    holds_fractions,
     hstack_cotangents,
     index_cotangent,
     inverse_permutation,
@@ -78,7 +82,7 @@ from ._shape_helpers import (
 from ._shape_helpers import embed_diagonal as _embed_diagonal
 from .registry import alias, defjvp, defvjp, nondifferentiable
 
-__all__ = ["setitem", "astype", "index_node_name"]
+__all__ = ["setitem", "astype", "in_place", "in_place_tangent", "index_node_name"]
 
 
 # --- primitives without a NumPy function of their own ---------------------------------
@@ -101,6 +105,55 @@ def astype(x: Any, dtype: Any) -> Any:
     The cotangent is cast back to ``x``'s dtype.
     """
     return convert(x, dtype)
+
+
+# the method each augmented assignment calls when the left operand has it
+IN_PLACE_METHODS = {"+=": "__iadd__", "-=": "__isub__", "*=": "__imul__", "/=": "__itruediv__",
+                    "//=": "__ifloordiv__", "%=": "__imod__", "**=": "__ipow__",
+                    "@=": "__imatmul__", "&=": "__iand__", "|=": "__ior__", "^=": "__ixor__",
+                    "<<=": "__ilshift__", ">>=": "__irshift__"}
+_ndarray = np.ndarray
+
+
+def in_place(new: Any, old: Any, op: str) -> Any:
+    """What ``old op= value`` leaves bound to the name, given ``new = old op value``.
+
+    Python rebinds the name to ``new`` unless ``old`` updates itself (``op``'s
+    method, such as ``__iadd__``): a NumPy array keeps its dtype and shape, so
+    ``new`` becomes an array like ``old``, cast with NumPy's ``same_kind`` rule
+    (a float32 array stays float32 after ``+=`` of float64 values; an integer
+    array refuses ``/=``; a sum broadcast wider than ``old`` raises
+    ``ValueError``).  Numbers, NumPy scalars and arrays without in-place
+    operators (tuples, immutable arrays) get ``new``.  The derivative is the
+    identity: a cast between floating dtypes only rounds.
+    """
+    if type(old) is _ndarray:
+        if type(new) is _ndarray and new.dtype == old.dtype and new.shape == old.shape:
+            return new      # the common case: nothing changes
+    elif getattr(old, "dtype", None) is None or not hasattr(type(old), IN_PLACE_METHODS[op]):
+        return new
+    # NumPy's order: the cast is checked before the shape
+    have, want = dtype_of(new), dtype_of(old)
+    if not np.can_cast(have, want, "same_kind"):
+        raise TypeError(f"Cannot cast ufunc output from {have!r} to {want!r} with casting "
+                        "rule 'same_kind'")
+    shape, old_shape = np.shape(new), np.shape(old)
+    if shape != old_shape:
+        raise ValueError(f"non-broadcastable output operand with shape {old_shape} doesn't "
+                         f"match the broadcast shape {shape}")
+    if isinstance(old, _ndarray) and isinstance(new, (np.generic, int, float, complex)):
+        return np.array(new, dtype=want)        # a 0-d array stays an array
+    # (srcgrad's Tensors, when the tape runs generated code, keep their dtype the same way)
+    return new if have == want else convert(new, want)
+
+
+in_place.returns_argument = True     # ``new`` itself where no cast is needed
+
+
+def in_place_tangent(dnew: Any, ans: Any) -> Any:
+    """The tangent of :func:`in_place`: ``dnew`` in the result's dtype."""
+    want = dtype_of(ans)
+    return dnew if dtype_of(dnew) == want else cast_tangent(dnew, want)
 
 
 # --- node names that depend on the call --------------------------------------------
@@ -334,20 +387,30 @@ defvjp(operator.getitem, lambda g, ans, x, index: index_cotangent(g, x, index),
 defjvp(operator.getitem, lambda dx, ans, x, index: dx[index])
 
 # setitem(x, index, value): x with x[index] = value, out of place; of repeated integer
-# indices only the last write lands, and only it gets a cotangent.
+# indices only the last write lands, and only it gets a cotangent.  Values written into
+# an integer array are truncated: piecewise constant, no derivative.
 defvjp(setitem,
        lambda g, ans, x, index, value: setitem(g, index, 0),
        None,
-       lambda g, ans, x, index, value: unbroadcast(assigned_cotangent(g, x, index), value),
+       lambda g, ans, x, index, value:
+       unbroadcast(assigned_cotangent(g, x, index), value) if holds_fractions(x)
+       else zeros_like(value),
        node="CopySlices")
 defjvp(setitem,
        lambda dx, ans, x, index, value: setitem(dx, index, 0),
        None,
-       lambda dx, ans, x, index, value: setitem(np.zeros_like(x), index, dx))
+       lambda dx, ans, x, index, value:
+       setitem(np.zeros_like(x), index, dx) if holds_fractions(x) else np.zeros_like(x))
 
 # A cast to integers or booleans is piecewise constant: zero derivative.
 defvjp(astype, lambda g, ans, x, dtype: cast_cotangent(g, x, dtype), node="ToCopyBackward0")
 defjvp(astype, lambda dx, ans, x, dtype: cast_tangent(dx, dtype))
+
+# Writing into the old array only casts (a float32 array keeps its dtype): the derivative
+# in the new value is the identity, the old array gives only its dtype and shape.
+defvjp(in_place, lambda g, ans, new, old, op: real_cotangent(g, new), None, None,
+       node="CopyBackwards", complex=True)
+defjvp(in_place, lambda dnew, ans, new, old, op: in_place_tangent(dnew, ans), None, None)
 
 # --- more joining, splitting and reshaping ---------------------------------------------
 

@@ -26,7 +26,7 @@ def tanh_layer_grad(x, w, b):
     bt_1 = bh * (1 - h * h)
     bb = unbroadcast(bt_1, b)
     bw = matmul_right_cotangent(unbroadcast(bt_1, t), x, w)
-    return sum_1, (real_cotangent(bw, w), real_cotangent(bb, b))
+    return sum_1, (as_gradient(bw, w), as_gradient(bb, b))
 ''',
     ('piecewise', (0,)): '''\
 def piecewise_grad(x):
@@ -45,7 +45,7 @@ def piecewise_grad(x):
     else:
         # grad of: y = -x
         bx = -by
-    return t, (real_cotangent(bx, x),)
+    return t, (as_gradient(bx, x),)
 ''',
     ('running_sum', (0,)): '''\
 def running_sum_grad(x, n):
@@ -87,7 +87,7 @@ def softplus_sum_grad(x):
     bsum_1 = one_like(sum_1)
     # grad of: return np.sum(np.log1p(np.exp(x)))
     bx = expand_reduced(bsum_1, log1p) / (1 + exp) * exp
-    return sum_1, (real_cotangent(bx, x),)
+    return sum_1, (as_gradient(bx, x),)
 ''',
 }
 

@@ -6,7 +6,7 @@ import operator
 
 import numpy as np
 
-from srcgrad.rules.shape import astype, setitem
+from srcgrad.rules.shape import astype, in_place, setitem
 from tests.rule_samples import S, arr, ints
 
 CHECK_DUCK = True
@@ -166,4 +166,7 @@ SAMPLES = {
         S(arr((4, 3)), (Ellipsis, -1), arr(())),
     ],
     astype: [S(arr((3,)), np.float64), S(arr((2, 3)), "float64")],
+    # (the old value gives its dtype and shape: a complex one keeps a complex sum)
+    in_place: [S(arr((3,)), np.zeros(3), "+="), S(arr((2, 3)), np.ones((2, 3)), "*="),
+               S(arr(()), 0.5, "-="), S(arr((3,)), np.array([1 + 1j, 2.0, 3j]), "/=")],
 }
