@@ -160,6 +160,9 @@ def real_cotangent(ct: Any, x: Any) -> Any:
     return ct if is_complex(x) else np.real(ct)
 
 
+_REAL_SCALARS = frozenset({float, np.float64})
+
+
 def as_gradient(ct: Any, x: Any) -> Any:
     """``ct`` handed out as the gradient of argument ``x``: real where ``x`` is real
     (:func:`real_cotangent`) and in ``x``'s dtype.
@@ -169,8 +172,12 @@ def as_gradient(ct: Any, x: Any) -> Any:
     computed in, and the result is cast once, here.  Python numbers, which have no
     dtype of their own, keep what the sweep computed.
     """
-    if type(ct) is _ndarray and type(x) is _ndarray and ct.dtype == x.dtype:
-        return ct           # the common case: nothing to do (equal dtypes: both real or not)
+    kind = type(x)
+    if kind is _ndarray:
+        if type(ct) is _ndarray and ct.dtype == x.dtype:
+            return ct       # the common case: nothing to do (equal dtypes: both real or not)
+    elif kind is float and type(ct) in _REAL_SCALARS:
+        return ct
     want = getattr(x, "dtype", None)
     ct = real_cotangent(ct, x)
     if want is None:
