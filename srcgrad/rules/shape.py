@@ -411,6 +411,7 @@ defjvp(astype, lambda dx, ans, x, dtype: cast_tangent(dx, dtype))
 defvjp(in_place, lambda g, ans, new, old, op: real_cotangent(g, new), None, None,
        node="CopyBackwards", complex=True)
 defjvp(in_place, lambda dnew, ans, new, old, op: in_place_tangent(dnew, ans), None, None)
+nondifferentiable(in_place, argnums=(1, 2))
 
 # --- more joining, splitting and reshaping ---------------------------------------------
 

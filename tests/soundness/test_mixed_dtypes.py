@@ -323,3 +323,20 @@ def test_real_float32_parameter_of_complex_computation():
     g = srcgrad.grad(real_of_complex_weights, engine="source")(w, z)
     assert g.dtype == np.float32
     np.testing.assert_allclose(g, 2 * w * np.abs(z) ** 2, rtol=1e-6)
+
+
+def updated_quadratic(w, x):
+    y = w * 1.5
+    y += x * w          # float64 data: the sum is cast back into float32
+    y *= w
+    return np.sum(y)
+
+
+def test_hessian_through_in_place_updates():
+    x = np.array([0.3, -0.4, 0.8])
+    w32 = np.array([0.5, 0.25, -0.75], dtype=np.float32)
+    h32 = srcgrad.hessian(updated_quadratic, engine="source")(w32, x)
+    h64 = srcgrad.hessian(updated_quadratic, engine="source")(w32.astype(np.float64), x)
+    assert h32.dtype == np.float32 and h64.dtype == np.float64
+    np.testing.assert_allclose(h64, np.diag(2 * (1.5 + x)), rtol=1e-12)
+    np.testing.assert_allclose(h32, h64, rtol=1e-6)
