@@ -398,6 +398,7 @@ class Tensor:
         if self._rg and self._fn is None:  # pragma: no cover - refused above
             old._acc = self._acc
         out = record(get_rule(fun), (old, *args), kwargs, forward=forward, name=name)
+        _check_in_place_cast(out._a.dtype, target.dtype)
         target[...] = out._a
         self._fn = out._fn
         self._output_nr = out._output_nr
@@ -1430,6 +1431,26 @@ class _CallableSize(int):
         if dim is None:
             return Size(shape)
         return shape[_check_dim(dim, len(shape))]
+
+
+_TORCH_DTYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double",
+                      "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+                      "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+                      "uint8": "Byte", "bool": "Bool"}
+
+
+def _check_in_place_cast(have: np.dtype, want: np.dtype) -> None:
+    """An in-place update keeps the tensor's dtype: a result that cannot be cast back
+    with NumPy's ``same_kind`` rule (complex into float, float into integers) is refused,
+    as NumPy refuses it (TypeError, in NumPy code) and PyTorch (RuntimeError)."""
+    if have == want or np.can_cast(have, want, "same_kind"):
+        return
+    if grad_mode._state.numpy_code:
+        raise TypeError(f"Cannot cast ufunc output from {have!r} to {want!r} with casting "
+                        "rule 'same_kind'")
+    raise RuntimeError(f"result type {_TORCH_DTYPE_NAMES.get(have.name, have.name)} can't be "
+                       "cast to the desired output type "
+                       f"{_TORCH_DTYPE_NAMES.get(want.name, want.name)}")
 
 
 def _refuse_scalar_escape(t: Tensor, how: str) -> None:
