@@ -80,6 +80,8 @@ unbroadcast = 0.5
 expand_reduced = 1.0
 grad_or_zeros = 1.5
 real_cotangent = 2.5
+as_gradient = 0.75
+in_place = 0.125
 SCALAR_TYPES = 1.0
 saved = 1.0
 value = 3.0
@@ -96,14 +98,15 @@ def _taken(t, bt):
 def takes_the_names(x, w, t_1=0.5, bx=0.25):
     t = (2.0 + t_shapes + ShapeStack + one_like + s_shapes + taken_vjp + taken_pullback
          + _taken_vjp + _taken_pullback
-         + unbroadcast + grad_or_zeros + real_cotangent + expand_reduced + SCALAR_TYPES)
+         + unbroadcast + grad_or_zeros + real_cotangent + as_gradient + in_place
+         + expand_reduced + SCALAR_TYPES)
     sin_shapes = saved + value
     tbx = 0.5
     s = 0.0
     for i in range(3):
         sin = np.sin(x)
         s = s + np.sum(sin * i) * t + _taken(x, w) * t_1 * bx + sin_shapes * tbx
-        s = s * 0.5
+        s *= 0.5
     return s
 
 
