@@ -225,7 +225,13 @@ class RuleNode(Node):
                     raise RuntimeError(FREED_MESSAGE)
                 slot = saved.saved_names(self).get(name[len(prefix):])
                 if slot is not None:
-                    return saved.SavedTensor(self, slot) if raw else saved.saved_value(self, slot)
+                    if raw:
+                        return saved.SavedTensor(self, slot)
+                    value = saved.saved_value(self, slot)
+                    if name.endswith("_other") and type(value) in (bool, int, float, complex):
+                        # a Python number operand is a wrapped 0-d tensor in PyTorch
+                        return Tensor._wrap(np.asarray(value))
+                    return value
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __dir__(self) -> list[str]:

@@ -264,6 +264,8 @@ def _output_versions(rule: Rule, inputs: tuple, out: tuple) -> OutputVersions:
 
 
 _LOAD_INT = frozenset({"LOAD_CONST", "LOAD_SMALL_INT"})
+_LOAD_ONE = frozenset({"LOAD_FAST", "LOAD_FAST_BORROW"})
+_LOAD_TWO = frozenset({"LOAD_FAST_LOAD_FAST", "LOAD_FAST_BORROW_LOAD_FAST_BORROW"})
 _ITEMS_CACHE: dict = {}
 
 
@@ -283,7 +285,11 @@ def answer_items_read(vjp: Any) -> frozenset | None:
         if not (i.opname.startswith("LOAD_") and ans in names and i.opname != "LOAD_CONST"):
             continue
         nxt = ins[k + 1:k + 3]
-        if (i.opname in ("LOAD_FAST", "LOAD_FAST_BORROW") and len(nxt) == 2
+        # ``ans`` pushed last: by itself, or as the second name of the superinstruction
+        # loading two locals at once (Python 3.13+: ``LOAD_FAST_LOAD_FAST (x, ans)``)
+        last = i.opname in _LOAD_ONE or (i.opname in _LOAD_TWO and names[-1] == ans
+                                          and names.count(ans) == 1)
+        if (last and len(nxt) == 2
                 and nxt[0].opname in _LOAD_INT and type(nxt[0].argval) is int
                 and (nxt[1].opname == "BINARY_SUBSCR" or (nxt[1].opname == "BINARY_OP"
                                                            and "[" in nxt[1].argrepr))):

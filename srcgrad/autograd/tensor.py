@@ -1141,7 +1141,7 @@ class Tensor:
 
         pick = max_with_indices if fun is np.max else min_with_indices
         values, indices = record(get_rule(pick), (self, dim, keepdim))
-        return _values_indices(values, indices)
+        return _values_indices(values, indices, "max" if fun is np.max else "min")
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
             keepdims: bool = False) -> Any:
@@ -1183,7 +1183,7 @@ class Tensor:
         axis = _dims(dim if axis is None else axis, self._a.ndim)
         return Tensor._wrap(np.asarray(np.any(self._a, axis=axis, keepdims=keepdim)))
 
-    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool | None = None) -> Any:
         """``(values, indices)`` sorted along ``dim`` (ties keep their order).  In NumPy
         code run on the tape it is ``ndarray.sort``: in place, returning None."""
         from ..rules.selection import sort_with_indices
@@ -1194,9 +1194,11 @@ class Tensor:
 
         _check_dim(dim, max(self._a.ndim, 1))
         if self._a.ndim == 0:
-            return _values_indices(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
-        values, indices = record(get_rule(sort_with_indices), (self, dim, bool(descending)))
-        return _values_indices(values, indices)
+            return _values_indices(self.clone(), Tensor._wrap(np.zeros((), np.int64)), "sort")
+        # (PyTorch's overload taking ``stable`` names its node SortBackward1)
+        values, indices = record(get_rule(sort_with_indices), (self, dim, bool(descending)),
+                                 name=None if stable is None else "SortBackward1")
+        return _values_indices(values, indices, "sort")
 
     def cumsum(self, dim: Any = None, *, axis: Any = None) -> Any:
         """Running sums along ``dim`` (NumPy: over the flattened tensor when no axis)."""
@@ -1601,9 +1603,11 @@ def _slice_along(t: Tensor, dim: int, start: int, stop: int) -> Any:
 
 
 class _ValuesIndices(tuple):
-    """``(values, indices)`` with attribute access, like PyTorch's named tuple."""
+    """``(values, indices)`` with attribute access, like PyTorch's named tuple (printed
+    as ``srcgrad.return_types.max(values=..., indices=...)``)."""
 
     __slots__ = ()
+    _name = "values_indices"
 
     @property
     def values(self) -> Tensor:
@@ -1613,11 +1617,22 @@ class _ValuesIndices(tuple):
     def indices(self) -> Tensor:
         return self[1]
 
+    def __repr__(self) -> str:
+        return (f"srcgrad.return_types.{self._name}(\nvalues={self[0]!r},\n"
+                f"indices={self[1]!r})")
 
-def _values_indices(values: Any, indices: Any) -> _ValuesIndices:
+
+_RETURN_TYPES: dict = {}
+
+
+def _values_indices(values: Any, indices: Any, name: str) -> _ValuesIndices:
     if isinstance(indices, Tensor) and indices._rg:
         indices = Tensor._wrap(indices._a)
-    return _ValuesIndices((values, indices))
+    cls = _RETURN_TYPES.get(name)
+    if cls is None:  # one class per operation, named as PyTorch's (return_types.max ...)
+        cls = _RETURN_TYPES[name] = type(name, (_ValuesIndices,), {"__slots__": (),
+                                                                  "_name": name})
+    return cls((values, indices))
 
 
 def _cast_ufunc_inputs(ufunc: np.ufunc, inputs: tuple, kwargs: dict) -> tuple[tuple, dict]:

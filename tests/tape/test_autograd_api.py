@@ -5,8 +5,6 @@ in ``test_autograd_api_torch.py``."""
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 
@@ -257,9 +255,6 @@ def test_sort_and_index_add_gradients():
     assert out.grad_fn.name() == "IndexAddBackward0"
 
 
-@pytest.mark.xfail(sys.version_info >= (3, 13), strict=False,
-                   reason="on 3.13 the tape cannot tell which outputs max's rule reads, so it "
-                          "refuses changing the values too (the safe side)")
 def test_max_with_dim_values_may_change_in_place_its_indices_may_not():
     x = torch.tensor([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]], requires_grad=True)
     values, indices = torch.max(x, 1)
@@ -270,3 +265,20 @@ def test_max_with_dim_values_may_change_in_place_its_indices_may_not():
     indices.add_(0)
     with pytest.raises(RuntimeError, match=r"\[srcgrad\.LongTensor \[2\]\] is at version 1"):
         values.sum().backward()
+
+
+@pytest.mark.parametrize(("vjp", "items"), [
+    (lambda g, ans, x: x * ans[1], {1}),           # 3.13+: LOAD_FAST_LOAD_FAST (x, ans)
+    (lambda g, ans, x: ans[0] + ans[1] * x, {0, 1}),
+    (lambda g, ans, x: g[0] * ans[2], {2}),
+    (lambda g, ans, x: ans + x, None),             # (ans, x): ans used whole
+    (lambda g, ans, x: x * ans, None),
+    (lambda g, ans, x: (ans, ans)[0], None),       # (ans, ans): the first use is unknown
+    (lambda g, ans, x: ans[x], None),
+    (lambda g, ans, x: g, set()),
+])
+def test_which_outputs_a_vjp_reads(vjp, items):
+    from srcgrad.autograd.ops import answer_items_read
+
+    got = answer_items_read(vjp)
+    assert (None if got is None else set(got)) == items

@@ -348,3 +348,35 @@ def test_values_of_max_with_dim_may_change_in_place_but_not_its_indices():
         y.sum().backward()
 
     _same(exp_output)
+
+
+same = _same
+
+
+def test_named_results_of_max_min_sort_and_their_nodes():
+    def scenario(torch, log):
+        x = torch.tensor([[3.0, 1.0, 2.0], [0.5, 2.5, -1.0]], requires_grad=True)
+        log.append(repr(x.max(1)).replace("torch.", "srcgrad."))
+        log.append(repr(torch.min(x, 0, keepdim=True)).replace("torch.", "srcgrad."))
+        log.append(repr(x.sort(0, descending=True)).replace("torch.", "srcgrad."))
+        log.append(repr(torch.sort(x, stable=True)).replace("torch.", "srcgrad."))
+        log.append(type(x.max(1)).__name__)
+        log.append(x.max(1).indices)
+        v, i = x.sort(dim=1, stable=False)
+        (v * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
+        log.append(x.grad)
+
+    same(scenario)
+
+
+def test_saved_python_numbers_are_wrapped_tensors_where_pytorch_wraps_them():
+    def scenario(torch, log):
+        x = torch.tensor([0.5, 1.0], requires_grad=True)
+        log.append((x * 2).grad_fn._saved_other)
+        log.append((x * 2.5).grad_fn._saved_other)
+        log.append((x / 3).grad_fn._saved_other)
+        log.append((x * True).grad_fn._saved_other)
+        log.append(x.pow(2.5).grad_fn._saved_exponent)   # a Scalar argument: a number
+        log.append((x * x).grad_fn._saved_other is x)
+
+    same(scenario)
