@@ -6,7 +6,7 @@ reverse, and every derivative comes from the rule registry shared with the
 source engine.
 """
 
-from . import functional
+from . import forward_ad, functional
 from .anomaly import detect_anomaly, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
@@ -29,5 +29,5 @@ __all__ = [
     "Size", "Tensor", "Variable", "backward", "enable_grad", "functional", "grad", "gradcheck",
     "gradgradcheck", "graph_dot", "is_grad_enabled", "no_grad", "once_differentiable",
     "set_grad_enabled", "variable", "detect_anomaly", "set_detect_anomaly", "inference_mode",
-    "is_inference_mode_enabled",
+    "is_inference_mode_enabled", "forward_ad",
 ]

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from . import forward_ad
 from .graph import cotangent, run_backward, user_grad
 from .tensor import Size, Tensor, unwrap
 
@@ -68,7 +69,7 @@ def _root_grads(outputs: tuple, grad_outputs: Any, create_graph: bool) -> list:
                     f"Mismatch in shape: grad_output[{i}] has a shape of {Size(gshape)!r} and "
                     f"output[{i}] has a shape of {Size(out._a.shape)!r}."
                 )
-            if not create_graph:
+            if not create_graph and not forward_ad.OPEN[0]:   # (a tangent is kept inside a level)
                 g = unwrap(g)
             g = cotangent(g)    # (the rules' convention: see graph.user_grad)
         if create_graph and not isinstance(g, Tensor):

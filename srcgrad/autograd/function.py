@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..runtime import unbroadcast_to
-from . import grad_mode
+from . import forward_ad, grad_mode
 from .graph import (
     FREED_MESSAGE,
     Node,
@@ -76,6 +76,8 @@ class BackwardCFunction(Node, FunctionCtx):
     @property
     def saved_tensors(self) -> tuple:
         """The tensors given to ``save_for_backward``, checked for in-place changes."""
+        if getattr(self, "_in_jvp", False):   # jvp reads what save_for_forward kept
+            return tuple(getattr(self, "saved_for_forward", ()))
         if self._freed:
             raise RuntimeError(FREED_MESSAGE)
         if self._saved is None:
@@ -106,7 +108,10 @@ class BackwardCFunction(Node, FunctionCtx):
                 if not isinstance(g, Tensor):
                     g = Tensor._wrap(g)
             grads_in.append(g)
-        with grad_mode.set_grad_enabled(create_graph and not self._once_differentiable):
+        # (create_graph is also set for a pass on tensors inside a forward-AD level:
+        # grad mode, on exactly when the pass creates a graph, decides)
+        with grad_mode.set_grad_enabled(create_graph and grad_mode.is_grad_enabled()
+                                        and not self._once_differentiable):
             result = fn.backward(self, *grads_in)
         if not isinstance(result, tuple):
             result = (result,)
@@ -196,6 +201,13 @@ class Function(metaclass=_FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def jvp(ctx: Any, *grad_inputs: Any) -> Any:
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with "
+            "forward mode AD."
+        )
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` and, when an input requires grad, link a node for ``backward``."""
@@ -205,17 +217,22 @@ class Function(metaclass=_FunctionMeta):
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
         if cls.vjp is not Function.vjp and cls.backward is Function.backward:
             cls.backward = cls.vjp  # type: ignore[method-assign]
-        with grad_mode.no_grad():
+        dual = forward_ad.OPEN[0] and forward_ad.carries(args, kwargs)
+        # forward (and setup_context) see the primals, without tangents, as in PyTorch
+        seen = forward_ad.primals(args) if dual else args
+        with grad_mode.no_grad(), forward_ad.busy():
             if cls.setup_context is Function.setup_context:
-                outputs = cls.forward(ctx, *args, **kwargs)
+                outputs = cls.forward(ctx, *seen, **kwargs)
             else:
-                outputs = cls.forward(*args, **kwargs)
-                cls.setup_context(ctx, args, outputs)
+                outputs = cls.forward(*seen, **kwargs)
+                cls.setup_context(ctx, seen, outputs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         recording = grad_mode.is_grad_enabled() and any(ctx.needs_input_grad)
         if not recording:
             wrapped = tuple(_detached(o) for o in outs)
+            if dual:
+                forward_ad.function_tangents(cls, ctx, args, wrapped)
             return wrapped[0] if single else wrapped
 
         tensor_inputs = [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor)]
@@ -256,6 +273,8 @@ class Function(metaclass=_FunctionMeta):
                 ctx._saved = tuple((Packed(t, *hooks), None) if isinstance(t, Tensor) else (t, v)
                                    for t, v in ctx._saved)
                 ctx.to_save = ()
+        if dual:
+            forward_ad.function_tangents(cls, ctx, args, tuple(results))
         return results[0] if single else tuple(results)
 
 

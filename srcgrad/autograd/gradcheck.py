@@ -42,12 +42,16 @@ def _numerical_jacobian(fn: Callable[..., Any], inputs: tuple, j: int, eps: floa
 
 
 def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True, **_ignored: Any) -> bool:
+              rtol: float = 1e-3, raise_exception: bool = True, check_forward_ad: bool = False,
+              check_backward_ad: bool = True, **_ignored: Any) -> bool:
     """Compare the tape's gradients of ``func`` with central differences.
 
     Inputs that require grad should be float64, as in PyTorch.  Returns True,
     or raises :class:`GradcheckError` (returns False with
     ``raise_exception=False``) naming the output, input and worst element.
+    ``check_forward_ad=True`` also checks forward mode (dual tensors, one
+    column of the Jacobian per input element); ``check_backward_ad=False``
+    skips reverse mode.
     """
     inputs = _tuple(inputs)
     diff = [j for j, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
@@ -57,6 +61,18 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol:
         outputs = _tuple(func(*inputs))
     for j in diff:
         numerical = _numerical_jacobian(func, inputs, j, eps)
+        if check_forward_ad:
+            forward = _forward_jacobian(func, inputs, j, outputs)
+            for o, jac in enumerate(forward):
+                if jac is not None and not np.allclose(jac, numerical[o], rtol=rtol, atol=atol):
+                    msg = (f"Jacobian computed with forward mode mismatch for output {o} with "
+                           f"respect to input {j},\nnumerical:{numerical[o]}\n"
+                           f"analytical:{jac}\n")
+                    if raise_exception:
+                        raise GradcheckError(msg)
+                    return False
+        if not check_backward_ad:
+            continue
         for o, out in enumerate(outputs):
             if not isinstance(out, Tensor) or out.dtype.is_floating_point is False:
                 continue
@@ -81,6 +97,31 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol:
                     raise GradcheckError(msg)
                 return False
     return True
+
+
+def _forward_jacobian(fn: Callable[..., Any], inputs: tuple, j: int, outputs: tuple) -> list:
+    """The Jacobian of each output with respect to ``inputs[j]``, a column per element
+    of it, from forward mode (``None`` for outputs that are not floating point)."""
+    from . import forward_ad
+
+    x = inputs[j]
+    columns = []
+    for k in range(x.numel()):
+        e = np.zeros(x._a.size, dtype=x._a.dtype)
+        e[k] = 1
+        with forward_ad.dual_level():
+            dual = forward_ad.make_dual(x.detach(), Tensor._wrap(e.reshape(x._a.shape)))
+            outs = _tuple(fn(*inputs[:j], dual, *inputs[j + 1:]))
+            col = []
+            for out in outs:
+                t = forward_ad.unpack_dual(out).tangent if isinstance(out, Tensor) else None
+                col.append(np.zeros(np.size(out._a)) if t is None and isinstance(out, Tensor)
+                           else None if t is None
+                           else np.asarray(t._a, dtype=np.float64).reshape(-1))
+            columns.append(col)
+    return [np.stack([c[o] for c in columns], axis=1)
+            if isinstance(outputs[o], Tensor) and outputs[o]._a.dtype.kind in "fc" else None
+            for o in range(len(outputs))]
 
 
 def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = None, *,

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..runtime import is_complex
-from . import anomaly, grad_mode, saved
+from . import anomaly, forward_ad, grad_mode, saved
 from .saved import (  # noqa: F401 - PyTorch's torch.autograd.graph names
     allow_mutation_on_saved_tensors,
     disable_saved_tensors_hooks,
@@ -214,8 +214,10 @@ def parameters_used(fn: Callable[..., Any]) -> frozenset:
 class RuleNode(Node):
     """A node whose VJPs come from a rule in the registry."""
 
+    # (_fw_ans: the tangents of the saved outputs at the open forward-AD level; set only
+    # there, see forward_ad._attach)
     __slots__ = ("_rule", "_args", "_raw", "_kwargs", "_ans", "_ans_vc", "_saved", "_inputs",
-                 "_freed", "_packed", "_out_dtype")
+                 "_freed", "_packed", "_out_dtype", "_fw_ans")
 
     def __getattr__(self, name: str) -> Any:
         # grad_fn._saved_self, ._saved_result, ._raw_saved_other... (see autograd/saved.py)
@@ -436,7 +438,9 @@ class AccumulateGrad(Node):
 
     def apply(self, grad_outputs: tuple, create_graph: bool) -> tuple:
         var = self.variable
-        var._accumulate(grad_outputs[0], create_graph)
+        # (in a backward pass grad mode is on exactly when it creates a graph; without
+        # one, .grad gets no tangent, as in PyTorch)
+        var._accumulate(grad_outputs[0], create_graph and grad_mode._state.enabled)
         hooks = var._post_accumulate_hooks
         if hooks:
             for hook in list(hooks):
@@ -548,6 +552,10 @@ def run_backward(
     state = grad_mode._state
     prev_mode = state.enabled
     state.enabled = bool(create_graph)
+    # Inside a forward-AD level the rules run on tensors, so that the gradients get the
+    # tangents of what they are computed from (forward-over-reverse); grad mode, which
+    # stays create_graph during the pass, says whether that is recorded.
+    create_graph = create_graph or (forward_ad.OPEN[0] and not forward_ad.through_tangents(roots))
     plain = capture is None and not create_graph and not _ANOMALY.enabled
     # The sweep creates many short-lived objects and no reference cycles, so the
     # cyclic collector would only rescan the (possibly huge) graph over and over.

@@ -27,7 +27,7 @@ from ..rules.registry import (
     refuse_complex,
 )
 from ..rules.source import positional_defaults, structural_params
-from . import grad_mode
+from . import forward_ad, grad_mode
 from .graph import OutputVersions, make_rule_node, node_class, parameters_used
 from .saved import ACTIVE as _SAVED_HOOKS
 from .saved import pack_rule_node
@@ -39,6 +39,7 @@ Tensor: Any = None
 VersionCounter: Any = None
 
 _grad_state = grad_mode._state
+_DUAL = forward_ad.OPEN
 
 
 def edge(t: Any) -> tuple:
@@ -161,6 +162,8 @@ def record(rule: Rule, args: tuple, kwargs: dict | None = None, *, forward: Any 
     only a node name that depends on argument values is worked out per call.
     Anything else goes to :func:`_record_general`.
     """
+    if _DUAL[0] and forward_ad.carries(args, kwargs):   # a tangent to carry (forward AD)
+        return forward_ad.record_dual(rule, args, kwargs, forward, name)
     T = Tensor
     if not kwargs:
         kwargs = _NO_KWARGS

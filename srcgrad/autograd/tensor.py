@@ -22,13 +22,14 @@ from ..mutation import output_arguments
 from ..rules import nn as _nn
 from ..rules.registry import get_rule, lookup
 from ..runtime import is_complex
-from . import dtypes, grad_mode, graph, ops, saved
+from . import dtypes, forward_ad, grad_mode, graph, ops, saved
 from .graph import AccumulateGrad, RemovableHandle, user_grad
 from .ops import record
 
 __all__ = ["Tensor", "Size", "VersionCounter", "unwrap"]
 
 _grad_state = grad_mode._state
+_DUAL = forward_ad.OPEN
 
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -114,7 +115,7 @@ class Tensor:
 
     __slots__ = ("_a", "_rg", "_fn", "_output_nr", "_grad", "_vc", "_base", "_view_index",
                  "_hooks",
-                 "_post_accumulate_hooks", "_retains_grad", "_acc", "__weakref__")
+                 "_post_accumulate_hooks", "_retains_grad", "_acc", "_fw", "__weakref__")
     __array_priority__ = 1000
 
     # -- construction ---------------------------------------------------------------
@@ -139,6 +140,7 @@ class Tensor:
         self._post_accumulate_hooks = None
         self._retains_grad = False
         self._acc = None
+        self._fw = None  # the tangent at the open forward-AD level (see forward_ad.py)
 
     @classmethod
     def _wrap(cls, array: Any) -> Tensor:
@@ -158,12 +160,17 @@ class Tensor:
     def _output_view(cls, array: Any, node: Any) -> Any:
         """A node's saved output(s) as Tensors attached to the node (double backward)."""
         if node.n_outputs == 1:
-            return cls._make(array, node, 0)
-        # (integer outputs and np.histogramdd's list of bin edges are constants: they
-        # stay as saved, as they are not outputs of the node; see ops.differentiable_output)
-        constant = getattr(getattr(node, "_rule", None), "constant_outputs", ())
-        return tuple(cls._make(a, node, i) if ops.differentiable_output(a)
-                     and i not in constant else a for i, a in enumerate(array))
+            out = cls._make(array, node, 0)
+        else:
+            # (integer outputs and np.histogramdd's list of bin edges are constants: they
+            # stay as saved, as they are not outputs of the node; see
+            # ops.differentiable_output)
+            constant = getattr(getattr(node, "_rule", None), "constant_outputs", ())
+            out = tuple(cls._make(a, node, i) if ops.differentiable_output(a)
+                        and i not in constant else a for i, a in enumerate(array))
+        if _DUAL[0]:   # inside a forward-AD level the saved outputs keep their tangents
+            forward_ad.output_tangents(node, out)
+        return out
 
     # -- autograd attributes ----------------------------------------------------------
 
@@ -381,9 +388,14 @@ class Tensor:
             if name == "CopySlices":  # ``x[i] = v`` writes through a view of the leaf
                 raise RuntimeError("a view of " + LEAF_INPLACE_ERROR)
             raise RuntimeError(LEAF_INPLACE_ERROR)
-        if recording and self._base is not None:
-            return self._inplace_on_view(fun, args, kwargs, forward, name)
+        dual = _DUAL[0] and forward_ad.carries((self, *args), kwargs)
+        if (recording or dual) and self._base is not None:
+            if self._view_index is not None or recording:
+                return self._inplace_on_view(fun, args, kwargs, forward, name)
+            forward_ad.check_view_update(self)
         target = self._as_array()
+        if dual and not recording:
+            return self._inplace_dual(fun, args, kwargs, forward, name)
         if not recording:
             raw = [a._a if isinstance(a, Tensor) else a for a in args]
             if forward is None and not kwargs and isinstance(fun, np.ufunc):
@@ -397,6 +409,8 @@ class Tensor:
         old._rg = self._rg
         if self._rg and self._fn is None:  # pragma: no cover - refused above
             old._acc = self._acc
+        if dual and self._fw is not None:
+            forward_ad.set_tangent(old, self._fw)
         out = record(get_rule(fun), (old, *args), kwargs, forward=forward, name=name)
         _check_in_place_cast(out._a.dtype, target.dtype)
         target[...] = out._a
@@ -404,6 +418,8 @@ class Tensor:
         self._output_nr = out._output_nr
         self._rg = out._rg
         self._bump()
+        if dual:
+            forward_ad.take_tangent(self, out)
         if self._vc.views:
             self._follow_into_views()
         if self._retains_grad:  # .grad is the gradient of the current version, as in PyTorch
@@ -430,7 +446,29 @@ class Tensor:
                 view._fn, view._output_nr, view._rg = fresh._fn, fresh._output_nr, fresh._rg
             else:
                 view._fn, view._output_nr, view._rg = StaleViewBackward(), 0, True
+            if _DUAL[0]:
+                forward_ad.follow_view(self, view)
         vc.views = [ref for ref in vc.views if ref() is not None]
+
+    def _inplace_dual(self, fun: Any, args: tuple, kwargs: dict, forward: Any,
+                      name: str | None) -> Tensor:
+        """An in-place change carrying a tangent, with nothing to record: the data and
+        the tangent change in place (the tangent's views, a view's base, see it)."""
+        target = self._as_array()
+        old = Tensor._wrap(target.copy())
+        if self._fw is not None:
+            forward_ad.set_tangent(old, self._fw)
+        out = record(get_rule(fun), (old, *args), kwargs, forward=forward, name=name)
+        target[...] = out._a
+        self._bump()
+        if not forward_ad.take_tangent(self, out) and self._base is not None:
+            forward_ad.check_view_update(self)    # its base's tangent would not follow
+        if self._base is None and self._vc.views:
+            for ref in list(self._vc.views):
+                view = ref()
+                if view is not None and view is not self and view._base is self:
+                    forward_ad.follow_view(self, view)
+        return self
 
     def _inplace_on_view(self, fun: Any, args: tuple, kwargs: dict, forward: Any,
                          name: str | None) -> Tensor:
@@ -442,14 +480,22 @@ class Tensor:
         directly are refused: their base's gradient would be wrong.
         """
         base, index = self._base, self._view_index
+        if base._fn is None and base._rg and _grad_state.enabled:
+            raise RuntimeError("a view of " + LEAF_INPLACE_ERROR)
         if index is None:
             raise RuntimeError(VIEW_INPLACE_ERROR)
         old = Tensor._make(self._as_array().copy(), self._fn, self._output_nr)
         old._rg = self._rg
+        if _DUAL[0] and self._fw is not None:
+            forward_ad.set_tangent(old, self._fw)
         new = record(get_rule(fun), (old, *args), kwargs, forward=forward, name=name)
+        recording = new._fn is not None
         base[index] = new
         fresh = base[index]
-        self._fn, self._output_nr, self._rg = fresh._fn, fresh._output_nr, fresh._rg
+        if recording:
+            self._fn, self._output_nr, self._rg = fresh._fn, fresh._output_nr, fresh._rg
+        if _DUAL[0]:
+            forward_ad.set_tangent(self, fresh._fw)
         return self
 
     def zero_(self) -> Tensor:
@@ -461,7 +507,8 @@ class Tensor:
         return self._fill(value, "FillBackward2")
 
     def _fill(self, value: Any, name: str) -> Tensor:
-        if _grad_state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg)):
+        if (_grad_state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))) \
+                or (_DUAL[0] and forward_ad.carries((self, value), None)):
             # as in PyTorch the result stays in the graph, with a zero gradient upstream
             from ..rules.shape import setitem
 
@@ -573,7 +620,8 @@ class Tensor:
         """``self op= other`` straight into the array when nothing is recorded (an
         optimizer's step under ``no_grad``); False when the general path must run."""
         target = self._a
-        if _grad_state.enabled or type(other) is not Tensor or type(target) is not np.ndarray:
+        if _grad_state.enabled or type(other) is not Tensor or type(target) is not np.ndarray \
+                or self._fw is not None or other._fw is not None:
             return False
         ufunc(target, other._a, out=target, casting="same_kind")
         self._bump()
@@ -729,6 +777,8 @@ class Tensor:
             suffixes.append(f"grad_fn=<{type(self._fn).__name__}>")
         elif self._rg:
             suffixes.append("requires_grad=True")
+        if self._fw is not None and _DUAL[0]:
+            suffixes.append(f"tangent={forward_ad.tangent_of(self)}")
         array = self._as_array()
         return format_tensor(array, suffixes=suffixes,
                              dtype_suffix=_dtype_suffix(array.dtype, array.size == 0))
@@ -852,12 +902,12 @@ class Tensor:
         return record(_SUBTRACT, (other, self), forward=operator.sub)
 
     def __mul__(self, other: Any) -> Any:
-        if type(other) is float and not (self._rg and _grad_state.enabled):
+        if type(other) is float and not (self._rg and _grad_state.enabled) and self._fw is None:
             return self._scaled(other)
         return record(_MULTIPLY, (self, other), forward=operator.mul)
 
     def __rmul__(self, other: Any) -> Any:
-        if type(other) is float and not (self._rg and _grad_state.enabled):
+        if type(other) is float and not (self._rg and _grad_state.enabled) and self._fw is None:
             return self._scaled(other)
         return record(_MULTIPLY, (self, other), forward=operator.mul)
 
@@ -1765,6 +1815,6 @@ _MULTIPLY = get_rule(np.multiply)
 _DIVIDE = get_rule(np.divide)
 _POWER = get_rule(np.power)
 
-graph.Tensor = ops.Tensor = saved.Tensor = Tensor
+graph.Tensor = ops.Tensor = saved.Tensor = forward_ad.Tensor = Tensor
 graph._MAY_HOLD_TENSORS = (Tensor, list, tuple)
 ops.VersionCounter = VersionCounter
