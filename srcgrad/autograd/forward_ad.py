@@ -265,8 +265,17 @@ def set_tangent(t: Any, tangent: Any) -> None:
     if tangent is not None and tangent is not STALE and not isinstance(tangent, Tensor):
         tangent = Tensor._wrap(tangent)
     if t._fw is None:
-        _TRACKED.append(weakref.ref(t))
+        _track(t)
     t._fw = tangent
+
+
+def _track(obj: Any) -> None:
+    """Remember ``obj`` to clear its tangent when the level exits (now and then the
+    references to objects that died are dropped, so a long level does not grow)."""
+    _TRACKED.append(weakref.ref(obj))
+    n = len(_TRACKED)
+    if n >= 1024 and not n & (n - 1):
+        _TRACKED[:] = [ref for ref in _TRACKED if ref() is not None]
 
 
 def carries(args: tuple, kwargs: dict | None) -> bool:
@@ -518,7 +527,7 @@ def _attach(out: Any, tangent: Any, constant: tuple = ()) -> None:
         return
     if node is not None and getattr(node, "_ans", None) is not None:
         node._fw_ans = tangent if isinstance(out, T) else tuple(tangent)
-        _TRACKED.append(weakref.ref(node))
+        _track(node)
 
 
 def _shaped(t: Any, out: Any) -> Any:

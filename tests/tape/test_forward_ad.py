@@ -292,3 +292,12 @@ def test_a_tangent_at_an_argument_without_any_derivative_is_refused():
         with pytest.raises(srcgrad.errors.MissingDerivativeError, match="no JVP for its "
                            "argument 1"):
             scaled(_t([1.0, 2.0]), x)
+
+
+def test_a_long_level_forgets_the_tensors_that_died():
+    with fwAD.dual_level():
+        x = fwAD.make_dual(_t([1.0]), _t([1.0]))
+        for _ in range(5000):
+            x = x * 1.0001
+        assert len(fwAD._TRACKED) < 2100
+        assert fwAD.unpack_dual(x).tangent.item() == pytest.approx(1.0001 ** 5000)
