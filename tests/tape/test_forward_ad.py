@@ -10,6 +10,7 @@ import pytest
 import srcgrad
 import srcgrad as torch
 from srcgrad.autograd import forward_ad as fwAD
+from srcgrad.rules import registry
 
 RNG = np.random.default_rng(7)
 
@@ -123,10 +124,23 @@ def test_dual_level_as_a_decorator_and_level_numbers():
     fwAD.exit_dual_level(level=0)
 
 
-def test_a_rule_without_a_jvp_is_refused_with_its_name():
+@pytest.fixture
+def local_rules():
+    """Primitives a test registers rules for, removed afterwards (the registry's walks
+    in other test modules see only srcgrad's own rules)."""
+    funs: list = []
+    yield funs
+    for fun in funs:
+        registry._RULES.pop(fun, None)
+    registry.GENERATION[0] += 1
+
+
+def test_a_rule_without_a_jvp_is_refused_with_its_name(local_rules):
     @srcgrad.primitive
     def cube(x):
         return x ** 3
+
+    local_rules.append(cube)
 
     srcgrad.defvjp(cube, lambda g, ans, x: 3 * g * x ** 2)
     x = _t([2.0], requires_grad=True)
@@ -279,10 +293,12 @@ def test_gradcheck_checks_forward_mode_of_custom_functions():
                                     check_forward_ad=True)
 
 
-def test_a_tangent_at_an_argument_without_any_derivative_is_refused():
+def test_a_tangent_at_an_argument_without_any_derivative_is_refused(local_rules):
     @srcgrad.primitive
     def scaled(x, k):
         return x * k
+
+    local_rules.append(scaled)
 
     srcgrad.defrule(scaled, vjps=(lambda g, ans, x, k: g * k,),
                     jvps=(lambda dx, ans, x, k: dx * k,))
