@@ -459,6 +459,7 @@ class Tensor:
         if self._fw is not None:
             forward_ad.set_tangent(old, self._fw)
         out = record(get_rule(fun), (old, *args), kwargs, forward=forward, name=name)
+        _check_in_place_cast(out._a.dtype, target.dtype)
         target[...] = out._a
         self._bump()
         if not forward_ad.take_tangent(self, out) and self._base is not None:
