@@ -864,7 +864,9 @@ def matmul_left_cotangent(g: Any, a: Any, b: Any) -> Any:
             return g * b
     na, nb = np.ndim(a), np.ndim(b)
     if na == 2 and nb == 2:  # the common cases first, without reshaping
-        return np.matmul(g, np.transpose(b))
+        # (a contraction, not a product with a transpose: compilers such as XLA then
+        # contract in place instead of copying ``b.T`` on every call)
+        return np.tensordot(g, b, axes=((1,), (1,)))
     if na == 2 and nb == 1:
         return np.outer(g, b)
     if na == 1 and nb == 1:
@@ -890,7 +892,7 @@ def matmul_right_cotangent(g: Any, a: Any, b: Any) -> Any:
             return g * a
     na, nb = np.ndim(a), np.ndim(b)
     if na == 2 and nb in (1, 2):
-        return np.matmul(np.transpose(a), g)
+        return np.tensordot(a, g, axes=((0,), (0,)))     # ``a.T @ g``, as a contraction
     if na == 1 and nb == 1:
         return g * a
     if np.ndim(b) == 1:
