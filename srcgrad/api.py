@@ -352,11 +352,13 @@ def _in_namespace(t: Any, compiled: Any, args: tuple, kwargs: dict) -> Any:
     return variant(compiled, ns, t.fun)
 
 
-def _numpy_only(t: Any, ns: Any) -> TypeError:
-    """The error for arrays of another library where only the tape could run."""
+def _numpy_only(t: Any, ns: Any, requested: str | None = None) -> TypeError:
+    """The error for arrays of another library where only the tape could run (``t``: a
+    transform, or the function a forward-mode call runs)."""
     refusals = getattr(t, "_refusals", None)
+    requested = getattr(t, "_requested", requested)
     why = (f"the source engine refused it: {refusals[0]}" if refusals else
-           "engine='tape' was asked for" if t._requested == "tape" else
+           "engine='tape' was asked for" if requested == "tape" else
            "it runs on the tape here")
     return TypeError(f"{_describe(t)} got {ns.library} arrays, but runs on the tape engine, "
                      f"which works on NumPy arrays only (srcgrad never converts arrays to NumPy "
@@ -510,11 +512,11 @@ class _Transformed:
         self._ready()
         if self._nested is not None and not _on_tape_now(self):
             _check_inputs(self.fun, args, self.argnums)
-            if call_namespace(args, kwargs) is not None:
-                raise _numpy_only(self, call_namespace(args, kwargs))
+            ns = call_namespace(args, kwargs)
             compiled, select = self._nested
+            compiled = _compiled_in(compiled, ns, self.fun)
             run = functools.partial(_call_with_keywords, compiled.function, kwargs)
-            value, blocks = _forward_jacobian(run, args, self.argnums, select)
+            value, blocks = _forward_jacobian(run, args, self.argnums, select, ns)
             out = select.out(value)
             if self.has_aux:
                 out, aux = out
@@ -808,8 +810,9 @@ def _check_tangents(primals: tuple, tangents: tuple) -> None:
 
 
 def _tangent_like(t: Any, p: Any) -> Any:
-    """A tangent in its primal's form: float for a Python float, the primal's float dtype."""
-    if _is_tensor(t) or _is_tensor(p):
+    """A tangent in its primal's form: float for a Python float, the primal's float dtype
+    (another library's arrays stay as they are: never converted to NumPy)."""
+    if _is_tensor(t) or _is_tensor(p) or _foreign(t):
         return t
     if type(t) is np.ndarray and type(p) is np.ndarray and t.dtype == p.dtype:
         return t
@@ -837,11 +840,37 @@ def _forward_arguments(fun: Callable[..., Any], primals: Any, tangents: Any,
 
 
 def _run_forward(forward: tuple, primals: tuple, tangents: tuple,
-                 argnums: tuple[int, ...] | None = None) -> tuple[Any, Any]:
-    """Call compiled tangent code: ``(value, tangent)`` as it returns them."""
+                 argnums: tuple[int, ...] | None = None, fun: Any = None) -> tuple[Any, Any]:
+    """Call compiled tangent code: ``(value, tangent)`` as it returns them (its variant for
+    the namespace of other libraries' arrays)."""
     picked = primals if argnums is None else tuple(primals[j] for j in argnums)
     tangents = tuple(_tangent_like(t, p) for t, p in zip(tangents, picked, strict=True))
-    return forward[0].function(*tangents, *primals)
+    compiled = _compiled_in(forward[0], call_namespace(primals + tangents, {}), fun)
+    return compiled.function(*tangents, *primals)
+
+
+def _foreign(x: Any) -> bool:
+    """Is ``x`` an array of another library than NumPy (not a number, not a Tensor)?"""
+    return type(x) not in _NUMPY_VALUES and hasattr(x, "shape") and not _is_tensor(x) \
+        and not isinstance(x, np.generic)
+
+
+def _compiled_in(compiled: Any, ns: Any, fun: Any) -> Any:
+    """``compiled``, or its variant for namespace ``ns`` (errors located in ``fun``'s code)."""
+    if ns is None:
+        return compiled
+    from .compiler.variants import variant
+
+    while isinstance(fun, (_Transformed, _Derivative)):
+        fun = fun.fun
+    return variant(compiled, ns, fun)
+
+
+def _no_tape_for(fun: Any, engine: str, *values: Any) -> None:
+    """Refuse to run the tape (NumPy only) on other libraries' arrays."""
+    ns = call_namespace(values, {})
+    if ns is not None:
+        raise _numpy_only(fun, ns, engine)
 
 
 def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, *,
@@ -882,10 +911,11 @@ def _jvp(fun: Callable[..., Any], primals: tuple, tangents: tuple, argnums: tupl
          engine: str) -> tuple:
     forward = _compile_forward(fun, argnums, engine)
     if forward is not None and not _tape_instead(fun, engine, "jvp", primals, tangents):
-        out, tangent = _run_forward(forward, primals, tangents, argnums)
+        out, tangent = _run_forward(forward, primals, tangents, argnums, fun)
         out = forward[1].out(out)
         outputs.check_array_output("jvp", _name(fun), out)
         return out, forward[1].tangent(tangent)
+    _no_tape_for(fun, engine, primals, tangents)
     from .autograd import functional
     from .autograd.transforms import tape_functional
 
@@ -899,8 +929,16 @@ def jvp_source(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> s
     return compiler.compile_jvp(target, nums, select.index).source
 
 
-def _basis(x: Any) -> Any:
-    """The unit tangents of ``x``, one per coordinate, in its form."""
+def _basis(x: Any, ns: Any = None) -> Any:
+    """The unit tangents of ``x``, one per coordinate, in its form (``ns``: in the
+    namespace of another library's arrays)."""
+    if ns is not None:
+        shape = tuple(np.shape(x))
+        size = math.prod(shape)
+        eye = ns.eye(size, dtype=x.dtype)
+        for k in range(size):
+            yield ns.reshape(eye[k, ...], shape)
+        return
     size = int(np.size(x))
     for k in range(size):
         e = np.zeros(size, dtype=_inexact_dtype(x))
@@ -922,34 +960,41 @@ def _inexact_dtype(x: Any) -> Any:
 
 
 def _forward_jacobian(run: Callable[..., Any], args: tuple, argnums: tuple[int, ...],
-                      select: _Selector) -> tuple[Any, list]:
+                      select: _Selector, ns: Any = None) -> tuple[Any, list]:
     """``(value, [d out / d args[j] for j in argnums])``, one tangent pass per coordinate.
 
     ``run(*tangents, *args)`` is a compiled JVP returning ``value`` (``out`` is
     ``select.out(value)``); each block has shape ``out.shape + args[j].shape`` (a tuple
-    of blocks for a tuple output).
+    of blocks for a tuple output); ``ns``: the namespace of other libraries' arrays.
     """
-    zeros = [_tangent_like(np.zeros(np.shape(args[j]), _inexact_dtype(args[j])), args[j])
-             for j in argnums]
+    if ns is None:
+        zeros = [_tangent_like(np.zeros(np.shape(args[j]), _inexact_dtype(args[j])), args[j])
+                 for j in argnums]
+    else:
+        zeros = [ns.zeros_like(args[j]) for j in argnums]
     value = out = None
     blocks = []
     for slot, j in enumerate(argnums):
         columns = []
-        for e in _basis(args[j]):
+        for e in _basis(args[j], ns):
             tangents = list(zeros)
             tangents[slot] = e
             value, tangent = run(*tangents, *args)
             out = select.out(value)
             columns.append(select.tangent(tangent))
-        blocks.append(_stack_columns(columns, out, args[j]))
+        blocks.append(_stack_columns(columns, out, args[j], ns))
     return value, blocks
 
 
-def _stack_columns(columns: list, out: Any, x: Any) -> Any:
+def _stack_columns(columns: list, out: Any, x: Any, ns: Any = None) -> Any:
     if isinstance(out, (tuple, list)):
-        return type(out)(_stack_columns([c[i] for c in columns], o, x)
+        return type(out)(_stack_columns([c[i] for c in columns], o, x, ns)
                          for i, o in enumerate(out))
-    shape = np.shape(out) + np.shape(x)
+    shape = tuple(np.shape(out)) + tuple(np.shape(x))
+    if ns is not None:
+        if not columns:
+            return ns.zeros(shape, dtype=x.dtype)
+        return ns.reshape(ns.stack(columns, axis=-1), shape)
     if not columns:
         return np.zeros(shape)
     # (Tensors stay Tensors: a tape computation may be differentiating this one)
@@ -965,29 +1010,36 @@ def _reverse_jacobian(fun: Any, args: tuple, argnums: tuple[int, ...],
     output, once computed, has more coordinates than the inputs (or is a tuple, or
     complex). ``check(out)`` refuses outputs the caller does not take.
     """
-    compiled = compiler.compile_vjp(fun, argnums)
+    ns = call_namespace(args, {})
+    compiled = _compiled_in(compiler.compile_vjp(fun, argnums), ns, fun)
     out, pullback = compiled.function(*args)
     outputs.check_array_output("jacobian", _name(fun), out)
     if check is not None:
         check(out)
-    inputs = sum(int(np.size(args[j])) for j in argnums)
-    complex_out = not isinstance(out, (tuple, list)) and np.iscomplexobj(out)
+    inputs = sum(math.prod(np.shape(args[j])) for j in argnums)
+    complex_out = not isinstance(out, (tuple, list)) and _is_complex(out)
     if forward is not None and (complex_out or isinstance(out, (tuple, list))
-                                or inputs < int(np.size(out))):
+                                or inputs < math.prod(np.shape(out))):
         jvp_fn, select = forward
-        return _forward_jacobian(jvp_fn.function, args, argnums, select)[1]
-    return _pullback_rows(out, pullback, args, argnums)
+        jvp_fn = _compiled_in(jvp_fn, ns, fun)
+        return _forward_jacobian(jvp_fn.function, args, argnums, select, ns)[1]
+    return _pullback_rows(out, pullback, args, argnums, ns)
 
 
 def _pullback_rows(out: Any, pullback: Callable[[Any], tuple], args: tuple,
-                   argnums: tuple[int, ...]) -> list:
+                   argnums: tuple[int, ...], ns: Any = None) -> list:
     """The Jacobian blocks of ``out`` (one per argument in ``argnums``) from its pullback,
     called once per output coordinate (JAX's convention: a complex input's row is
-    ``d/dx - 1j d/dy`` of that coordinate; a holomorphic function's, its derivative)."""
-    rows = [pullback(e) for e in _basis(out)]
+    ``d/dx - 1j d/dy`` of that coordinate; a holomorphic function's, its derivative);
+    ``ns``: the namespace of other libraries' arrays."""
+    rows = [pullback(e) for e in _basis(out, ns)]
     blocks = []
     for slot, j in enumerate(argnums):
-        shape = np.shape(out) + np.shape(args[j])
+        shape = tuple(np.shape(out)) + tuple(np.shape(args[j]))
+        if ns is not None:
+            blocks.append(ns.reshape(ns.stack([r[slot] for r in rows]), shape) if rows
+                          else ns.zeros(shape, dtype=args[j].dtype))
+            continue
         if not rows:
             blocks.append(np.zeros(shape, _inexact_dtype(args[j])))
             continue
@@ -995,6 +1047,12 @@ def _pullback_rows(out: Any, pullback: Callable[[Any], tuple], args: tuple,
         blocks.append(np.stack([r[slot] if hasattr(r[slot], "shape") else np.asarray(r[slot])
                                 for r in rows]).reshape(shape))
     return blocks
+
+
+def _is_complex(x: Any) -> bool:
+    from .namespaces import float_kind
+
+    return np.iscomplexobj(x) if not _foreign(x) else float_kind(x) == "c"
 
 
 def _real_leaves(value: Any) -> bool:
@@ -1107,10 +1165,13 @@ class _Derivative:
         if self.engine == "tape" or _tape_instead(self.fun, self._requested, self._kind, args) \
                 or (rows_only and isinstance(self.fun, _Transformed) and self._tape_for(
                     "the Jacobian of a gradient with respect to complex inputs")):
+            _no_tape_for(self, self._requested, args)
             return self._tape(args, complex_in)
+        ns = call_namespace(args, {})
         if self._kind == "hessian":
             compiled, select = self._forward
-            value, blocks = _forward_jacobian(compiled.function, args, self.argnums, select)
+            compiled = _compiled_in(compiled, ns, self.fun)
+            value, blocks = _forward_jacobian(compiled.function, args, self.argnums, select, ns)
             _check_scalar(self.fun, value[0], holomorphic=self.holomorphic)
             if not self._as_tuple:
                 return blocks[0]
@@ -1131,7 +1192,8 @@ class _Derivative:
                     raise       # (auto: forward mode, e.g. over generated gradient code)
         if blocks is None:
             compiled, select = self._forward
-            value, blocks = _forward_jacobian(compiled.function, args, self.argnums, select)
+            compiled = _compiled_in(compiled, ns, self.fun)
+            value, blocks = _forward_jacobian(compiled.function, args, self.argnums, select, ns)
             outputs.check_array_output("jacobian", _name(self.fun), select.out(value))
             self._check_output(complex_in, select.out(value))
         return _by_output(blocks, self._as_tuple)
@@ -1364,9 +1426,10 @@ def _hvp(fun: Callable[..., Any], primals: tuple, tangents: tuple, argnums: tupl
         _check_holomorphic_inputs("hvp", fun, primals, argnums)
     forward = _hvp_code(fun, argnums, engine, holomorphic)
     if forward is not None and not _tape_instead(fun, engine, "hvp", primals, tangents):
-        value, tangent = _run_forward(forward, primals, tangents, argnums)
+        value, tangent = _run_forward(forward, primals, tangents, argnums, fun)
         _check_scalar(fun, value[0], holomorphic=holomorphic)
         return forward[1].tangent(tangent)
+    _no_tape_for(fun, engine, primals, tangents)
     from .autograd import functional
     from .autograd.transforms import tape_functional
 
