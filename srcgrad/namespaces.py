@@ -185,6 +185,26 @@ _RENAMED = {"absolute": "abs", "fabs": "abs", "arccos": "acos", "arcsin": "asin"
             "invert": "bitwise_invert", "left_shift": "bitwise_left_shift",
             "right_shift": "bitwise_right_shift", "amax": "max", "amin": "min",
             "concatenate": "concat", "cumulative_sum": "cumulative_sum"}
+# the array API standard's names (2023.12): the only names taken from a library's array API
+# namespace, whose other names (array-api-compat's torch namespace is all of torch) can
+# mean something else than NumPy's functions of the same name (torch.split, torch.logspace)
+_ARRAY_API = frozenset("""
+    abs acos acosh add all any arange argmax argmin argsort asarray asin asinh astype
+    atan atan2 atanh bitwise_and bitwise_invert bitwise_left_shift bitwise_or
+    bitwise_right_shift bitwise_xor bool broadcast_arrays broadcast_shapes broadcast_to
+    can_cast ceil clip complex128 complex64 concat conj copysign cos cosh count_nonzero
+    cumulative_prod cumulative_sum diff divide e empty empty_like equal exp expand_dims
+    expm1 eye finfo flip float32 float64 floor floor_divide from_dlpack full full_like
+    greater greater_equal hypot iinfo imag inf int16 int32 int64 int8 isdtype isfinite
+    isin isinf isnan less less_equal linspace log log10 log1p log2 logaddexp logical_and
+    logical_not logical_or logical_xor matmul matrix_transpose max maximum mean meshgrid
+    min minimum moveaxis multiply nan negative newaxis nextafter nonzero not_equal ones
+    ones_like permute_dims pi positive pow prod real reciprocal remainder repeat reshape
+    result_type roll round searchsorted sign signbit sin sinh sort sqrt square squeeze
+    stack std subtract sum take take_along_axis tan tanh tensordot tile tril triu trunc
+    uint16 uint32 uint64 uint8 unique_all unique_counts unique_inverse unique_values
+    unstack var vecdot where zeros zeros_like
+""".split())
 # NumPy-like libraries whose own functions take NumPy's signatures
 _NUMPY_LIKE = {"jax": "jax.numpy", "cupy": "cupy", "dask": "dask.array"}
 # PyTorch functions with NumPy's signature, used where the array API has no such function
@@ -252,7 +272,8 @@ class ArrayNamespace:
             if found is not None:
                 return _elementwise(self, found) if isinstance(getattr(np, name, None),
                                                                np.ufunc) else found
-        found = getattr(self.xp, _RENAMED.get(name, name), None)
+        standard = _RENAMED.get(name, name)
+        found = getattr(self.xp, standard, None) if standard in _ARRAY_API else None
         if found is not None:
             return _elementwise(self, found) if callable(found) and \
                 not isinstance(found, type) else found
@@ -943,3 +964,45 @@ def _negative(ns: ArrayNamespace, x: Any, out: Any = None) -> Any:
 def _logaddexp(ns: ArrayNamespace, x1: Any, x2: Any, out: Any = None) -> Any:
     _plain("logaddexp", out=out)
     return ns.xp.logaddexp(x1, x2)
+
+
+def _sorting(name: str) -> None:
+    def sort(ns: ArrayNamespace, a: Any, axis: Any = -1, kind: Any = None, order: Any = None,
+             *, stable: Any = None) -> Any:
+        if order is not None:
+            raise TypeError(f"np.{name}(..., order=...) is not supported on arrays of other "
+                            "libraries than NumPy")
+        a = _as_array(ns, a)
+        if axis is None:
+            a, axis = ns.xp.reshape(a, (-1,)), 0
+        # NumPy's "stable" and "mergesort" keep ties in order; its default does not promise to
+        stable = bool(stable) or kind in ("stable", "mergesort")
+        return getattr(ns.xp, name)(a, axis=axis, stable=stable)
+    sort.__name__ = name
+    _ADAPTERS[name] = sort
+
+
+_sorting("sort")
+_sorting("argsort")
+
+
+def _triangle(name: str) -> None:
+    def triangle(ns: ArrayNamespace, m: Any, k: int = 0) -> Any:
+        return getattr(ns.xp, name)(_as_array(ns, m), k=k)
+    triangle.__name__ = name
+    _ADAPTERS[name] = triangle
+
+
+_triangle("tril")
+_triangle("triu")
+
+
+@_adapter
+def _take_along_axis(ns: ArrayNamespace, arr: Any, indices: Any, axis: Any = -1) -> Any:
+    found = getattr(ns.xp, "take_along_axis", None)
+    if found is None:
+        raise MissingFunction(ns.missing("np.take_along_axis"))
+    indices = ns.index(indices)
+    if axis is None:
+        arr, indices, axis = ns.xp.reshape(arr, (-1,)), ns.xp.reshape(indices, (-1,)), 0
+    return found(arr, indices, axis=axis)

@@ -73,7 +73,8 @@ def variant(compiled: Any, ns: ArrayNamespace, fun: Any = None) -> Any:
             for part in chain[1:]:
                 target = getattr(target, part)
         except MissingFunction as err:
-            raise remap.located(".".join(chain[1:]), str(err), chain[-1]) from None
+            raise remap.located(".".join(chain[1:]), str(err), chain[-1],
+                                construct=f"{'.'.join(chain)} on {ns.library} arrays") from None
         except AttributeError:
             continue
     glob["array_method"] = ns.method
@@ -157,6 +158,19 @@ class _Remap:
         if v is np or v is fast_numpy.module:
             return ns
         kind = type(v)
+        if _outside_numpy(v):
+            # SciPy's functions take any array to NumPy (``np.asarray``): refused, never run
+            owner = getattr(v, "__module__", None) or "scipy.special"
+            what = v.__name__ if kind is types.ModuleType else \
+                f"{owner}.{getattr(v, '__name__', name)}"
+            message = (f"{what} is not available for {ns.library} arrays: srcgrad runs NumPy's "
+                       "functions in the arrays' namespace, and SciPy's would convert the "
+                       "arrays to NumPy; use NumPy arrays, or write it with NumPy functions")
+            if kind is types.ModuleType:
+                return _RefusedModule(v.__name__, message)
+            if strict:
+                raise self.located(v, message, construct=f"{what} on {ns.library} arrays")
+            return _missing(message)
         if kind is types.ModuleType:
             module = v.__name__
             if module.startswith("numpy."):
@@ -201,12 +215,12 @@ class _Remap:
                 raise self.located(v, str(err)) from None
             return _missing(str(err))
 
-    def located(self, v: Any, message: str, attr: str = "") -> Exception:
+    def located(self, v: Any, message: str, attr: str = "", construct: str = "") -> Exception:
         from ..errors import TransformError
         from .parse import parse_function
 
         name = v if isinstance(v, str) else v.__name__
-        construct = f"np.{name} on {self.ns.library} arrays"
+        construct = construct or f"np.{name} on {self.ns.library} arrays"
         name = attr or name
         if self.fun is not None:
             try:
@@ -258,6 +272,30 @@ class _Remap:
             else:
                 glob[key] = self.value(v, key, strict=False)
         return glob
+
+
+def _outside_numpy(v: Any) -> bool:
+    """A SciPy module or function (also SciPy's ufuncs, which NumPy's names must not stand
+    for: ``scipy.special.gamma`` is no ``np.gamma``)."""
+    if isinstance(v, np.ufunc):
+        return getattr(np, v.__name__, None) is not v
+    if type(v) is types.ModuleType:
+        return v.__name__.partition(".")[0] == "scipy"
+    module = getattr(v, "__module__", None)
+    return callable(v) and isinstance(module, str) and module.partition(".")[0] == "scipy"
+
+
+class _RefusedModule:
+    """A SciPy module in another library's namespace: every name read from it refused."""
+
+    def __init__(self, name: str, message: str) -> None:
+        self.__name__ = name
+        self._message = message
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise MissingFunction(f"{self.__name__}.{name}: {self._message}")
 
 
 def _numpy_function(v: Any) -> bool:

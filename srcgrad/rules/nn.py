@@ -39,7 +39,7 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     # ufunc reductions: the same arithmetic as np.max/np.sum without their Python layer
     m = np.maximum.reduce(x, axis=axis, keepdims=True)
     finite = np.isfinite(m)
-    if not finite.all():
+    if not np.all(finite):      # (a function, not the method: any array library's arrays)
         m = np.where(finite, m, 0)
     total = np.add.reduce(np.exp(x - m), axis=axis, keepdims=True)
     if not np.minimum.reduce(total, axis=None) > 0:  # all -inf there: log(0), no warning

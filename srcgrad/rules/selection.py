@@ -40,9 +40,8 @@ def scatter_selected(g: Any, x: Any, indices: Any, axis: int, keepdims: bool) ->
     if not keepdims:
         g = np.expand_dims(g, axis)
         indices = np.expand_dims(indices, axis)
-    positions = np.arange(np.shape(x)[axis]).reshape(
-        [-1 if d == axis % np.ndim(x) else 1 for d in range(np.ndim(x))]
-    )
+    positions = np.reshape(np.arange(np.shape(x)[axis]),
+                           [-1 if d == axis % np.ndim(x) else 1 for d in range(np.ndim(x))])
     return np.where(positions == indices, g, 0.0 * g)
 
 
