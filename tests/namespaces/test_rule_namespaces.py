@@ -63,8 +63,8 @@ LIMITS: dict[tuple[str, str], str] = {
     # the helper branches on whether the maxima are finite (``if not np.all(finite)``)
     ("jit", "srcgrad.rules.nn.log_softmax"): "Tracer",
     ("jit", "srcgrad.rules.nn.logsumexp"): "Tracer",
-    # array_api_strict's eigh takes no UPLO
-    ("strict", "numpy.linalg.eigvalsh"): "positional",
+    # array_api_strict: bool * float; its eigh takes no UPLO
+    ("strict", "numpy.linalg.eigvalsh"): "numeric dtypes|positional",
 }
 
 
