@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import compiler, outputs, treeargs
+from . import compiler, outputs, tree, treeargs
 from .autograd.transforms import RUNS as _TAPE_RUNS
 from .autograd.transforms import any_live, recording
 from .errors import (
@@ -685,7 +685,20 @@ def vjp(fun: Callable[..., Any], *primals: Any, engine: str = "auto",
         pullback = _source_pullback(t, primals, pullback)
     if spread is not None:
         pullback = _gathered(pullback, spread)
+    if outputs.is_tree(out):
+        pullback = _tree_cotangent(pullback, out)
     return (out, pullback, aux) if has_aux else (out, pullback)
+
+
+def _tree_cotangent(pullback: Callable[[Any], tuple], out: Any) -> Any:
+    """A pullback taking a cotangent shaped like the pytree output (checked, as JAX does)."""
+    def checked(cotangent: Any) -> tuple:
+        if not tree.same_structure(cotangent, out):
+            raise ValueError(f"the cotangent has structure {tree.structure(cotangent)}, but "
+                             f"the output has structure {tree.structure(out)}")
+        return pullback(cotangent)
+
+    return checked
 
 
 def _gathered(pullback: Callable[[Any], tuple], spread: treeargs.Spread) -> Any:
@@ -914,7 +927,10 @@ def _jvp(fun: Callable[..., Any], primals: tuple, tangents: tuple, argnums: tupl
         out, tangent = _run_forward(forward, primals, tangents, argnums, fun)
         out = forward[1].out(out)
         outputs.check_array_output("jvp", _name(fun), out)
-        return out, forward[1].tangent(tangent)
+        tangent = forward[1].tangent(tangent)
+        if outputs.is_tree(out):
+            tangent = outputs.integer_tangents(out, tangent)
+        return out, tangent
     _no_tape_for(fun, engine, primals, tangents)
     from .autograd import functional
     from .autograd.transforms import tape_functional
@@ -987,6 +1003,11 @@ def _forward_jacobian(run: Callable[..., Any], args: tuple, argnums: tuple[int, 
 
 
 def _stack_columns(columns: list, out: Any, x: Any, ns: Any = None) -> Any:
+    if outputs.is_tree(out):      # (a dict, a namedtuple, nested containers: leaf by leaf)
+        leaves, treedef = tree.flatten(out)
+        flat = [treedef.flatten_up_to(c) for c in columns]
+        return tree.unflatten(treedef, [_stack_columns([c[i] for c in flat], o, x, ns)
+                                        for i, o in enumerate(leaves)])
     if isinstance(out, (tuple, list)):
         return type(out)(_stack_columns([c[i] for c in columns], o, x, ns)
                          for i, o in enumerate(out))
@@ -1017,12 +1038,15 @@ def _reverse_jacobian(fun: Any, args: tuple, argnums: tuple[int, ...],
     if check is not None:
         check(out)
     inputs = sum(math.prod(np.shape(args[j])) for j in argnums)
-    complex_out = not isinstance(out, (tuple, list)) and _is_complex(out)
-    if forward is not None and (complex_out or isinstance(out, (tuple, list))
+    container = isinstance(out, (tuple, list)) or outputs.is_tree(out)
+    complex_out = not container and _is_complex(out)
+    if forward is not None and (complex_out or container
                                 or inputs < math.prod(np.shape(out))):
         jvp_fn, select = forward
         jvp_fn = _compiled_in(jvp_fn, ns, fun)
         return _forward_jacobian(jvp_fn.function, args, argnums, select, ns)[1]
+    if outputs.is_tree(out) and ns is None:
+        return _reverse_tree_jacobian(fun, out, pullback, args, argnums)
     return _pullback_rows(out, pullback, args, argnums, ns)
 
 
@@ -1061,6 +1085,29 @@ def _real_leaves(value: Any) -> bool:
         return any(_real_leaves(v) for v in value)
     dtype = _dtype_of(value)
     return dtype is not None and dtype.kind != "c"
+
+
+def _reverse_tree_jacobian(fun: Any, out: Any, pullback: Any, args: tuple,
+                           argnums: tuple[int, ...]) -> list:
+    """:func:`_reverse_jacobian` for a pytree output: one pullback per coordinate of each
+    leaf, the cotangent zero at every other leaf; blocks in the output's structure."""
+    leaves, treedef = tree.flatten(out)
+    if _any_complex(tuple(leaves)):     # (rows by pullbacks would lose imaginary parts)
+        raise TypeError(f"srcgrad.jacobian of {_name(fun)}, which returns complex values "
+                        "in a tree: use srcgrad.jacfwd or srcgrad.jvp")
+    zeros = [np.zeros(np.shape(o), _inexact_dtype(o)) for o in leaves]
+    per_leaf = []       # [output leaf][argument]
+    for i, o in enumerate(leaves):
+        rows = []
+        for e in _basis(o):
+            cotangent = list(zeros)
+            cotangent[i] = e
+            rows.append(pullback(tree.unflatten(treedef, cotangent)))
+        per_leaf.append([np.stack([np.asarray(r[slot]) for r in rows]).reshape(
+            np.shape(o) + np.shape(args[j])) if rows else np.zeros(np.shape(o) + np.shape(args[j]))
+            for slot, j in enumerate(argnums)])
+    return [tree.unflatten(treedef, [b[slot] for b in per_leaf])
+            for slot in range(len(argnums))]
 
 
 class _Derivative:
@@ -1128,9 +1175,9 @@ class _Derivative:
             per = [spread.gather([rows[i][b] for i in range(n)]) for b in range(len(rows[0]))]
             nested = tuple(tuple(per[b][a] for b in range(len(per))) for a in range(len(per)))
             return nested if self._as_tuple else nested[0][0]
-        if result and isinstance(result[0], tuple):     # [output][argument]
-            return tuple(_one_or_all(spread.gather(r), self._as_tuple) for r in result)
-        return _one_or_all(spread.gather(result), self._as_tuple)
+        # [output leaf][leaf argument] -> [output leaf][argument tree], as JAX nests them
+        return outputs.map_blocks(lambda b: _one_or_all(spread.gather(b), self._as_tuple),
+                                  result)
 
     def source_function(self) -> None:
         """No generated code stands for a Jacobian or Hessian inside another transform."""
@@ -1270,16 +1317,15 @@ class _Derivative:
         if complex_in or self.holomorphic:
             return _by_output(self._tape_complex(args, complex_in), self._as_tuple)
         try:
-            blocks = tape_functional(functional.jacobian, self.fun, args, self.argnums)
+            # nested as JAX does: the output's structure, [argument] at each of its leaves
+            blocks = tape_functional(functional.jacobian, self.fun, args, self.argnums,
+                                     check="jacobian")
         except ComplexSeedError:
             # a complex output of real inputs: its columns, by forward mode
             if self._what == "jacrev":
                 raise self._complex_output_error(False) from None
             return _by_output(self._tape_complex(args, complex_in), self._as_tuple)
-        if blocks and isinstance(blocks[0], tuple):
-            # a tuple or list output: the tape nests [output][argument]
-            return tuple(b if self._as_tuple else b[0] for b in blocks)
-        return blocks if self._as_tuple else blocks[0]
+        return blocks if self._as_tuple else outputs.map_blocks(lambda b: b[0], blocks)
 
     def _tape_complex(self, args: tuple, complex_in: bool) -> list:
         """The Jacobian blocks on the tape where complex values are differentiated, by the
@@ -1321,6 +1367,10 @@ def _by_output(blocks: list, as_tuple: bool) -> Any:
     """Jacobian blocks (one per argument) nested as JAX does: [output][argument]."""
     if not as_tuple:
         return blocks[0]
+    if blocks and outputs.is_tree(blocks[0]):    # a tuple over the arguments at each leaf
+        leaves, treedef = tree.flatten(blocks[0])
+        flat = [leaves] + [treedef.flatten_up_to(b) for b in blocks[1:]]
+        return tree.unflatten(treedef, [tuple(b[i] for b in flat) for i in range(len(leaves))])
     if blocks and isinstance(blocks[0], (tuple, list)):
         return type(blocks[0])(tuple(b[o] for b in blocks) for o in range(len(blocks[0])))
     return tuple(blocks)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["describe", "not_scalar", "check_aux_pair", "check_array_output"]
+import numpy as np
+
+__all__ = ["describe", "not_scalar", "check_aux_pair", "check_array_output", "is_tree",
+           "map_blocks", "integer_tangents", "FLOAT0"]
 
 # values that are surely not a scalar however NumPy would convert them
 _NOT_NUMBERS = (type(None), tuple, list, dict, str, bytes)
@@ -66,7 +69,70 @@ def check_aux_pair(name: str, value: Any) -> None:
 
 
 def check_array_output(kind: str, name: str, value: Any) -> None:
-    """``jvp``/``jacobian``: the function must return an array or a tuple/list of them."""
-    if value is None or isinstance(value, (dict, str, bytes)):
-        raise TypeError(f"{kind} requires {name} to return an array or a tuple or list of "
-                        f"arrays, but it returned {describe(value)}")
+    """``jvp``/``jacobian``: the function must return an array or a pytree of them
+    (a Jacobian's leaves must be floating-point: integer outputs have no derivative
+    to tabulate, as in JAX's ``jacrev``)."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{kind} requires {name} to return an array or a pytree (tuple, list, "
+                        f"dict...) of arrays, but it returned {describe(value)}")
+    if kind != "jacobian" or not is_tree(value):
+        return
+    from . import tree
+
+    leaves, _ = tree.flatten(value)
+    for index, leaf in enumerate(leaves):
+        if not tree.differentiable(leaf):
+            where = tree.path_of(value, index, "out")
+            raise TypeError(f"{kind} requires {name} to return floating-point values, but "
+                            f"{where} is {describe(leaf)}; use srcgrad.vjp or srcgrad.jvp "
+                            "for outputs with integer leaves, or leave them out")
+
+
+def is_tree(value: Any) -> bool:
+    """Is ``value`` a pytree beyond an array or a flat tuple or list of arrays (a dict, a
+    namedtuple, a dataclass, a registered container, or containers nested)?"""
+    if isinstance(value, (tuple, list)) and not hasattr(type(value), "_fields"):
+        return any(isinstance(v, (tuple, list, dict)) or _other_container(v) for v in value)
+    return isinstance(value, (tuple, dict)) or _other_container(value)
+
+
+def _other_container(value: Any) -> bool:
+    if value is None or isinstance(value, (float, int, complex, str, bytes)) \
+            or type(value).__module__ == "numpy":
+        return False
+    from . import tree
+
+    return tree.is_container(value)
+
+
+# JAX's dtype of the tangent of an integer value: no bytes, no values (``jax.dtypes.float0``)
+FLOAT0 = np.dtype([("float0", np.void, 0)])
+
+
+def integer_tangents(out: Any, tangent: Any) -> Any:
+    """``tangent`` of pytree output ``out`` with a float0 zero at each integer, boolean or
+    other non-float leaf of ``out``, as JAX's ``jvp`` gives (such leaves have no tangent)."""
+    from . import tree
+
+    values, treedef = tree.flatten(out)
+    tangents = treedef.flatten_up_to(tangent)
+    return tree.unflatten(treedef, [t if tree.differentiable(v) else
+                                    np.zeros(np.shape(v), FLOAT0)
+                                    for v, t in zip(values, tangents, strict=True)])
+
+
+def map_blocks(f: Any, jacobian: Any) -> Any:
+    """``f`` applied to each tuple of per-argument blocks of a Jacobian nested as JAX
+    nests it (the output's structure, with a tuple over the arguments at each leaf)."""
+    if _blocks(jacobian):
+        return f(jacobian)
+    if type(jacobian) is tuple and all(_blocks(b) for b in jacobian):
+        return tuple(f(b) for b in jacobian)
+    from . import tree
+
+    return tree.map(f, jacobian, is_leaf=_blocks)
+
+
+def _blocks(value: Any) -> bool:
+    return type(value) is tuple and not any(
+        isinstance(v, (tuple, list, dict)) or _other_container(v) for v in value)

@@ -119,16 +119,25 @@ def register(cls: type, flatten: Callable[[Any], tuple[Any, Any]],
     return cls
 
 
-def flatten(tree: Any) -> tuple[list, Any]:
-    """``(leaves, treedef)``: leaves in order (dicts in insertion order), and the structure."""
+def flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list, Any]:
+    """``(leaves, treedef)``: leaves in order (dicts in insertion order), and the structure.
+    ``is_leaf(x)`` may stop the flattening at some containers (they become leaves)."""
     lib = _lib()
+    stop = _note if is_leaf is None else (lambda x: _note(x) or is_leaf(x))
     with lib.dict_insertion_ordered(True, namespace=NAMESPACE):
-        return lib.tree_flatten(tree, is_leaf=_note, namespace=NAMESPACE)
+        return lib.tree_flatten(tree, is_leaf=stop, namespace=NAMESPACE)
 
 
 def unflatten(treedef: Any, leaves: Any) -> Any:
     """The tree of structure ``treedef`` holding ``leaves``."""
     return _lib().tree_unflatten(treedef, list(leaves))
+
+
+def same_structure(a: Any, b: Any) -> bool:
+    """Do ``a`` and ``b`` have one structure (dicts compared by their keys, in any order)?"""
+    lib = _lib()
+    return lib.tree_structure(a, is_leaf=_note, namespace=NAMESPACE) == \
+        lib.tree_structure(b, is_leaf=_note, namespace=NAMESPACE)
 
 
 def leaves(tree: Any) -> list:
@@ -141,11 +150,12 @@ def structure(tree: Any) -> Any:
     return flatten(tree)[1]
 
 
-def map(f: Callable[..., Any], tree: Any, *rest: Any) -> Any:
+def map(f: Callable[..., Any], tree: Any, *rest: Any,
+        is_leaf: Callable[[Any], bool] | None = None) -> Any:
     """``f`` applied leaf by leaf; ``rest`` are trees with ``tree``'s structure (or a
     structure of which ``tree``'s is a prefix). ``None`` entries (gradients of
-    constant leaves) pass through unchanged."""
-    values, treedef = flatten(tree)
+    constant leaves) pass through unchanged; ``is_leaf`` as for :func:`flatten`."""
+    values, treedef = flatten(tree, is_leaf)
     others = [treedef.flatten_up_to(r) for r in rest]
     out = [v if any(o[i] is None for o in others) else f(v, *(o[i] for o in others))
            for i, v in enumerate(values)]

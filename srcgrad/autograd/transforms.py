@@ -7,13 +7,15 @@ through the array protocols), and the recorded graph is walked backwards.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import grad_mode
+from ..outputs import is_tree
+from . import functional, grad_mode
 from .engine import grad as tape_grad
 from .graph import cotangent as from_user_convention
 from .tensor import Tensor, unwrap
@@ -42,11 +44,16 @@ def from_tensor(value: Any) -> Any:
             return a[()]
         return a
     if isinstance(value, tuple):
-        return tuple(from_tensor(v) for v in value)
+        items = [from_tensor(v) for v in value]
+        return type(value)(*items) if hasattr(type(value), "_fields") else tuple(items)
     if isinstance(value, list):
         return [from_tensor(v) for v in value]
     if isinstance(value, dict):
         return {k: from_tensor(v) for k, v in value.items()}
+    from .. import tree
+
+    if tree.is_container(value):        # a dataclass or a registered container
+        return tree.map(from_tensor, value)
     return value
 
 
@@ -99,7 +106,14 @@ def _stacked(values: tuple) -> tuple:
 
 
 def _output_pairs(out: Any, cotangent: Any) -> list:
-    """``[(output item, its cotangent)]``, item by item through tuples and lists."""
+    """``[(output item, its cotangent)]``, item by item through the output's containers
+    (tuples, lists, dicts, dataclasses...: a pytree output takes a cotangent of its
+    structure; generated code's adjoints may leave out entries, which get none)."""
+    if isinstance(out, dict):
+        if not isinstance(cotangent, dict):
+            raise ValueError(f"the cotangent of an output that is a dict must be a dict, got "
+                             f"{type(cotangent).__name__}")
+        return [p for k, o in out.items() for p in _output_pairs(o, cotangent.get(k))]
     if isinstance(out, (tuple, list)):
         if isinstance(cotangent, dict):     # generated code's {index: cotangent}
             cotangent = [cotangent.get(k) for k in range(len(out))]
@@ -109,6 +123,13 @@ def _output_pairs(out: Any, cotangent: Any) -> list:
         return [p for o, c in zip(out, cotangent, strict=True) for p in _output_pairs(o, c)]
     if cotangent is None:
         return []
+    if not isinstance(out, Tensor) and out is not None:
+        from .. import tree
+
+        if tree.is_container(out):      # a dataclass or a registered container
+            children, treedef = tree.flatten(out)
+            return [p for o, c in zip(children, treedef.flatten_up_to(cotangent), strict=True)
+                    for p in _output_pairs(o, c)]
     return [(out, cotangent)]
 
 
@@ -205,15 +226,19 @@ def _as_tensors(value: Any) -> Any:
 
 
 def tape_functional(transform: Callable[..., Any], fun: Callable[..., Any], args: tuple,
-                    argnums: tuple[int, ...], *extra: Any) -> Any:
+                    argnums: tuple[int, ...], *extra: Any, check: str = "") -> Any:
     """Apply a ``srcgrad.autograd.functional`` transform to NumPy function ``fun``.
 
+    A pytree output (a dict, a namedtuple, nested containers) is differentiated leaf by
+    leaf and the result rebuilt in its structure; ``check`` names the transform whose
+    output checks run on each result (``"jacobian"``).
     The arguments in ``argnums`` become the transform's inputs, the others stay
     fixed; ``extra`` (tangent vectors) is converted to Tensors; results come
     back as NumPy arrays, or as Tensors on the outer tape when the transform is
     nested in one the tape computes (see :func:`recording`).
     """
     nested = recording() or any(_live(args[i]) for i in argnums) or any_live(extra)
+    structure: list = []        # a pytree output's treedef: its leaves are the outputs
 
     def partial(*inputs: Any) -> Any:
         call = list(args)
@@ -221,11 +246,21 @@ def tape_functional(transform: Callable[..., Any], fun: Callable[..., Any], args
             call[i] = t
         with numpy_code():
             result = fun(*call)
-        if result is None or isinstance(result, (dict, str, bytes)):
+        if check or result is None or isinstance(result, (str, bytes)):
             from ..outputs import check_array_output
 
-            kind = getattr(transform, "__name__", "a transform")
-            check_array_output(kind, getattr(fun, "__qualname__", None) or repr(fun), result)
+            kind = check or getattr(transform, "__name__", "a transform")
+            check_array_output(kind, getattr(fun, "__qualname__", None) or repr(fun),
+                               from_tensor(result))
+        if is_tree(result):
+            from .. import tree
+
+            leaves, treedef = tree.flatten(result)
+            # (integer leaves have no tangent: a float zero stands for them here)
+            kept = {i: v for i, v in enumerate(leaves) if not _float_leaf(v)}
+            structure[:] = [treedef, kept]
+            result = tuple(np.zeros(np.shape(v)) if i in kept else v
+                           for i, v in enumerate(leaves))
         return _as_tensors(result)
 
     check_type_tests(fun, argnums)
@@ -236,7 +271,27 @@ def tape_functional(transform: Callable[..., Any], fun: Callable[..., Any], args
               for v, x in zip(vec, inputs, strict=True)) for vec in extra
     )
     result = transform(partial, inputs, *vectors, create_graph=nested)
+    if structure:       # back in the output's structure: [output leaf] -> the output tree
+        from .. import tree
+        from ..outputs import integer_tangents
+
+        treedef, kept = structure
+        rebuild = functools.partial(tree.unflatten, treedef)
+        if transform is functional.jvp:
+            out = rebuild([kept.get(i, o) for i, o in enumerate(result[0])])
+            result = (out, integer_tangents(out, rebuild(result[1])))
+        else:
+            result = rebuild(result)
     return result if nested else from_tensor(result)
+
+
+def _float_leaf(value: Any) -> bool:
+    if isinstance(value, Tensor):
+        return value._a.dtype.kind in "fc"
+    from ..tree import differentiable
+
+    return differentiable(value)
+
 
 
 def tape_vjp(fun: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[int, ...],

@@ -178,6 +178,7 @@ def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str],
                     if s in act.varied and s not in act.useful:
                         act.useful.add(s)
                         changed = True
+    returned = _call_results(flows)
     for target, sources, stmt in flows:
         op = stmt.op
         if op.kind == "unknown" and act.is_active(target) and any(
@@ -186,8 +187,9 @@ def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str],
             call = op.node if getattr(op.node, "lineno", None) else None
             filename, lineno, col, line = fn.parsed.locate(call or getattr(stmt, "origin", stmt))
             raise NoRuleError(op.fn, filename, lineno, col, line)
-        _refuse_varied_index(fn, op, stmt, act)
+        _refuse_varied_index(fn, op, stmt, act, returned)
         _refuse_missing_derivative(fn, op, stmt, act, mode)
+    _refuse_dict_uses(fn, act)
     return act
 
 
@@ -222,7 +224,73 @@ def _refuse_missing_derivative(fn: NormalizedFunction, op: Operation, stmt: Any,
                 missing_derivative_message(rule, missing[0], mode), filename, lineno, col, line)
 
 
-def _refuse_varied_index(fn: NormalizedFunction, op: Operation, stmt: Any, act: Activity) -> None:
+def _call_results(flows: list) -> set[str]:
+    """Names holding what a user function returned (or items and copies of it): values
+    that may be dicts (a parameter's items are spread when it is given a tree)."""
+    out: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for target, _, stmt in flows:
+            op = stmt.op
+            if target is None or target in out:
+                continue
+            if op.kind == "user" or (op.kind in ("copy", "item") and op.args and isinstance(
+                    op.args[0], gast.Name) and op.args[0].id in out):
+                out.add(target)
+                changed = True
+    return out
+
+
+def _refuse_dict_uses(fn: NormalizedFunction, act: Activity) -> None:
+    """A dict holding values with a derivative (an output tree) may be returned, put in a
+    tuple, list or dict, or named again; reading it back, changing it or passing it to a
+    call is refused (the derivative would have to follow the dict's identity), and so are
+    keys other than constants (the reverse sweep reads its cotangent by key)."""
+    holding: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for stmt in statements(fn.body):
+            op = getattr(stmt, "op", None)
+            target = assigned_name(stmt)
+            if op is None or target is None or target in holding or not act.is_active(target):
+                continue
+            if op.kind == "pack" and isinstance(op.node, gast.Dict):
+                for key in op.node.keys:
+                    if not isinstance(key, gast.Constant):
+                        raise fn.parsed.error(getattr(stmt, "origin", stmt), "a dict with a "
+                                              "computed key holding a value with a derivative",
+                                              "Write its keys as constants.")
+                holding.add(target)
+                changed = True
+            elif op.kind in ("pack", "copy") and set(_arg_names_of(op.args)) & holding:
+                holding.add(target)
+                changed = True
+    if not holding:
+        return
+    body = fn.body[:-1] if fn.body and isinstance(fn.body[-1], gast.Return) else fn.body
+    for stmt in statements(body):
+        op = getattr(stmt, "op", None)
+        if op is not None and op.kind in ("pack", "copy"):
+            continue
+        header = [getattr(stmt, f) for f in ("test", "iter", "value", "targets")
+                  if getattr(stmt, f, None) is not None] if op is None else [stmt]
+        used = {n.id for h in header for node in (h if isinstance(h, list) else [h])
+                for n in gast.walk(node) if isinstance(n, gast.Name)} & holding
+        if used:
+            raise fn.parsed.error(getattr(stmt, "origin", stmt), f"a use of {sorted(used)[0]}, "
+                                  "a dict holding values with a derivative, other than "
+                                  "returning it", "Return the dict as it is built, or keep "
+                                  "the values in variables (engine='tape' follows dicts).")
+
+
+def _arg_names_of(nodes: list) -> list[str]:
+    return [n for a in nodes for n in arg_names(a)]
+
+
+def _refuse_varied_index(fn: NormalizedFunction, op: Operation, stmt: Any, act: Activity,
+                         returned: set[str]) -> None:
     """``obj[index]`` (or ``obj[index] = v``) where the index depends on the arguments.
 
     The indexing rule differentiates the indexed array, never its index: an
@@ -238,6 +306,14 @@ def _refuse_varied_index(fn: NormalizedFunction, op: Operation, stmt: Any, act: 
 
     if op.kind != "prim" or op.fn not in (operator.getitem, setitem) or len(op.args) < 2:
         return
+    key = op.args[1]
+    if isinstance(key, gast.Constant) and isinstance(key.value, (str, bytes)) and any(
+            n in act.varied and n in returned for n in arg_names(op.args[0])):
+        # not an array's index: an item of a dict another function returned
+        raise fn.parsed.error(getattr(stmt, "origin", stmt), f"reading the item "
+                              f"{key.value!r} of a value with a derivative (a dict returned "
+                              "by a call?)", "Return the values separately (a tuple), or "
+                              "use engine='tape', which follows dicts.")
     varied = [n for n in arg_names(op.args[1]) if n in act.varied]
     if varied:
         raise fn.parsed.error(

@@ -237,6 +237,11 @@ class ForwardSweep(Sweep):
     def tangent_pack(self, stmt: Any, op: Any, target: str, out: list) -> None:
         # a list or tuple built here keeps one tangent per item, zeros included
         value = op.node
+        if isinstance(value, gast.Dict):        # a dict's tangent: a dict of the same keys
+            packed = gast.Dict(keys=[clone(k) for k in value.keys],
+                               values=[self.tangent(v) for v in value.values])
+            self.define(stmt, target, packed, out)
+            return
         packed = type(value)(elts=[self.tangent(e) for e in value.elts], ctx=gast.Load())
         self.define(stmt, target, packed, out)
 

@@ -674,6 +674,9 @@ class Normalizer:
 
     def store_item(self, base: str, index: Any, value: Any, s: Any, out: list,
                    original: str | None = None) -> None:
+        if self.kinds.get(base) == "dict":
+            raise self.error(s, "an item assignment into a dict",
+                             "Build the dict as one display ({'a': ..., 'b': ...}).")
         func = "setitem_list" if self.kinds.get(base) == "list" else "setitem"
         index = _index_value(index, self.parsed.builtin_names)
         value = call(_support_ref(func), [name(base), index, value])

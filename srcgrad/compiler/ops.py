@@ -96,10 +96,12 @@ def classify(value: Any, parsed: ParsedFunction, kinds: dict[str, str],
             return Operation("const", value)
         fn = registry.UNARY_OPERATORS[type(value.op).__name__]
         return _prim(value, fn, [value.operand], {})
-    if isinstance(value, (gast.Compare, gast.JoinedStr, gast.Dict)):
+    if isinstance(value, (gast.Compare, gast.JoinedStr)):
         return Operation("const", value)
     if isinstance(value, (gast.Tuple, gast.List)):
         return Operation("pack", value, args=list(value.elts))
+    if isinstance(value, gast.Dict):     # (an output tree: its values' derivatives by key)
+        return Operation("pack", value, args=list(value.values))
     if isinstance(value, gast.Subscript):
         base = value.value
         index = index_value(value.slice, parsed.builtin_names)

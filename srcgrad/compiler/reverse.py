@@ -392,10 +392,13 @@ class ReverseSweep(Sweep):
 
         def build(inner: list) -> None:
             contributions = []
+            keys = op.node.keys if isinstance(op.node, gast.Dict) else None
             for k, elt in enumerate(op.args):
                 if isinstance(elt, gast.Name) and self.act.is_active(elt.id):
-                    get = _call(self.ns.bind("seq_get", _support("seq_get")),
-                                [name(b), const(k)])
+                    # a dict's adjoint is the cotangent of its keys (a tree like it)
+                    helper = "seq_get" if keys is None else "key_get"
+                    get = _call(self.ns.bind(helper, _support(helper)),
+                                [name(b), const(k) if keys is None else clone(keys[k])])
                     contributions.append((elt.id, get, True))
             self.finish(target, contributions, inner, stmt)
         self.with_guard(target, build, code)

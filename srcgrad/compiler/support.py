@@ -12,7 +12,7 @@ import numpy as np
 
 from ..runtime import as_gradient, zeros_like
 
-__all__ = ["add", "zeros_for", "zeros_like", "tangent_or_zeros", "seq_add", "seq_get",
+__all__ = ["add", "zeros_for", "zeros_like", "tangent_or_zeros", "seq_add", "seq_get", "key_get",
            "seq_grad", "seq_cotangent", "setitem_copy", "setitem_list", "resolve", "grad_or_zeros"]
 
 
@@ -197,6 +197,11 @@ def seq_get(adjoint: dict | None, index: int, length: int = 0) -> Any:
     if index < 0:
         index += length
     return adjoint.get(index)
+
+
+def key_get(adjoint: dict | None, key: Any) -> Any:
+    """Entry ``key`` of a dict's adjoint (its cotangent, a dict of the same keys), or ``None``."""
+    return None if adjoint is None else adjoint.get(key)
 
 
 def seq_without(adjoint: dict | None, index: int, length: int) -> dict | None:
