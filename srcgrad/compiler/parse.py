@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import re
 import tokenize
 import types
 import weakref
@@ -47,6 +48,8 @@ class ParsedFunction:
     builtin_names: dict[str, str] = field(default_factory=dict)
     receiver: str | None = None   # a bound method's first parameter, bound to ``__self__``
     _source_lines: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
+    # a tree argument's leaf parameters (``p_W``) -> how the user's code reads them (``p["W"]``)
+    leaf_paths: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -99,6 +102,9 @@ class ParsedFunction:
         elif 'engine="tape"' not in hint:
             hint = hint.rstrip() + ' Or differentiate it with engine="tape".'
         filename, lineno, col, line = self.locate(node)
+        if self.leaf_paths:     # in the user's terms: p["W"], not the leaf's parameter p_W
+            construct = _LEAF_NAMES.sub(lambda m: self.leaf_paths.get(m.group(0), m.group(0)),
+                                        construct)
         return TransformError(construct, hint, filename, lineno, col, line)
 
 
@@ -118,6 +124,9 @@ def _simple_line(line: str) -> str | None:
             if depth < 0:
                 return None
     return text if depth == 0 else None
+
+
+_LEAF_NAMES = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 
 
 def _logical_line(lines: list[str]) -> str:

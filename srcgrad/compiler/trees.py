@@ -176,7 +176,7 @@ class _Rewriter:
                     raise self.parsed.error(p, f"a default value for {p.id}, a parameter "
                                             "given a container", "Remove the default.")
                 leaves: list = []
-                self.env[p.id] = self.describe(tree_at[i], p.id, leaves, p)
+                self.env[p.id] = self.describe(tree_at[i], p.id, leaves, p, p.id)
                 made = [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
                         for n in leaves]
                 for m in made:
@@ -211,13 +211,16 @@ class _Rewriter:
         self.taken.add(name)
         return name
 
-    def describe(self, treedef: Any, label: str, leaves: list, where: Any) -> Any:
-        """The static tree for ``treedef``, naming its leaves' parameters after their path."""
+    def describe(self, treedef: Any, label: str, leaves: list, where: Any,
+                 path: str) -> Any:
+        """The static tree for ``treedef``, naming its leaves' parameters after their path
+        (``p_enc_1``), and telling refusals how the user writes it (``p["enc"][1]``)."""
         kind = treedef.kind
         names = type(kind).__members__
         if kind == names["LEAF"]:
             name = self.fresh(label)
             leaves.append(name)
+            self.parsed.leaf_paths[name] = path
             return _Leaf(name, treedef)
         cls = treedef.type
         children = treedef.children()
@@ -243,7 +246,10 @@ class _Rewriter:
                 "or overridden item access); pass one of those.")
         made = []
         for entry, sub in zip(entries, children, strict=True):
-            made.append(self.describe(sub, f"{label}_{_label(entry)}", leaves, where))
+            step = f".{entry}" if what in ("namedtuple", "dataclass") else \
+                f"[{_entry_text(entry)}]"
+            made.append(self.describe(sub, f"{label}_{_label(entry)}", leaves, where,
+                                      path + step))
         return _Node(what, cls, entries, made, treedef)
 
     # -- statements ----------------------------------------------------------------
@@ -767,6 +773,11 @@ def _key(entry: Any) -> Any:
 
 def _load(name: str) -> Any:
     return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+
+
+def _entry_text(entry: Any) -> str:
+    """A key or index as written in code: ``"W"`` (double quotes), ``0``."""
+    return '"' + entry.replace('"', '\\"') + '"' if type(entry) is str else repr(entry)
 
 
 def _label(entry: Any) -> str:
