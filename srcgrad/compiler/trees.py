@@ -101,10 +101,10 @@ def reads_trees(fun: Any, argnums: Any, depth: int = 0) -> bool:
     if not names:
         return False
     for node in walk(parsed.node):     # (the answer does not depend on the order)
-        if isinstance(node, gast.Subscript) and _named(node.value, names) \
+        if isinstance(node, gast.Subscript) and _rooted(node.value, names) \
                 and isinstance(node.slice, gast.Constant) and isinstance(node.slice.value, str):
             return True
-        if isinstance(node, gast.Attribute) and _named(node.value, names) \
+        if isinstance(node, gast.Attribute) and _rooted(node.value, names) \
                 and not _array_attribute(node.attr):
             return True
         if isinstance(node, gast.keyword) and node.arg is None and _named(node.value, names):
@@ -122,6 +122,13 @@ def reads_trees(fun: Any, argnums: Any, depth: int = 0) -> bool:
 
 def _named(node: Any, names: set) -> bool:
     return isinstance(node, gast.Name) and node.id in names
+
+
+def _rooted(node: Any, names: set) -> bool:
+    """``p``, or an item of it at constant indices (``p[0]``, ``p[0][1]``)."""
+    while isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Constant):
+        node = node.value
+    return _named(node, names)
 
 
 def _array_attribute(attr: str) -> bool:
