@@ -31,8 +31,8 @@ def best_time(fn: Callable[[], Any], repeat: int = 5, number: int | None = None,
 
 
 def best_times(fns: dict[str, Callable[[], Any]], repeat: int = 5,
-               budget: float = 0.5, clock: Callable[[], float] = time.perf_counter
-               ) -> dict[str, float]:
+               budget: float = 0.5, clock: Callable[[], float] = time.perf_counter,
+               number: int | None = None) -> dict[str, float]:
     """Best-of-``repeat`` seconds per call for each function, rounds interleaved.
 
     Each round times every function once (``number`` calls sized so that all
@@ -42,9 +42,15 @@ def best_times(fns: dict[str, Callable[[], Any]], repeat: int = 5,
     per call gets fewer rounds (at least one), so that no function takes much
     more than ``budget`` plus two calls.  ``clock``: ``time.process_time`` counts the
     process's CPU time instead of wall time (steadier on a machine other processes load).
+    A fixed ``number`` of calls per round (for calls of microseconds, timed in many short
+    rounds on a busy machine) skips the sizing.
     """
     plan: dict[str, tuple[int, int]] = {}
     for name, fn in fns.items():
+        if number is not None:
+            fn()
+            plan[name] = (repeat, number)
+            continue
         start = clock()
         fn()  # warm up; when this alone is slow, it also stands in for the probe below
         once = clock() - start
@@ -53,18 +59,17 @@ def best_times(fns: dict[str, Callable[[], Any]], repeat: int = 5,
             fn()
             once = max(clock() - start, 1e-7)
         rounds = max(1, min(repeat, int(budget / once)))
-        number = max(1, int(budget / rounds / once))
-        plan[name] = (rounds, number)
+        plan[name] = (rounds, max(1, int(budget / rounds / once)))
     best = dict.fromkeys(fns, float("inf"))
     for r in range(repeat):
         for name, fn in fns.items():
-            rounds, number = plan[name]
+            rounds, calls = plan[name]
             if r >= rounds:
                 continue
             start = clock()
-            for _ in range(number):
+            for _ in range(calls):
                 fn()
-            best[name] = min(best[name], (clock() - start) / number)
+            best[name] = min(best[name], (clock() - start) / calls)
     return best
 
 

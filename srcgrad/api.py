@@ -391,6 +391,7 @@ class _Transformed:
         self._engine: str | None = None
         self._last_bound: tuple | None = None
         self._trees: dict = {}      # tree structure -> the transform of its leaves
+        self._plans: dict = {}      # tree structure -> how its calls are spread
         functools.update_wrapper(self, fun, updated=())
         if isinstance(fun, _Transformed) or not (_in_class_body(fun) or _reads_trees(fun,
                                                                                   argnums)):
@@ -402,14 +403,14 @@ class _Transformed:
 
     def _tree_inner(self, args: tuple) -> tuple[treeargs.Spread, _Transformed]:
         """This call's arguments spread into leaves, and the transform for their structure."""
-        spread = treeargs.spread(self.fun, args, self.argnums)
-        inner = self._trees.get(spread.key)
+        spread = treeargs.spread(self.fun, args, self.argnums, self._plans)
+        inner = spread.plan.inner
         if inner is None:
             if len(self._trees) >= 64:
                 self._trees.clear()
             inner = type(self)(spread.function, spread.argnums, self._requested, self.has_aux,
                                self._kind, self.holomorphic)
-            self._trees[spread.key] = inner
+            self._trees[spread.key] = spread.plan.inner = inner
         return spread, inner
 
     def _prepare(self) -> None:
@@ -619,6 +620,11 @@ class _Grad(_Transformed):
             out, grads = compiled.function(*args, **kwargs)
             _check_scalar(self.fun, out)
             return grads if self._as_tuple else grads[0]
+        if not self.has_aux and not self.holomorphic and not _TAPE_RUNS[0] \
+                and treeargs.has_tree(args, self.argnums):
+            # tree arguments: the leaves' transform, through its own fast path above
+            spread, inner = self._tree_inner(args)
+            return self._shape(spread.gather(inner(*spread.args, **kwargs)))
         _, aux, grads = self._grads(args, kwargs)
         g = self._shape(grads)
         return (g, aux) if self.has_aux else g
@@ -1131,6 +1137,7 @@ class _Derivative:
         self._forward = None
         self._engine: str | None = None
         self._trees: dict = {}      # tree structure -> the derivative of its leaves
+        self._plans: dict = {}      # tree structure -> how its calls are spread
         functools.update_wrapper(self, fun, updated=())
         if not _reads_trees(fun, self.argnums):
             self._setup()
@@ -1160,14 +1167,14 @@ class _Derivative:
 
     def _tree_call(self, args: tuple) -> Any:
         """The Jacobian or Hessian for tree arguments: trees of blocks, as JAX nests them."""
-        spread = treeargs.spread(self.fun, args, self.argnums)
-        inner = self._trees.get(spread.key)
+        spread = treeargs.spread(self.fun, args, self.argnums, self._plans)
+        inner = spread.plan.inner
         if inner is None:
             if len(self._trees) >= 64:
                 self._trees.clear()
             inner = _Derivative(spread.function, spread.argnums, self._requested, self._kind,
                                 self._mode, self.holomorphic)
-            self._trees[spread.key] = inner
+            self._trees[spread.key] = spread.plan.inner = inner
         result = inner(*spread.args)
         if self._kind == "hessian":
             n = len(spread.argnums)

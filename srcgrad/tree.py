@@ -15,6 +15,7 @@ other containers with :func:`register`. Everything else is a leaf.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import importlib
 import threading
@@ -29,11 +30,13 @@ __all__ = ["flatten", "unflatten", "leaves", "structure", "map", "ravel", "regis
 NAMESPACE = "srcgrad"
 _INSTALL = "pip install 'srcgrad[tree]'"
 _optree: Any = None
+_ordered: Any = None
 _LOCK = threading.Lock()
 # the containers every argument check recognises without importing optree
 _BUILTIN = (dict, list, tuple, type(None))
 _registered: set[type] = set()      # dataclasses and user types in srcgrad's namespace
 DATACLASSES: set[type] = set()      # the dataclasses registered by srcgrad (by their fields)
+_SEEN: set[type] = set()            # types _note has looked at
 
 
 class TreeError(TypeError):
@@ -42,14 +45,23 @@ class TreeError(TypeError):
 
 def _lib() -> Any:
     """optree, imported when a container is first met."""
-    global _optree
+    global _optree, _ordered
     if _optree is None:
         try:
-            _optree = importlib.import_module("optree")
+            lib = importlib.import_module("optree")
         except ImportError:
             raise TreeError(
                 "srcgrad needs optree to differentiate with respect to containers (dict, "
                 f"list, tuple, namedtuple, dataclass): {_INSTALL}") from None
+        with _LOCK:
+            if _ordered is None:
+                # dicts flatten in insertion order in srcgrad's namespace, set once for good
+                # (entering optree's context on every call cost more than the flattening;
+                # the context is kept referenced: closing it would restore sorted order)
+                _ordered = lib.dict_insertion_ordered(True, namespace=NAMESPACE)
+                _ordered.__enter__()
+                atexit.register(_ordered.__exit__, None, None, None)    # (closed in time)
+        _optree = lib
     return _optree
 
 
@@ -92,6 +104,10 @@ def _dataclass_unflatten(cls: type) -> Callable[[Any, Any], Any]:
 def _note(x: Any) -> bool:
     """``is_leaf`` hook: registers a dataclass's type the first time one is met."""
     kind = type(x)
+    if kind in _SEEN:
+        return False
+    if len(_SEEN) < 4096:
+        _SEEN.add(kind)     # (cheap for the types met again: arrays, dicts, floats)
     if kind not in _registered and dataclasses.is_dataclass(x) and not isinstance(x, type):
         with _LOCK:
             if kind not in _registered:
@@ -122,10 +138,8 @@ def register(cls: type, flatten: Callable[[Any], tuple[Any, Any]],
 def flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list, Any]:
     """``(leaves, treedef)``: leaves in order (dicts in insertion order), and the structure.
     ``is_leaf(x)`` may stop the flattening at some containers (they become leaves)."""
-    lib = _lib()
     stop = _note if is_leaf is None else (lambda x: _note(x) or is_leaf(x))
-    with lib.dict_insertion_ordered(True, namespace=NAMESPACE):
-        return lib.tree_flatten(tree, is_leaf=stop, namespace=NAMESPACE)
+    return _lib().tree_flatten(tree, is_leaf=stop, namespace=NAMESPACE)
 
 
 def unflatten(treedef: Any, leaves: Any) -> Any:
@@ -135,9 +149,11 @@ def unflatten(treedef: Any, leaves: Any) -> Any:
 
 def same_structure(a: Any, b: Any) -> bool:
     """Do ``a`` and ``b`` have one structure (dicts compared by their keys, in any order)?"""
-    lib = _lib()
-    return lib.tree_structure(a, is_leaf=_note, namespace=NAMESPACE) == \
-        lib.tree_structure(b, is_leaf=_note, namespace=NAMESPACE)
+    try:
+        parts = structure(a).flatten_up_to(b)
+    except (ValueError, TypeError):
+        return False
+    return not any(is_container(p) for p in parts)
 
 
 def leaves(tree: Any) -> list:
@@ -162,20 +178,31 @@ def map(f: Callable[..., Any], tree: Any, *rest: Any,
     return unflatten(treedef, out)
 
 
-def differentiable(leaf: Any) -> bool:
-    """Is ``leaf`` a floating-point or complex number or array (not a constant)?"""
+def leaf_kind(leaf: Any) -> bool | None:
+    """How a transform takes ``leaf``: True, differentiated (a floating-point or complex
+    number or array); False, held constant (integers, booleans, strings, and arrays of
+    them); None, neither (not a number: a bad leaf)."""
+    if type(leaf) is np.ndarray:        # (the common case first)
+        kind = leaf.dtype.kind
+        return True if kind in "fc" else False if kind in "biuSU" else None
     if isinstance(leaf, (bool, int, str, bytes)):
         return False
     if isinstance(leaf, (float, complex)):
         return True
     dtype = getattr(leaf, "dtype", None)
     if dtype is None:
-        return False
+        return None
     try:
-        return np.dtype(dtype).kind in "fc"
-    except TypeError:
-        return getattr(dtype, "is_floating_point", False) or \
-            getattr(dtype, "is_complex", False)
+        kind = np.dtype(dtype).kind
+    except TypeError:       # another library's dtype
+        return bool(getattr(dtype, "is_floating_point", False) or
+                    getattr(dtype, "is_complex", False))
+    return True if kind in "fc" else False if kind in "biuSU" else None
+
+
+def differentiable(leaf: Any) -> bool:
+    """Is ``leaf`` a floating-point or complex number or array (not a constant)?"""
+    return leaf_kind(leaf) is True
 
 
 def ravel(tree: Any) -> tuple[np.ndarray, Callable[[np.ndarray], Any]]:
@@ -212,8 +239,6 @@ def ravel(tree: Any) -> tuple[np.ndarray, Callable[[np.ndarray], Any]]:
 
 def path_of(tree: Any, index: int, root: str) -> str:
     """How leaf ``index`` of ``tree`` is written in code: ``params["enc"][1]``."""
-    lib = _lib()
-    with lib.dict_insertion_ordered(True, namespace=NAMESPACE):
-        accessors, _, _ = lib.tree_flatten_with_accessor(tree, is_leaf=_note,
-                                                         namespace=NAMESPACE)
+    accessors, _, _ = _lib().tree_flatten_with_accessor(tree, is_leaf=_note,
+                                                        namespace=NAMESPACE)
     return accessors[index].codify(root).replace("'", '"')

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import tree
 
-__all__ = ["Spread", "TreeFunction", "spread", "has_tree"]
+__all__ = ["Plan", "Spread", "TreeFunction", "spread", "has_tree"]
 
 
 def has_tree(args: tuple, argnums: tuple[int, ...]) -> bool:
@@ -114,22 +114,53 @@ def _spread_signature(fun: Callable[..., Any], trees: tuple) -> inspect.Signatur
         return None
 
 
-class Spread:
-    """One call's arguments with their trees spread: ``args``, ``argnums`` (of the leaves
-    and plain arguments differentiated, in ``argnums``' order), ``key`` (the structure)."""
+class Plan:
+    """What a call with one tree structure needs, made once per structure: the leaves'
+    ``argnums``, per differentiated argument ``(treedef, slots)`` (or None for a plain
+    one), the :class:`TreeFunction`, and ``key`` (the structure)."""
 
-    def __init__(self, args: tuple, argnums: tuple, key: tuple, groups: list,
-                 function: TreeFunction) -> None:
-        self.args = args
+    __slots__ = ("argnums", "groups", "function", "key", "inner")
+
+    def __init__(self, argnums: tuple, groups: list, function: TreeFunction,
+                 key: tuple) -> None:
         self.argnums = argnums
-        self.key = key
-        self.groups = groups        # per differentiated argument: (treedef, slots) or None
+        self.groups = groups
         self.function = function
+        self.key = key
+        self.inner: Any = None      # what the owner of the plans made for the structure
+
+
+class Spread:
+    """One call's arguments with their trees spread: ``args`` and its :class:`Plan`
+    (``argnums``, ``groups``, ``function`` and ``key`` read through)."""
+
+    __slots__ = ("args", "plan")
+
+    def __init__(self, args: tuple, plan: Plan) -> None:
+        self.args = args
+        self.plan = plan
+
+    @property
+    def argnums(self) -> tuple:
+        return self.plan.argnums
+
+    @property
+    def key(self) -> tuple:
+        return self.plan.key
+
+    @property
+    def groups(self) -> list:
+        return self.plan.groups
+
+    @property
+    def function(self) -> TreeFunction:
+        return self.plan.function
 
     def gather(self, values: Any) -> list:
         """Per-leaf results (one per entry of ``argnums``) as one per original argument."""
         out, at = [], 0
-        for group in self.groups:
+        args, argnums = self.args, self.plan.argnums
+        for group in self.plan.groups:
             if group is None:
                 out.append(values[at])
                 at += 1
@@ -138,11 +169,11 @@ class Spread:
             leaves = []
             for slot in slots:
                 if slot:
-                    leaves.append(_like(values[at], self.args[self.argnums[at]]))
+                    leaves.append(_like(values[at], args[argnums[at]]))
                     at += 1
                 else:
                     leaves.append(None)
-            out.append(tree.unflatten(treedef, leaves))
+            out.append(treedef.unflatten(leaves))
         return out
 
     def scatter(self, values: tuple) -> tuple:
@@ -169,37 +200,60 @@ def _like(value: Any, primal: Any) -> Any:
     return value
 
 
-def spread(fun: Callable[..., Any], args: tuple, argnums: tuple[int, ...]) -> Spread:
-    """Spread the container arguments among ``argnums``; bad leaves are named by path."""
+def spread(fun: Callable[..., Any], args: tuple, argnums: tuple[int, ...],
+           plans: dict | None = None) -> Spread:
+    """Spread the container arguments among ``argnums``; bad leaves are named by path.
+
+    ``plans`` (kept by the caller, per function) holds the :class:`Plan` of each
+    structure met: a call with a known structure only flattens its trees and marks
+    their leaves.
+    """
     flat: list = []
-    where: dict[int, list[int]] = {}     # original position -> differentiated flat positions
-    slots: dict[int, tuple] = {}
-    layout, key = [], []
+    key: list = []
     for i, x in enumerate(args):
         if i not in argnums or not tree.is_container(x):
-            where[i] = [len(flat)]
             flat.append(x)
             continue
         leaves, treedef = tree.flatten(x)
-        marks = []
-        for k, leaf in enumerate(leaves):
-            if tree.differentiable(leaf):
-                marks.append(True)
-            elif _constant(leaf):
-                marks.append(False)
-            else:
-                raise TypeError(_bad_leaf(fun, x, i, k, leaf))
-        where[i] = [len(flat) + k for k, m in enumerate(marks) if m]
-        slots[i] = (treedef, tuple(marks))
+        key.append((i, treedef, tuple(tree.leaf_kind(leaf) for leaf in leaves)))
         flat.extend(leaves)
-        layout.append((i, treedef, len(leaves)))
-        key.append((i, treedef, tuple(marks)))
+    structure = (tuple(key), len(args))
+    plan = plans.get(structure) if plans is not None else None
+    if plan is None:
+        plan = _plan(fun, args, argnums, structure)
+        if plans is not None:
+            if len(plans) >= 64:
+                plans.clear()
+            plans[structure] = plan
+    return Spread(tuple(flat), plan)
+
+
+def _plan(fun: Callable[..., Any], args: tuple, argnums: tuple[int, ...],
+          structure: tuple) -> Plan:
+    """The :class:`Plan` for the structure ``spread`` found (refusing bad leaves)."""
+    where: dict[int, list[int]] = {}     # original position -> differentiated flat positions
+    slots: dict[int, tuple] = {}
+    layout = []
+    trees = {i: (treedef, marks) for i, treedef, marks in structure[0]}
+    at = 0
+    for i, x in enumerate(args):
+        if i not in trees:
+            where[i] = [at]
+            at += 1
+            continue
+        treedef, marks = trees[i]
+        if None in marks:
+            k = marks.index(None)
+            raise TypeError(_bad_leaf(fun, x, i, k, tree.flatten(x)[0][k]))
+        where[i] = [at + k for k, m in enumerate(marks) if m]
+        slots[i] = (treedef, marks)
+        at += len(marks)
+        layout.append((i, treedef, len(marks)))
     new_argnums: list[int] = []
     for i in argnums:
-        new_argnums.extend(where.get(i, [len(flat) + i - len(args)]))
+        new_argnums.extend(where.get(i, [at + i - len(args)]))
     groups = [slots.get(i) for i in argnums]
-    return Spread(tuple(flat), tuple(new_argnums), (tuple(key), len(args)), groups,
-                  tree_function(fun, tuple(layout)))
+    return Plan(tuple(new_argnums), groups, tree_function(fun, tuple(layout)), structure)
 
 
 # fun -> {layout: its TreeFunction}: one per structure, so that what is kept per function
@@ -221,21 +275,6 @@ def tree_function(fun: Callable[..., Any], layout: tuple) -> TreeFunction:
                 kept.clear()
             made = kept[layout] = TreeFunction(fun, layout)
         return made
-
-
-def _constant(leaf: Any) -> bool:
-    """A leaf held fixed: integers, booleans, strings (and arrays of them)."""
-    if isinstance(leaf, (bool, int, str, bytes)):
-        return True
-    dtype = getattr(leaf, "dtype", None)
-    if dtype is None:
-        return False
-    try:
-        import numpy as np
-
-        return np.dtype(dtype).kind in "biuSU"
-    except TypeError:
-        return True
 
 
 def _bad_leaf(fun: Any, root: Any, position: int, index: int, leaf: Any) -> str:
