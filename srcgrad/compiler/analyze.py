@@ -189,7 +189,7 @@ def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str],
             raise NoRuleError(op.fn, filename, lineno, col, line)
         _refuse_varied_index(fn, op, stmt, act, returned)
         _refuse_missing_derivative(fn, op, stmt, act, mode)
-    _refuse_dict_uses(fn, act)
+    _refuse_dict_uses(fn, act, flows)
     return act
 
 
@@ -224,9 +224,9 @@ def _refuse_missing_derivative(fn: NormalizedFunction, op: Operation, stmt: Any,
                 missing_derivative_message(rule, missing[0], mode), filename, lineno, col, line)
 
 
-def _call_results(flows: list) -> set[str]:
-    """Names holding what a user function returned (or items and copies of it): values
-    that may be dicts (a parameter's items are spread when it is given a tree)."""
+def _reaching(flows: list, starts: Any, through: tuple) -> set[str]:
+    """The targets of the operations ``starts(stmt, op)`` accepts, and of every operation
+    of a kind in ``through`` reading one of them (what such values flow on to)."""
     out: set[str] = set()
     changed = True
     while changed:
@@ -235,38 +235,34 @@ def _call_results(flows: list) -> set[str]:
             op = stmt.op
             if target is None or target in out:
                 continue
-            if op.kind == "user" or (op.kind in ("copy", "item") and op.args and isinstance(
-                    op.args[0], gast.Name) and op.args[0].id in out):
+            if starts(stmt, op) or (op.kind in through and set(_arg_names_of(op.args)) & out):
                 out.add(target)
                 changed = True
     return out
 
 
-def _refuse_dict_uses(fn: NormalizedFunction, act: Activity) -> None:
+def _call_results(flows: list) -> set[str]:
+    """Names holding what a user function returned (or items and copies of it): values
+    that may be dicts (a parameter's items are spread when it is given a tree)."""
+    return _reaching(flows, lambda stmt, op: op.kind == "user", ("copy", "item"))
+
+
+def _refuse_dict_uses(fn: NormalizedFunction, act: Activity, flows: list) -> None:
     """A dict holding values with a derivative (an output tree) may be returned, put in a
     tuple, list or dict, or named again; reading it back, changing it or passing it to a
     call is refused (the derivative would have to follow the dict's identity), and so are
     keys other than constants (the reverse sweep reads its cotangent by key)."""
-    holding: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for stmt in statements(fn.body):
-            op = getattr(stmt, "op", None)
-            target = assigned_name(stmt)
-            if op is None or target is None or target in holding or not act.is_active(target):
-                continue
-            if op.kind == "pack" and isinstance(op.node, gast.Dict):
-                for key in op.node.keys:
-                    if not isinstance(key, gast.Constant):
-                        raise fn.parsed.error(getattr(stmt, "origin", stmt), "a dict with a "
-                                              "computed key holding a value with a derivative",
-                                              "Write its keys as constants.")
-                holding.add(target)
-                changed = True
-            elif op.kind in ("pack", "copy") and set(_arg_names_of(op.args)) & holding:
-                holding.add(target)
-                changed = True
+    def made(stmt: Any, op: Any) -> bool:
+        if not (op.kind == "pack" and isinstance(op.node, gast.Dict)
+                and act.is_active(assigned_name(stmt))):
+            return False
+        if not all(isinstance(key, gast.Constant) for key in op.node.keys):
+            raise fn.parsed.error(getattr(stmt, "origin", stmt), "a dict with a computed key "
+                                  "holding a value with a derivative",
+                                  "Write its keys as constants.")
+        return True
+
+    holding = {n for n in _reaching(flows, made, ("pack", "copy")) if act.is_active(n)}
     if not holding:
         return
     body = fn.body[:-1] if fn.body and isinstance(fn.body[-1], gast.Return) else fn.body

@@ -357,6 +357,7 @@ def test_mixed_mode_a_callee_on_the_tape_returns_a_dict():
     by_hand = 3.0 * (2.0 * c["inner"]["t"] + np.cos(3.0 * x) * c["inner"]["s"]) + 3.0 * c["sum"]
     np.testing.assert_allclose(g, by_hand, rtol=1e-9)
     np.testing.assert_allclose(expected, by_hand, rtol=1e-9)
-    out, tangent = srcgrad.jvp(calls_untransformable, (x,), (np.ones(3),), engine="source")
+    with pytest.warns(FallbackWarning, match="generated tangent code"):
+        out, tangent = srcgrad.jvp(calls_untransformable, (x,), (np.ones(3),), engine="source")
     np.testing.assert_allclose(tangent["inner"]["s"], 3.0 * np.cos(3.0 * x))
     np.testing.assert_allclose(tangent["sum"], 9.0)
