@@ -126,8 +126,10 @@ def _dtype_of(x: Any) -> np.dtype | None:
     if isinstance(x, (list, tuple)):
         try:
             return np.asarray(x).dtype
-        except (ValueError, TypeError):
-            return None
+        except (ValueError, TypeError):     # a ragged list: its items' common dtype
+            dtypes = [_dtype_of(v) for v in x]
+            return np.result_type(*dtypes) if dtypes and all(d is not None for d in dtypes) \
+                else None
     return None
 
 

@@ -65,6 +65,17 @@ def _lib() -> Any:
     return _optree
 
 
+def available() -> bool:
+    """Is optree installed (and so containers flattened)?"""
+    if _optree is not None:
+        return True
+    try:
+        _lib()
+    except TreeError:
+        return False
+    return True
+
+
 def is_container(x: Any) -> bool:
     """Is ``x`` a pytree node (not a leaf)?  Cheap for arrays and numbers."""
     if isinstance(x, _BUILTIN):

@@ -22,11 +22,21 @@ __all__ = ["Plan", "Spread", "TreeFunction", "spread", "has_tree"]
 
 
 def has_tree(args: tuple, argnums: tuple[int, ...]) -> bool:
-    """Is one of the differentiated arguments a container?"""
+    """Is one of the differentiated arguments a container (to be spread into leaves)?
+
+    Without optree, a plain list or tuple of floating-point arrays and floats is not
+    spread: both engines differentiate such a sequence argument as they are, item by
+    item (its gradient is a list or tuple of the items' gradients, as when spread).
+    """
     for i in argnums:
-        if i < len(args) and tree.is_container(args[i]):
+        if i < len(args) and tree.is_container(args[i]) and not _native_sequence(args[i]):
             return True
     return False
+
+
+def _native_sequence(x: Any) -> bool:
+    return type(x) in (list, tuple) and len(x) > 0 \
+        and all(tree.leaf_kind(v) is True for v in x) and not tree.available()
 
 
 class TreeFunction:
