@@ -693,9 +693,16 @@ def vjp(fun: Callable[..., Any], *primals: Any, engine: str = "auto",
         pullback = _source_pullback(t, primals, pullback)
     if spread is not None:
         pullback = _gathered(pullback, spread)
-    if outputs.is_tree(out):
+    if outputs.is_tree(out) and not _flat_sequence(out):
         pullback = _tree_cotangent(pullback, out)
     return (out, pullback, aux) if has_aux else (out, pullback)
+
+
+def _flat_sequence(out: Any) -> bool:
+    """A tuple (namedtuples too: NumPy's ``EighResult``...) or list of non-containers, whose
+    cotangent may be any tuple or list of its length, as before outputs were trees."""
+    return isinstance(out, (tuple, list)) and not any(
+        isinstance(o, (tuple, list, dict)) or outputs.is_tree(o) for o in out)
 
 
 def _tree_cotangent(pullback: Callable[[Any], tuple], out: Any) -> Any:
