@@ -27,6 +27,7 @@ Calls that write into an argument (``out=``, ``np.copyto``, ``np.add.at``,
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 import re
 from typing import Any
@@ -51,7 +52,7 @@ _FRESH_BUILTINS = frozenset({abs, float, int, round, pow, divmod, sum, complex, 
                              hasattr, issubclass, format, ord, chr})
 
 
-def check_writes(fn: NormalizedFunction, callee: bool) -> None:
+def check_writes(fn: NormalizedFunction, callee: bool, stmts: list | None = None) -> None:
     """Refuse any in-place write another name, the caller or a global could observe.
 
     ``callee``: ``fn`` is called from other generated code, so a write into a
@@ -59,28 +60,46 @@ def check_writes(fn: NormalizedFunction, callee: bool) -> None:
     directly may write into its parameters' arrays: its caller, the user, gets
     the derivatives, which do not depend on whether the arrays changed, and the
     arrays are left as they were.  Expects each statement's operation attached
-    (``stmt.op``, see ``analyze``).
+    (``stmt.op``, see ``analyze``).  ``stmts``: ``fn``'s statements
+    (:func:`statements`), when the caller has them.
     """
-    _Checker(fn, callee).run()
+    _Checker(fn, callee, list(statements(fn.body)) if stmts is None else stmts).run()
 
 
 class _Checker:
-    def __init__(self, fn: NormalizedFunction, callee: bool) -> None:
+    def __init__(self, fn: NormalizedFunction, callee: bool, stmts: list) -> None:
         self.fn = fn
         self.callee = callee
         self.parsed = fn.parsed
+        self.stmts = stmts
         self.params = [*fn.params, *fn.kwonly]
         self.locals = set(self.params)
-        for stmt in statements(fn.body):
+        for stmt in stmts:
             if isinstance(stmt, gast.Assign):
                 self.locals.add(stmt.targets[0].id)
             elif isinstance(stmt, gast.For):
                 self.locals.add(stmt.target.id)
         self.live_after: dict[int, frozenset] = {}
-        self.user_names = {n.id for n in name_nodes(self.parsed.node) if isinstance(n, gast.Name)}
+        self.reads: dict[int, frozenset] = {}   # id(stmt) -> names its own parts read
+
+    @functools.cached_property
+    def user_names(self) -> set[str]:
+        """The names the user's code spells (error messages show them)."""
+        return {n.id for n in name_nodes(self.parsed.node) if isinstance(n, gast.Name)}
 
     def run(self) -> None:
-        if not any(self.may_write(s) for s in statements(self.fn.body)):
+        if not any(self.may_write(s) for s in self.stmts):
+            return
+        if not any(self.writes(s) for s in self.stmts):
+            # what values may be or hold matters only to checking writes: with none,
+            # only calls that write into an argument are left to refuse (the first in
+            # program order, where the flow below would meet it first)
+            for stmt in self.stmts:
+                op = getattr(stmt, "op", None)
+                if op is not None and isinstance(stmt.value, gast.Call) and not (
+                        isinstance(stmt, gast.Expr) and op.kind == "append") and \
+                        op.kind not in ("setlist", "pop"):
+                    self.refuse_writing_call(stmt.value)
             return
         self.live_block(self.fn.body, _EMPTY)
         state = {p: (frozenset({"param " + p}), frozenset({"param " + p}))
@@ -98,6 +117,15 @@ class _Checker:
         return isinstance(op.node, gast.Call) or isinstance(getattr(stmt, "value", None),
                                                              gast.Call)
 
+    @staticmethod
+    def writes(stmt: Any) -> bool:
+        """Does this statement write into an existing array (``check_write`` checks it)?"""
+        op = getattr(stmt, "op", None)
+        if op is None or not isinstance(stmt, gast.Assign):
+            return False
+        return bool(getattr(stmt, "in_place", None)) or (
+            op.kind == "prim" and _is_support(stmt.value, "setitem"))
+
     # -- liveness (backward) ---------------------------------------------------------
     def live_block(self, stmts: list, live: frozenset) -> frozenset:
         for stmt in reversed(stmts):
@@ -106,11 +134,14 @@ class _Checker:
 
     def live_stmt(self, stmt: Any, live: frozenset) -> frozenset:
         self.live_after[id(stmt)] = live
+        reads = self.reads.get(id(stmt))
+        if reads is None:       # (loops ask again per round of their fixpoint)
+            reads = self.reads[id(stmt)] = _own_reads(stmt)
         if isinstance(stmt, gast.If):
-            return _reads(stmt.test) | self.live_block(stmt.body, live) | \
+            return reads | self.live_block(stmt.body, live) | \
                 self.live_block(stmt.orelse, live)
         if isinstance(stmt, (gast.For, gast.While)):
-            test = _reads(stmt.iter if isinstance(stmt, gast.For) else stmt.test)
+            test = reads
             head = live | test
             while True:
                 new = live | test | self.live_block(stmt.body, head)
@@ -118,10 +149,10 @@ class _Checker:
                     return head
                 head = new
         if isinstance(stmt, gast.Assign):
-            return (live - {stmt.targets[0].id}) | _reads(stmt.value)
+            return (live - {stmt.targets[0].id}) | reads
         if isinstance(stmt, gast.Return):
-            return _reads(stmt.value)
-        return live | _reads(stmt)
+            return reads
+        return live | reads
 
     # -- what values may be or hold (forward) -----------------------------------------
     def flow_block(self, stmts: list, state: dict) -> dict:
@@ -203,18 +234,12 @@ class _Checker:
 
     def call_effects(self, node: Any, stmt: Any, state: dict) -> tuple:
         """Refuse a call that writes into an argument; what its result may be and hold."""
+        fn = self.refuse_writing_call(node)
         args = [*node.args, *(k.value for k in node.keywords)]
         everything = self.contents(args, state)
-        method = getattr(node, "method", None)
         fresh = frozenset({id(stmt)})
-        if method is not None:
+        if getattr(node, "method", None) is not None:
             attr = node.func.attr
-            if attr in mutation.IN_PLACE_METHODS:
-                raise self.parsed.error(node, f"the in-place method .{attr}()",
-                                        _METHOD_HINTS.get(attr, _COPY_HINT))
-            # the NumPy function the method stands for takes the array first
-            self.refuse_outputs(node, getattr(np, method, _NO_SIGNATURE),
-                                [node.func.value, *node.args])
             receiver = self.atom(node.func.value, state)
             keywords = _constant_keywords(node)
             if attr in mutation.VIEW_METHODS or (attr == "astype"
@@ -223,23 +248,40 @@ class _Checker:
             if attr in mutation.COPYING_METHODS or attr == "astype":
                 return fresh, _EMPTY
             return fresh | receiver[0] | receiver[1] | everything, receiver[1] | everything
-        fn = None if _is_support(node, None) else _resolve(self.parsed, node.func)
         if fn is None or _srcgrad_owned(fn):
             # srcgrad's own helpers (in derivative code differentiated again) may return
             # an argument, never a global; ShapeStack() is new
             if isinstance(fn, type):
                 return fresh, _EMPTY
             return fresh | everything, everything
-        if mutation.writes_into_arguments(fn):
-            raise self.parsed.error(node, f"{_name(fn)}(), which writes into its argument",
-                                    _COPY_HINT)
-        self.refuse_outputs(node, fn, node.args)
         if mutation.may_return_view(fn, _constant_keywords(node)):
             return everything, everything
         if isinstance(fn, np.ufunc) or _numpy_owned(fn) or _in_module(fn, math) \
                 or _is_fresh_builtin(fn):
             return fresh, _EMPTY
         return fresh | everything | {_GLOBAL}, everything | {_GLOBAL}
+
+    def refuse_writing_call(self, node: Any) -> Any:
+        """Refuse a call that writes into an argument; the function it calls (``None``
+        for a method, or a callable not known at transform time)."""
+        method = getattr(node, "method", None)
+        if method is not None:
+            attr = node.func.attr
+            if attr in mutation.IN_PLACE_METHODS:
+                raise self.parsed.error(node, f"the in-place method .{attr}()",
+                                        _METHOD_HINTS.get(attr, _COPY_HINT))
+            # the NumPy function the method stands for takes the array first
+            self.refuse_outputs(node, getattr(np, method, _NO_SIGNATURE),
+                                [node.func.value, *node.args])
+            return None
+        fn = None if _is_support(node, None) else _resolve(self.parsed, node.func)
+        if fn is None or _srcgrad_owned(fn):
+            return fn
+        if mutation.writes_into_arguments(fn):
+            raise self.parsed.error(node, f"{_name(fn)}(), which writes into its argument",
+                                    _COPY_HINT)
+        self.refuse_outputs(node, fn, node.args)
+        return fn
 
     def refuse_outputs(self, node: Any, fn: Any, args: list) -> None:
         if fn is None:
@@ -462,6 +504,18 @@ def _reads(node: Any) -> frozenset:
                      and isinstance(n.ctx, gast.Load))
 
 
+def _own_reads(stmt: Any) -> frozenset:
+    """The names a statement reads itself: a loop's iterable or test, a branch's test,
+    an assignment's or return's value; any other statement whole."""
+    if isinstance(stmt, gast.If):
+        return _reads(stmt.test)
+    if isinstance(stmt, (gast.For, gast.While)):
+        return _reads(stmt.iter if isinstance(stmt, gast.For) else stmt.test)
+    if isinstance(stmt, (gast.Assign, gast.Return)):
+        return _reads(stmt.value)
+    return _reads(stmt)
+
+
 def _union(sets: Any) -> frozenset:
     out: set = set()
     for s in sets:
@@ -471,10 +525,10 @@ def _union(sets: Any) -> frozenset:
 
 def _merge(a: dict, b: dict) -> dict:
     out = dict(a)
-    for key, (points, holds) in b.items():
-        if key in out:
-            p, h = out[key]
-            out[key] = (p | points, h | holds)
-        else:
-            out[key] = (points, holds)
+    for key, value in b.items():
+        old = out.get(key)
+        if old is None:
+            out[key] = value
+        elif old is not value:      # (most entries are the same tuple in both)
+            out[key] = (old[0] | value[0], old[1] | value[1])
     return out

@@ -13,6 +13,7 @@ what deciding what loops must save comes down to.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,13 +53,18 @@ def assigned_name(stmt: Any) -> str | None:
     return None
 
 
-def attach_operations(fn: NormalizedFunction) -> None:
-    """Classify every assignment and expression statement (``stmt.op``)."""
+def attach_operations(fn: NormalizedFunction, stmts: list | None = None) -> None:
+    """Classify every assignment and expression statement (``stmt.op``).
+
+    ``stmts``: ``fn``'s statements (:func:`statements`), when the caller has them.
+    """
+    if stmts is None:
+        stmts = list(statements(fn.body))
     locals_ = set(fn.params) | set(fn.kwonly)
-    for stmt in statements(fn.body):
+    for stmt in stmts:
         if isinstance(stmt, gast.Assign):
             locals_.add(stmt.targets[0].id)
-    for stmt in statements(fn.body):
+    for stmt in stmts:
         if isinstance(stmt, gast.Assign):
             stmt.op = classify(stmt.value, fn.parsed, fn.kinds, locals_)
             if isinstance(stmt.value, gast.Call) and stmt.op.rule is not None:
@@ -70,28 +76,38 @@ def attach_operations(fn: NormalizedFunction) -> None:
             stmt.op = op
 
 
-def mark_sequence_arguments(fn: NormalizedFunction) -> None:
+def mark_sequence_arguments(fn: NormalizedFunction, stmts: list | None = None) -> None:
     """Arguments that are indexed, iterated or passed as sequences may be lists.
 
     Their adjoints are accumulated with a helper that adds lists item by item.
+    ``stmts``: ``fn``'s statements (:func:`statements`), when the caller has them.
     """
     import operator
 
+    if stmts is None:
+        stmts = list(statements(fn.body))
     params = set(fn.params) | set(fn.kwonly)
     # values that may be tuples or lists without the compiler knowing: what a user
     # function returned (``r = pair(a, b)``), an item of a list, and copies of them
     opaque: set[str] = set()
-    for _ in range(3):
-        for stmt in statements(fn.body):
-            op = getattr(stmt, "op", None)
-            target = assigned_name(stmt)
-            if op is None or target is None or not isinstance(stmt, gast.Assign):
-                continue
-            if op.kind in ("user", "item") or (op.kind == "copy" and isinstance(
-                    op.args[0], gast.Name) and op.args[0].id in opaque):
-                opaque.add(target)
+    copies: dict[str, list[str]] = {}       # name -> the names assigned a copy of it
+    for stmt in stmts:
+        op = getattr(stmt, "op", None)
+        target = assigned_name(stmt)
+        if op is None or target is None or not isinstance(stmt, gast.Assign):
+            continue
+        if op.kind in ("user", "item"):
+            opaque.add(target)
+        elif op.kind == "copy" and isinstance(op.args[0], gast.Name):
+            copies.setdefault(op.args[0].id, []).append(target)
+    todo = list(opaque)
+    while todo:         # copies of copies, in any order (a loop copies back)
+        for copy in copies.get(todo.pop(), ()):
+            if copy not in opaque:
+                opaque.add(copy)
+                todo.append(copy)
     params = params | opaque
-    for stmt in statements(fn.body):
+    for stmt in stmts:
         op = getattr(stmt, "op", None)
         if op is None or op.kind != "prim":
             continue
@@ -120,12 +136,13 @@ def output_count(op: Operation) -> int:
     return op.rule.outputs if op.outputs is None else op.outputs
 
 
-def _sequence_results() -> set:
+@functools.cache
+def _sequence_results() -> frozenset:
     import numpy as np
 
     names = ("split", "array_split", "hsplit", "vsplit", "dsplit", "unstack", "meshgrid",
              "broadcast_arrays")
-    return {getattr(np, n) for n in names if hasattr(np, n)}
+    return frozenset(getattr(np, n) for n in names if hasattr(np, n))
 
 
 def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str],
@@ -142,42 +159,27 @@ def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str],
     """
     from .lists import check_list_changes
 
-    attach_operations(fn)
-    check_list_changes(fn)
+    stmts = list(statements(fn.body))      # (the passes below change no statement list)
+    attach_operations(fn, stmts)
+    check_list_changes(fn, stmts)
     if not generated:
-        check_writes(fn, callee)
-    mark_sequence_arguments(fn)
-    act = Activity(varied=set(wrt))
+        check_writes(fn, callee, stmts)
+    mark_sequence_arguments(fn, stmts)
     flows = []   # (target, [names its derivative can flow from], stmt)
-    for stmt in statements(fn.body):
+    for stmt in stmts:
         op = getattr(stmt, "op", None)
         if op is None:
             continue
         target = assigned_name(stmt)
-        if op.kind == "unknown":
+        if op.kind == "append":
+            sources = arg_names(op.args[1]) + [target]
+        elif op.kind == "unknown":
             sources = [n for a in op.operands() for n in arg_names(a)]
         else:
             sources = [n for a in differentiable_positions(op).values() for n in arg_names(a)]
-        if op.kind == "append":
-            sources = arg_names(op.args[1]) + [target]
         flows.append((target, sources, stmt))
-    changed = True
-    while changed:
-        changed = False
-        for target, sources, _ in flows:
-            if target not in act.varied and any(s in act.varied for s in sources):
-                act.varied.add(target)
-                changed = True
-    act.useful = set(outputs)
-    changed = True
-    while changed:
-        changed = False
-        for target, sources, _ in flows:
-            if target in act.useful:
-                for s in sources:
-                    if s in act.varied and s not in act.useful:
-                        act.useful.add(s)
-                        changed = True
+    act = Activity(varied=_varied(flows, wrt))
+    act.useful = _useful(flows, outputs, act.varied)
     returned = _call_results(flows)
     for target, sources, stmt in flows:
         op = stmt.op
@@ -191,6 +193,39 @@ def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str],
         _refuse_missing_derivative(fn, op, stmt, act, mode)
     _refuse_dict_uses(fn, act, flows)
     return act
+
+
+def _varied(flows: list, wrt: list[str]) -> set[str]:
+    """The names a derivative can flow to from ``wrt``: the targets of the flows reading
+    them, and so on (a worklist: each flow is followed once per name it reads)."""
+    readers: dict[str, list] = {}       # name -> the targets of the flows reading it
+    for target, sources, _ in flows:
+        for s in sources:
+            readers.setdefault(s, []).append(target)
+    varied = set(wrt)
+    todo = list(varied)
+    while todo:
+        for target in readers.get(todo.pop(), ()):
+            if target not in varied:
+                varied.add(target)
+                todo.append(target)
+    return varied
+
+
+def _useful(flows: list, outputs: list[str], varied: set[str]) -> set[str]:
+    """``outputs`` and the varied names their derivatives flow back to, transitively."""
+    writers: dict[Any, list] = {}       # target -> the sources of the flows assigning it
+    for target, sources, _ in flows:
+        writers.setdefault(target, []).append(sources)
+    useful = set(outputs)
+    todo = list(useful)
+    while todo:
+        for sources in writers.get(todo.pop(), ()):
+            for s in sources:
+                if s in varied and s not in useful:
+                    useful.add(s)
+                    todo.append(s)
+    return useful
 
 
 def _refuse_missing_derivative(fn: NormalizedFunction, op: Operation, stmt: Any,

@@ -23,10 +23,15 @@ __all__ = ["check_list_changes"]
 _FRESH = ("concat", "repeat")        # operations that always build a new list
 
 
-def check_list_changes(fn: NormalizedFunction) -> None:
-    """Refuse changes in place of lists the function does not own (see the module)."""
+def check_list_changes(fn: NormalizedFunction, stmts: list | None = None) -> None:
+    """Refuse changes in place of lists the function does not own (see the module).
+
+    ``stmts``: ``fn``'s statements (:func:`statements`), when the caller has them.
+    """
     if fn.parsed.filename.startswith("<srcgrad "):
         return      # generated derivative code: its stacks are its own
+    if stmts is None:
+        stmts = list(statements(fn.body))
     changes = []                    # (statement, name of the list changed)
     definitions: dict[str, list] = {}
     aliases: dict[str, list] = {}   # name -> statements that let another value reach it
@@ -36,13 +41,13 @@ def check_list_changes(fn: NormalizedFunction) -> None:
         for ident in _names(nodes):
             aliases.setdefault(ident, []).append(stmt)
 
-    for stmt in statements(fn.body):
+    for stmt in stmts:
         op = getattr(stmt, "op", None)
         target = assigned_name(stmt)
         if op is not None and target is not None and isinstance(stmt, gast.Assign):
             definitions.setdefault(target, []).append(stmt)
     arguments = _from_arguments(definitions, fn)
-    for stmt in statements(fn.body):
+    for stmt in stmts:
         op = getattr(stmt, "op", None)
         if op is None:
             continue
