@@ -14,6 +14,7 @@ what deciding what loops must save comes down to.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,8 @@ from typing import Any
 import gast
 
 from ..errors import NoRuleError, TransformError
+from ..rules.registry import missing_derivative_message, missing_derivatives
+from ..rules.shape import setitem
 from .aliasing import check_writes
 from .normalize import NormalizedFunction, is_atom, statements
 from .ops import Operation, arg_names, classify, differentiable_positions
@@ -82,8 +85,6 @@ def mark_sequence_arguments(fn: NormalizedFunction, stmts: list | None = None) -
     Their adjoints are accumulated with a helper that adds lists item by item.
     ``stmts``: ``fn``'s statements (:func:`statements`), when the caller has them.
     """
-    import operator
-
     if stmts is None:
         stmts = list(statements(fn.body))
     params = set(fn.params) | set(fn.kwonly)
@@ -166,17 +167,20 @@ def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str],
         check_writes(fn, callee, stmts)
     mark_sequence_arguments(fn, stmts)
     flows = []   # (target, [names its derivative can flow from], stmt)
+    operand_names = {}      # id(stmt) -> the names each operand of its operation reads
     for stmt in stmts:
         op = getattr(stmt, "op", None)
         if op is None:
             continue
         target = assigned_name(stmt)
+        operands = op.operands()
+        names = operand_names[id(stmt)] = [_names_read(a) for a in operands]
         if op.kind == "append":
-            sources = arg_names(op.args[1]) + [target]
+            sources = names[1] + [target]
         elif op.kind == "unknown":
-            sources = [n for a in op.operands() for n in arg_names(a)]
+            sources = [n for ns in names for n in ns]
         else:
-            sources = [n for a in differentiable_positions(op).values() for n in arg_names(a)]
+            sources = [n for a in differentiable_positions(op).values() for n in _names_read(a)]
         flows.append((target, sources, stmt))
     act = Activity(varied=_varied(flows, wrt))
     act.useful = _useful(flows, outputs, act.varied)
@@ -189,10 +193,21 @@ def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str],
             call = op.node if getattr(op.node, "lineno", None) else None
             filename, lineno, col, line = fn.parsed.locate(call or getattr(stmt, "origin", stmt))
             raise NoRuleError(op.fn, filename, lineno, col, line)
-        _refuse_varied_index(fn, op, stmt, act, returned)
-        _refuse_missing_derivative(fn, op, stmt, act, mode)
+        names = operand_names[id(stmt)]
+        _refuse_varied_index(fn, op, stmt, act, returned, names)
+        _refuse_missing_derivative(fn, op, stmt, act, mode, names)
     _refuse_dict_uses(fn, act, flows)
     return act
+
+
+def _names_read(expr: Any) -> list[str]:
+    """:func:`arg_names`, quicker for the common operand, a name or a constant."""
+    cls = expr.__class__
+    if cls is gast.Name and getattr(expr, "annotation", None) is None:
+        return [] if getattr(expr, "support", False) else [expr.id]
+    if cls is gast.Constant:
+        return []
+    return arg_names(expr)
 
 
 def _varied(flows: list, wrt: list[str]) -> set[str]:
@@ -229,23 +244,26 @@ def _useful(flows: list, outputs: list[str], varied: set[str]) -> set[str]:
 
 
 def _refuse_missing_derivative(fn: NormalizedFunction, op: Operation, stmt: Any,
-                               act: Activity, mode: str) -> None:
+                               act: Activity, mode: str, operand_names: list) -> None:
     """A varied value reaching an argument whose rule has no derivative for it.
 
     Its derivative would be dropped: a zero where the true one is not.  Arguments
     a rule declares inert (integer axes, shapes, masks...) and functions declared
-    constant as a whole are exempt.
+    constant as a whole are exempt.  ``operand_names``: the names each operand reads.
     """
-    from ..rules.registry import missing_derivative_message, missing_derivatives
-
     rule = op.rule
     if op.kind not in ("prim", "const") or rule is None or not hasattr(rule, "vjps"):
         return
     table = rule.vjps if mode == "vjp" else rule.jvps
-    arguments = [*[((i,), ()) for i in range(len(op.args))], *[((), (k,)) for k in op.kwargs]]
-    for (positional, keyword), arg in zip(arguments, op.operands(), strict=True):
-        names = [n for n in arg_names(arg) if n in act.varied]
-        missing = missing_derivatives(rule, table, positional, keyword) if names else None
+    varied = act.varied
+    count = len(op.args)
+    keywords = list(op.kwargs)
+    for i, read in enumerate(operand_names):
+        names = [n for n in read if n in varied]
+        if not names:
+            continue
+        positional, keyword = ((i,), ()) if i < count else ((), (keywords[i - count],))
+        missing = missing_derivatives(rule, table, positional, keyword)
         if missing:
             # at the call itself where normalization kept its place, else its statement
             node = op.node if getattr(op.node, "lineno", None) else getattr(stmt, "origin", stmt)
@@ -321,7 +339,7 @@ def _arg_names_of(nodes: list) -> list[str]:
 
 
 def _refuse_varied_index(fn: NormalizedFunction, op: Operation, stmt: Any, act: Activity,
-                         returned: set[str]) -> None:
+                         returned: set[str], operand_names: list) -> None:
     """``obj[index]`` (or ``obj[index] = v``) where the index depends on the arguments.
 
     The indexing rule differentiates the indexed array, never its index: an
@@ -329,23 +347,19 @@ def _refuse_varied_index(fn: NormalizedFunction, op: Operation, stmt: Any, act: 
     index computed from the arguments is a float (an error for an array) or an
     integer cast of one; and objects that are not arrays (``np.r_[x, y]``,
     ``np.c_``, ``np.s_``) take arrays as their "index" and would get no
-    derivative at all.
+    derivative at all.  ``operand_names``: the names each operand reads.
     """
-    import operator
-
-    from ..rules.shape import setitem
-
     if op.kind != "prim" or op.fn not in (operator.getitem, setitem) or len(op.args) < 2:
         return
     key = op.args[1]
     if isinstance(key, gast.Constant) and isinstance(key.value, (str, bytes)) and any(
-            n in act.varied and n in returned for n in arg_names(op.args[0])):
+            n in act.varied and n in returned for n in operand_names[0]):
         # not an array's index: an item of a dict another function returned
         raise fn.parsed.error(getattr(stmt, "origin", stmt), f"reading the item "
                               f"{key.value!r} of a value with a derivative (a dict returned "
                               "by a call?)", "Return the values separately (a tuple), or "
                               "use engine='tape', which follows dicts.")
-    varied = [n for n in arg_names(op.args[1]) if n in act.varied]
+    varied = [n for n in operand_names[1] if n in act.varied]
     if varied:
         raise fn.parsed.error(
             getattr(stmt, "origin", stmt),

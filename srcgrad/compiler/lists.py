@@ -71,8 +71,8 @@ def check_list_changes(fn: NormalizedFunction, stmts: list | None = None) -> Non
             alias([*op.args, *op.kwargs.values()], stmt)
     if not changes:
         return
-    loads = _loads(fn.body)
-    blocks = _blocks(fn.body)
+    loads = _loads(fn.body) if copies else {}
+    blocks = _blocks(fn.body) if copies else {}
     for stmt, op, target in copies:
         if _moved(stmt, op, loads, blocks, definitions):
             stmt.moved = True
@@ -81,10 +81,14 @@ def check_list_changes(fn: NormalizedFunction, stmts: list | None = None) -> Non
         alias([gast.Name(id=target, ctx=gast.Load(), annotation=None, type_comment=None)],
               stmt)
     owned = _owned(definitions, fn)
-    where = positions(fn.body)
+    where = None
     for stmt, base in changes:
-        if base in owned and not any(_after(where, a, stmt) for a in aliases.get(base, ())):
-            continue
+        if base in owned:
+            seen_by = aliases.get(base, ())
+            if seen_by and where is None:
+                where = positions(fn.body)
+            if not any(_after(where, a, stmt) for a in seen_by):
+                continue
         origin = getattr(stmt, "origin", stmt)
         if base in arguments:
             error = fn.parsed.error(
