@@ -421,9 +421,11 @@ def scalar_closed(fn: NormalizedFunction, namespace: Any) -> bool:
 
     bound = {n for n, v in namespace.values.items() if type(v) in SCALAR_TYPES or type(v) is bool}
     params = set(fn.params) | set(fn.kwonly)
+    operators = _operators()
     defs: dict[str, list] = {}
     loops: list = []
-    for stmt in statements(fn.body):
+    stmts = list(statements(fn.body))
+    for stmt in stmts:
         if isinstance(stmt, gast.For):
             loops.append(stmt)
             continue
@@ -470,7 +472,7 @@ def scalar_closed(fn: NormalizedFunction, namespace: Any) -> bool:
             return False
         if f in (min, max):
             return len(op.args) >= 2 and not op.kwargs
-        if isinstance(f, np.ufunc) or f in _operators() or f in _SCALAR_BUILTINS:
+        if isinstance(f, np.ufunc) or f in operators or f in _SCALAR_BUILTINS:
             return True
         return getattr(f, "__module__", None) == "math" and \
             getattr(f, "__name__", "") not in _NOT_NUMBERS
@@ -481,7 +483,7 @@ def scalar_closed(fn: NormalizedFunction, namespace: Any) -> bool:
     for loop in loops:
         if not all(scalar_atom(a) for a in loop.iter.args):
             return False
-    for stmt in statements(fn.body):
+    for stmt in stmts:
         if isinstance(stmt, (gast.If, gast.While)) and not scalar_atom(stmt.test):
             return False
         if isinstance(stmt, gast.Return) and not scalar_atom(stmt.value):
@@ -550,7 +552,8 @@ def scalar_names(fn: NormalizedFunction) -> set[str]:
     operators = set(registry.BINARY_OPERATORS.values()) | set(registry.UNARY_OPERATORS.values())
     defs: dict[str, list] = {}
     loop_targets: set[str] = set()
-    for stmt in statements(fn.body):
+    stmts = list(statements(fn.body))
+    for stmt in stmts:
         if isinstance(stmt, gast.For):
             loop_targets.add(stmt.target.id)
             continue
@@ -567,7 +570,7 @@ def scalar_names(fn: NormalizedFunction) -> set[str]:
             return node.id in scalars
         return False
 
-    shape_tuples = {assigned_name(st) for st in statements(fn.body)
+    shape_tuples = {assigned_name(st) for st in stmts
                     if isinstance(getattr(st, "op", None), Operation)
                     and st.op.kind == "const" and isinstance(st.op.node, gast.Attribute)
                     and st.op.node.attr == "shape"}

@@ -271,6 +271,12 @@ def assigned_once(top_level: list, elsewhere: list = ()) -> set[str]:
     A store inside a loop or branch, or anywhere in ``elsewhere``, counts as
     several (it may run any number of times), and so does ``del``.
     """
+    return {n for n, c in store_counts(top_level, elsewhere).items() if c == 1}
+
+
+def store_counts(top_level: list, elsewhere: list = ()) -> dict[str, int]:
+    """``{name: how often it is stored}`` for every name stored (or deleted) in the
+    statements, counted as :func:`assigned_once` counts."""
     counts: dict[str, int] = {}
     for stmts, weight_at_top in ((top_level, 1), (elsewhere, 2)):
         for stmt in stmts:
@@ -278,7 +284,7 @@ def assigned_once(top_level: list, elsewhere: list = ()) -> set[str]:
             for node in name_nodes(stmt):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
                     counts[node.id] = counts.get(node.id, 0) + weight
-    return {n for n, c in counts.items() if c == 1}
+    return counts
 
 
 def clone(node: Any) -> Any:

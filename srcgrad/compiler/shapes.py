@@ -21,7 +21,7 @@ from typing import Any
 import gast
 import numpy as np
 
-from .normalize import NormalizedFunction, assigned_once, name_nodes
+from .normalize import NormalizedFunction, store_counts
 
 __all__ = ["ShapeFacts", "elementwise"]
 
@@ -148,7 +148,7 @@ class ShapeFacts:
 
 def _names_with_one_value(nf: NormalizedFunction) -> set[str]:
     params = set(nf.params) | set(nf.kwonly)
-    stored = {n.id for stmt in nf.body for n in name_nodes(stmt)
-              if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del))}
-    names = (assigned_once(nf.body) - params) | (params - stored)
+    stored = store_counts(nf.body)      # (one walk for both questions)
+    once = {n for n, c in stored.items() if c == 1}
+    names = (once - params) | (params - stored.keys())
     return {n for n in names if nf.kinds.get(n) not in ("list", "tuple", "argument")}
