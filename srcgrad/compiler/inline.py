@@ -12,7 +12,8 @@ from __future__ import annotations
 import inspect
 import math
 import types
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import gast
@@ -37,6 +38,7 @@ class RuleTemplate:
     body: Any                       # gast expression
     free: dict[str, Any]            # free names of the body and what they refer to
     uses: dict[str, int]            # name -> how many times the body reads it
+    build: Callable[[_Copy], Any] | None = field(default=None, repr=False)
 
 
 def template_for(fn: Any) -> RuleTemplate | None:
@@ -227,7 +229,10 @@ def _substitute(template: RuleTemplate, binding: dict, namespace: Namespace, hoi
             node = hoist(node, param)
         values[param] = node
     renames = {n: namespace.bind(n, v) for n, v in template.free.items()}
-    return _Copy(template, values, renames, defaulted).node(template.body)
+    build = template.build
+    if build is None:
+        build = template.build = _builder(template, template.body)
+    return build(_Copy(template, values, renames, defaulted))
 
 
 def _trivial(node: Any) -> bool:
@@ -285,14 +290,7 @@ class _Copy:
         return new
 
     def _resolve(self, func: Any) -> Any:
-        """What a template's callee expression (``np.mean``, ``math.log``) refers to."""
-        if isinstance(func, gast.Name) and func.id not in self.values:
-            return self.template.free.get(func.id, MISSING)
-        if isinstance(func, gast.Attribute):
-            owner = self._resolve(func.value)
-            if isinstance(owner, types.ModuleType):
-                return getattr(owner, func.attr, MISSING)
-        return MISSING
+        return _resolve_free(self.template, func)
 
     def _without_defaults(self, call: Any) -> Any:
         params = self.template.params[2:]          # the primitive's, after g/dx and ans
@@ -343,6 +341,80 @@ class _Copy:
         if len(args) == len(call.args) and len(keywords) == len(call.keywords):
             return call
         return gast.Call(func=call.func, args=args, keywords=keywords)
+
+
+def _builder(template: RuleTemplate, node: Any) -> Callable[[_Copy], Any]:
+    """A function making what ``copy.node(node)`` makes, for a node of ``template``'s body.
+
+    The decisions that depend only on the template (which names are parameters,
+    what a callee is, which fields hold children) are made here, once per rule, so
+    that an instantiation only builds nodes.  Calls made when the user's call left
+    arguments to their defaults go through :class:`_Copy` itself (they are rare).
+    """
+    if isinstance(node, gast.Name) and node.id in template.params:
+        param = node.id
+        return lambda copy: clone(copy.values[param])
+    cls = node.__class__
+    fields = node._fields
+    layout: dict[str, Any] = {}     # the node's attributes, children left to ``parts``
+    parts = []
+    for key, value in node.__dict__.items():
+        if isinstance(value, gast.AST):
+            layout[key] = None
+            parts.append((key, _builder(template, value) if key in fields
+                          else _cloner(value)))
+        elif isinstance(value, list):
+            layout[key] = None
+            parts.append((key, _list_builder(template, value) if key in fields
+                          else _cloner(value)))
+        else:
+            layout[key] = value
+    renamed = node.id if isinstance(node, gast.Name) else None
+
+    def build(copy: _Copy) -> Any:
+        new = cls.__new__(cls)
+        attributes = new.__dict__
+        attributes.update(layout)
+        for key, part in parts:
+            attributes[key] = part(copy)
+        if renamed is not None:
+            attributes["id"] = copy.renames.get(renamed, renamed)
+        return new
+
+    if not isinstance(node, gast.Call):
+        return build
+    callee = _resolve_free(template, node.func)
+    folds = getattr(callee, "__module__", None) == "math"
+
+    def build_call(copy: _Copy) -> Any:
+        if copy.defaulted:
+            return copy.node(node)
+        new = build(copy)
+        return (_folded(new, callee) or new) if folds else new
+
+    return build_call
+
+
+def _list_builder(template: RuleTemplate, items: list) -> Callable[[_Copy], list]:
+    parts = [_builder(template, item) if isinstance(item, gast.AST)
+             else _list_builder(template, item) if isinstance(item, list)
+             else (lambda copy, item=item: item) for item in items]
+    return lambda copy: [part(copy) for part in parts]
+
+
+def _cloner(value: Any) -> Callable[[_Copy], Any]:
+    return lambda copy: clone(value)
+
+
+def _resolve_free(template: RuleTemplate, func: Any) -> Any:
+    """What a template's callee expression (``np.mean``, ``math.log``) refers to."""
+    if isinstance(func, gast.Name) and func.id not in template.params:
+        return template.free.get(func.id, MISSING)
+    if isinstance(func, gast.Attribute):
+        owner = _resolve_free(template, func.value)
+        if isinstance(owner, types.ModuleType):
+            return getattr(owner, func.attr, MISSING)
+    return MISSING
 
 
 _PARAMETERS: dict[Any, Any] = {}
