@@ -196,13 +196,14 @@ def instantiate(fn: Any, g: Any, ans: Any, args: list, kwargs: dict, namespace: 
     """The expression computing ``fn(g, ans, *args, **kwargs)``, inlined when possible.
 
     ``hoist(expr, hint)`` assigns a non-trivial expression used several times to a
-    fresh name and returns that name.
+    fresh name and returns that name.  ``g`` and ``ans`` become part of the result
+    (pass nodes nothing else holds); ``args`` and ``kwargs`` are copied.
     """
     template = template_for(fn)
     if template is not None:
         binding = bind_arguments(fn, g, ans, args, kwargs, namespace)
         if binding is not None:
-            return _substitute(template, binding, namespace, hoist)
+            return _substitute(template, binding, namespace, hoist, (g, ans))
     func = gast.Name(id=namespace.bind(_rule_name(fn), fn), ctx=gast.Load(), annotation=None,
                      type_comment=None)
     return gast.Call(func=func, args=[g, ans, *args],
@@ -219,20 +220,26 @@ def _rule_name(fn: Any) -> str:
     return f"{short}_rule" if isinstance(short, str) and short.isidentifier() else "rule"
 
 
-def _substitute(template: RuleTemplate, binding: dict, namespace: Namespace, hoist: Any) -> Any:
+def _substitute(template: RuleTemplate, binding: dict, namespace: Namespace, hoist: Any,
+                given: tuple) -> Any:
+    """``template``'s body with ``binding`` substituted; ``given`` (g and ans) are the
+    caller's to give away: a parameter read once takes its node itself, not a copy."""
     uses = template.uses
     values = {}
-    binding = dict(binding)
+    taken = set()
     defaulted = binding.pop(_DEFAULTED, frozenset())
     for param, node in binding.items():
-        if uses.get(param, 0) > 1 and not _trivial(node):
+        count = uses.get(param, 0)
+        if count > 1 and not _trivial(node):
             node = hoist(node, param)
+        elif count == 1 and (node is given[0] or node is given[1]):
+            taken.add(param)
         values[param] = node
     renames = {n: namespace.bind(n, v) for n, v in template.free.items()}
     build = template.build
     if build is None:
         build = template.build = _builder(template, template.body)
-    return build(_Copy(template, values, renames, defaulted))
+    return build(_Copy(template, values, renames, defaulted, taken))
 
 
 def _trivial(node: Any) -> bool:
@@ -260,9 +267,10 @@ class _Copy:
     """
 
     def __init__(self, template: RuleTemplate, values: dict, renames: dict,
-                 defaulted: frozenset) -> None:
+                 defaulted: frozenset, taken: set = frozenset()) -> None:
         self.template, self.values, self.renames = template, values, renames
         self.defaulted = defaulted
+        self.taken = taken          # parameters whose (once-read) value is used uncopied
         self.primitive = _primitive_of(template.fn) if defaulted else None
 
     def node(self, node: Any) -> Any:
@@ -271,7 +279,8 @@ class _Copy:
         if not isinstance(node, gast.AST):
             return node
         if isinstance(node, gast.Name) and node.id in self.values:
-            return clone(self.values[node.id])
+            value = self.values[node.id]
+            return value if node.id in self.taken else clone(value)
         if isinstance(node, gast.Call) and self.primitive is not None \
                 and self._resolve(node.func) is self.primitive:
             node = self._without_defaults(node)
@@ -353,7 +362,8 @@ def _builder(template: RuleTemplate, node: Any) -> Callable[[_Copy], Any]:
     """
     if isinstance(node, gast.Name) and node.id in template.params:
         param = node.id
-        return lambda copy: clone(copy.values[param])
+        return lambda copy: copy.values[param] if param in copy.taken \
+            else clone(copy.values[param])
     cls = node.__class__
     fields = node._fields
     layout: dict[str, Any] = {}     # the node's attributes, children left to ``parts``

@@ -22,6 +22,14 @@ import gast
 import numpy as np
 
 from .. import fast_numpy
+from ..rules._shape_helpers import (
+    extremum_cotangent,
+    extremum_share,
+    index_cotangent,
+    matmul_left_cotangent,
+    matmul_right_cotangent,
+    reduced_count,
+)
 from ..rules.source import positional_defaults
 from ..runtime import expand_reduced, unbroadcast, unbroadcast_scaled
 from .normalize import Transformer, assigned_once, child_fields, clone, name_nodes, nodes_of, walk
@@ -49,13 +57,58 @@ def _number(node: Any, bools: bool = False) -> bool:
         and (bools or not isinstance(node.value, bool))
 
 
+class _Rewriter(Transformer):
+    """A :class:`Transformer` that finds each node class's ``visit_`` method once per
+    rewriter class, not by name at every node: these passes run on every inlined rule.
+
+    Nodes without children (``Constant``; a ``Name`` without annotation) are returned
+    as they are, as the generic visit would.
+    """
+
+    _methods: dict[type, Any] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._methods = {}
+
+    def visit(self, node: Any) -> Any:
+        cls = node.__class__
+        try:
+            method = self._methods[cls]
+        except KeyError:
+            method = self._methods[cls] = self._method(cls)
+        return method(self, node)
+
+    @classmethod
+    def _method(cls, node_class: type) -> Any:
+        method = getattr(cls, "visit_" + node_class.__name__, None)
+        if method is not None:
+            return method
+        if node_class is gast.Name:
+            return _visit_name
+        if not child_fields(node_class):
+            return _same
+        return cls.generic_visit
+
+
+def _visit_name(visitor: Transformer, node: Any) -> Any:
+    return node if getattr(node, "annotation", None) is None else visitor.generic_visit(node)
+
+
+def _same(visitor: Transformer, node: Any) -> Any:
+    return node
+
+
 def simplify_contribution(expr: Any, op: Any, pos: Any, sweep: Any) -> Any:
     """Simplify one inlined VJP of operation ``op`` for argument position ``pos``."""
     values = sweep.ns.values
-    return fold(_DropUnbroadcast(op, pos, sweep, values).visit(expr), values)
+    drop = _DropUnbroadcast(op, pos, sweep, values)
+    expr = drop.visit(expr)
+    # most inlined rules (``unbroadcast(g * y, x)``) have nothing to fold: not visited again
+    return _Fold(values).visit(expr) if drop.folds else expr
 
 
-class _DropUnbroadcast(Transformer):
+class _DropUnbroadcast(_Rewriter):
     """``unbroadcast(e, x)`` is ``e`` when nothing else in the operation can broadcast ``x``."""
 
     def __init__(self, op: Any, pos: Any, sweep: Any, values: dict) -> None:
@@ -63,6 +116,17 @@ class _DropUnbroadcast(Transformer):
         self.target = op.args[pos] if isinstance(pos, int) and pos < len(op.args) else None
         self.sweep = sweep
         self.values = values
+        self.folds = False          # a node a rewrite of _Fold needs (_folding_helper)?
+
+    def visit_Constant(self, node: Any) -> Any:
+        self.folds = True
+        return node
+
+    def visit_UnaryOp(self, node: Any) -> Any:
+        self.folds = True
+        return self.generic_visit(node)
+
+    visit_IfExp = visit_Compare = visit_UnaryOp
 
     def drop(self, call: Any) -> bool:
         if len(call.args) != 2 or call.keywords:
@@ -85,9 +149,22 @@ class _DropUnbroadcast(Transformer):
 
     def visit_Call(self, node: Any) -> Any:
         self.generic_visit(node)
+        if _folding_helper(node, self.values):
+            self.folds = True
         if self.drop(node):
-            return node.args[0]
+            return node.args[0]     # (a removed node: nothing _Fold would rewrite)
         return node
+
+
+# Every rewrite of _Fold (without ``broadcasts_into``) needs a constant, a negation, a
+# conditional or a comparison in the expression, or a call of a helper below; an
+# expression without them is left as it is.  A new rewrite in _Fold must keep this true.
+def _folding_helper(call: Any, values: dict) -> bool:
+    func = call.func
+    if not isinstance(func, gast.Name):
+        return False
+    callee = values.get(func.id)
+    return callee is expand_reduced or callee is index_cotangent
 
 
 def fold(expr: Any, values: dict | None = None) -> Any:
@@ -95,7 +172,7 @@ def fold(expr: Any, values: dict | None = None) -> Any:
     return _Fold(values or {}).visit(expr)
 
 
-class _Fold(Transformer):
+class _Fold(_Rewriter):
     def __init__(self, values: dict, broadcasts_into: Any = None) -> None:
         self.values = values
         # broadcasts_into(b, a): is b's shape always one that broadcasts to a's?
@@ -207,8 +284,6 @@ class _Fold(Transformer):
 
     def is_count(self, node: Any) -> bool:
         """Is ``node`` ``reduced_count(x, axis[, True])``, a Python int?"""
-        from ..rules._shape_helpers import reduced_count
-
         if not (self.is_call(node, reduced_count) and 1 <= len(node.args) <= 3):
             return False
         return len(node.args) < 3 or (isinstance(node.args[2], gast.Constant)
@@ -257,8 +332,6 @@ class _Fold(Transformer):
                    for a, v in zip(rest, (None, False), strict=False))
 
     def visit_Call(self, node: Any) -> Any:
-        from ..rules._shape_helpers import index_cotangent
-
         self.generic_visit(node)
         func = node.func
         if self.is_call(node, index_cotangent) and len(node.args) == 3 \
@@ -311,7 +384,7 @@ def _without_negation(node: Any) -> Any:
     return node
 
 
-class _LazyExpand(Transformer):
+class _LazyExpand(_Rewriter):
     """``expand_reduced(g, x, axis, keepdims) * x`` -> ``g * x`` (axes kept for broadcasting).
 
     A reduction's cotangent spread back over ``x`` only to be multiplied by an
@@ -386,20 +459,12 @@ class _LazyExpand(Transformer):
 
 def _linear_helper(fn: Any) -> bool:
     """Helpers returning an array that is linear in their first argument (``f(-g) == -f(g)``)."""
-    from ..rules._shape_helpers import (
-        extremum_cotangent,
-        matmul_left_cotangent,
-        matmul_right_cotangent,
-    )
-
     return any(fn is f for f in (extremum_cotangent, matmul_left_cotangent,
                                  matmul_right_cotangent, expand_reduced))
 
 
 def _same_shape_helper(fn: Any) -> bool:
     """Helpers whose result has their first argument's shape."""
-    from ..rules._shape_helpers import extremum_share
-
     return fn is extremum_share
 
 
