@@ -112,7 +112,7 @@ class _DropUnbroadcast(_Rewriter):
     """``unbroadcast(e, x)`` is ``e`` when nothing else in the operation can broadcast ``x``."""
 
     def __init__(self, op: Any, pos: Any, sweep: Any, values: dict) -> None:
-        self.others = [a for i, a in enumerate(op.args) if i != pos]
+        self.op, self.pos = op, pos
         self.target = op.args[pos] if isinstance(pos, int) and pos < len(op.args) else None
         self.sweep = sweep
         self.values = values
@@ -145,7 +145,8 @@ class _DropUnbroadcast(_Rewriter):
         target = self.target
         if target is None or not (isinstance(target, gast.Name) and target.id == x.id):
             return False
-        return self.sweep.shapes.kept(self.others, x.id)
+        others = [a for i, a in enumerate(self.op.args) if i != self.pos]
+        return self.sweep.shapes.kept(others, x.id)
 
     def visit_Call(self, node: Any) -> Any:
         self.generic_visit(node)
