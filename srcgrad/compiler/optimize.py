@@ -79,6 +79,25 @@ class _Rewriter(Transformer):
             method = self._methods[cls] = self._method(cls)
         return method(self, node)
 
+    def generic_visit(self, node: Any) -> Any:
+        # the children of the commonest nodes are visited without the generic loop over
+        # fields (a rewriter's visit returns a node: nothing is removed or spliced in)
+        cls = node.__class__
+        if cls is gast.BinOp:
+            node.left = self.visit(node.left)
+            node.right = self.visit(node.right)
+            return node
+        if cls is gast.Call:
+            node.func = self.visit(node.func)
+            for children in (node.args, node.keywords):
+                for i, child in enumerate(children):
+                    children[i] = self.visit(child)
+            return node
+        if cls is gast.Attribute:
+            node.value = self.visit(node.value)
+            return node
+        return Transformer.generic_visit(self, node)
+
     @classmethod
     def _method(cls, node_class: type) -> Any:
         method = getattr(cls, "visit_" + node_class.__name__, None)

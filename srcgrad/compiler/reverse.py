@@ -40,6 +40,7 @@ from .normalize import (
     walk,
 )
 from .ops import Operation, arg_names, differentiable_positions
+from .optimize import simplify_contribution
 from .sweep import LIVE, MAYBE, ZERO, Sweep, bind_call, comment
 
 __all__ = ["ReverseSweep", "ZERO", "LIVE", "MAYBE", "comment"]
@@ -383,8 +384,6 @@ class ReverseSweep(Sweep):
         self.reads.append(Read(target, stmt, before=True))
 
     def simplify_rule(self, expr: Any, op: Any, pos: Any) -> Any:
-        from .optimize import simplify_contribution
-
         return simplify_contribution(expr, op, pos, self)
 
     def adjoint_pack(self, stmt: Any, op: Any, target: str, code: list) -> None:
