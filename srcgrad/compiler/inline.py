@@ -432,6 +432,15 @@ def _list_builder(template: RuleTemplate, items: list) -> Callable[[_Copy], list
     parts = [_builder(template, item) if isinstance(item, gast.AST)
              else _list_builder(template, item) if isinstance(item, list)
              else (lambda copy, item=item: item) for item in items]
+    # (the short lists of calls, arguments and keywords, without a comprehension's frame)
+    if not parts:
+        return lambda copy: []
+    if len(parts) == 1:
+        only = parts[0]
+        return lambda copy: [only(copy)]
+    if len(parts) == 2:
+        first, second = parts
+        return lambda copy: [first(copy), second(copy)]
     return lambda copy: [part(copy) for part in parts]
 
 

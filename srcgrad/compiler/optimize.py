@@ -488,15 +488,17 @@ def _same_shape_helper(fn: Any) -> bool:
     return fn is extremum_share
 
 
-def lazy_expand(stmts: list, values: dict, numpy_name: Any = None) -> None:
+def lazy_expand(stmts: list, values: dict, numpy_name: Any = None,
+                expander: _LazyExpand | None = None) -> None:
     """Apply :class:`_LazyExpand` to every assignment of a statement list."""
+    expander = expander or _LazyExpand(values, numpy_name)   # (it keeps no state of its own)
     for stmt in stmts:
         for attr in ("body", "orelse"):
             inner = getattr(stmt, attr, None)
             if isinstance(inner, list):
-                lazy_expand(inner, values, numpy_name)
+                lazy_expand(inner, values, numpy_name, expander)
         if isinstance(stmt, gast.Assign):
-            stmt.value = _LazyExpand(values, numpy_name).visit(stmt.value)
+            stmt.value = expander.visit(stmt.value)
 
 
 # -- whole-body passes ------------------------------------------------------------------
