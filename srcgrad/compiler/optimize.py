@@ -32,7 +32,7 @@ from ..rules._shape_helpers import (
 )
 from ..rules.source import positional_defaults
 from ..runtime import expand_reduced, unbroadcast, unbroadcast_scaled
-from .normalize import Transformer, assigned_once, child_fields, clone, name_nodes, nodes_of, walk
+from .normalize import Transformer, assigned_once, child_fields, clone, name_nodes, nodes_of
 
 __all__ = ["simplify_contribution", "fold", "optimize_body"]
 
@@ -516,62 +516,240 @@ def _pure_builtins(values: dict | None) -> set[str]:
             if values.get(n, getattr(builtins, n)) is getattr(builtins, n)}
 
 
-def _loads(nodes: list) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for node in nodes:
-        for sub in name_nodes(node):
-            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load):
-                counts[sub.id] = counts.get(sub.id, 0) + 1
-    return counts
+class _Entry:
+    """One statement's own ``Name`` and ``Call`` nodes (see :class:`_Index`)."""
+
+    __slots__ = ("stmt", "value", "targets", "calls", "nested")
+
+    def __init__(self, stmt: Any) -> None:
+        self.stmt = stmt        # (held, so that no other statement gets its id while indexed)
+        self.value: list = []   # the Names of an assignment's value (of anything else: all
+        #                         but those of the statements in its body and orelse)
+        self.targets: list = []  # the Names of an assignment's targets
+        self.calls: list = []   # the Calls of what ``value`` covers
+        self.nested: list = []  # its body and orelse (the lists themselves)
+
+    def names(self) -> list:
+        return self.value + self.targets
 
 
-def _pure(value: Any, pure_calls: set) -> bool:
-    for sub in nodes_of(value, (gast.Call,)):
-        if True:
-            func = sub.func
-            if isinstance(func, gast.Name) and func.id in pure_calls:
-                continue
-            if getattr(sub, "pure", False):
-                continue
-            return False
+class _Index:
+    """The ``Name`` and ``Call`` nodes of each statement, found once for all the passes.
+
+    A statement's entry holds only its own nodes: an ``if``, ``for`` or
+    ``while`` those of its test, target and iterator, not those of the
+    statements in its body and ``orelse``, which have entries of their own.
+    The passes that use an index delete only assignments, from the lists
+    that hold them (in place), and rename names in place (``node.id = ...``):
+    so the entries, which hold the nodes and the nested lists, stay true, and
+    so do the :meth:`blocks` of a list.  A pass that rewrites an expression
+    drops its statement's entry (:meth:`forget`).
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[int, _Entry] = {}
+        self._blocks: dict[int, tuple[list, list]] = {}
+
+    def entry(self, stmt: Any) -> _Entry:
+        entry = self._entries.get(id(stmt))
+        if entry is None:
+            entry = self._entries[id(stmt)] = _scan_statement(stmt)
+        return entry
+
+    def forget(self, stmt: Any) -> None:
+        self._entries.pop(id(stmt), None)
+
+    def entries(self, stmts: list, found: list | None = None) -> list[_Entry]:
+        """The entries of all statements of ``stmts``, nested ones included."""
+        found = [] if found is None else found
+        entries = self._entries
+        for stmt in stmts:
+            entry = entries.get(id(stmt))
+            if entry is None:
+                entry = entries[id(stmt)] = _scan_statement(stmt)
+            found.append(entry)
+            for inner in entry.nested:
+                self.entries(inner, found)
+        return found
+
+    def blocks(self, stmts: list) -> list[list]:
+        """``stmts`` and the statement lists nested in it, each after those nested in it:
+        the order in which a pass that recurses into bodies first handles them."""
+        held = self._blocks.get(id(stmts))
+        if held is None:
+            found: list = []
+            self._post_order(stmts, found)
+            held = self._blocks[id(stmts)] = (stmts, found)
+        return held[1]
+
+    def _post_order(self, stmts: list, found: list) -> None:
+        for stmt in stmts:
+            for inner in self.entry(stmt).nested:
+                self._post_order(inner, found)
+        found.append(stmts)
+
+    def names(self, stmt: Any) -> list:
+        """The Names of ``stmt``, those of the statements nested in it included."""
+        entry = self.entry(stmt)
+        if not entry.nested:
+            return entry.value + entry.targets
+        found: list = []
+        for each in self.entries([stmt]):
+            found += each.value
+            found += each.targets
+        return found
+
+
+def _scan_statement(stmt: Any) -> _Entry:
+    entry = _Entry(stmt)
+    if isinstance(stmt, gast.Assign):
+        _scan(stmt.value, entry.value, entry.calls)
+        targets = stmt.targets
+        if len(targets) == 1 and targets[0].__class__ is gast.Name \
+                and getattr(targets[0], "annotation", None) is None:
+            entry.targets.append(targets[0])        # (the usual case, without a walk)
+        else:
+            for target in targets:
+                _scan(target, entry.targets, [])
+        return entry
+    entry.nested = _nested(stmt)
+    nested = _nested_fields(stmt.__class__)
+    for field in child_fields(stmt.__class__):
+        value = getattr(stmt, field, None)
+        if isinstance(value, list):
+            if field not in nested:
+                for item in value:
+                    if isinstance(item, gast.AST):
+                        _scan(item, entry.value, entry.calls)
+        elif isinstance(value, gast.AST):
+            _scan(value, entry.value, entry.calls)
+    return entry
+
+
+def _count_loads(entries: list, counts: dict[str, int], step: int = 1) -> None:
+    """Add ``step`` to ``counts[n]`` for each read of ``n`` in the statements of ``entries``."""
+    load = gast.Load
+    for entry in entries:
+        for names in (entry.value, entry.targets):
+            for node in names:
+                if isinstance(node.ctx, load):
+                    counts[node.id] = counts.get(node.id, 0) + step
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _scan(node: Any, names: list, calls: list) -> None:
+    """Append the Name and the Call nodes of the tree ``node`` to ``names`` and ``calls``
+    (one walk, in :func:`name_nodes`'s order)."""
+    stack = [node]
+    pop, push = stack.pop, stack.append
+    name_class, call_class, ast_class, list_class = gast.Name, gast.Call, gast.AST, list
+    fields_of = _FIELDS
+    while stack:
+        current = pop()
+        cls = current.__class__
+        if cls is name_class:
+            names.append(current)
+            if getattr(current, "annotation", None) is None:
+                continue        # (nothing else under a Name but its context)
+        elif cls is call_class:
+            calls.append(current)
+        fields = fields_of.get(cls)
+        if fields is None:
+            fields = fields_of[cls] = child_fields(cls)
+        for field_name in fields:
+            value = getattr(current, field_name, None)
+            if isinstance(value, list_class):
+                for item in value:
+                    if isinstance(item, ast_class):
+                        push(item)
+            elif isinstance(value, ast_class):
+                push(value)
+
+
+_NESTED: dict[type, tuple[str, ...]] = {}
+
+
+def _nested_fields(cls: type) -> tuple[str, ...]:
+    """The fields of statement class ``cls`` that hold nested statements the passes visit."""
+    fields = _NESTED.get(cls)
+    if fields is None:
+        fields = _NESTED[cls] = tuple(f for f in ("body", "orelse")
+                                      if f in getattr(cls, "_fields", ()))
+    return fields
+
+
+def _nested(stmt: Any) -> list:
+    """The statement lists nested in ``stmt`` (its body and orelse)."""
+    fields = _nested_fields(stmt.__class__)
+    if not fields:
+        return []
+    return [inner for f in fields if isinstance(inner := getattr(stmt, f, None), list)]
+
+
+def _pure(calls: list, pure_calls: set) -> bool:
+    """Are all of ``calls`` calls without side effects?"""
+    for call in calls:
+        func = call.func
+        if isinstance(func, gast.Name) and func.id in pure_calls:
+            continue
+        if getattr(call, "pure", False):
+            continue
+        return False
     return True
 
 
-def remove_dead(body: list, keep: set[str], pure_calls: set) -> dict[str, int]:
-    """Drop assignments to names that are never read (repeat until nothing changes)."""
-    while True:
-        counts = _loads(body)
-        removed = _remove_dead_once(body, counts, keep, pure_calls)
-        if not removed:
-            return counts
+def _named(names: list, ident: str) -> bool:
+    for node in names:
+        if node.id == ident:
+            return True
+    return False
 
 
-def _remove_dead_once(stmts: list, counts: dict, keep: set, pure_calls: set) -> bool:
-    removed = False
-    index = 0
-    while index < len(stmts):
-        stmt = stmts[index]
+def remove_dead(body: list, keep: set[str], pure_calls: set,
+                index: _Index | None = None) -> dict[str, int]:
+    """Drop assignments to names that are never read, then those only they read, and so on.
+
+    A worklist: deleting an assignment lowers the counts of the names it
+    reads, and only the assignments of a name whose count falls to zero are
+    looked at again.  Returns how many times each name is read in what is left.
+    """
+    index = index if index is not None else _Index()
+    entries = index.entries(body)
+    counts: dict[str, int] = {}
+    _count_loads(entries, counts)
+    definitions: dict[str, list] = {}       # the assignments to one name, by name
+    for entry in entries:
+        stmt = entry.stmt
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], gast.Name):
-            target = stmt.targets[0].id
-            if target not in keep and counts.get(target, 0) == 0 and _pure(stmt.value,
-                                                                            pure_calls):
-                del stmts[index]
-                removed = True
+                and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id not in keep:
+            definitions.setdefault(stmt.targets[0].id, []).append(entry)
+    dead: set[int] = set()
+    work = [target for target in definitions if counts.get(target, 0) == 0]
+    load = gast.Load
+    while work:
+        for entry in definitions[work.pop()]:
+            if id(entry.stmt) in dead or not _pure(entry.calls, pure_calls):
                 continue
-        for attr in ("body", "orelse"):
-            inner = getattr(stmt, attr, None)
-            if isinstance(inner, list):
-                removed |= _remove_dead_once(inner, counts, keep, pure_calls)
-        index += 1
-    return removed
+            dead.add(id(entry.stmt))
+            for names in (entry.value, entry.targets):
+                for node in names:
+                    if isinstance(node.ctx, load):
+                        left = counts[node.id] = counts[node.id] - 1
+                        if left == 0 and node.id in definitions:
+                            work.append(node.id)
+    if dead:
+        for block in index.blocks(body):
+            block[:] = [stmt for stmt in block if id(stmt) not in dead]
+    return counts
 
 
 def drop_empty(stmts: list, reverse: bool) -> list:
     """Remove ifs with nothing in either branch, and (in the reverse sweep) empty loops."""
     out = []
     for stmt in stmts:
-        for attr in ("body", "orelse"):
+        for attr in _nested_fields(stmt.__class__):
             inner = getattr(stmt, attr, None)
             if isinstance(inner, list):
                 setattr(stmt, attr, drop_empty(inner, reverse))
@@ -583,34 +761,44 @@ def drop_empty(stmts: list, reverse: bool) -> list:
     return _clean_comments(out)
 
 
+def _is_comment(stmt: Any) -> bool:
+    # (comments are Expr statements: see sweep.comment; the class test spares the
+    # slow look-up of a missing attribute on every other statement)
+    return isinstance(stmt, gast.Expr) and getattr(stmt, "is_comment", False)
+
+
 def _code(stmts: list) -> bool:
-    return any(not getattr(s, "is_comment", False) for s in stmts)
+    for stmt in stmts:
+        if not _is_comment(stmt):
+            return True
+    return False
 
 
 def _clean_comments(stmts: list) -> list:
     """Drop comments not followed by code, and duplicates."""
     out = []
     for index, stmt in enumerate(stmts):
-        if getattr(stmt, "is_comment", False):
+        if _is_comment(stmt):
             following = stmts[index + 1] if index + 1 < len(stmts) else None
-            if following is None or getattr(following, "is_comment", False):
+            if following is None or _is_comment(following):
                 continue
         out.append(stmt)
     return out
 
 
 def fold_temporaries(stmts: list, temps: set[str], counts: dict[str, int],
-                     pure_calls: set = frozenset()) -> None:
+                     pure_calls: set = frozenset(), index: _Index | None = None) -> None:
     """Move single-use temporaries back into the next statement that reads them."""
-    for stmt in stmts:
-        for attr in ("body", "orelse"):
-            inner = getattr(stmt, attr, None)
-            if isinstance(inner, list):
-                fold_temporaries(inner, temps, counts, pure_calls)
-    index = len(stmts) - 2
-    while index >= 0:
-        stmt = stmts[index]
-        index -= 1
+    index = index if index is not None else _Index()
+    for block in index.blocks(stmts):
+        _fold_block(block, temps, counts, pure_calls, index)
+
+
+def _fold_block(stmts: list, temps: set[str], counts: dict[str, int], pure_calls: set,
+                index: _Index) -> None:
+    store = gast.Store
+    for position in range(len(stmts) - 2, -1, -1):     # (deleting stmts[position] moves
+        stmt = stmts[position]                          # only the statements after it)
         if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
                 and isinstance(stmt.targets[0], gast.Name)):
             continue
@@ -618,27 +806,28 @@ def fold_temporaries(stmts: list, temps: set[str], counts: dict[str, int],
         if temp not in temps or counts.get(temp, 0) != 1 or getattr(stmt, "keep", False):
             continue
         value = stmt.value
-        reads = {n.id for n in name_nodes(value) if isinstance(n, gast.Name)}
+        entry = index.entry(stmt)
+        reads = {n.id for n in entry.value}
         user = None
-        position = index + 1
         for k in range(position + 1, len(stmts)):
             nxt = stmts[k]
             if not isinstance(nxt, (gast.Assign, gast.Expr)):
                 break
-            if isinstance(nxt, gast.Assign) and _reads_in_value(nxt.value, temp):
+            found = index.entry(nxt)
+            if isinstance(nxt, gast.Assign) and _named(found.value, temp):
                 user = nxt
                 break
-            if _reads_in_value(nxt, temp):
+            if _named(found.value, temp) or _named(found.targets, temp):
                 break
-            stored = {n.id for n in name_nodes(nxt) if isinstance(n, gast.Name)
-                      and isinstance(n.ctx, gast.Store)}
-            if stored & reads or isinstance(nxt, gast.Expr) and not _is_push(nxt):
+            if any(isinstance(n.ctx, store) and n.id in reads
+                   for n in found.value + found.targets) \
+                    or isinstance(nxt, gast.Expr) and not _is_push(nxt):
                 break
-            if isinstance(nxt, gast.Assign) and not _pure(nxt.value, pure_calls):
+            if isinstance(nxt, gast.Assign) and not _pure(found.calls, pure_calls):
                 break       # never move a computation past a call with side effects
         if user is None or getattr(user, "keep", False):
             continue
-        if user is not stmts[position + 1] and not _pure(value, pure_calls):
+        if user is not stmts[position + 1] and not _pure(entry.calls, pure_calls):
             continue
         if isinstance(value, (gast.List, gast.Tuple)) and not isinstance(user.value,
                                                                             gast.Call):
@@ -647,19 +836,18 @@ def fold_temporaries(stmts: list, temps: set[str], counts: dict[str, int],
             user.value = value
         else:
             _replace_name(user.value, temp, value)
+        # (the count of one says no other statement reaches the replaced name: only the
+        # user's entry changes)
+        index.forget(user)
         if hasattr(stmt, "origin") and not hasattr(user, "origin"):
             user.origin = stmt.origin
-        stmts.remove(stmt)
+        del stmts[position]
 
 
 def _is_push(stmt: Any) -> bool:
     value = stmt.value
     return isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
         and value.func.attr == "append" and getattr(stmt, "is_push", False)
-
-
-def _reads_in_value(value: Any, ident: str) -> bool:
-    return any(isinstance(n, gast.Name) and n.id == ident for n in name_nodes(value))
 
 
 def _replace_name(tree: Any, ident: str, value: Any) -> None:
@@ -683,36 +871,40 @@ def _replace_name(tree: Any, ident: str, value: Any) -> None:
                 stack.append(old)
 
 
-def coalesce_copies(stmts: list, temps: set[str], counts: dict[str, int]) -> None:
+def coalesce_copies(stmts: list, temps: set[str], counts: dict[str, int],
+                    index: _Index | None = None) -> None:
     """``t = f(...)`` followed by ``y = t`` (t used nowhere else) becomes ``y = f(...)``."""
-    for stmt in stmts:
-        for attr in ("body", "orelse"):
-            inner = getattr(stmt, attr, None)
-            if isinstance(inner, list):
-                coalesce_copies(inner, temps, counts)
-    index = 0
-    while index < len(stmts):
-        stmt = stmts[index]
+    index = index if index is not None else _Index()
+    for block in index.blocks(stmts):
+        _coalesce_block(block, temps, counts, index)
+
+
+def _coalesce_block(stmts: list, temps: set[str], counts: dict[str, int],
+                    index: _Index) -> None:
+    at = 0
+    while at < len(stmts):
+        stmt = stmts[at]
         if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Name) \
                 and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
-                and stmt.value.id in temps and counts.get(stmt.value.id, 0) == 1 and index > 0:
+                and stmt.value.id in temps and counts.get(stmt.value.id, 0) == 1 and at > 0:
             temp, target = stmt.value.id, stmt.targets[0].id
-            prev = stmts[index - 1]
-            stores = [n for n in name_nodes(prev) if isinstance(n, gast.Name) and n.id == temp
-                      and isinstance(n.ctx, gast.Store)]
-            others = [n for n in name_nodes(prev) if isinstance(n, gast.Name) and n.id == target]
+            prev = stmts[at - 1]
+            prev_names = index.names(prev)
+            stores = [n for n in prev_names if n.id == temp and isinstance(n.ctx, gast.Store)]
+            others = [n for n in prev_names if n.id == target]
             simple_prev = isinstance(prev, gast.Assign) and isinstance(prev.targets[0], gast.Name)
-            branch_prev = isinstance(prev, gast.If) and _only_final_stores(prev, temp, target)
+            branch_prev = isinstance(prev, gast.If) and _only_final_stores(prev, temp, target,
+                                                                           index)
             if stores and ((simple_prev and prev.targets[0].id == temp) or branch_prev) and (
                     simple_prev or not others):
                 for n in stores:
                     n.id = target
-                del stmts[index]
+                del stmts[at]
                 continue
-        index += 1
+        at += 1
 
 
-def _only_final_stores(node: Any, temp: str, target: str) -> bool:
+def _only_final_stores(node: Any, temp: str, target: str, index: _Index) -> bool:
     """Each branch of ``node`` ends with ``temp = ...`` and does not use ``target``."""
     for branch in (node.body, node.orelse):
         if not branch:
@@ -722,52 +914,57 @@ def _only_final_stores(node: Any, temp: str, target: str) -> bool:
                 and last.targets[0].id == temp):
             return False
         for stmt in branch:
-            if any(isinstance(n, gast.Name) and n.id == target for n in name_nodes(stmt)):
+            if _named(index.names(stmt), target):
                 return False
     return True
 
 
-def propagate_copies(stmts: list, removable: set[str], counts: dict[str, int]) -> None:
+def propagate_copies(stmts: list, removable: set[str], counts: dict[str, int],
+                     index: _Index | None = None) -> None:
     """Replace reads of ``a`` after ``a = b`` with ``b`` while neither is reassigned."""
-    for stmt in stmts:
-        for attr in ("body", "orelse"):
-            inner = getattr(stmt, attr, None)
-            if isinstance(inner, list):
-                propagate_copies(inner, removable, counts)
-    index = 0
-    while index < len(stmts):
-        stmt = stmts[index]
+    index = index if index is not None else _Index()
+    for block in index.blocks(stmts):
+        _propagate_block(block, removable, counts, index)
+
+
+def _propagate_block(stmts: list, removable: set[str], counts: dict[str, int],
+                     index: _Index) -> None:
+    at = 0
+    while at < len(stmts):
+        stmt = stmts[at]
         if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
                 and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name)):
-            index += 1
+            at += 1
             continue
         a, b = stmt.targets[0].id, stmt.value.id
         if a not in removable:
-            index += 1
+            at += 1
             continue
-        for later in stmts[index + 1:]:
-            stores = {n.id for n in name_nodes(later) if isinstance(n, gast.Name)
-                      and isinstance(n.ctx, gast.Store)}
+        for k in range(at + 1, len(stmts)):
+            later = stmts[k]
+            names = index.names(later)
+            stores = {n.id for n in names if isinstance(n.ctx, gast.Store)}
             compound = isinstance(later, (gast.If, gast.For, gast.While))
             if compound and (a in stores or b in stores):
                 break
-            replaced = _replace_loads(later, a, b)
+            # (in an assignment, only the value's reads: not an index in its targets)
+            replaced = _replace_loads(index.entry(later).value
+                                      if isinstance(later, gast.Assign) else names, a, b)
             counts[a] = counts.get(a, 0) - replaced
             counts[b] = counts.get(b, 0) + replaced
             if a in stores or b in stores or counts[a] <= 0:
                 break
         if counts.get(a, 0) == 0:
             counts[b] = counts.get(b, 0) - 1
-            del stmts[index]
+            del stmts[at]
             continue
-        index += 1
+        at += 1
 
 
-def _replace_loads(stmt: Any, old: str, new: str) -> int:
+def _replace_loads(names: list, old: str, new: str) -> int:
     count = 0
-    targets = stmt.value if isinstance(stmt, gast.Assign) else stmt
-    for node in name_nodes(targets):
-        if isinstance(node, gast.Name) and node.id == old and isinstance(node.ctx, gast.Load):
+    for node in names:
+        if node.id == old and isinstance(node.ctx, gast.Load):
             node.id = new
             count += 1
     return count
@@ -776,26 +973,44 @@ def _replace_loads(stmt: Any, old: str, new: str) -> int:
 def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
                   pure_calls: set, values: dict | None = None,
                   numpy_name: Any = None, broadcasts_into: Any = None) -> tuple[list, list]:
+    forward = list(forward)     # (edited in place below, the caller's list is not)
     reverse = drop_empty(reverse, reverse=True)
-    forward_names = {n.id for st in forward for n in name_nodes(st) if isinstance(n, gast.Name)}
-    reverse_stores = {n.id for st in reverse for n in name_nodes(st)
-                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    # every pass up to the folding of temporaries finds names through one index
+    index = _Index()
+    load, store = gast.Load, gast.Store
+    loads: dict[str, int] = {}      # (one walk over the names for these three)
+    forward_names: set[str] = set()
+    for entry in index.entries(forward):
+        for names in (entry.value, entry.targets):
+            for node in names:
+                forward_names.add(node.id)
+                if isinstance(node.ctx, load):
+                    loads[node.id] = loads.get(node.id, 0) + 1
+    reverse_stores: set[str] = set()
+    for entry in index.entries(reverse):
+        for names in (entry.value, entry.targets):
+            for node in names:
+                if isinstance(node.ctx, load):
+                    loads[node.id] = loads.get(node.id, 0) + 1
+                elif isinstance(node.ctx, store):
+                    reverse_stores.add(node.id)
     reverse_temps = reverse_stores - keep - forward_names
-    _drop_self_assignments(reverse)
-    propagate_copies(reverse, reverse_temps, _loads(forward + reverse))
-    _drop_self_assignments(reverse)
-    drop_overwritten(reverse)
+    dropped = _drop_self_assignments(reverse, index)
+    _count_loads([index.entry(stmt) for stmt in dropped], loads, -1)
+    propagate_copies(reverse, reverse_temps, loads, index)
+    _drop_self_assignments(reverse, index)
+    drop_overwritten(reverse, index)
     everything = forward + reverse
     pure_calls = pure_calls | _pure_builtins(values)
-    counts = remove_dead(everything, keep, pure_calls)
+    counts = remove_dead(everything, keep, pure_calls, index)
     alive = {id(s) for s in everything}
-    forward = [s for s in forward if id(s) in alive]
-    reverse = [s for s in reverse if id(s) in alive]
+    forward[:] = [s for s in forward if id(s) in alive]
+    reverse[:] = [s for s in reverse if id(s) in alive]
     # the passes below only ever lower the true counts of temporaries, and they
     # act on counts of exactly one, so one count stays valid for all of them
-    coalesce_copies(forward, temps, counts)
-    fold_temporaries(forward, temps, counts, pure_calls)
-    fold_temporaries(reverse, temps | reverse_temps, counts, pure_calls)
+    coalesce_copies(forward, temps, counts, index)
+    fold_temporaries(forward, temps, counts, pure_calls, index)
+    fold_temporaries(reverse, temps | reverse_temps, counts, pure_calls, index)
     if values:
         lazy_expand(reverse, values, numpy_name)
     _refold(reverse, values or {}, broadcasts_into)  # exposed identities: -(-a * b)
@@ -809,10 +1024,14 @@ def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
 def drop_default_arguments(stmts: list, values: dict) -> None:
     """``expand_reduced(g, x, None, False)`` -> ``expand_reduced(g, x)``: in calls to
     srcgrad's own helpers, trailing arguments that only repeat the defaults go."""
+    defaults_of: dict[str, tuple] = {}      # (a signature per name, not per call)
     for stmt in stmts:
         for node in nodes_of(stmt, (gast.Call,)):
             if isinstance(node.func, gast.Name):
-                defaults = _helper_defaults(values.get(node.func.id))
+                defaults = defaults_of.get(node.func.id)
+                if defaults is None:
+                    defaults = defaults_of[node.func.id] = _helper_defaults(
+                        values.get(node.func.id))
                 args = node.args
                 while args and len(args) <= len(defaults) and _same_constant(
                         args[-1], defaults[len(args) - 1]):
@@ -834,54 +1053,60 @@ def _same_constant(node: Any, default: Any) -> bool:
 
 def _refold(stmts: list, values: dict, broadcasts_into: Any = None) -> None:
     for stmt in stmts:
-        for attr in ("body", "orelse"):
-            inner = getattr(stmt, attr, None)
-            if isinstance(inner, list):
-                _refold(inner, values, broadcasts_into)
+        for inner in _nested(stmt):
+            _refold(inner, values, broadcasts_into)
         if isinstance(stmt, gast.Assign):
             stmt.value = _Fold(values, broadcasts_into).visit(stmt.value)
 
 
-def drop_overwritten(stmts: list) -> None:
+def drop_overwritten(stmts: list, index: _Index | None = None) -> None:
     """Drop ``a = e`` when the next statements overwrite ``a`` before anything reads it."""
-    for stmt in stmts:
-        for attr in ("body", "orelse"):
-            inner = getattr(stmt, attr, None)
-            if isinstance(inner, list):
-                drop_overwritten(inner)
-    index = 0
-    while index < len(stmts):
-        stmt = stmts[index]
+    index = index if index is not None else _Index()
+    for block in index.blocks(stmts):
+        _drop_overwritten_block(block, index)
+
+
+def _drop_overwritten_block(stmts: list, index: _Index) -> None:
+    at = 0
+    while at < len(stmts):
+        stmt = stmts[at]
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], gast.Name) and _pure(stmt.value, set()) \
+                and isinstance(stmt.targets[0], gast.Name) \
+                and _pure(index.entry(stmt).calls, frozenset()) \
                 and not getattr(stmt, "keep", False):
             target = stmt.targets[0].id
             dead = False
-            for later in stmts[index + 1:]:
-                if getattr(later, "is_comment", False):
+            for k in range(at + 1, len(stmts)):
+                later = stmts[k]
+                if _is_comment(later):
                     continue
-                if not isinstance(later, gast.Assign) or _reads_in_value(later.value, target):
+                if not isinstance(later, gast.Assign) \
+                        or _named(index.entry(later).value, target):
                     break
-                if any(isinstance(n, gast.Name) and n.id == target for t in later.targets
-                       for n in walk(t)):
+                if _named(index.entry(later).targets, target):
                     dead = len(later.targets) == 1 and isinstance(later.targets[0], gast.Name)
                     break
             if dead:
-                del stmts[index]
+                del stmts[at]
                 continue
-        index += 1
+        at += 1
 
 
-def _drop_self_assignments(stmts: list) -> None:
-    for stmt in list(stmts):
-        for attr in ("body", "orelse"):
-            inner = getattr(stmt, attr, None)
-            if isinstance(inner, list):
-                _drop_self_assignments(inner)
-        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name) \
-                and stmt.targets[0].id == stmt.value.id:
-            stmts.remove(stmt)
+def _drop_self_assignments(stmts: list, index: _Index) -> list:
+    """Delete ``a = a`` from ``stmts`` and the lists nested in it; return what went."""
+    dropped = []
+    for block in index.blocks(stmts):
+        kept = []
+        for stmt in block:
+            if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                    and isinstance(stmt.targets[0], gast.Name) \
+                    and isinstance(stmt.value, gast.Name) and stmt.targets[0].id == stmt.value.id:
+                dropped.append(stmt)
+            else:
+                kept.append(stmt)
+        if len(kept) < len(block):
+            block[:] = kept
+    return dropped
 
 
 def release_saved_values(forward: list, reverse: list, keep: set[str],
@@ -906,7 +1131,7 @@ def release_saved_values(forward: list, reverse: list, keep: set[str],
     end = len(reverse)
     for index in range(len(reverse) - 1, -1, -1):
         block_end[index] = end
-        if getattr(reverse[index], "is_comment", False):
+        if _is_comment(reverse[index]):
             end = index
     released: dict[int, list[str]] = {}
     for var, index in last_reader.items():
