@@ -529,9 +529,6 @@ class _Entry:
         self.calls: list = []   # the Calls of what ``value`` covers
         self.nested: list = []  # its body and orelse (the lists themselves)
 
-    def names(self) -> list:
-        return self.value + self.targets
-
 
 class _Index:
     """The ``Name`` and ``Call`` nodes of each statement, found once for all the passes.
@@ -1051,12 +1048,14 @@ def _same_constant(node: Any, default: Any) -> bool:
         and type(node.value) is type(default) and node.value == default
 
 
-def _refold(stmts: list, values: dict, broadcasts_into: Any = None) -> None:
+def _refold(stmts: list, values: dict, broadcasts_into: Any = None,
+            folder: _Fold | None = None) -> None:
+    folder = folder if folder is not None else _Fold(values, broadcasts_into)
     for stmt in stmts:
         for inner in _nested(stmt):
-            _refold(inner, values, broadcasts_into)
+            _refold(inner, values, broadcasts_into, folder)
         if isinstance(stmt, gast.Assign):
-            stmt.value = _Fold(values, broadcasts_into).visit(stmt.value)
+            stmt.value = folder.visit(stmt.value)
 
 
 def drop_overwritten(stmts: list, index: _Index | None = None) -> None:
@@ -1096,16 +1095,14 @@ def _drop_self_assignments(stmts: list, index: _Index) -> list:
     """Delete ``a = a`` from ``stmts`` and the lists nested in it; return what went."""
     dropped = []
     for block in index.blocks(stmts):
-        kept = []
-        for stmt in block:
-            if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
-                    and isinstance(stmt.targets[0], gast.Name) \
-                    and isinstance(stmt.value, gast.Name) and stmt.targets[0].id == stmt.value.id:
-                dropped.append(stmt)
-            else:
-                kept.append(stmt)
-        if len(kept) < len(block):
-            block[:] = kept
+        here = [stmt for stmt in block if isinstance(stmt, gast.Assign)
+                and isinstance(stmt.value, gast.Name) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], gast.Name)
+                and stmt.targets[0].id == stmt.value.id]
+        if here:
+            gone = {id(stmt) for stmt in here}
+            block[:] = [stmt for stmt in block if id(stmt) not in gone]
+            dropped += here
     return dropped
 
 
@@ -1120,12 +1117,17 @@ def release_saved_values(forward: list, reverse: list, keep: set[str],
     which ``worth(name)`` holds are released, all those of one source line at
     the end of its block; names in ``keep`` (arguments, outputs) never are.
     """
-    once = {v for v in assigned_once(forward, reverse) - keep
+    reverse_names = [name_nodes(stmt) for stmt in reverse]     # (one walk for both uses)
+    # a name the reverse sweep stores or deletes is not assigned once: this is
+    # assigned_once(forward, reverse), without walking the reverse sweep again
+    changed = {n.id for names in reverse_names for n in names
+               if isinstance(n.ctx, (gast.Store, gast.Del))}
+    once = {v for v in assigned_once(forward) - changed - keep
             if worth is None or worth(v)}
     last_reader: dict[str, int] = {}
-    for index, stmt in enumerate(reverse):
-        for node in name_nodes(stmt):
-            if isinstance(node, gast.Name) and node.id in once:
+    for index, names in enumerate(reverse_names):
+        for node in names:
+            if node.id in once:
                 last_reader[node.id] = index
     block_end = {}
     end = len(reverse)
