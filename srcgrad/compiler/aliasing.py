@@ -38,7 +38,8 @@ import numpy as np
 from .. import mutation
 from .normalize import NormalizedFunction, name_nodes, statements, walk
 from .normalize import name as name_node
-from .ops import Operation
+from .ops import Operation, resolve_static
+from .parse import MISSING
 
 __all__ = ["check_writes"]
 
@@ -420,9 +421,6 @@ def _is_support(node: Any, which: str | None) -> bool:
 
 
 def _resolve(parsed: Any, func: Any) -> Any:
-    from .ops import resolve_static
-    from .parse import MISSING
-
     value = resolve_static(parsed, func)
     return None if value is MISSING else value
 

@@ -477,8 +477,9 @@ def scalar_closed(fn: NormalizedFunction, namespace: Any) -> bool:
         return getattr(f, "__module__", None) == "math" and \
             getattr(f, "__name__", "") not in _NOT_NUMBERS
 
-    _keep_proved(scalars, defs, scalar_def)
-    if any(n not in scalars for n in defs):
+    # the answer is yes only if no definition is dropped: then one round, over the
+    # names all still there, is the whole proof (the first rejection answers no)
+    if not all(scalar_def(s) for stmts_ in defs.values() for s in stmts_):
         return False
     for loop in loops:
         if not all(scalar_atom(a) for a in loop.iter.args):

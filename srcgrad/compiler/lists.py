@@ -11,6 +11,8 @@ callee can reach.  Any other change in place is refused with a located error.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import gast
@@ -46,7 +48,8 @@ def check_list_changes(fn: NormalizedFunction, stmts: list | None = None) -> Non
         target = assigned_name(stmt)
         if op is not None and target is not None and isinstance(stmt, gast.Assign):
             definitions.setdefault(target, []).append(stmt)
-    arguments = _from_arguments(definitions, fn)
+    # parameters and what is bound to them: asked only of item writes and refusals
+    arguments = functools.cache(lambda: _from_arguments(definitions, fn))
     for stmt in stmts:
         op = getattr(stmt, "op", None)
         if op is None:
@@ -58,7 +61,7 @@ def check_list_changes(fn: NormalizedFunction, stmts: list | None = None) -> Non
             continue
         if target is None:
             continue
-        base = _changed(stmt, op, fn, arguments)
+        base = _changed(stmt, op, fn, definitions, arguments)
         if base is not None:
             changes.append((stmt, base))
         if op.kind == "copy":
@@ -90,7 +93,7 @@ def check_list_changes(fn: NormalizedFunction, stmts: list | None = None) -> Non
             if not any(_after(where, a, stmt) for a in seen_by):
                 continue
         origin = getattr(stmt, "origin", stmt)
-        if base in arguments:
+        if base in arguments():
             error = fn.parsed.error(
                 origin, "changing a list argument in place (the caller's list, or a mutable "
                 "default, would change)",
@@ -112,8 +115,12 @@ def _after(where: dict, alias: Any, change: Any) -> bool:
     return a is None or c is None or reachable(a, c, strictly_after=True)
 
 
-def _changed(stmt: Any, op: Any, fn: NormalizedFunction, arguments: set[str]) -> str | None:
-    """The list (or argument) an assignment changes in place in Python, if any."""
+def _changed(stmt: Any, op: Any, fn: NormalizedFunction, definitions: dict[str, list],
+             arguments: Callable[[], set[str]]) -> str | None:
+    """The list (or argument) an assignment changes in place in Python, if any.
+
+    ``definitions``: each name's assignments; ``arguments()``: :func:`_from_arguments`.
+    """
     base = getattr(stmt, "mutates", None)           # lst += [...]
     if base is not None:
         return base
@@ -125,8 +132,8 @@ def _changed(stmt: Any, op: Any, fn: NormalizedFunction, arguments: set[str]) ->
         # an item assignment into an item of a list (rows[0][1] = v changes the list
         # rows holds), or a callee's into its argument (the caller's list or array
         # would change; at the top level the generated code documents that it copies)
-        if any(d.op.kind == "item" for d in _defs(fn, first)) or (
-                first in arguments and getattr(fn, "callee", False)):
+        if any(d.op.kind == "item" for d in definitions.get(first, ())) or (
+                getattr(fn, "callee", False) and first in arguments()):
             return first
     return None
 
@@ -189,11 +196,6 @@ def _blocks(body: list, out: dict | None = None) -> dict[int, list]:
             if isinstance(inner, list):
                 _blocks(inner, out)
     return out
-
-
-def _defs(fn: NormalizedFunction, ident: str) -> list:
-    return [s for s in statements(fn.body) if getattr(s, "op", None) is not None
-            and isinstance(s, gast.Assign) and assigned_name(s) == ident]
 
 
 def _owned(definitions: dict[str, list], fn: NormalizedFunction) -> set[str]:

@@ -314,7 +314,8 @@ def differentiable_positions(op: Operation) -> dict[Any, Any]:
     if op.kind == "prim":
         out: dict[Any, Any] = {}
         rule = op.rule
-        params = _vjp_parameters(rule)
+        # (a keyword argument's position is read from a VJP's signature: only when needed)
+        params = _vjp_parameters(rule) if op.kwargs else None
         # a rule may know only one mode's derivative of an argument (a JVP and no VJP):
         # the value flows; the analysis refuses the mode that has none
         for pos in (rule.vjps.keys() | rule.jvps.keys()):

@@ -96,12 +96,12 @@ class ShapeFacts:
                 self._small.add(target)         # a view: it holds no memory of its own
 
     def learn_elementwise(self, target: str, args: list) -> None:
-        self.operands[target] = {a.id for a in args
-                                 if isinstance(a, gast.Name) and a.id in self.stable}
-        for pos, arg in enumerate(args):
-            if isinstance(arg, gast.Name) and arg.id in self.stable \
-                    and self.kept([a for k, a in enumerate(args) if k != pos], arg.id):
-                self._parent[self._find(target)] = self._find(arg.id)
+        stable = self.stable
+        names = [a.id if isinstance(a, gast.Name) and a.id in stable else None for a in args]
+        self.operands[target] = {n for n in names if n is not None}
+        for pos, ident in enumerate(names):
+            if ident is not None and self.kept([*args[:pos], *args[pos + 1:]], ident):
+                self._parent[self._find(target)] = self._find(ident)
                 return
 
     def _find(self, var: str) -> str:
