@@ -547,3 +547,67 @@ def test_functions_returning_views_are_listed():
                 and not mutation.may_return_view(fn, kwargs):
             unlisted.add(case.rule.name)
     assert not unlisted, f"results share memory with arguments: {sorted(unlisted)}"
+
+
+# Calls writing into an argument deep in loops and branches, in functions with and
+# without item writes (the checker follows values only when there is a write to check):
+# the construct reported is the first refusable one in program order either way.
+def out_in_a_branch_in_a_loop(x):
+    acc = x * 0.0
+    for _ in range(2):
+        if np.sum(x) > 0.0:
+            np.multiply(x, 2.0, out=acc)     # refused: first
+        acc = acc + x
+    np.copyto(acc, x)
+    return np.sum(acc)
+
+
+def out_in_a_branch_in_a_loop_with_an_item_write(x):
+    acc = x * 1.0
+    for _ in range(2):
+        if np.sum(x) > 0.0:
+            np.multiply(x, 2.0, out=acc)     # refused: first
+        acc[0] = x[1]
+    np.copyto(acc, x)
+    return np.sum(acc)
+
+
+def out_in_an_else_branch(x):
+    y = x * 1.0
+    if np.sum(x) > 10.0:
+        y = y + 1.0
+    else:
+        np.clip(x, 0.0, 0.5, out=y)          # refused: first
+    np.copyto(y, x)
+    return np.sum(y)
+
+
+def add_at_after_an_accepted_item_write(x):
+    y = x * 1.0
+    y[0] = x[2] * 2.0
+    for _ in range(2):
+        np.add.at(y, [0, 0], x[1])           # refused: first
+    np.copyto(y, x)
+    return np.sum(y * x)
+
+
+def _marked_line(fun) -> int:
+    import inspect
+
+    lines, first = inspect.getsourcelines(fun)
+    return first + next(k for k, text in enumerate(lines) if "# refused: first" in text)
+
+
+@pytest.mark.parametrize("fun", [out_in_a_branch_in_a_loop,
+                                 out_in_a_branch_in_a_loop_with_an_item_write,
+                                 out_in_an_else_branch, add_at_after_an_accepted_item_write],
+                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_the_first_writing_call_in_program_order_is_refused(fun, mode):
+    with pytest.raises(TransformError) as info:
+        if mode == "grad":
+            srcgrad.grad(fun, engine="source")
+        else:
+            srcgrad.jvp(fun, (X3,), (np.ones(3),), engine="source")
+    assert info.value.filename == __file__
+    assert info.value.lineno == _marked_line(fun), str(info.value)
