@@ -279,18 +279,28 @@ def _refuse_missing_derivative(fn: NormalizedFunction, op: Operation, stmt: Any,
 
 def _reaching(flows: list, starts: Any, through: tuple) -> set[str]:
     """The targets of the operations ``starts(stmt, op)`` accepts, and of every operation
-    of a kind in ``through`` reading one of them (what such values flow on to)."""
+    of a kind in ``through`` reading one of them (what such values flow on to).
+
+    One pass in program order asks ``starts`` of each operation whose target is not
+    reached yet (it may refuse one); what flows on from there follows the readers.
+    """
     out: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for target, _, stmt in flows:
-            op = stmt.op
-            if target is None or target in out:
-                continue
-            if starts(stmt, op) or (op.kind in through and set(_arg_names_of(op.args)) & out):
+    readers: dict[str, list] = {}       # name -> the targets of ``through`` operations
+    for target, _, stmt in flows:
+        op = stmt.op
+        if target is None:
+            continue
+        names = _arg_names_of(op.args) if op.kind in through else ()
+        for n in names:
+            readers.setdefault(n, []).append(target)
+        if target not in out and (starts(stmt, op) or not out.isdisjoint(names)):
+            out.add(target)
+    todo = list(out)
+    while todo:
+        for target in readers.get(todo.pop(), ()):
+            if target not in out:
                 out.add(target)
-                changed = True
+                todo.append(target)
     return out
 
 

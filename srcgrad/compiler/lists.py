@@ -205,7 +205,7 @@ def _owned(definitions: dict[str, list], fn: NormalizedFunction) -> set[str]:
     changed = True
     while changed:
         changed = False
-        for ident in sorted(owned):
+        for ident in list(owned):       # (any order: the answer is the same)
             if not all(_fresh(stmt, owned) for stmt in definitions[ident]):
                 owned.discard(ident)
                 changed = True
