@@ -611,3 +611,59 @@ def test_the_first_writing_call_in_program_order_is_refused(fun, mode):
             srcgrad.jvp(fun, (X3,), (np.ones(3),), engine="source")
     assert info.value.filename == __file__
     assert info.value.lineno == _marked_line(fun), str(info.value)
+
+
+# Item writes in loops with branches: the checker's states merge at each branch and
+# go round each loop until they settle (a view made in one round is seen in the next).
+def writes_in_branches_in_loops(x):
+    y = x * 1.0
+    z = x * 2.0
+    acc = 0.0
+    for k in range(3):
+        y[0] = np.sin(y[1]) * x[2]
+        z[1] = np.cos(z[0]) + y[2]
+        if k > 0:
+            y[2] = z[1] * 0.5
+        else:
+            z[2] = y[0] - 1.0
+        acc = acc + np.sum(y * z)
+    for _ in range(2):
+        y[1] = np.tanh(y[0]) * x[0]
+        z[0] = np.exp(z[2] * 0.1) + y[1]
+        acc = acc + np.sum(y * z)
+    return acc
+
+
+def write_seen_by_a_view_from_the_last_round(x):
+    y = x * 1.0
+    v = x * 0.0
+    acc = 0.0
+    for _ in range(2):
+        y[0] = x[1] * 2.0                    # refused: first
+        acc = acc + np.sum(v * v)
+        v = y[1:]
+    return acc
+
+
+def write_seen_by_a_view_from_one_branch(x):
+    y = x * 1.0
+    v = x * 0.0
+    if np.sum(x) > 0.0:
+        v = y.T
+    y[0] = x[1] * 2.0                        # refused: first
+    return np.sum(v * v)
+
+
+def test_writes_in_branches_in_loops_are_accepted_and_right():
+    check_engine(writes_in_branches_in_loops, (X3,), "source")
+    check_forward(writes_in_branches_in_loops, (X3,))
+
+
+@pytest.mark.parametrize("fun", [write_seen_by_a_view_from_the_last_round,
+                                 write_seen_by_a_view_from_one_branch],
+                         ids=lambda f: f.__name__)
+def test_a_view_made_in_another_round_or_branch_is_seen(fun):
+    with pytest.raises(TransformError) as info:
+        srcgrad.grad(fun, engine="source")
+    assert info.value.lineno == _marked_line(fun), str(info.value)
+    assert "share its memory" in str(info.value)
