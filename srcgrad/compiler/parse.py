@@ -7,12 +7,13 @@ every error the later passes raise points at the user's code.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import functools
 import re
+import sys
 import tokenize
 import types
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,8 @@ import numpy as np
 from .. import identity
 from ..errors import NoSourceError, TransformError, callable_name
 
-__all__ = ["ParsedFunction", "parse_function", "bind_receiver", "MISSING"]
+__all__ = ["ParsedFunction", "parse_function", "proven_definition", "resolve_free",
+           "bind_receiver", "to_gast", "MISSING"]
 
 
 class _Missing:
@@ -57,12 +59,7 @@ class ParsedFunction:
 
     def resolve(self, name: str) -> Any:
         """The object a free name refers to, or ``MISSING``."""
-        if name in self.closure:
-            return self.closure[name]
-        globs = getattr(self.fun, "__globals__", {})
-        if name in globs:
-            return globs[name]
-        return getattr(builtins, name, MISSING)
+        return _resolve(self.fun, self.closure, name)
 
     def locate(self, node: Any) -> tuple[str, int, int, str]:
         """``(filename, lineno, col_offset, line)`` of ``node`` in the user's file."""
@@ -174,6 +171,20 @@ def bind_receiver(parsed: ParsedFunction) -> None:
     parsed.receiver = receiver
 
 
+def resolve_free(fun: Any, name: str) -> Any:
+    """The object the free name ``name`` of ``fun`` refers to, or ``MISSING``."""
+    return _resolve(fun, _closure_values(fun), name)
+
+
+def _resolve(fun: Any, closure: dict[str, Any], name: str) -> Any:
+    if name in closure:
+        return closure[name]
+    globs = getattr(fun, "__globals__", {})
+    if name in globs:
+        return globs[name]
+    return getattr(builtins, name, MISSING)
+
+
 def _closure_values(fun: Any) -> dict[str, Any]:
     code = getattr(fun, "__code__", None)
     cells = getattr(fun, "__closure__", None) or ()
@@ -223,35 +234,202 @@ def _kind(fun: Any) -> str:
     return f"a {kind.__module__}.{kind.__qualname__} object, not a Python function"
 
 
-def parse_function(fun: Any, copy: bool = True) -> ParsedFunction:
+def parse_function(fun: Any) -> ParsedFunction:
     """Parse the definition ``fun`` is proven to run (:func:`srcgrad.identity.definition`).
 
-    ``copy=False``: the tree is shared with later parses, for callers that only read it.
+    Each parse is a new gast tree (the passes change the tree they are given),
+    converted from the proven ``ast`` tree, which nothing changes.
     """
+    found = proven_definition(fun)
+    return ParsedFunction(fun, to_gast(found.node), found.filename, list(found.lines),
+                          found.first_lineno, _closure_values(fun))
+
+
+def proven_definition(fun: Any) -> identity.Definition:
+    """The definition ``fun`` is proven to run, as parsed (an ``ast`` tree: read it only),
+    or a :class:`NoSourceError` saying why there is none."""
     code = getattr(fun, "__code__", None)
     if code is None:
         raise _no_source(fun, "is not available (it is not a Python function)")
     try:
-        found = identity.definition(code, getattr(fun, "__qualname__", None),
-                                    getattr(fun, "__globals__", None))
+        return identity.definition(code, getattr(fun, "__qualname__", None),
+                                   getattr(fun, "__globals__", None))
     except identity.Unproven as why:
         raise _no_source(fun, str(why)) from None
-    return ParsedFunction(fun, _gast_tree(found, copy), found.filename, list(found.lines),
-                          found.first_lineno, _closure_values(fun))
 
 
-# id(definition) -> (a weak reference to it, its gast tree): the passes change the
-# tree they are given, so each parse gets a copy, cheaper than converting again
-_TREES: dict[int, tuple[weakref.ref, Any]] = {}
+# -- ast -> gast --------------------------------------------------------------------
+
+def to_gast(node: Any) -> Any:
+    """``gast.ast_to_gast(node)``, node for node (the same classes, fields, locations
+    and ``__dict__`` order), several times faster.
+
+    gast converts through a generic visitor that builds each node from keyword
+    arguments; here each class's conversion is made once, and fills a new node's
+    ``__dict__`` directly.  It follows gast 0.7's conversion (the only version
+    where it is used: see ``_FAST``); ``tests/compiler/test_to_gast.py``
+    compares the two on whole files.
+    """
+    if not _FAST:
+        return gast.ast_to_gast(node)
+    if not isinstance(node, ast.AST):
+        return None         # (as gast does)
+    return _to_gast(node)
 
 
-def _gast_tree(found: identity.Definition, copy: bool) -> Any:
-    from .normalize import clone  # (normalize imports this module)
+def _to_gast(node: Any) -> Any:
+    if isinstance(node, ast.AST):
+        return (_CONVERTERS.get(node.__class__) or _converter(node.__class__))(node)
+    if isinstance(node, list):
+        return [_to_gast(n) for n in node]
+    return node
 
-    key = id(found)
-    entry = _TREES.get(key)
-    if entry is None or entry[0]() is not found:
-        ref = weakref.ref(found, lambda r, key=key: _TREES.pop(key, None)
-                          if _TREES.get(key, (None,))[0] is r else None)
-        entry = _TREES[key] = (ref, gast.ast_to_gast(found.node))
-    return clone(entry[1]) if copy else entry[1]
+
+def _gast_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("gast")
+    except Exception:   # (not installed as a distribution: unknown)
+        return ""
+
+
+_FAST = _gast_version() == "0.7.0" and (3, 10) <= sys.version_info[:2] <= (3, 13)
+_new = gast.AST.__new__
+_ABSENT = object()
+# ast class -> the function converting its nodes
+_CONVERTERS: dict[type, Any] = {}
+
+
+def _converter(cls: type) -> Any:
+    convert = _SPECIAL.get(cls.__name__) or _generic(cls)
+    _CONVERTERS[cls] = convert
+    return convert
+
+
+def _generic(cls: type) -> Any:
+    """gast's generic conversion: the gast class of the same name, built from the
+    fields the node has (as keywords, so in the ast class's field order), then its
+    location attributes; ``None`` for a class gast does not know."""
+    target = getattr(gast, cls.__name__, None)
+    fields, attributes = cls._fields, cls._attributes
+    if target is None:
+        return lambda node: None
+    if not fields and not attributes:       # contexts and operators
+        return lambda node: _new(target)
+    layout = fields + attributes
+    ast_class, converters = ast.AST, _CONVERTERS
+
+    def convert(node: Any) -> Any:
+        new = _new(target)
+        values = new.__dict__
+        old = node.__dict__
+        if tuple(old) == layout:
+            # as the parser makes nodes: every field, then every location attribute,
+            # in that order; the values are taken over, the fields' converted
+            values.update(old)
+            for field_name in fields:
+                value = old[field_name]
+                if isinstance(value, ast_class):
+                    values[field_name] = (converters.get(value.__class__)
+                                          or _converter(value.__class__))(value)
+                elif isinstance(value, list):
+                    values[field_name] = [_to_gast(item) for item in value]
+            return new
+        for field_name in fields:
+            value = getattr(node, field_name, _ABSENT)
+            if value is not _ABSENT:
+                values[field_name] = _to_gast(value)
+        for attribute in attributes:
+            value = getattr(node, attribute, _ABSENT)
+            if value is not _ABSENT:
+                values[attribute] = value
+        return new
+    return convert
+
+
+def _located(new: Any, node: Any, keep_none: bool) -> Any:
+    """``node``'s location copied onto ``new``, as ``ast.copy_location`` does
+    (``keep_none=False``: a line or column of ``None`` is left out) or as
+    ``gast.copy_location`` does (``keep_none=True``).  (Every class converted
+    through here has the four location attributes, in ast and in gast.)"""
+    values = new.__dict__
+    for attribute in _LOCATION:
+        value = getattr(node, attribute, _ABSENT)
+        if value is not _ABSENT and (value is not None or keep_none
+                                     or attribute in _END_LOCATION):
+            values[attribute] = value
+    return new
+
+
+_LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+_END_LOCATION = ("end_lineno", "end_col_offset")
+
+
+def _name(ident: Any, ctx: Any, annotation: Any, type_comment: Any) -> Any:
+    new = _new(gast.Name)
+    values = new.__dict__
+    values["id"] = ident
+    values["ctx"] = ctx
+    values["annotation"] = annotation
+    values["type_comment"] = type_comment
+    return new
+
+
+def _convert_name(node: Any) -> Any:
+    ctx = node.ctx
+    ctx = (_CONVERTERS.get(ctx.__class__) or _converter(ctx.__class__))(ctx)
+    return _located(_name(node.id, ctx, None, None), node, False)
+
+
+def _convert_arg(node: Any) -> Any:
+    # a parameter is a Name in a Param context
+    return _located(_name(node.arg, _new(gast.Param), _to_gast(node.annotation),
+                          _to_gast(node.type_comment)), node, False)
+
+
+def _convert_handler(node: Any) -> Any:
+    if not node.name:
+        return _generic(node.__class__)(node)
+    new = _new(gast.ExceptHandler)
+    values = new.__dict__
+    values["type"] = _to_gast(node.type)
+    values["name"] = _name(node.name, _new(gast.Store), None, None)
+    values["body"] = _to_gast(node.body)
+    return _located(new, node, False)
+
+
+def _with_type_params(fields: tuple[str, ...]) -> Any:
+    """Before Python 3.12: a definition gets gast's empty ``type_params``."""
+    def convert(node: Any) -> Any:
+        new = _new(getattr(gast, node.__class__.__name__))
+        values = new.__dict__
+        for field_name in fields:
+            values[field_name] = _to_gast(getattr(node, field_name))
+        values["type_params"] = []
+        return _located(new, node, True)
+    return convert
+
+
+_SPECIAL: dict[str, Any] = {"Name": _convert_name, "arg": _convert_arg,
+                            "ExceptHandler": _convert_handler}
+if sys.version_info < (3, 12):
+    _FUNCTION_FIELDS = ("name", "args", "body", "decorator_list", "returns", "type_comment")
+    _SPECIAL["FunctionDef"] = _SPECIAL["AsyncFunctionDef"] = _with_type_params(
+        _FUNCTION_FIELDS)
+    _SPECIAL["ClassDef"] = _with_type_params(
+        ("name", "bases", "keywords", "body", "decorator_list"))
+if sys.version_info[:2] == (3, 12):
+    def _type_parameter(fields: tuple[str, ...]) -> Any:
+        """Python 3.12: a type parameter gets gast's ``default_value`` of ``None``."""
+        def convert(node: Any) -> Any:
+            new = _new(getattr(gast, node.__class__.__name__))
+            values = new.__dict__
+            for field_name in fields:
+                values[field_name] = _to_gast(getattr(node, field_name))
+            values["default_value"] = None
+            return _located(new, node, True)
+        return convert
+
+    _SPECIAL["TypeVar"] = _type_parameter(("name", "bound"))
+    _SPECIAL["TypeVarTuple"] = _SPECIAL["ParamSpec"] = _type_parameter(("name",))

@@ -19,6 +19,7 @@ attributes are read.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import copy
 import dataclasses
@@ -31,8 +32,8 @@ import gast
 
 from .. import tree as tree_module
 from ..errors import TransformError
-from .normalize import walk
-from .parse import ParsedFunction, parse_function
+from .normalize import nodes_of
+from .parse import ParsedFunction, proven_definition, resolve_free
 
 __all__ = ["reads_trees", "spread_parameters"]
 
@@ -85,48 +86,55 @@ def reads_trees(fun: Any, argnums: Any, depth: int = 0) -> bool:
     to a function that does?
 
     Such a function is transformed when called, for the structure it is given.
+    Read from the proven definition's ``ast`` tree (no gast tree is made for it).
     """
     if not inspect.isfunction(fun) and not inspect.ismethod(fun) or depth > 8:
         return False
     try:
-        parsed = parse_function(fun, copy=False)     # (only read here)
+        found = proven_definition(fun)
     except TransformError:
         return False
-    params = _positional(parsed.node)
+    args = found.node.args
+    params = [a.arg for a in [*args.posonlyargs, *args.args]]
     if inspect.ismethod(fun):
         params = params[1:]
     nums = argnums if isinstance(argnums, (tuple, list)) else (argnums,)
-    names = {params[n].id for n in nums if isinstance(n, int) and -len(params) <= n
-             < len(params)}
+    names = {params[n] for n in nums if isinstance(n, int) and -len(params) <= n < len(params)}
     if not names:
         return False
-    for node in walk(parsed.node):     # (the answer does not depend on the order)
-        if isinstance(node, gast.Subscript) and _rooted(node.value, names) \
-                and isinstance(node.slice, gast.Constant) and isinstance(node.slice.value, str):
+    # (the answer does not depend on the order)
+    for node in nodes_of(found.node, _CONTAINER_READS):
+        kind = node.__class__
+        if kind is ast.Subscript and _rooted(node.value, names) \
+                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
             return True
-        if isinstance(node, gast.Attribute) and _rooted(node.value, names) \
+        if kind is ast.Attribute and _rooted(node.value, names) \
                 and not _array_attribute(node.attr):
             return True
-        if isinstance(node, gast.keyword) and node.arg is None and _named(node.value, names):
+        if kind is ast.keyword and node.arg is None and _named(node.value, names):
             return True
-        if isinstance(node, gast.Starred) and _named(node.value, names):
+        if kind is ast.Starred and _named(node.value, names):
             return True
-        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name):
+        if kind is ast.Call and isinstance(node.func, ast.Name):
             passed = [i for i, a in enumerate(node.args) if _named(a, names)]
             if passed:
-                callee = parsed.resolve(node.func.id)
+                callee = resolve_free(fun, node.func.id)
                 if callee is not fun and reads_trees(callee, tuple(passed), depth + 1):
                     return True
     return False
 
 
+_CONTAINER_READS = (ast.Subscript, ast.Attribute, ast.keyword, ast.Starred, ast.Call)
+
+
 def _named(node: Any, names: set) -> bool:
-    return isinstance(node, gast.Name) and node.id in names
+    return isinstance(node, (gast.Name, ast.Name)) and node.id in names
 
 
 def _rooted(node: Any, names: set) -> bool:
-    """``p``, or an item of it at constant indices (``p[0]``, ``p[0][1]``)."""
-    while isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Constant):
+    """``p``, or an item of it at constant indices (``p[0]``, ``p[0][1]``): in an ``ast``
+    tree."""
+    while isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
         node = node.value
     return _named(node, names)
 
@@ -138,11 +146,6 @@ def _array_attribute(attr: str) -> bool:
 
         _NDARRAY_ATTRIBUTES = frozenset(dir(np.ndarray))
     return attr in _NDARRAY_ATTRIBUTES and attr not in ("get", "items", "values", "keys")
-
-
-def _positional(node: Any) -> list:
-    args = node.args
-    return list(args.posonlyargs) + list(args.args)
 
 
 # ---------------------------------------------------------------------------
