@@ -24,25 +24,45 @@ class Namer:
     """
 
     def __init__(self, taken: set[str] = frozenset()) -> None:
-        self.taken: set[str] = set(taken)
+        self.taken = set(taken)
+
+    @property
+    def taken(self) -> set[str]:
+        """The names in use.  Only ever added to; assigning another set (a snapshot
+        put back) is the one way to forget names."""
+        return self._taken
+
+    @taken.setter
+    def taken(self, names: set[str]) -> None:
+        self._taken = names
+        # stem -> a number below which every ``stem_<k>`` is taken (so ``fresh`` need not
+        # try them again: names taken stay taken until ``taken`` is assigned)
+        self._counts: dict[str, int] = {}
 
     def reserve(self, name: str) -> None:
-        self.taken.add(name)
+        self._taken.add(name)
 
     def fresh(self, hint: str) -> str:
-        base = re.sub(r"\W", "_", hint).strip("_") or "t"
+        base = hint if hint.isascii() and hint.isidentifier() else _NON_WORD.sub("_", hint)
+        base = base.strip("_") or "t"
         if base[0].isdigit():
             base = "t" + base
-        if base not in self.taken and base not in _RESERVED:
-            self.taken.add(base)
+        taken = self._taken
+        if base not in taken and base not in _RESERVED:
+            taken.add(base)
             return base
-        stem = re.sub(r"_\d+$", "", base)
-        k = 1
-        while f"{stem}_{k}" in self.taken or f"{stem}_{k}" in _RESERVED:
+        stem = _NUMBERED.sub("", base)
+        k = self._counts.get(stem, 1)
+        while f"{stem}_{k}" in taken or f"{stem}_{k}" in _RESERVED:
             k += 1
         name = f"{stem}_{k}"
-        self.taken.add(name)
+        taken.add(name)
+        self._counts[stem] = k + 1
         return name
+
+
+_NON_WORD = re.compile(r"\W")
+_NUMBERED = re.compile(r"_\d+$")
 
 
 class Namespace:

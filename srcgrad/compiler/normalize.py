@@ -199,9 +199,13 @@ def name_nodes(node: Any) -> list:
     return found
 
 
-def nodes_of(node: Any, kinds: tuple) -> list:
+def nodes_of(node: Any, kinds: tuple, skip: tuple = ()) -> list:
     """The nodes of a gast tree whose class is one of ``kinds`` (exactly), in :func:`walk`'s
-    order, as a list (faster than filtering ``walk``)."""
+    order, as a list (faster than filtering ``walk``).
+
+    Nodes whose class is in ``skip`` (nested functions, say) are not looked into,
+    unless it is ``node`` itself.
+    """
     found: list = []
     stack = [node]
     pop, push, extend, keep = stack.pop, stack.append, stack.extend, found.append
@@ -217,6 +221,8 @@ def nodes_of(node: Any, kinds: tuple) -> list:
             fields = child_fields(cls)
         if cls in kinds:
             keep(current)
+        if cls in skip and current is not node:
+            continue
         for field_name in fields:
             value = getattr(current, field_name, None)
             if value.__class__ is list_class:
@@ -404,16 +410,13 @@ def call(func: Any, args: list, keywords: list | None = None) -> gast.Call:
 
 
 def _local_names(fn: Any) -> set[str]:
-    found = set()
-    for sub in walk(fn):
-        if isinstance(sub, gast.Name):
-            found.add(sub.id)
-        elif isinstance(sub, (gast.FunctionDef, gast.Lambda)):
-            args = sub.args
-            for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
-                found.add(a.id)
-            if isinstance(sub, gast.FunctionDef):
-                found.add(sub.name)
+    found = {sub.id for sub in name_nodes(fn)}
+    for sub in nodes_of(fn, (gast.FunctionDef, gast.Lambda)):
+        args = sub.args
+        for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+            found.add(a.id)
+        if isinstance(sub, gast.FunctionDef):
+            found.add(sub.name)
     return found
 
 
@@ -540,7 +543,7 @@ class Normalizer:
             gast.copy_location(body_src[0], fn.body)
         else:
             body_src = fn.body
-        self.ctx.multiple = _count_returns(body_src) > 1 or _has_nested_return(body_src)
+        self.ctx.multiple = _returns_spread(body_src)
         self.ctx.result = self.fresh("result") if self.ctx.multiple else ""
         body = self.block(body_src)
         result = self.ctx.result
@@ -1626,29 +1629,14 @@ GENERATED_BUILTINS = ("len", "range", "min", "slice", "Ellipsis")
 
 def _bound_names(fn: Any) -> set[str]:
     """Every name a function or a function nested in it binds: assigned, a parameter, a def."""
-    found: set[str] = set()
-    for sub in walk(fn):
-        if isinstance(sub, gast.Name) and not isinstance(sub.ctx, gast.Load):
-            found.add(sub.id)
-        elif isinstance(sub, gast.FunctionDef):
-            found.add(sub.name)
+    found = {sub.id for sub in name_nodes(fn) if not isinstance(sub.ctx, gast.Load)}
+    found.update(sub.name for sub in nodes_of(fn, (gast.FunctionDef,)))
     return found
 
 
 def _assigned_names(fn: Any) -> set[str]:
     """Names a function body binds (not descending into nested functions)."""
     found: set[str] = set()
-
-    def visit(node: Any) -> None:
-        for child in gast.iter_child_nodes(node):
-            if isinstance(child, (gast.FunctionDef, gast.Lambda)):
-                if isinstance(child, gast.FunctionDef):
-                    found.add(child.name)
-                continue
-            if isinstance(child, gast.Name) and isinstance(child.ctx, (gast.Store, gast.Del)):
-                found.add(child.id)
-            visit(child)
-
     if isinstance(fn, gast.FunctionDef):
         for stmt in fn.body:
             if isinstance(stmt, gast.FunctionDef):
@@ -1656,35 +1644,27 @@ def _assigned_names(fn: Any) -> set[str]:
                 continue
             if isinstance(stmt, gast.Name) and isinstance(stmt.ctx, gast.Store):
                 found.add(stmt.id)
-            visit(stmt)
+            for sub in nodes_of(stmt, (gast.Name, gast.FunctionDef),
+                                skip=(gast.FunctionDef, gast.Lambda)):
+                if sub.__class__ is gast.FunctionDef:
+                    found.add(sub.name)
+                elif sub is not stmt and isinstance(sub.ctx, (gast.Store, gast.Del)):
+                    found.add(sub.id)
     return found
 
 
-def _count_returns(stmts: list) -> int:
-    count = 0
+def _returns_spread(stmts: list) -> bool:
+    """Does a body return more than once, or from inside a statement (not counting the
+    returns of functions and classes it defines in a statement of it)?"""
+    count, nested = 0, False
     for stmt in stmts:
-        for sub in _walk_no_functions(stmt):
-            if isinstance(sub, gast.Return):
-                count += 1
-    return count
+        returns = len(nodes_of(stmt, (gast.Return,), skip=_NESTED_SCOPES))
+        count += returns
+        nested = nested or (returns > 0 and not isinstance(stmt, gast.Return))
+    return count > 1 or nested
 
 
-def _has_nested_return(stmts: list) -> bool:
-    for stmt in stmts:
-        if isinstance(stmt, gast.Return):
-            continue
-        for sub in _walk_no_functions(stmt):
-            if isinstance(sub, gast.Return):
-                return True
-    return False
-
-
-def _walk_no_functions(node: Any):
-    yield node
-    for child in gast.iter_child_nodes(node):
-        if isinstance(child, (gast.FunctionDef, gast.Lambda, gast.ClassDef)):
-            continue
-        yield from _walk_no_functions(child)
+_NESTED_SCOPES = (gast.FunctionDef, gast.Lambda, gast.ClassDef)
 
 
 def _exits(stmts: list) -> str:
@@ -1706,10 +1686,8 @@ def _exits(stmts: list) -> str:
 
 
 def _loop_returns(loop: Any) -> bool:
-    for sub in walk(loop):
-        if getattr(sub, "exit", None) == "return":
-            return True
-    return False
+    # (the markers of exits are statements: ``Pass`` nodes in bodies)
+    return any(getattr(sub, "exit", None) == "return" for sub in statements([loop]))
 
 
 def _assigns(stmts: list, ident: str) -> bool:
