@@ -54,6 +54,13 @@ def _negate(test: Any) -> Any:
 
 def to_source(functions: list) -> str:
     """Python source for a list of gast FunctionDefs, with ``# comments`` restored."""
+    text = render(functions)        # (prints comment statements as comments itself)
+    return text if text is not None else astor_source(functions)
+
+
+def astor_source(functions: list) -> str:
+    """:func:`to_source`'s text, printed by astor (comments go through it as
+    ``__comment__(<number>)`` calls, restored in its output)."""
     texts: list[str] = []
     for fn in functions:
         for node in nodes_of(fn, (gast.Expr,)):     # (comments are Expr statements)
@@ -62,10 +69,8 @@ def to_source(functions: list) -> str:
                 if isinstance(call.args[0].value, str):
                     texts.append(call.args[0].value)
                     call.args[0] = gast.Constant(value=len(texts) - 1, kind=None)
-    text = render(functions)
-    if text is None:        # (something the fast printer leaves to astor)
-        tree = ast.Module(body=[to_ast(f) for f in functions], type_ignores=[])
-        text = astor.to_source(tree, indent_with="    ")
+    tree = ast.Module(body=[to_ast(f) for f in functions], type_ignores=[])
+    text = astor.to_source(tree, indent_with="    ")
     lines = []
     for line in text.splitlines():
         match = _COMMENT.match(line)

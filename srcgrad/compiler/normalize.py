@@ -497,14 +497,14 @@ class Normalizer:
                 return table[ident]
         return ident
 
-    def name_builtins(self, fn: Any) -> None:
+    def name_builtins(self, bound: set[str]) -> None:
         """Names for the builtins normalized code calls, which user code cannot shadow.
 
         ``for v in xs`` becomes ``range(len(xs))``: where the user's function or
-        module binds ``len`` (a local, a global, ``from numpy import *``), the
-        generated code calls ``builtins.len`` by a fresh name instead.
+        module binds ``len`` (a local, a global, ``from numpy import *``; ``bound``
+        holds the names the function binds), the generated code calls
+        ``builtins.len`` by a fresh name instead.
         """
-        bound = _bound_names(fn)
         table = self.parsed.builtin_names
         for ident in GENERATED_BUILTINS:
             value = getattr(builtins, ident)
@@ -532,18 +532,21 @@ class Normalizer:
             pass  # decorators (including @grad itself) are not part of the body
         params = [a.id for a in [*args.posonlyargs, *args.args]]
         kwonly = [a.id for a in args.kwonlyargs]
-        self.locals = _assigned_names(fn) | set(params) | set(kwonly)
-        self.defined = set(params) | set(kwonly)
-        for ident in _local_names(fn):
-            self.namer.reserve(ident)
-        self.name_builtins(fn)
-        self.ctx = _Context(result="")
         if isinstance(fn, gast.Lambda):
             body_src = [gast.Return(value=fn.body)]
             gast.copy_location(body_src[0], fn.body)
         else:
             body_src = fn.body
-        self.ctx.multiple = _returns_spread(body_src)
+        scan = _scan(fn)
+        local_names, bound, assigned, multiple = scan if scan is not None else (
+            _local_names(fn), _bound_names(fn), _assigned_names(fn), _returns_spread(body_src))
+        self.locals = assigned | set(params) | set(kwonly)
+        self.defined = set(params) | set(kwonly)
+        for ident in local_names:
+            self.namer.reserve(ident)
+        self.name_builtins(bound)
+        self.ctx = _Context(result="")
+        self.ctx.multiple = multiple
         self.ctx.result = self.fresh("result") if self.ctx.multiple else ""
         body = self.block(body_src)
         result = self.ctx.result
@@ -1625,6 +1628,39 @@ def _hint(node: Any) -> str:
 
 # builtins that normalized code calls (or names) where the user's code did not
 GENERATED_BUILTINS = ("len", "range", "min", "slice", "Ellipsis")
+
+
+def _scan(fn: Any) -> tuple[set[str], set[str], set[str], bool] | None:
+    """A function's names and returns, read in one walk of its tree: as
+    ``(_local_names(fn), _bound_names(fn), _assigned_names(fn), _returns_spread(fn.body))``
+    give them; ``None`` for a lambda, or a function defining a function, a lambda or
+    a class (then those functions read it, scope by scope)."""
+    if not isinstance(fn, gast.FunctionDef):
+        return None
+    kinds = (gast.Name, gast.Return, *_NESTED_SCOPES)
+    header: list = []       # (the parameters, decorators, annotations)
+    for field_name in child_fields(fn.__class__):
+        value = getattr(fn, field_name, None)
+        if field_name != "body":
+            for part in value if isinstance(value, list) else [value]:
+                if isinstance(part, gast.AST):
+                    header.extend(nodes_of(part, kinds))
+    body = [nodes_of(stmt, kinds) for stmt in fn.body]
+    if any(n.__class__ in _NESTED_SCOPES for found in [header, *body] for n in found):
+        return None
+    names = [n for found in [header, *body] for n in found if n.__class__ is gast.Name]
+    args = fn.args
+    local_names = {n.id for n in names}
+    local_names.update(a.id for a in [*args.posonlyargs, *args.args, *args.kwonlyargs])
+    local_names.add(fn.name)
+    bound = {n.id for n in names if not isinstance(n.ctx, gast.Load)}
+    bound.add(fn.name)
+    assigned = {n.id for found in body for n in found
+                if n.__class__ is gast.Name and isinstance(n.ctx, (gast.Store, gast.Del))}
+    returns = [sum(n.__class__ is gast.Return for n in found) for found in body]
+    nested = any(count and not isinstance(stmt, gast.Return)
+                 for stmt, count in zip(fn.body, returns, strict=True))
+    return local_names, bound, assigned, sum(returns) > 1 or nested
 
 
 def _bound_names(fn: Any) -> set[str]:

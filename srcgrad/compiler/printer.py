@@ -122,7 +122,12 @@ class _Printer:
             self.stmt(stmt, depth)
 
     def stmt(self, node: Any, depth: int) -> None:
-        kind = node.__class__.__name__
+        if getattr(node, "is_comment", False) and isinstance(node.value.args[0].value, str):
+            # a ``# grad of: ...`` comment, a statement of the IR (``__comment__(text)``)
+            self.newline()
+            self.line(depth, "# " + node.value.args[0].value)
+            return
+        kind = node.__class__
         compound = _COMPOUND.get(kind)
         if compound is not None:
             compound(self, node, depth)
@@ -145,8 +150,11 @@ class _Printer:
         self.lines.extend(lines[1:])
 
     def s_Assign(self, node: Any) -> str:
-        targets = "".join(self.expr(t, _ASSIGN) + " = " for t in node.targets)
-        return targets + self.expr(node.value, _ASSIGN)
+        targets = node.targets
+        if len(targets) == 1:
+            return f"{self.expr(targets[0], _ASSIGN)} = {self.expr(node.value, _ASSIGN)}"
+        text = "".join(self.expr(t, _ASSIGN) + " = " for t in targets)
+        return text + self.expr(node.value, _ASSIGN)
 
     def s_AugAssign(self, node: Any) -> str:
         p = _PREC["AugAssign"]
@@ -272,7 +280,10 @@ class _Printer:
     # -- expressions --------------------------------------------------------------------
     def expr(self, node: Any, pp: int) -> str:
         """``node``'s text where its parent set precedence ``pp`` (astor's ``_pp``)."""
-        method = _EXPR.get(node.__class__.__name__)
+        kind = node.__class__
+        if kind is _NAME:           # (most nodes)
+            return node.id
+        method = _EXPR.get(kind)
         if method is None:
             raise _Unsupported
         return method(self, node, pp)
@@ -386,8 +397,12 @@ class _Printer:
 
 
 def _table(prefix: str) -> dict:
-    return {name[len(prefix):]: getattr(_Printer, name) for name in dir(_Printer)
+    """gast class -> the method printing it (``s_Assign`` prints ``gast.Assign``...)."""
+    return {getattr(gast, name[len(prefix):]): getattr(_Printer, name) for name in dir(_Printer)
             if name.startswith(prefix)}
+
+
+_NAME = gast.Name
 
 
 _SIMPLE = _table("s_")

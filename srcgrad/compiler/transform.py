@@ -19,7 +19,7 @@ from ..rules import registry
 from ..runtime import as_gradient, zeros_like
 from ..treeargs import TreeFunction
 from . import cache, support, variants
-from .analyze import analyze, scalar_closed, scalar_names, statements
+from .analyze import analyze, scalar_closed, scalar_names
 from .emit import compile_module, finish_statements, to_source
 from .forward import ForwardSweep
 from .names import Namer, Namespace
@@ -30,6 +30,7 @@ from .normalize import (
     const,
     name,
     name_nodes,
+    nodes_of,
     normalize,
     store,
     walk,
@@ -663,15 +664,16 @@ class _Builder:
     # -- pieces -------------------------------------------------------------------------
     def bind_user_names(self, nf: NormalizedFunction) -> None:
         locals_ = set(nf.params) | set(nf.kwonly)
-        for stmt in statements(nf.body):
+        for stmt in nf.body:        # (nested statements too)
             for sub in name_nodes(stmt):
-                if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
+                if isinstance(sub.ctx, gast.Store):
                     locals_.add(sub.id)
         for ident, alias in self.parsed.builtin_names.items():
             if alias != ident:      # builtins normalized code calls, by names users cannot shadow
                 self.ns.bind_user(alias, self.parsed.closure[alias])
         nodes = list(nf.body)       # defaults are bound by value (bind_defaults)
-        operands = {id(n) for node in nodes for op in walk(node) for n in _operands(op)}
+        operands = {id(n) for node in nodes for op in nodes_of(node, _ARITHMETIC)
+                    for n in _operands(op)}
         for node in nodes:
             for sub in name_nodes(node):
                 if not isinstance(sub, gast.Name) or sub.id in locals_:
@@ -790,10 +792,8 @@ def _check_fresh(functions: list, values: dict, parsed: Any) -> None:
     user's function or the namespace holds); checked here, a refusal rather than a guess.
     """
     for fn in functions:
-        for node in walk(fn):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param,
-                                                                     gast.Del)) \
-                    and node.id in values:
+        for node in name_nodes(fn):
+            if isinstance(node.ctx, (gast.Store, gast.Param, gast.Del)) and node.id in values:
                 raise parsed.error(parsed.node, "a function whose generated code would give "
                                    f"a local variable the name of the global {node.id!r}",
                                    "Rename the variable (this is a fault of srcgrad: "
@@ -836,6 +836,9 @@ def _serves_scalars(generic: dict, scalar: dict, values: dict) -> bool:
 # operand values whose operators are Python's or NumPy's own
 _PLAIN_OPERANDS = (int, float, complex, np.ndarray, np.generic, list, tuple, str, bytes,
                    type(None))
+
+
+_ARITHMETIC = (gast.BinOp, gast.UnaryOp, gast.AugAssign)
 
 
 def _operands(node: Any) -> list:
