@@ -663,20 +663,21 @@ class _Builder:
 
     # -- pieces -------------------------------------------------------------------------
     def bind_user_names(self, nf: NormalizedFunction) -> None:
+        # one walk of each statement (nested ones too) finds its names and its arithmetic
+        # (defaults are bound by value: bind_defaults)
+        found = [nodes_of(stmt, _NAMES_AND_ARITHMETIC) for stmt in nf.body]
+        names = [[n for n in nodes if n.__class__ is gast.Name] for nodes in found]
         locals_ = set(nf.params) | set(nf.kwonly)
-        for stmt in nf.body:        # (nested statements too)
-            for sub in name_nodes(stmt):
-                if isinstance(sub.ctx, gast.Store):
-                    locals_.add(sub.id)
+        locals_.update(sub.id for subs in names for sub in subs
+                       if isinstance(sub.ctx, gast.Store))
         for ident, alias in self.parsed.builtin_names.items():
             if alias != ident:      # builtins normalized code calls, by names users cannot shadow
                 self.ns.bind_user(alias, self.parsed.closure[alias])
-        nodes = list(nf.body)       # defaults are bound by value (bind_defaults)
-        operands = {id(n) for node in nodes for op in nodes_of(node, _ARITHMETIC)
+        operands = {id(n) for nodes in found for op in nodes if op.__class__ is not gast.Name
                     for n in _operands(op)}
-        for node in nodes:
-            for sub in name_nodes(node):
-                if not isinstance(sub, gast.Name) or sub.id in locals_:
+        for subs in names:
+            for sub in subs:
+                if sub.id in locals_:
                     continue
                 if getattr(sub, "support", False):
                     sub.support_name = sub.id
@@ -838,7 +839,7 @@ _PLAIN_OPERANDS = (int, float, complex, np.ndarray, np.generic, list, tuple, str
                    type(None))
 
 
-_ARITHMETIC = (gast.BinOp, gast.UnaryOp, gast.AugAssign)
+_NAMES_AND_ARITHMETIC = (gast.Name, gast.BinOp, gast.UnaryOp, gast.AugAssign)
 
 
 def _operands(node: Any) -> list:

@@ -464,3 +464,23 @@ def test_a_lambda_in_an_argument_list_spanning_lines_is_cut_out_at_its_positions
     # the first lambda of a line only: the others are found by the slower regions
     two = ["pair = (lambda x: x - 1, lambda x: x + 1)\n"]
     assert identity._lambda_piece(two, 1) == ["       (lambda x: x - 1)\n"]
+
+
+@pytest.mark.parametrize("start", [1, 2, 3, 40, 400, 4000])
+@pytest.mark.parametrize("indented", [False, True])
+def test_a_piece_parses_at_the_file_positions(start, indented):
+    """A piece of a file parses with the file's line numbers: by blank lines in front
+    (near the top) or by renumbering its nodes (far down): the same nodes either way."""
+    pad = "    " if indented else ""
+    piece = [pad + "def f(x, *, k=1):\n", pad + "    y = x ** 2  # c\n",
+             pad + "    return (y +\n", pad + "            k)\n"]
+    lines = ["pass\n"] * (start - 1) + piece
+    if indented and start == 1:
+        pytest.skip("a file cannot start indented")
+    got = identity._parse(lines, start, start + len(piece) - 1)
+    chunk = ("if 1:\n" if indented else "") + "".join(piece)
+    expected = ast.increment_lineno(ast.parse(chunk), start - 1 - indented)
+    assert ast.dump(got, include_attributes=True) == ast.dump(expected, include_attributes=True)
+    def_node = got.body[0].body[0] if indented else got.body[0]
+    assert (def_node.lineno, def_node.end_lineno, def_node.col_offset) == \
+        (start, start + 3, len(pad))
