@@ -90,6 +90,7 @@ class Save:
 class ReverseSweep(Sweep):
     prefix = "b"
     comment_label = "grad of"
+    dry_trials = True
 
     def __init__(self, fn: NormalizedFunction, activity: Activity, namespace: Namespace,
                  namer: Namer, compile_callee: Any, scalar: bool = False) -> None:
@@ -134,6 +135,8 @@ class ReverseSweep(Sweep):
     # -- reads ----------------------------------------------------------------------
     def record_reads(self, nodes: list, stmt: Any, before: bool = False,
                      exclude: tuple = ()) -> None:
+        if self.dry:
+            return
         for node in nodes:
             for sub in name_nodes(node):
                 if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) \
@@ -170,6 +173,8 @@ class ReverseSweep(Sweep):
 
     def emit_block(self, stmt: Any, code: list, out: list) -> None:
         """Append one statement's adjoint, headed by a ``# grad of:`` comment."""
+        if self.dry:
+            return          # (a dry trial's code is thrown away: only its states count)
         self.record_reads(code, stmt)
         code.extend(self.restore_markers(stmt))
         if code:
@@ -214,7 +219,7 @@ class ReverseSweep(Sweep):
         before = dict(self.state)
         inner: list = []
         build(inner)
-        after = dict(self.state)
+        after = self.state          # (build changed the sweep's own dict, not ``before``)
         if not inner:
             return          # nothing flows anywhere: the consumed adjoint is simply dropped
         other: list = []
@@ -324,8 +329,9 @@ class ReverseSweep(Sweep):
         old_name = None
         args = list(op.args)
         kwargs = dict(op.kwargs)
-        if target in {n for a in positions_.values() for n in arg_names(a)} or \
-                target in {n for a in op.operands() for n in arg_names(a)}:
+        dry = self.dry
+        if not dry and (target in {n for a in positions_.values() for n in arg_names(a)}
+                        or target in {n for a in op.operands() for n in arg_names(a)}):
             old_name = self.namer.fresh(target + "_prev")
             if target in self.scalars:
                 self.scalars.add(old_name)
@@ -339,10 +345,12 @@ class ReverseSweep(Sweep):
                 active = [n for n in arg_names(arg) if self.act.is_active(n)]
                 if not active:
                     continue
-                vjp = rule.vjps[pos]
-                expr = instantiate(vjp, clone(g), name(target), args, kwargs, self.ns,
-                                   self.hoister(inner))
-                expr = self.simplify_rule(expr, op, pos)
+                if dry:
+                    expr = g        # (states do not depend on the contribution's value)
+                else:
+                    expr = instantiate(rule.vjps[pos], clone(g), name(target), args, kwargs,
+                                       self.ns, self.hoister(inner))
+                    expr = self.simplify_rule(expr, op, pos)
                 if isinstance(arg, gast.Name):
                     contributions.append((arg.id, expr, False))
                 elif isinstance(arg, (gast.List, gast.Tuple)):

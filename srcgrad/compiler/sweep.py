@@ -42,6 +42,7 @@ class Sweep:
 
     prefix = "b"                    # adjoints b<name>; tangents d<name>
     comment_label = "grad of"
+    dry_trials = False              # does the sweep know dry trial sweeps (see loop_body)?
 
     def __init__(self, fn: NormalizedFunction, activity: Activity, namespace: Namespace,
                  namer: Namer, compile_callee: Any, scalar: bool = False) -> None:
@@ -63,6 +64,8 @@ class Sweep:
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                     self.primal.add(node.id)
         self.current: Any = None
+        # in a dry trial sweep of a loop body: track states, build no derivative code
+        self.dry = False
 
     def complex_guard(self, op: Any, args: list, kwargs: dict) -> Any:
         """``refuse_complex(<primitive>, <operands>)`` for a rule not declared ``complex``.
@@ -118,15 +121,17 @@ class Sweep:
 
     def merge(self, states: list[dict], blocks: list[list]) -> None:
         """Join branch states; a branch that left a derivative at zero sets it to ``None``."""
-        names = set().union(*states)
-        first, others = states[0], states[1:]
-        merged = {}
-        for var in sorted(names):
+        first = states[0]
+        # only names whose states differ somewhere need a look: a set difference of the
+        # states' items finds them without a pass over every name (a missing name and an
+        # explicit ZERO are told apart below)
+        differ: set = set()
+        for other in states[1:]:
+            differ.update(_differing(first, other))
+        merged = dict(first)
+        for var in sorted(differ):
             value = first.get(var, ZERO)
-            for other in others:
-                if other.get(var, ZERO) != value:
-                    break
-            else:                       # every path agrees (the common case)
+            if all(other.get(var, ZERO) == value for other in states[1:]):
                 merged[var] = value
                 continue
             merged[var] = self.unknown_state(var)
@@ -147,13 +152,10 @@ class Sweep:
         """Head a statement's derivative code with ``# <label>: <source line>`` once."""
         origin = getattr(stmt, "origin", None)
         text = self.fn.parsed.source_line(origin) if origin is not None else ""
-        if text and _has_code(code):
-            previous = next((c for c in reversed(out) if getattr(c, "is_comment", False)), None)
-            if previous is None or previous.origin_id != id(origin) or \
-                    not _only_code_since(out, previous):
-                marker = comment(f"{self.comment_label}: {text}")
-                marker.origin_id = id(origin)
-                out.append(marker)
+        if text and _has_code(code) and not _noted(out, id(origin)):
+            marker = comment(f"{self.comment_label}: {text}")
+            marker.origin_id = id(origin)
+            out.append(marker)
         out.extend(code)
 
     # -- loops -------------------------------------------------------------------------
@@ -173,37 +175,58 @@ class Sweep:
         Sweeps the body until the states at its start and end agree (a name
         whose derivative is zero on entry but not on exit starts as ``None``);
         zero initializations the loop needs go to ``out``, before the loop.
+
+        A sweep with ``dry_trials`` finds those states first by dry trial sweeps,
+        which track states only and build no derivative expressions, and then
+        sweeps once more for the code: the last trial, where the states agree.
         """
         outer = dict(self.state)
         entry = dict(self.state)
         saved = self.snapshot()
-        for _ in range(5):
+        trials = 5
+        if self.dry_trials and not self.dry:
+            self.dry = True
+            try:
+                while trials > 1:
+                    self.restore(saved)
+                    self.state = dict(entry)
+                    self.block(stmt.body)
+                    if not self.widen(entry, self.state):
+                        break
+                    trials -= 1
+            finally:
+                self.dry = False
+        for _ in range(trials):
             self.restore(saved)
             self.state = dict(entry)
             body = self.block(stmt.body)
-            exit_ = dict(self.state)
-            changed = False
-            for var in set(exit_) | set(entry):
-                a, b = entry.get(var, ZERO), exit_.get(var, ZERO)
-                if a == b or a == MAYBE:
-                    continue
-                joined = self.unknown_state(var)
-                if joined != a:
-                    entry[var] = joined
-                    changed = True
-            if not changed:
+            exit_ = self.state
+            if not self.widen(entry, exit_):
                 break
         # the state at the end of an iteration must be the state at the start of the next
-        for var in sorted(set(exit_) | set(entry)):
+        for var in _differing(entry, exit_):
             if entry.get(var, ZERO) != ZERO and exit_.get(var, ZERO) == ZERO:
                 body.append(assign(self.adj(var), self.zero(var), None))
         self.state = entry
         if not body:
             return None
-        for var in sorted(entry):
-            if entry[var] != ZERO and outer.get(var, ZERO) == ZERO:
+        for var in _differing(entry, outer):
+            if entry.get(var, ZERO) != ZERO and outer.get(var, ZERO) == ZERO:
                 out.append(assign(self.adj(var), self.zero(var), None))
         return body
+
+    def widen(self, entry: dict, exit_: dict) -> bool:
+        """Raise ``entry`` where one iteration's ``exit_`` state disagrees; did it change?"""
+        changed = False
+        for var in _differing(entry, exit_):
+            a, b = entry.get(var, ZERO), exit_.get(var, ZERO)
+            if a == b or a == MAYBE:
+                continue
+            joined = self.unknown_state(var)
+            if joined != a:
+                entry[var] = joined
+                changed = True
+        return changed
 
     def block(self, stmts: list) -> list:       # pragma: no cover - each sweep has its own
         raise NotImplementedError
@@ -250,13 +273,20 @@ def bind_call(fn: Any, op: Any, is_active: Any, error: Any) -> tuple[list[int], 
     return argnums, receivers
 
 
-def _only_code_since(out: list, note: Any) -> bool:
-    index = len(out) - 1
-    while index >= 0 and out[index] is not note:
-        if getattr(out[index], "is_control", False):
+def _differing(a: dict, b: dict) -> list[str]:
+    """The names ``a`` and ``b`` may disagree on, sorted (a missing name is ZERO in either)."""
+    return sorted({var for var, _ in a.items() ^ b.items()})
+
+
+def _noted(out: list, origin_id: int) -> bool:
+    """Is ``out``'s last comment the one for ``origin_id``, with only code after it?"""
+    for index in range(len(out) - 1, -1, -1):
+        node = out[index]
+        if getattr(node, "is_comment", False):
+            return node.origin_id == origin_id
+        if getattr(node, "is_control", False):
             return False
-        index -= 1
-    return True
+    return False
 
 
 def _has_code(stmts: list) -> bool:
