@@ -37,7 +37,6 @@ from .normalize import (
     name_nodes,
     nodes_of,
     store,
-    walk,
 )
 from .ops import Operation, arg_names, differentiable_positions
 from .optimize import simplify_contribution
@@ -108,15 +107,17 @@ class ReverseSweep(Sweep):
         """``b<var> += value`` given what is known about ``b<var>``."""
         b = self.adj(var)
         state = self.get(var)
-        if may_be_none or self.is_seq(var):
+        maybe = may_be_none or self.is_seq(var)
+        self.state[var] = MAYBE if maybe else LIVE
+        if self.dry:
+            out.append(value)       # (a dry trial keeps states; its code is thrown away)
+            return
+        if maybe:
             if state == ZERO:
                 out.append(assign(b, value, None))
             else:
                 out.append(assign(b, _call(self.ns.bind("add", _support("add")),
                                            [name(b), value]), None))
-            self.state[var] = MAYBE if may_be_none or state == MAYBE else LIVE
-            if self.is_seq(var):
-                self.state[var] = MAYBE
             return
         if state == ZERO:
             out.append(assign(b, value, None))
@@ -130,7 +131,6 @@ class ReverseSweep(Sweep):
             out.append(assign(b, gast.IfExp(test=_is_none(b), body=clone(value),
                                             orelse=gast.BinOp(left=name(b), op=gast.Add(),
                                                               right=value)), None))
-        self.state[var] = LIVE
 
     # -- reads ----------------------------------------------------------------------
     def record_reads(self, nodes: list, stmt: Any, before: bool = False,
@@ -225,6 +225,8 @@ class ReverseSweep(Sweep):
         other: list = []
         self.state = before
         self.merge([after, before], [inner, other])
+        if self.dry:
+            return
         code.append(gast.If(test=_is_not_none(self.adj(target)), body=inner, orelse=other))
 
     def finish(self, target: str, contributions: list, code: list, stmt: Any) -> None:
@@ -239,7 +241,9 @@ class ReverseSweep(Sweep):
                 merged.append((var, expr, maybe))
             else:
                 _, first, _ = merged[previous]
-                if gast.dump(first) == gast.dump(expr):
+                if self.dry:
+                    total = first
+                elif gast.dump(first) == gast.dump(expr):
                     total = _doubled(first)         # `h * h`: 2 * g * h, not g * h + g * h
                 else:
                     total = gast.BinOp(left=first, op=gast.Add(), right=expr)
@@ -265,6 +269,10 @@ class ReverseSweep(Sweep):
                 self.spread(var[1], expr, code)
                 continue
             if self.is_container(var) and not maybe:
+                if self.dry:
+                    self.state[var] = LIVE
+                    code.append(expr)
+                    continue
                 value = _call(self.ns.bind("seq_add_all", _support("seq_add_all")),
                               [name(self.adj(var)) if self.get(var) != ZERO else const(None),
                                expr])
@@ -366,13 +374,10 @@ class ReverseSweep(Sweep):
 
     def resolve_old(self, stmt: Any, target: str, old_name: str, code: list) -> None:
         """The adjoint of ``v = f(v)`` reads the old ``v``: pop it before, as ``old_name``."""
-        uses_old = any(isinstance(n, gast.Name) and n.id == old_name
-                       for c in code for n in walk(c))
-        if not uses_old:
+        names = [n for c in code for n in name_nodes(c)]
+        if not any(n.id == old_name for n in names):
             return
-        uses_new = any(isinstance(n, gast.Name) and n.id == target and isinstance(n.ctx,
-                                                                                  gast.Load)
-                       for c in code for n in walk(c))
+        uses_new = any(n.id == target and isinstance(n.ctx, gast.Load) for n in names)
         save = self.saves.setdefault((id(stmt), target), Save(stmt, target))
         save.forced = True
         marker = _Marker()
@@ -382,10 +387,9 @@ class ReverseSweep(Sweep):
             code.append(assign(target, name(old_name), None))
             stmt.restored_in_block = True
         else:
-            for c in code:
-                for n in name_nodes(c):
-                    if isinstance(n, gast.Name) and n.id == old_name:
-                        n.id = target
+            for n in names:
+                if n.id == old_name:
+                    n.id = target
             save.markers.append((marker, target))
             code.insert(0, marker)
             stmt.restored_in_block = True
@@ -675,26 +679,42 @@ class ReverseSweep(Sweep):
 
     def shape_only(self, reverse: list) -> set[str]:
         """Primal names the reverse sweep reads only for their shape (``unbroadcast(g, v)``)."""
+        return self._shape_only(*self._loads(reverse))
+
+    def _loads(self, reverse: list) -> tuple[list, set[int]]:
+        """The reverse code's loading ``Name`` nodes, and the ids of those a helper reads
+        only the shape of: one walk, which renaming loads leaves true."""
         shape_loads: set[int] = set()
-        loads: dict[str, list[int]] = {}
-        values, primal = self.ns.values, self.primal
+        loads: list = []
+        values = self.ns.values
         for node in nodes_of(gast.Module(body=reverse, type_ignores=[]), _CALL_OR_NAME):
             if node.__class__ is gast.Call:
                 arg = shape_argument(node, values)
                 if arg is not None:
                     shape_loads.add(id(arg))
-            elif isinstance(node.ctx, gast.Load) and node.id in primal:
-                loads.setdefault(node.id, []).append(id(node))
-        return {v for v, ids in loads.items() if all(i in shape_loads for i in ids)}
+            elif isinstance(node.ctx, gast.Load):
+                loads.append(node)
+        return loads, shape_loads
 
-    def share_shapes(self, body: list, reverse: list, shape_only: set[str]) -> set[str]:
+    def _shape_only(self, loads: list, shape_loads: set[int]) -> set[str]:
+        primal = self.primal
+        by_name: dict[str, list[int]] = {}
+        for node in loads:
+            if node.id in primal:
+                by_name.setdefault(node.id, []).append(id(node))
+        return {v for v, ids in by_name.items() if all(i in shape_loads for i in ids)}
+
+    def share_shapes(self, body: list, reverse: list) -> set[str]:
         """Read a shape-only value's shape from the value it was computed from.
 
         ``t = h * h`` has ``h``'s shape, so ``expand_reduced(g, t)`` can read
         ``h`` instead, where ``h`` still holds the value ``t`` was computed from
         and reading it there saves nothing more; ``t`` then need not be kept.
-        Returns the names still read only for their shape.
+        Returns the primal names the reverse code (``reverse``) still reads only
+        for their shape.
         """
+        load_nodes, shape_loads = self._loads(reverse)
+        shape_only = self._shape_only(load_nodes, shape_loads)
         if not shape_only:
             return shape_only
         pos = positions(body)
@@ -706,8 +726,8 @@ class ReverseSweep(Sweep):
                 where[id(st)] = (stmts, k)
                 own = [st.target] if isinstance(st, gast.For) else [] if isinstance(
                     st, (gast.If, gast.While)) else [st]
-                for sub in (n for part in own for n in walk(part)):
-                    if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
+                for sub in (n for part in own for n in name_nodes(part)):
+                    if isinstance(sub.ctx, gast.Store):
                         defs.setdefault(sub.id, []).append(st)
                 for attr in ("body", "orelse"):
                     inner = getattr(st, attr, None)
@@ -715,11 +735,13 @@ class ReverseSweep(Sweep):
                         index(inner)
         index(body)
         params = set(self.fn.params) | set(self.fn.kwonly)
-        module = gast.Module(body=reverse, type_ignores=[])
         loads_of: dict[str, set[int]] = {}      # name -> ids of the Name nodes loading it
-        for n in name_nodes(module):
-            if isinstance(n.ctx, gast.Load):
-                loads_of.setdefault(n.id, set()).add(id(n))
+        for n in load_nodes:
+            loads_of.setdefault(n.id, set()).add(id(n))
+        reads_of: dict[str, list[Read]] = {}
+        for r in self.reads:
+            reads_of.setdefault(r.name, []).append(r)
+        moved_any = False
         for v in sorted(shape_only):
             stmts = defs.get(v, [])
             if v in params or len(stmts) != 1 or id(stmts[0]) not in pos:
@@ -727,22 +749,27 @@ class ReverseSweep(Sweep):
             source = _shape_source(stmts[0], v)
             if source is None:
                 continue
-            reads = [r for r in self.reads if r.name == v]
+            reads = reads_of.get(v, [])
             loads = set(loads_of.get(v, ()))
             if not reads or {id(r.node) for r in reads} != loads or len(reads) != len(loads):
                 continue
             if not all(self.unchanged_between(source, stmts[0], r, pos, where) for r in reads):
                 continue
             moved = [Read(source, r.stmt, r.before, r.node) for r in reads]
-            if not self.free_reads(source, moved, pos, defs.get(source, [])):
+            if not self.free_reads(source, moved, pos, defs.get(source, []),
+                                   reads_of.get(source, [])):
                 continue
             for r in reads:
                 r.node.id = source
                 if id(r.node) in loads_of.get(v, ()):
                     loads_of[v].discard(id(r.node))
                     loads_of.setdefault(source, set()).add(id(r.node))
+            # (as a list: the reads of other names in their order, then the moved ones)
             self.reads = [r for r in self.reads if r.name != v] + moved
-        return self.shape_only(reverse)
+            del reads_of[v]
+            reads_of.setdefault(source, []).extend(moved)
+            moved_any = True
+        return self._shape_only(load_nodes, shape_loads) if moved_any else shape_only
 
     @staticmethod
     def unchanged_between(u: str, first: Any, read: Read, pos: dict, where: dict) -> bool:
@@ -762,15 +789,16 @@ class ReverseSweep(Sweep):
         between = block[i1 + 1:i2 + 1]
         if read.before and block[i2] is read.stmt:
             between = block[i1 + 1:i2]
-        return not any(isinstance(n, gast.Name) and n.id == u and isinstance(n.ctx, gast.Store)
-                       for st in between for n in walk(st))
+        return not any(n.id == u and isinstance(n.ctx, gast.Store)
+                       for st in between for n in name_nodes(st))
 
-    def free_reads(self, u: str, moved: list[Read], pos: dict, definitions: list) -> bool:
-        """Would reading ``u`` at ``moved`` leave what the loops save unchanged?"""
+    def free_reads(self, u: str, moved: list[Read], pos: dict, definitions: list,
+                   existing: list[Read]) -> bool:
+        """Would reading ``u`` at ``moved`` leave what the loops save unchanged, given its
+        ``existing`` reads?"""
         saves = [s for s in self.saves.values() if s.target == u]
         if len(saves) != len({id(st) for st in definitions}):
             return False
-        existing = [r for r in self.reads if r.name == u]
 
         def needs(save: Save, reads: list[Read]) -> bool:
             at = pos.get(id(save.stmt))

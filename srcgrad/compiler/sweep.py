@@ -135,6 +135,8 @@ class Sweep:
                 merged[var] = value
                 continue
             merged[var] = self.unknown_state(var)
+            if self.dry:
+                continue
             for s, block in zip(states, blocks, strict=True):
                 if s.get(var, ZERO) == ZERO:
                     block.append(assign(self.adj(var), self.zero(var), None))
