@@ -18,7 +18,7 @@ import gast
 from ..rules._helpers import broadcast_like
 from .analyze import assigned_name, returns_sequence, statements
 from .inline import instantiate
-from .normalize import assign, clone, const, name, store
+from .normalize import assign, clone, const, name, name_nodes, nodes_of, store
 from .ops import arg_names, differentiable_positions, helper_nonlinear_arguments
 from .optimize import fold
 from .shapes import elementwise
@@ -126,8 +126,7 @@ class ForwardSweep(Sweep):
         A statement that reads its target's old value (``s = s * x``) computes into a
         fresh name first, so the tangent still sees the old value.
         """
-        if any(isinstance(n, gast.Name) and n.id == target and isinstance(n.ctx, gast.Load)
-               for n in gast.walk(stmt.value)):
+        if any(n.id == target and isinstance(n.ctx, gast.Load) for n in name_nodes(stmt.value)):
             return self.namer.fresh(target + "_new")
         return target
 
@@ -338,13 +337,13 @@ class ForwardSweep(Sweep):
         Only for branches outside loops, where "after" is plain program order.
         """
         loads: dict[str, int] = {}
-        for node in gast.walk(gast.Module(body=code, type_ignores=[])):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+        for node in name_nodes(gast.Module(body=code, type_ignores=[])):
+            if isinstance(node.ctx, gast.Load):
                 loads[node.id] = loads.get(node.id, 0) + 1
         for branch, zeros in self.merge_zeros:
             inside: dict[str, int] = {}
-            for node in gast.walk(branch):
-                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            for node in name_nodes(branch):
+                if isinstance(node.ctx, gast.Load):
                     inside[node.id] = inside.get(node.id, 0) + 1
             for zero in zeros:
                 ident = zero.targets[0].id
@@ -354,18 +353,19 @@ class ForwardSweep(Sweep):
                             block.remove(zero)
 
 
+_CALL = (gast.Call,)
+
+
 def _pops(value: Any) -> bool:
     """Does the value pop from a stack (a side effect dead code must keep)?"""
-    return any(isinstance(n, gast.Call) and (
-        (isinstance(n.func, gast.Attribute) and n.func.attr == "pop")
-        or (isinstance(n.func, gast.Name) and n.func.id.startswith("seq_pop")))
-        for n in gast.walk(value))
+    return any((isinstance(n.func, gast.Attribute) and n.func.attr == "pop")
+               or (isinstance(n.func, gast.Name) and n.func.id.startswith("seq_pop"))
+               for n in nodes_of(value, _CALL))
 
 
 def _mark_pure(value: Any) -> None:
-    for sub in gast.walk(value):
-        if isinstance(sub, gast.Call):
-            sub.pure = True
+    for sub in nodes_of(value, _CALL):
+        sub.pure = True
 
 
 def _replace(op: Any, values: dict) -> tuple[list, dict]:
