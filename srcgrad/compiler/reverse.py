@@ -65,6 +65,21 @@ def _is_not_none(ident: str) -> Any:
     return gast.Compare(left=name(ident), ops=[gast.IsNot()], comparators=[const(None)])
 
 
+class _Logged(dict):
+    """A state that keeps, for each name written to it, the state the name had before."""
+
+    __slots__ = ("old",)
+
+    def __init__(self, state: dict) -> None:
+        super().__init__(state)
+        self.old: dict[str, str] = {}
+
+    def __setitem__(self, var: str, value: str) -> None:
+        if var not in self.old:
+            self.old[var] = self.get(var, ZERO)
+        super().__setitem__(var, value)
+
+
 class _Marker(gast.Pass):
     """Where a saved value is popped back (replaced or dropped by ``place_saves``)."""
 
@@ -133,15 +148,16 @@ class ReverseSweep(Sweep):
                                                               right=value)), None))
 
     # -- reads ----------------------------------------------------------------------
-    def record_reads(self, nodes: list, stmt: Any, before: bool = False,
-                     exclude: tuple = ()) -> None:
+    def record_reads(self, nodes: list, stmt: Any) -> None:
+        """Note the primal names the reverse code ``nodes`` reads, after ``stmt`` ran."""
         if self.dry:
             return
+        primal, reads = self.primal, self.reads
+        load = gast.Load
         for node in nodes:
             for sub in name_nodes(node):
-                if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) \
-                        and sub.id in self.primal and sub.id not in exclude:
-                    self.reads.append(Read(sub.id, stmt, before, sub))
+                if sub.id in primal and isinstance(sub.ctx, load):
+                    reads.append(Read(sub.id, stmt, False, sub))
 
     # -- the sweep ------------------------------------------------------------------
     def block(self, stmts: list) -> list:
@@ -216,15 +232,18 @@ class ReverseSweep(Sweep):
         if self.get(target) == LIVE:
             build(code)
             return
-        before = dict(self.state)
+        before = self.state
+        # build writes to a copy that remembers what it changed: the merge looks at those
+        # names only, not at every name (in a loop nearly every adjoint comes here)
+        self.state = after = _Logged(before)
         inner: list = []
         build(inner)
-        after = self.state          # (build changed the sweep's own dict, not ``before``)
         if not inner:
-            return          # nothing flows anywhere: the consumed adjoint is simply dropped
+            # nothing flows anywhere: the consumed adjoint is simply dropped
+            self.state = dict(after)
+            return
         other: list = []
-        self.state = before
-        self.merge([after, before], [inner, other])
+        self.merge([after, before], [inner, other], names=after.old)
         if self.dry:
             return
         code.append(gast.If(test=_is_not_none(self.adj(target)), body=inner, orelse=other))
@@ -338,8 +357,8 @@ class ReverseSweep(Sweep):
         args = list(op.args)
         kwargs = dict(op.kwargs)
         dry = self.dry
-        if not dry and (target in {n for a in positions_.values() for n in arg_names(a)}
-                        or target in {n for a in op.operands() for n in arg_names(a)}):
+        # (the differentiable positions are among the operands)
+        if not dry and any(target in arg_names(a) for a in op.operands()):
             old_name = self.namer.fresh(target + "_prev")
             if target in self.scalars:
                 self.scalars.add(old_name)

@@ -119,17 +119,21 @@ class Sweep:
         """Is ``var`` a 0-d value at every assignment (always, in the scalar variant)?"""
         return self.scalar or var in self.scalars
 
-    def merge(self, states: list[dict], blocks: list[list]) -> None:
-        """Join branch states; a branch that left a derivative at zero sets it to ``None``."""
+    def merge(self, states: list[dict], blocks: list[list], names: Any = None) -> None:
+        """Join branch states; a branch that left a derivative at zero sets it to ``None``.
+
+        ``names``: the only names whose states may differ, where the caller knows them.
+        """
         first = states[0]
-        # only names whose states differ somewhere need a look: a set difference of the
-        # states' items finds them without a pass over every name (a missing name and an
-        # explicit ZERO are told apart below)
-        differ: set = set()
-        for other in states[1:]:
-            differ.update(_differing(first, other))
+        if names is None:
+            # only names whose states differ somewhere need a look: a set difference of
+            # the states' items finds them without a pass over every name in Python (a
+            # missing name and an explicit ZERO are told apart below)
+            names = set()
+            for other in states[1:]:
+                names.update(_differing(first, other))
         merged = dict(first)
-        for var in sorted(differ):
+        for var in sorted(names):
             value = first.get(var, ZERO)
             if all(other.get(var, ZERO) == value for other in states[1:]):
                 merged[var] = value
