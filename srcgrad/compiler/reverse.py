@@ -441,12 +441,16 @@ class ReverseSweep(Sweep):
         b = self.adj(target)
 
         def build(inner: list) -> None:
-            bs = self.adj(seq.id)
-            current = name(bs) if self.get(seq.id) != ZERO else const(None)
-            value = _call(self.ns.bind("seq_add", _support("seq_add")),
-                          [current, index, name(b), _call(self.builtin("len"), [name(seq.id)])])
+            if self.dry:
+                inner.append(None)      # (a dry trial keeps states only)
+            else:
+                bs = self.adj(seq.id)
+                current = name(bs) if self.get(seq.id) != ZERO else const(None)
+                value = _call(self.ns.bind("seq_add", _support("seq_add")),
+                              [current, index, name(b),
+                               _call(self.builtin("len"), [name(seq.id)])])
+                inner.append(assign(bs, value, None))
             self.state[target] = ZERO
-            inner.append(assign(bs, value, None))
             self.state[seq.id] = LIVE
         self.with_guard(target, build, code)
 

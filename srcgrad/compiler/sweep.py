@@ -20,7 +20,7 @@ from typing import Any
 import gast
 
 from ..rules.registry import refuse_complex
-from .analyze import Activity, statements
+from .analyze import Activity
 from .names import Namer, Namespace
 from .normalize import NormalizedFunction, assign, clone, const, name, name_nodes
 from .shapes import ShapeFacts
@@ -59,10 +59,10 @@ class Sweep:
         # read as the sweep goes: names the sweep learns are 0-d count too
         self.shapes = ShapeFacts(fn, self.is_scalar, namespace.bind)
         self.primal = set(fn.params) | set(fn.kwonly)
-        for stmt in statements(fn.body):
-            for node in name_nodes(stmt):
-                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-                    self.primal.add(node.id)
+        # (one walk of the whole body: a walk per statement walks a loop's body again)
+        for node in name_nodes(gast.Module(body=fn.body, type_ignores=[])):
+            if isinstance(node.ctx, gast.Store):
+                self.primal.add(node.id)
         self.current: Any = None
         # in a dry trial sweep of a loop body: track states, build no derivative code
         self.dry = False
