@@ -9,6 +9,7 @@ without readable source is called instead.
 
 from __future__ import annotations
 
+import builtins
 import inspect
 import math
 import types
@@ -28,6 +29,9 @@ from .parse import MISSING
 __all__ = ["RuleTemplate", "template_for", "instantiate"]
 
 _TEMPLATES: dict[Any, RuleTemplate | None] = {}
+# one list per transform in progress: the templates it inlined. Its cache entry is good
+# only while they are current (a rule reading a global that was rebound since)
+RECORDING: list[list] = []
 
 
 @dataclass
@@ -38,6 +42,7 @@ class RuleTemplate:
     body: Any                       # gast expression
     free: dict[str, Any]            # free names of the body and what they refer to
     uses: dict[str, int]            # name -> how many times the body reads it
+    code: Any = None                # the code object the body was proven to be
     build: Callable[[_Copy], Any] | None = field(default=None, repr=False)
 
 
@@ -46,7 +51,9 @@ def template_for(fn: Any) -> RuleTemplate | None:
     key = fn
     try:
         if key in _TEMPLATES:
-            return _TEMPLATES[key]
+            template = _TEMPLATES[key]
+            if template is None or is_current(template):
+                return template
     except TypeError:
         return None
     template = _build(fn)
@@ -73,29 +80,51 @@ def _build(fn: Any) -> RuleTemplate | None:
         if isinstance(sub, (gast.Lambda, gast.ListComp, gast.GeneratorExp, gast.DictComp,
                             gast.SetComp, gast.NamedExpr)):
             return None
-    free: dict[str, Any] = {}
-    closure = {}
-    if fn.__closure__:
-        closure = {n: c.cell_contents for n, c in zip(code.co_freevars, fn.__closure__,
-                                                     strict=False)}
-    for sub in name_nodes(body):
-        if isinstance(sub, gast.Name) and sub.id not in params:
-            if sub.id in closure:
-                free[sub.id] = closure[sub.id]
-            elif sub.id in fn.__globals__:
-                free[sub.id] = fn.__globals__[sub.id]
-            else:
-                import builtins
-
-                value = getattr(builtins, sub.id, MISSING)
-                if value is MISSING:
-                    return None
-                free[sub.id] = value
+    free = _free_values(fn, dict.fromkeys(sub.id for sub in name_nodes(body)
+                                          if isinstance(sub, gast.Name)
+                                          and sub.id not in params))
+    if free is None:
+        return None
     uses: dict[str, int] = {}
     for sub in name_nodes(body):
         if isinstance(sub, gast.Name):
             uses[sub.id] = uses.get(sub.id, 0) + 1
-    return RuleTemplate(fn, signature, params, body, free, uses)
+    return RuleTemplate(fn, signature, params, body, free, uses, code=code)
+
+
+def _free_values(fn: Any, names: Any) -> dict[str, Any] | None:
+    """What each of ``names`` refers to in ``fn`` now (closure, globals, builtins), or
+    None when one is unbound or a closure cell is empty."""
+    code = fn.__code__
+    closure = {}
+    try:
+        if fn.__closure__:
+            closure = {n: c.cell_contents for n, c in zip(code.co_freevars, fn.__closure__,
+                                                         strict=False)}
+    except ValueError:
+        return None
+    free: dict[str, Any] = {}
+    for ident in names:
+        if ident in closure:
+            free[ident] = closure[ident]
+        elif ident in fn.__globals__:
+            free[ident] = fn.__globals__[ident]
+        else:
+            value = getattr(builtins, ident, MISSING)
+            if value is MISSING:
+                return None
+            free[ident] = value
+    return free
+
+
+def is_current(template: RuleTemplate) -> bool:
+    """Does ``template`` still say what its rule computes: the same code, and every free
+    name bound to the very object that was inlined?"""
+    fn = template.fn
+    if getattr(fn, "__code__", None) is not template.code:
+        return False
+    now = _free_values(fn, template.free)
+    return now is not None and all(now[k] is v for k, v in template.free.items())
 
 
 class _Arg:
@@ -203,6 +232,8 @@ def instantiate(fn: Any, g: Any, ans: Any, args: list, kwargs: dict, namespace: 
     if template is not None:
         binding = bind_arguments(fn, g, ans, args, kwargs, namespace)
         if binding is not None:
+            for used in RECORDING:
+                used.append(template)
             return _substitute(template, binding, namespace, hoist, (g, ans))
     func = gast.Name(id=namespace.bind(_rule_name(fn), fn), ctx=gast.Load(), annotation=None,
                      type_comment=None)

@@ -18,7 +18,7 @@ import numpy as np
 from ..rules import registry
 from ..runtime import as_gradient, zeros_like
 from ..treeargs import TreeFunction
-from . import cache, support, variants
+from . import cache, inline, support, variants
 from .analyze import analyze, scalar_closed, scalar_names
 from .emit import compile_module, finish_statements, to_source
 from .forward import ForwardSweep
@@ -123,6 +123,7 @@ class _Entry:
         self.strict = False
         self.last: Any = None             # weak reference to the last Compiled made
         self.last_idents: tuple = ()
+        self.rules: tuple = ()            # the rule templates its code inlined
 
     def current(self, idents: tuple) -> Compiled | None:
         compiled = self.last() if self.last is not None else None
@@ -184,6 +185,8 @@ def _cached(fun: Any, argnums: tuple, mode: str, has_aux: bool, internal: bool,
     if pending is not None:
         return pending
     entry = cache.lookup(key)
+    if entry is not None and not all(map(inline.is_current, entry.rules)):
+        entry = None        # an inlined rule reads a global rebound since: build again
     if entry is not None:
         cache.watch(key, entry, found.anchors)
         if entry.error is not None:
@@ -208,6 +211,8 @@ def _build(key: tuple, found: Any, fun: Any, argnums: tuple, mode: str, has_aux:
     _PENDING[key] = placeholder
     mark = len(_JOURNAL)
     builder = _Builder(fun, argnums, mode, has_aux, internal, tangent_index, trees)
+    inlined: list = []
+    inline.RECORDING.append(inlined)
     try:
         compiled = builder.build()
     except BaseException as error:
@@ -218,6 +223,9 @@ def _build(key: tuple, found: Any, fun: Any, argnums: tuple, mode: str, has_aux:
         raise
     finally:
         _PENDING.pop(key, None)
+        # (by identity: two lists of the same templates are equal)
+        del inline.RECORDING[next(i for i, r in enumerate(inline.RECORDING) if r is inlined)]
+    entry.rules = tuple({id(t): t for t in inlined}.values())
     for item in dataclasses.fields(Compiled):
         setattr(placeholder, item.name, getattr(compiled, item.name))
     _bind_proxies(placeholder)
