@@ -212,13 +212,14 @@ class _ImportGuesses:
         self.code, self.lines, self.globals, self.generated = code, lines, module_globals, \
             generated
         self.tried: list[frozenset] = []
-        self.untried = [self.modules, self.file_imports] if sys.version_info >= (3, 11) \
-            else [frozenset]
+        # (the functions, not bound methods: no cycle keeps the guesses alive)
+        self.untried = [_ImportGuesses.modules, _ImportGuesses.file_imports] \
+            if sys.version_info >= (3, 11) else [lambda _self: frozenset()]
 
     def __iter__(self) -> Any:
         yield from list(self.tried)
         while self.untried:
-            names = self.untried.pop(0)()
+            names = self.untried.pop(0)(self)
             if names not in self.tried:
                 self.tried.append(names)
                 yield names

@@ -744,7 +744,9 @@ class ReverseSweep(Sweep):
         where: dict[int, tuple[list, int]] = {}
         defs: dict[str, list] = {}
 
-        def index(stmts: list) -> None:
+        blocks = [body]         # (a worklist: a recursive closure would be a reference cycle)
+        while blocks:
+            stmts = blocks.pop()
             for k, st in enumerate(stmts):
                 where[id(st)] = (stmts, k)
                 own = [st.target] if isinstance(st, gast.For) else [] if isinstance(
@@ -755,8 +757,7 @@ class ReverseSweep(Sweep):
                 for attr in ("body", "orelse"):
                     inner = getattr(st, attr, None)
                     if isinstance(inner, list):
-                        index(inner)
-        index(body)
+                        blocks.append(inner)
         params = set(self.fn.params) | set(self.fn.kwonly)
         loads_of: dict[str, set[int]] = {}      # name -> ids of the Name nodes loading it
         for n in load_nodes:

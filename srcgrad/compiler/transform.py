@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import inspect
 import os
 import re
@@ -166,6 +167,14 @@ def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
     # a decorator's wrapper is looked through only where it provably forwards
     fun = unwrapped(fun)
     with cache.LOCK:
+        # A transform allocates some hundred thousand short-lived objects (syntax trees,
+        # analysis facts) that live for the transform only: the cyclic collector would
+        # promote them and then walk the whole heap to free them, for no gain. It is off
+        # for the outermost transform (other threads wait on the lock); what the transform
+        # left behind is young and goes at the next collection.
+        pause = not _DEPTH[0] and gc.isenabled()
+        if pause:
+            gc.disable()
         _DEPTH[0] += 1
         try:
             return _cached(fun, tuple(argnums), mode, has_aux, internal, tangent_index, trees)
@@ -173,6 +182,8 @@ def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
             _DEPTH[0] -= 1
             if not _DEPTH[0]:
                 _JOURNAL.clear()
+            if pause:
+                gc.enable()
 
 
 def _cached(fun: Any, argnums: tuple, mode: str, has_aux: bool, internal: bool,
@@ -231,6 +242,7 @@ def _build(key: tuple, found: Any, fun: Any, argnums: tuple, mode: str, has_aux:
     _bind_proxies(placeholder)
     variants.own(placeholder)
     builder.fill(entry, placeholder)
+    builder.release()
     entry.remember(placeholder, found.idents)
     cache.store(key, entry, found.anchors)
     _JOURNAL.append((key, entry))
@@ -391,6 +403,7 @@ class _Builder:
         self.rebind: dict[str, tuple] = {}   # namespace name -> where ``fun`` holds that array
         self.callees: dict[str, tuple] = {}  # namespace name -> the callee it differentiates
         self.live_grads: dict[str, tuple] = {}   # a callee's pullback -> Compiled.live_grads
+        self.sweeps: list = []                   # every variant's sweep (release)
 
     def build(self) -> Compiled:
         self.ns = Namespace(Namer())
@@ -427,6 +440,16 @@ class _Builder:
         return Compiled(function=function, source=source, name=parsed.name, filename=filename,
                         mode=self.mode, argnums=self.argnums, namespace=namespace,
                         pullback=pullback, live_grads=generic.get("live_grads", ()))
+
+    def release(self) -> None:
+        """Drop this transform's working state now that its code is built.
+
+        The sweeps and the builder refer to each other (callbacks), so their syntax
+        trees would otherwise wait for the cyclic collector.
+        """
+        for sweep in self.sweeps:
+            sweep.__dict__.clear()
+        self.__dict__.clear()
 
     def fill(self, entry: _Entry, compiled: Compiled) -> None:
         """What ``entry`` needs to run this transform's code for other values (``_bind``)."""
@@ -497,6 +520,7 @@ class _Builder:
         sweep = ForwardSweep(nf, act, ns, namer, self.compile_callee, scalar=scalar)
         sweep.scalars = scalar_names(nf)
         self.sweep = sweep
+        self.sweeps.append(sweep)
         tangent_params = []
         for p in self.wrt:
             tangent_params.append(sweep.adj(p))
@@ -562,6 +586,7 @@ class _Builder:
         sweep.live_grads = self.live_grads
         sweep.scalars = scalar_names(nf)
         self.sweep = sweep
+        self.sweeps.append(sweep)
         sweep.add_counters(body)
         sweep.prepare_calls(body)
         sweep.insert_complex_guards(body)
