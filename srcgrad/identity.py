@@ -68,7 +68,7 @@ def compile_kept(source: str, label: str) -> types.CodeType:
         else f"{label} #{next(_SERIAL)}"
     module = compile(source, filename, "exec", dont_inherit=True)
     lines = tuple(source.splitlines(True))
-    codes = _nested_codes(module)
+    codes = nested_codes(module)
     linecache.cache[filename] = (len(source), None, list(lines), filename)
     alive = [len(codes)]
 
@@ -87,12 +87,13 @@ def compile_kept(source: str, label: str) -> types.CodeType:
     return module
 
 
-def _nested_codes(code: types.CodeType) -> list[types.CodeType]:
+def nested_codes(code: types.CodeType) -> list[types.CodeType]:
+    """The code objects compiled inside ``code`` (functions, lambdas, comprehensions)."""
     found = []
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             found.append(const)
-            found.extend(_nested_codes(const))
+            found.extend(nested_codes(const))
     return found
 
 
@@ -227,7 +228,7 @@ class _ImportGuesses:
     def modules(self) -> frozenset:
         if self.generated or not self.globals:
             return frozenset()
-        names = {n for c in [self.code, *_nested_codes(self.code)] for n in c.co_names}
+        names = {n for c in [self.code, *nested_codes(self.code)] for n in c.co_names}
         return frozenset(n for n in names if isinstance(self.globals.get(n), types.ModuleType))
 
     def file_imports(self) -> frozenset:

@@ -16,6 +16,7 @@ from typing import Any
 import gast
 import numpy as np
 
+from ..identity import nested_codes
 from ..rules import registry
 from ..runtime import as_gradient, zeros_like
 from ..treeargs import TreeFunction
@@ -420,7 +421,6 @@ class _Builder:
                                                           generic.get("leading", [])))
                 functions = functions + scalar["functions"]
         parsed = self.parsed
-        _check_fresh(functions, self.ns.values, parsed)
         source = to_source(functions)
         label = self.mode
         where = f"{os.path.basename(parsed.filename)}:{parsed.first_lineno}"
@@ -429,6 +429,7 @@ class _Builder:
         namespace["__name__"] = getattr(self.fun, "__module__", None) or "srcgrad.generated"
         namespace["__builtins__"] = __builtins__
         self.code = compile_module(source, filename)
+        _check_fresh(self.code, self.ns.values, parsed)
         filename = self.code.co_filename
         bound = set(namespace)
         _note_proxies(namespace)
@@ -819,19 +820,23 @@ class _Builder:
         return fn_name, pb_name
 
 
-def _check_fresh(functions: list, values: dict, parsed: Any) -> None:
+def _check_fresh(code: Any, values: dict, parsed: Any) -> None:
     """No name a generated function assigns (a parameter, a temporary, a stack) is a global
     it reads: every global the code reads (the user's, helpers, callees' derivatives) means
     that value everywhere in it.  The namer makes this so (it hands out no name the
     user's function or the namespace holds); checked here, a refusal rather than a guess.
+
+    ``code`` is the compiled module: its functions' local variables are what Python
+    itself takes for local, and reading them costs no walk of the trees.
     """
-    for fn in functions:
-        for node in name_nodes(fn):
-            if isinstance(node.ctx, (gast.Store, gast.Param, gast.Del)) and node.id in values:
-                raise parsed.error(parsed.node, "a function whose generated code would give "
-                                   f"a local variable the name of the global {node.id!r}",
-                                   "Rename the variable (this is a fault of srcgrad: "
-                                   "please report it).")
+    for function in nested_codes(code):
+        clash = sorted(name for name in (*function.co_varnames, *function.co_cellvars)
+                       if name in values)
+        if clash:
+            raise parsed.error(parsed.node, "a function whose generated code would give "
+                               f"a local variable the name of the global {clash[0]!r}",
+                               "Rename the variable (this is a fault of srcgrad: "
+                               "please report it).")
 
 
 def _serves_scalars(generic: dict, scalar: dict, values: dict) -> bool:

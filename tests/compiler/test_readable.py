@@ -115,17 +115,19 @@ def test_generated_names_never_take_the_users_names():
 
 
 def test_a_generated_local_named_like_a_global_it_reads_is_refused():
-    import gast
     import pytest
 
     from srcgrad.compiler.parse import parse_function
     from srcgrad.compiler.transform import _check_fresh
 
     parsed = parse_function(rf.branchy)
-    tree = gast.parse("def f(x):\n    unbroadcast = x\n    return unbroadcast\n")
-    with pytest.raises(srcgrad.TransformError, match="the name of the global 'unbroadcast'"):
-        _check_fresh(tree.body, {"unbroadcast": object()}, parsed)
-    _check_fresh(tree.body, {"one_like": object()}, parsed)      # no clash: accepted
+    text = ("def f(x):\n    unbroadcast = x\n    return unbroadcast\n"
+            "def g(y):\n    return lambda one_like: one_like + y\n")
+    code = compile(text, "<generated>", "exec")
+    for clashing in ("unbroadcast", "one_like", "y", "x"):
+        with pytest.raises(srcgrad.TransformError, match=f"the name of the global '{clashing}'"):
+            _check_fresh(code, {clashing: object()}, parsed)
+    _check_fresh(code, {"np": object(), "f": object()}, parsed)      # no clash: accepted
 
 
 def test_rule_bodies_leave_out_what_the_callee_would_default_to_anyway():
