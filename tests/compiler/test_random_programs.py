@@ -160,6 +160,10 @@ def _check_program(tmp_path, lines, arrays):
         coarse = numerical_grad(f, (x, y), argnum, eps=1e-4)
         if not np.allclose(expected, coarse, rtol=1e-2, atol=1e-3):
             continue
+        # Nor where a max or abs meets a tie (``x - np.max(x)`` with equal elements): the
+        # function has a kink there, which central differences average over.
+        if not _one_sided_slopes_agree(f, (x, y), argnum):
+            continue
         assert_close(grad, expected, rtol=1e-4, atol=1e-5), source
     # forward mode on the same program: the tangent is the gradient times the direction
     dx, dy = np.cos(np.arange(np.size(x)) + 1.0), np.sin(np.arange(np.size(y)) + 2.0)
@@ -169,6 +173,25 @@ def _check_program(tmp_path, lines, arrays):
     assert_close(out, expected_value, rtol=1e-10, atol=1e-12)
     expected_tangent = np.sum(np.asarray(grads[0]) * dx) + np.sum(np.asarray(grads[1]) * dy)
     assert_close(tangent, expected_tangent, rtol=1e-8, atol=1e-10), source
+
+
+def _one_sided_slopes_agree(f, args, argnum, eps=1e-5):
+    """Do the forward and backward difference quotients of ``f`` agree in every element
+    of ``args[argnum]`` (no kink there)?"""
+    x = np.asarray(args[argnum], dtype=np.float64)
+    at = float(np.sum(f(*args)))
+    for i in range(x.size):
+        slopes = []
+        for step in (eps, -eps):
+            moved = x.copy().reshape(-1)
+            moved[i] += step
+            new = list(args)
+            new[argnum] = float(moved[0]) if np.ndim(args[argnum]) == 0 else \
+                moved.reshape(x.shape)
+            slopes.append((float(np.sum(f(*new))) - at) / step)
+        if not np.isclose(slopes[0], slopes[1], rtol=1e-2, atol=1e-3):
+            return False
+    return True
 
 
 @settings(max_examples=60, deadline=None,
