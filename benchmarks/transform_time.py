@@ -9,7 +9,10 @@ Workloads:
 
 - ``chain50``: 50 lines, 47 of them ``a{i} = np.<fn>(a{i-1} * 0.5) + w * a{i-1}``;
 - ``list50``: 50 lines of 12 ``for k in range(3)`` loops that read and append
-  to a list and accumulate a sum.
+  to a list and accumulate a sum;
+- ``scalar50``: ``chain50`` returning ``a47`` itself: every value of a call with
+  scalar arguments is a scalar, so the transform also builds the scalar variant
+  (a second sweep, optimization and printing of the same function).
 
 Prints the best and the median wall time of the repeats and the best process CPU
 time (less moved by other processes on a loaded machine), in milliseconds, and
@@ -51,7 +54,11 @@ def list50() -> str:
     return "\n".join(lines) + "\n"
 
 
-WORKLOADS = {"chain50": chain50, "list50": list50}
+def scalar50() -> str:
+    return chain50().replace("return np.sum(a47)", "return a47")
+
+
+WORKLOADS = {"chain50": chain50, "list50": list50, "scalar50": scalar50}
 
 
 def load(path: Path, name: str):

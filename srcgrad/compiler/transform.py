@@ -35,7 +35,6 @@ from .normalize import (
     nodes_of,
     normalize,
     store,
-    walk,
 )
 from .optimize import release_saved_values
 from .parse import MISSING, bind_receiver, parse_function
@@ -852,24 +851,52 @@ def _serves_scalars(generic: dict, scalar: dict, values: dict) -> bool:
     renames = {s.name: g.name for s, g in zip(scalar["functions"], generic["functions"],
                                                strict=True)}
     seeds = {k for k, v in values.items() if v is support.one_like}
+    one = const(1.0)
 
-    def text(fn: Any, scalar_side: bool) -> str:
-        fn = clone(fn)
-        fn.name = renames.get(fn.name, fn.name)
-        for node in walk(fn):
-            body = getattr(node, "body", None)
-            if not scalar_side and isinstance(body, list):
-                node.body = [st for st in body if not isinstance(st, gast.Delete)]
-            for field_name, value in gast.iter_fields(node):
-                if isinstance(value, gast.Name) and value.id in renames:
-                    value.id = renames[value.id]
-                elif not scalar_side and isinstance(value, gast.Call) \
-                        and isinstance(value.func, gast.Name) and value.func.id in seeds:
-                    setattr(node, field_name, const(1.0))
-        return gast.dump(fn)
+    def same(g: Any, s: Any, direct: bool) -> bool:
+        """Are ``g`` (generic) and ``s`` (scalar) the same once rewritten as above?
+        (``direct``: a field's value itself, not an item of a list: only those are
+        renamed and read as a seed.)"""
+        if g.__class__ is list:
+            return s.__class__ is list and len(g) == len(s) and all(
+                same(a, b, False) for a, b in zip(g, s, strict=True))
+        if not isinstance(g, gast.AST):
+            return not isinstance(s, (gast.AST, list)) and (g is s or repr(g) == repr(s))
+        if direct and g.__class__ is gast.Call and g.func.__class__ is gast.Name \
+                and g.func.id in seeds:
+            g = one
+        if g.__class__ is not s.__class__:
+            return False
+        for field_name in g._fields:
+            a, b = _dumped(g, field_name), _dumped(s, field_name)
+            if field_name == "body" and a.__class__ is list:
+                a = [st for st in a if not isinstance(st, gast.Delete)] or _ABSENT
+            if a is _ABSENT or b is _ABSENT:
+                if a is not b:
+                    return False
+            elif field_name == "name" and g.__class__ is gast.FunctionDef \
+                    or field_name == "id" and g.__class__ is gast.Name and direct:
+                if renames.get(a, a) != renames.get(b, b):
+                    return False
+            elif not same(a, b, True):
+                return False
+        return True
 
-    return all(text(g, False) == text(s, True)
+    return all(same(g, s, False)
                for g, s in zip(generic["functions"], scalar["functions"], strict=True))
+
+
+_ABSENT = object()
+
+
+def _dumped(node: Any, field_name: str) -> Any:
+    """``node``'s field as ``gast.dump`` shows it: ``_ABSENT`` where it leaves the field out
+    (unset, an empty list, or ``None`` where the class's default is ``None``)."""
+    value = getattr(node, field_name, _ABSENT)
+    if value is None and getattr(node.__class__, field_name, 42) is None \
+            or value.__class__ is list and not value:
+        return _ABSENT
+    return value
 
 
 # operand values whose operators are Python's or NumPy's own
