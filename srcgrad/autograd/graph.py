@@ -13,7 +13,6 @@ grad mode on, so the backward pass is itself recorded.
 from __future__ import annotations
 
 import dis
-import gc
 import itertools
 import threading
 import weakref
@@ -23,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import collector
 from ..runtime import is_complex
 from . import anomaly, forward_ad, grad_mode, saved
 from .saved import (  # noqa: F401 - PyTorch's torch.autograd.graph names
@@ -559,44 +559,40 @@ def run_backward(
     plain = capture is None and not create_graph and not _ANOMALY.enabled
     # The sweep creates many short-lived objects and no reference cycles, so the
     # cyclic collector would only rescan the (possibly huge) graph over and over.
-    collecting = gc.isenabled()
-    if collecting:
-        gc.disable()
     try:
-        while heap:
-            node = heappop(heap)[1]
-            buf = buffers.pop(node)
-            if plain and node._plain:
-                grads = node.apply(buf, False)  # the hot path: nothing to intercept
-            elif _ANOMALY.enabled:
-                grads = anomaly.run_checked(
-                    node, lambda: _run_node(node, buf, create_graph, capture, needed))
-                if grads is None:
-                    continue
-            else:
-                grads = _run_node(node, buf, create_graph, capture, needed)
-                if grads is None:  # captured, and nothing behind it is needed: not run
-                    continue
-            if not retain_graph:
-                node._release()
-            for (nxt, idx), g in zip(node.next_functions, grads, strict=False):
-                if nxt is None or g is None or (needed is not None and nxt not in reach):
-                    continue
-                nbuf = buffers.get(nxt)
-                if nbuf is None:
-                    if nxt.n_outputs == 1:
-                        buffers[nxt] = [g]
-                    else:
-                        buffers[nxt] = _slot(nxt, idx, g)
-                    heappush(heap, (-nxt._seq, nxt))
+        with collector.paused():
+            while heap:
+                node = heappop(heap)[1]
+                buf = buffers.pop(node)
+                if plain and node._plain:
+                    grads = node.apply(buf, False)  # the hot path: nothing to intercept
+                elif _ANOMALY.enabled:
+                    grads = anomaly.run_checked(
+                        node, lambda: _run_node(node, buf, create_graph, capture, needed))
+                    if grads is None:
+                        continue
                 else:
-                    old = nbuf[idx]
-                    nbuf[idx] = g if old is None else old + g
+                    grads = _run_node(node, buf, create_graph, capture, needed)
+                    if grads is None:  # captured, and nothing behind it is needed: not run
+                        continue
+                if not retain_graph:
+                    node._release()
+                for (nxt, idx), g in zip(node.next_functions, grads, strict=False):
+                    if nxt is None or g is None or (needed is not None and nxt not in reach):
+                        continue
+                    nbuf = buffers.get(nxt)
+                    if nbuf is None:
+                        if nxt.n_outputs == 1:
+                            buffers[nxt] = [g]
+                        else:
+                            buffers[nxt] = _slot(nxt, idx, g)
+                        heappush(heap, (-nxt._seq, nxt))
+                    else:
+                        old = nbuf[idx]
+                        nbuf[idx] = g if old is None else old + g
     finally:
         state.enabled = prev_mode
         _PASS.current = outer_pass
-        if collecting:
-            gc.enable()
     return capture if capture is not None else {}
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 import inspect
 import os
 import re
@@ -16,6 +15,7 @@ from typing import Any
 import gast
 import numpy as np
 
+from .. import collector
 from ..identity import nested_codes
 from ..rules import registry
 from ..runtime import as_gradient, zeros_like
@@ -166,15 +166,9 @@ def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
         fun, trees = fun.fun, fun.trees
     # a decorator's wrapper is looked through only where it provably forwards
     fun = unwrapped(fun)
-    with cache.LOCK:
-        # A transform allocates some hundred thousand short-lived objects (syntax trees,
-        # analysis facts) that live for the transform only: the cyclic collector would
-        # promote them and then walk the whole heap to free them, for no gain. It is off
-        # for the outermost transform (other threads wait on the lock); what the transform
-        # left behind is young and goes at the next collection.
-        pause = not _DEPTH[0] and gc.isenabled()
-        if pause:
-            gc.disable()
+    # (a transform allocates some hundred thousand short-lived objects, syntax trees and
+    # analysis facts, and leaves no cycles among them: see _Builder.release)
+    with cache.LOCK, collector.paused():
         _DEPTH[0] += 1
         try:
             return _cached(fun, tuple(argnums), mode, has_aux, internal, tangent_index, trees)
@@ -182,8 +176,6 @@ def compile_function(fun: Any, argnums: tuple, mode: str, has_aux: bool = False,
             _DEPTH[0] -= 1
             if not _DEPTH[0]:
                 _JOURNAL.clear()
-            if pause:
-                gc.enable()
 
 
 def _cached(fun: Any, argnums: tuple, mode: str, has_aux: bool, internal: bool,

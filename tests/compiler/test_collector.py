@@ -108,3 +108,18 @@ def test_collector_is_back_on_after_concurrent_transforms():
         t.join()
     assert not errors, errors
     assert gc.isenabled()
+
+
+def test_tape_backward_restores_the_collector_state():
+    from srcgrad.autograd.factories import tensor
+
+    for user_disabled in (False, True):
+        if user_disabled:
+            gc.disable()
+        try:
+            x = tensor(X, requires_grad=True)
+            (x.sin() * x).sum().backward()
+            np.testing.assert_allclose(x.grad.numpy(), np.cos(X) * X + np.sin(X))
+            assert gc.isenabled() is not user_disabled
+        finally:
+            gc.enable()
