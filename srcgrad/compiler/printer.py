@@ -69,28 +69,29 @@ def _astor_lines(stmt: Any, depth: int) -> list[str]:
 
 def _number(value: Any) -> str:
     """astor's text for a number (infinities as ``1e1000``, NaN as ``(1e1000-1e1000)``)."""
-
-    def part(p: Any, imaginary: bool) -> str:
-        s = "j" if imaginary else ""
-        try:
-            if math.isinf(p):
-                return ("-1e1000" if p < 0 else "1e1000") + s
-            if math.isnan(p):
-                return f"(1e1000{s}-1e1000{s})"
-        except OverflowError:
-            pass
-        return repr(p) + s
-
     if isinstance(value, complex):
-        real = part(value.real, False)
-        imag = part(value.imag, True)
+        real = _part(value.real, False)
+        imag = _part(value.imag, True)
         if value.real == 0:
             return imag
         if value.imag == 0:
             return f"({real}+0j)"
         sign = "" if imag.startswith("-") else "+"
         return f"({real}{sign}{imag})"
-    return part(value, False)
+    return _part(value, False)
+
+
+def _part(p: Any, imaginary: bool) -> str:
+    """A real number (or an imaginary part) as astor prints it."""
+    s = "j" if imaginary else ""
+    try:
+        if math.isinf(p):
+            return ("-1e1000" if p < 0 else "1e1000") + s
+        if math.isnan(p):
+            return f"(1e1000{s}-1e1000{s})"
+    except OverflowError:
+        pass
+    return repr(p) + s
 
 
 class _Printer:
@@ -122,32 +123,34 @@ class _Printer:
             self.stmt(stmt, depth)
 
     def stmt(self, node: Any, depth: int) -> None:
-        if getattr(node, "is_comment", False) and isinstance(node.value.args[0].value, str):
-            # a ``# grad of: ...`` comment, a statement of the IR (``__comment__(text)``)
-            self.newline()
-            self.line(depth, "# " + node.value.args[0].value)
-            return
         kind = node.__class__
-        compound = _COMPOUND.get(kind)
-        if compound is not None:
-            compound(self, node, depth)
-            return
         simple = _SIMPLE.get(kind)
         if simple is None:
-            raise _Unsupported
-        try:
-            text = simple(self, node)
-        except _Unsupported:
-            text = None
-        finally:
-            self.in_expr_statement = False
-        self.newline()
-        if text is not None and len(text) + 4 * depth <= _MAX_LINE:
-            self.line(depth, text)
+            compound = _COMPOUND.get(kind)
+            if compound is None:
+                raise _Unsupported
+            compound(self, node, depth)
             return
-        lines = _astor_lines(node, depth)
-        self.line(0, lines[0])
-        self.lines.extend(lines[1:])
+        if kind is _EXPR_STATEMENT and getattr(node, "is_comment", False) \
+                and isinstance(node.value.args[0].value, str):
+            # a ``# grad of: ...`` comment, a statement of the IR (``__comment__(text)``)
+            text = "# " + node.value.args[0].value
+        else:
+            try:
+                text = simple(self, node)
+            except _Unsupported:
+                text = None
+            if text is None or len(text) + 4 * depth > _MAX_LINE:
+                lines = _astor_lines(node, depth)
+                self.newline()
+                self.line(0, lines[0])
+                self.lines.extend(lines[1:])
+                return
+        # (``newline`` and ``line`` in one: the common case, a line of its own)
+        if self.pending > 1 and self.lines:
+            self.lines.extend([""] * (self.pending - 1))
+        self.pending = 0
+        self.lines.append(_INDENT * depth + text)
 
     def s_Assign(self, node: Any) -> str:
         targets = node.targets
@@ -163,7 +166,10 @@ class _Printer:
 
     def s_Expr(self, node: Any) -> str:
         self.in_expr_statement = True       # a string first on a line: astor's own choice
-        return self.expr(node.value, _PREC["Expr"])
+        try:
+            return self.expr(node.value, _PREC["Expr"])
+        finally:
+            self.in_expr_statement = False
 
     def s_Return(self, node: Any) -> str:
         if node.value is None:
@@ -321,13 +327,8 @@ class _Printer:
         return "*" + self.expr(node.value, _HIGHEST)
 
     def e_BinOp(self, node: Any, pp: int) -> str:
-        op = node.op.__class__.__name__
-        p = _PREC[op]
-        if op == "Pow":
-            left, right = _POW_LEFT, _POW_RIGHT
-        else:
-            left, right = p, p + 1
-        text = f"{self.expr(node.left, left)} {_SYMBOL[op]} {self.expr(node.right, right)}"
+        p, symbol, left, right = _BINARY[node.op.__class__]
+        text = f"{self.expr(node.left, left)} {symbol} {self.expr(node.right, right)}"
         return text if p >= pp else f"({text})"
 
     def e_BoolOp(self, node: Any, pp: int) -> str:
@@ -337,10 +338,10 @@ class _Printer:
         return text if p >= pp else f"({text})"
 
     def e_Compare(self, node: Any, pp: int) -> str:
-        p = _PREC[node.ops[0].__class__.__name__]
+        p = _COMPARISON[node.ops[0].__class__][0]
         parts = [self.expr(node.left, p + 1)]
         for op, right in zip(node.ops, node.comparators, strict=True):
-            parts.append(f" {_SYMBOL[op.__class__.__name__]} {self.expr(right, p + 1)}")
+            parts.append(f" {_COMPARISON[op.__class__][1]} {self.expr(right, p + 1)}")
         text = "".join(parts)
         return text if p >= pp else f"({text})"
 
@@ -403,6 +404,15 @@ def _table(prefix: str) -> dict:
 
 
 _NAME = gast.Name
+# gast operator class -> (its precedence, its symbol, the precedences its operands get)
+_BINARY = {getattr(gast, op): (_PREC[op], _SYMBOL[op], *((_POW_LEFT, _POW_RIGHT) if op == "Pow"
+                                                        else (_PREC[op], _PREC[op] + 1)))
+           for op in ("Add", "Sub", "Mult", "MatMult", "Div", "Mod", "Pow", "LShift",
+                      "RShift", "BitOr", "BitXor", "BitAnd", "FloorDiv")}
+# gast comparison class -> (its precedence, its symbol)
+_COMPARISON = {getattr(gast, op): (_PREC[op], _SYMBOL[op])
+               for op in ("Eq", "NotEq", "Lt", "LtE", "Gt", "GtE", "Is", "IsNot", "In", "NotIn")}
+_EXPR_STATEMENT = gast.Expr
 
 
 _SIMPLE = _table("s_")
