@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 import re
 from typing import Any
@@ -43,22 +44,30 @@ class Namer:
         self._taken.add(name)
 
     def fresh(self, hint: str) -> str:
-        base = hint if hint.isascii() and hint.isidentifier() else _NON_WORD.sub("_", hint)
-        base = base.strip("_") or "t"
-        if base[0].isdigit():
-            base = "t" + base
+        base, stem = _base(hint)
         taken = self._taken
         if base not in taken and base not in _RESERVED:
             taken.add(base)
             return base
-        stem = _NUMBERED.sub("", base)
         k = self._counts.get(stem, 1)
-        while f"{stem}_{k}" in taken or f"{stem}_{k}" in _RESERVED:
+        while True:
+            name = f"{stem}_{k}"
+            if name not in taken and name not in _RESERVED:
+                break
             k += 1
-        name = f"{stem}_{k}"
         taken.add(name)
         self._counts[stem] = k + 1
         return name
+
+
+@functools.lru_cache(maxsize=4096)
+def _base(hint: str) -> tuple[str, str]:
+    """The name ``hint`` asks for (an identifier), and its stem without a ``_<number>``."""
+    base = hint if hint.isascii() and hint.isidentifier() else _NON_WORD.sub("_", hint)
+    base = base.strip("_") or "t"
+    if base[0].isdigit():
+        base = "t" + base
+    return base, _NUMBERED.sub("", base)
 
 
 _NON_WORD = re.compile(r"\W")

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ import gast
 import numpy as np
 
 from ..errors import TransformError
+from ..treeargs import TreeFunction
 from .names import Namer
 from .parse import MISSING, ParsedFunction
 
@@ -339,8 +341,9 @@ def _clone_node(node: Any) -> Any:
 
 
 def is_atom(node: Any) -> bool:
-    return isinstance(node, (gast.Name, gast.Constant)) or (
-        isinstance(node, gast.Attribute) and getattr(node, "static", False))
+    cls = node.__class__        # (gast's classes have no subclasses)
+    return cls is _NAME or cls is _CONSTANT or (
+        cls is _ATTRIBUTE and getattr(node, "static", False))
 
 
 def static_root(node: Any) -> str | None:
@@ -355,7 +358,7 @@ def static_root(node: Any) -> str | None:
 # the same node, three times faster.
 _new = gast.AST.__new__
 _NAME, _LOAD, _STORE, _CONSTANT = gast.Name, gast.Load, gast.Store, gast.Constant
-_ASSIGN, _IF, _CALL = gast.Assign, gast.If, gast.Call
+_ASSIGN, _IF, _CALL, _ATTRIBUTE = gast.Assign, gast.If, gast.Call, gast.Attribute
 
 
 def name(id_: str, ctx: Any = None) -> gast.Name:
@@ -613,12 +616,11 @@ class Normalizer:
         return ctx.returned
 
     def stmt(self, s: Any, out: list) -> None:
-        self.refuse_node(s)
-        kind = type(s).__name__
-        method = getattr(self, "stmt_" + kind, None)
-        if method is None:
-            raise self.error(s, f"a {kind} statement")
-        method(s, out)
+        method = _STATEMENTS.get(s.__class__)
+        if method is None:      # (no refused kind has a method)
+            self.refuse_node(s)
+            raise self.error(s, f"a {type(s).__name__} statement")
+        method(self, s, out)
 
     def stmt_Pass(self, s: Any, out: list) -> None:
         pass
@@ -1034,11 +1036,11 @@ class Normalizer:
         return name(tmp)
 
     def expr(self, e: Any, out: list, s: Any) -> Any:
-        self.refuse_node(e)
-        method = getattr(self, "expr_" + type(e).__name__, None)
-        if method is None:
+        method = _EXPRESSIONS.get(e.__class__)
+        if method is None:      # (no refused kind has a method)
+            self.refuse_node(e)
             raise self.error(e, f"the expression {type(e).__name__}")
-        return method(e, out, s)
+        return method(self, e, out, s)
 
     def expr_Constant(self, e: Any, out: list, s: Any) -> Any:
         return const(e.value)
@@ -1324,8 +1326,7 @@ class Normalizer:
             raise self.error(e, f"a call into a user class ({target.__name__})",
                              "Build objects outside the differentiated function, or use "
                              'engine="tape".')
-        if inspect.isgeneratorfunction(target) or inspect.iscoroutinefunction(target) \
-                or inspect.isasyncgenfunction(target):
+        if _generator_function(target):
             raise self.error(e, f"a call to the generator function {target.__name__}",
                              "Return a list instead of yielding values, or use "
                              'engine="tape".')
@@ -1506,14 +1507,33 @@ class Normalizer:
         return name(ctx.result)
 
 
+def _methods(prefix: str) -> dict:
+    """gast class -> the Normalizer method for its nodes (``expr_Name`` for ``gast.Name``)."""
+    return {getattr(gast, attr[len(prefix):]): method for attr, method in vars(Normalizer).items()
+            if attr.startswith(prefix)}
+
+
+_EXPRESSIONS = _methods("expr_")
+_STATEMENTS = _methods("stmt_")
+
+
 # -- helpers -----------------------------------------------------------------------
+
+def _generator_function(target: Any) -> bool:
+    """``inspect.isgeneratorfunction``, ``iscoroutinefunction`` or ``isasyncgenfunction``.
+
+    A ufunc or a builtin function (most calls) is none of them, answered without
+    asking (they read a function's code, and these hold no code and take no
+    attributes, such as the mark of ``inspect.markcoroutinefunction``).
+    """
+    if isinstance(target, (np.ufunc, types.BuiltinFunctionType)):
+        return False
+    return inspect.isgeneratorfunction(target) or inspect.iscoroutinefunction(target) \
+        or inspect.isasyncgenfunction(target)
+
 
 def _user_function(fn: Any) -> bool:
     """A plain Python function the source engine transforms as a callee."""
-    import types
-
-    from ..treeargs import TreeFunction
-
     if isinstance(fn, TreeFunction):        # a function given containers, spread
         return _user_function(fn.fun)
     return isinstance(fn, types.FunctionType) and not (
