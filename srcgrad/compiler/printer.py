@@ -155,7 +155,10 @@ class _Printer:
     def s_Assign(self, node: Any) -> str:
         targets = node.targets
         if len(targets) == 1:
-            return f"{self.expr(targets[0], _ASSIGN)} = {self.expr(node.value, _ASSIGN)}"
+            target = targets[0]
+            # (a name's text inline, here and in calls and operators: most nodes are names)
+            target = target.id if target.__class__ is _NAME else self.expr(target, _ASSIGN)
+            return f"{target} = {self.expr(node.value, _ASSIGN)}"
         text = "".join(self.expr(t, _ASSIGN) + " = " for t in targets)
         return text + self.expr(node.value, _ASSIGN)
 
@@ -317,18 +320,23 @@ class _Printer:
     def e_Call(self, node: Any, pp: int) -> str:
         args, keywords = node.args, node.keywords
         p = _COMMA if len(args) + len(keywords) > 1 else _ONE_ARG
-        parts = [self.expr(a, p) for a in args]
+        parts = [a.id if a.__class__ is _NAME else self.expr(a, p) for a in args]
         for keyword in keywords:
             value = self.expr(keyword.value, _COMMA)
             parts.append(f"{keyword.arg}={value}" if keyword.arg else "**" + value)
-        return f"{self.expr(node.func, _HIGHEST)}({', '.join(parts)})"
+        func = node.func
+        func = func.id if func.__class__ is _NAME else self.expr(func, _HIGHEST)
+        return f"{func}({', '.join(parts)})"
 
     def e_Starred(self, node: Any, pp: int) -> str:
         return "*" + self.expr(node.value, _HIGHEST)
 
     def e_BinOp(self, node: Any, pp: int) -> str:
-        p, symbol, left, right = _BINARY[node.op.__class__]
-        text = f"{self.expr(node.left, left)} {symbol} {self.expr(node.right, right)}"
+        p, symbol, left_p, right_p = _BINARY[node.op.__class__]
+        left, right = node.left, node.right
+        left = left.id if left.__class__ is _NAME else self.expr(left, left_p)
+        right = right.id if right.__class__ is _NAME else self.expr(right, right_p)
+        text = f"{left} {symbol} {right}"
         return text if p >= pp else f"({text})"
 
     def e_BoolOp(self, node: Any, pp: int) -> str:
