@@ -298,13 +298,17 @@ def store_counts(top_level: list, elsewhere: list = ()) -> dict[str, int]:
     """``{name: how often it is stored}`` for every name stored (or deleted) in the
     statements, counted as :func:`assigned_once` counts."""
     counts: dict[str, int] = {}
+    get = counts.get
     for stmts, weight_at_top in ((top_level, 1), (elsewhere, 2)):
         for stmt in stmts:
             weight = weight_at_top if isinstance(stmt, (gast.Assign, gast.Expr)) else 2
             for node in name_nodes(stmt):
-                if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
-                    counts[node.id] = counts.get(node.id, 0) + weight
+                if node.ctx.__class__ in _STORE_OR_DEL:
+                    counts[node.id] = get(node.id, 0) + weight
     return counts
+
+
+_STORE_OR_DEL = (gast.Store, gast.Del)
 
 
 def clone(node: Any) -> Any:
