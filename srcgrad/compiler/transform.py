@@ -690,39 +690,37 @@ class _Builder:
     def bind_user_names(self, nf: NormalizedFunction) -> None:
         # one walk of each statement (nested ones too) finds its names and its arithmetic
         # (defaults are bound by value: bind_defaults)
-        found = [nodes_of(stmt, _NAMES_AND_ARITHMETIC) for stmt in nf.body]
-        names = [[n for n in nodes if n.__class__ is gast.Name] for nodes in found]
+        found = [node for stmt in nf.body for node in nodes_of(stmt, _NAMES_AND_ARITHMETIC)]
+        names = [n for n in found if n.__class__ is gast.Name]
         locals_ = set(nf.params) | set(nf.kwonly)
-        locals_.update(sub.id for subs in names for sub in subs
-                       if isinstance(sub.ctx, gast.Store))
+        locals_.update(sub.id for sub in names if sub.ctx.__class__ is gast.Store)
         for ident, alias in self.parsed.builtin_names.items():
             if alias != ident:      # builtins normalized code calls, by names users cannot shadow
                 self.ns.bind_user(alias, self.parsed.closure[alias])
-        operands = {id(n) for nodes in found for op in nodes if op.__class__ is not gast.Name
+        operands = {id(n) for op in found if op.__class__ is not gast.Name
                     for n in _operands(op)}
-        for subs in names:
-            for sub in subs:
-                if sub.id in locals_:
-                    continue
-                if getattr(sub, "support", False):
-                    sub.support_name = sub.id
-                    sub.id = self.ns.bind(sub.id, support.resolve(sub.id))
-                    continue
-                value = self.parsed.resolve(sub.id)
-                if value is MISSING:
-                    raise self.parsed.error(sub, f"the name {sub.id!r}, which is not defined")
-                if id(sub) in operands and not isinstance(value, _PLAIN_OPERANDS):
-                    # an object's own operators (__mul__, __rmul__...) are not the NumPy
-                    # arithmetic the derivative rules describe
-                    raise self.parsed.error(
-                        sub, f"arithmetic with {sub.id!r}, a {type(value).__name__} object",
-                        "Use arrays and numbers in arithmetic (e.g. an attribute that holds "
-                        "the array).")
-                if sub.id not in self.ns.values:
-                    self.ns.bind_user(sub.id, value)
-                    if type(value) is np.ndarray:      # bound again for each use (_bind)
-                        self.rebind[sub.id] = ("closure" if sub.id in self.parsed.closure
-                                               else "global", sub.id)
+        for sub in names:
+            if sub.id in locals_:
+                continue
+            if getattr(sub, "support", False):
+                sub.support_name = sub.id
+                sub.id = self.ns.bind(sub.id, support.resolve(sub.id))
+                continue
+            value = self.parsed.resolve(sub.id)
+            if value is MISSING:
+                raise self.parsed.error(sub, f"the name {sub.id!r}, which is not defined")
+            if id(sub) in operands and not isinstance(value, _PLAIN_OPERANDS):
+                # an object's own operators (__mul__, __rmul__...) are not the NumPy
+                # arithmetic the derivative rules describe
+                raise self.parsed.error(
+                    sub, f"arithmetic with {sub.id!r}, a {type(value).__name__} object",
+                    "Use arrays and numbers in arithmetic (e.g. an attribute that holds "
+                    "the array).")
+            if sub.id not in self.ns.values:
+                self.ns.bind_user(sub.id, value)
+                if type(value) is np.ndarray:      # bound again for each use (_bind)
+                    self.rebind[sub.id] = ("closure" if sub.id in self.parsed.closure
+                                           else "global", sub.id)
 
     def bind_defaults(self, args: Any) -> None:
         """Defaults are the function's actual default values, not re-evaluated expressions."""
