@@ -111,3 +111,19 @@ def appends_to_argument_in_loop(x, base):
         if k > 0:
             items.append(x * k)
     return items[-1] + items[0]
+
+
+def _doubled(x):
+    yield x * 2
+
+
+async def _doubled_later(x):
+    return x * 2
+
+
+def calls_generator_function(x):
+    return np.sum(list(_doubled(x))[0]) + np.sum(np.sin(x))
+
+
+def calls_coroutine_function(x):
+    return np.sum(_doubled_later(x)) + np.sum(np.sin(x))

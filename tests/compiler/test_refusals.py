@@ -31,6 +31,9 @@ def _line_of(fun, text: str) -> int:
     (refusals.calls_stored_function, "MODEL.act", "a function kept on an object"),
     (refusals.builds_object, "Model(x)", "user class"),
     (refusals.uses_async, "async def", "async"),
+    # (ufuncs and builtins are not asked: a fast path in normalization)
+    (refusals.calls_generator_function, "list(_doubled(x))", "generator function"),
+    (refusals.calls_coroutine_function, "_doubled_later(x)", "generator function"),
     (refusals.uses_while_else, "while x < 1", "else clause"),
     (refusals.attribute_store, "MODEL.w = x", "attribute"),
     (refusals.lambda_as_value, "lambda v", "lambda used as a value"),
