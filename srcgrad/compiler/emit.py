@@ -10,7 +10,7 @@ import astor
 import gast
 
 from ..identity import compile_kept
-from .normalize import nodes_of
+from .normalize import SIMPLE_STATEMENTS, nodes_of
 from .printer import render
 
 __all__ = ["to_source", "compile_module", "compile_source", "finish_statements"]
@@ -22,6 +22,9 @@ def finish_statements(stmts: list) -> list:
     """Turn IR conveniences into plain Python: ``if not x:`` and loop exits."""
     out = []
     for stmt in stmts:
+        if stmt.__class__ in SIMPLE_STATEMENTS:        # (most statements: nothing to do)
+            out.append(stmt)
+            continue
         for attr in ("body", "orelse"):
             inner = getattr(stmt, attr, None)
             if isinstance(inner, list):

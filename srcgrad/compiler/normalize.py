@@ -119,6 +119,10 @@ _LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
 # fields that never hold a node (a name, a number, a flag); and a Constant's value
 _SCALAR_FIELDS = frozenset({"id", "attr", "arg", "kind", "type_comment", "conversion",
                             "is_async", "level", "module"})
+# statements that hold no statements (no ``body`` or ``orelse``): most statements
+SIMPLE_STATEMENTS = frozenset({gast.Assign, gast.AugAssign, gast.Expr, gast.Return,
+                               gast.Delete, gast.Pass, gast.Break, gast.Continue,
+                               gast.Assert})
 # node class -> its fields that may hold child nodes (walk reads only these)
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
@@ -127,6 +131,8 @@ def statements(body: list):
     """Every statement of a normalized body, depth first, in program order."""
     for stmt in body:
         yield stmt
+        if stmt.__class__ in SIMPLE_STATEMENTS:
+            continue
         for attr in ("body", "orelse"):
             inner = getattr(stmt, attr, None)
             if isinstance(inner, list):
@@ -363,6 +369,7 @@ def static_root(node: Any) -> str | None:
 _new = gast.AST.__new__
 _NAME, _LOAD, _STORE, _CONSTANT = gast.Name, gast.Load, gast.Store, gast.Constant
 _ASSIGN, _IF, _CALL, _ATTRIBUTE = gast.Assign, gast.If, gast.Call, gast.Attribute
+_SEQUENCE_KINDS = ("list", "tuple")
 
 
 def name(id_: str, ctx: Any = None) -> gast.Name:
@@ -1101,17 +1108,21 @@ class Normalizer:
     def expr_BinOp(self, e: Any, out: list, s: Any) -> Any:
         left = self.atom(e.left, out, s)
         right = self.atom(e.right, out, s)
-        kinds = [self.kinds.get(a.id, "") if isinstance(a, gast.Name) else ""
-                 for a in (left, right)]
-        seq = next((k for k in kinds if k in ("list", "tuple")), None)
-        if seq is not None and isinstance(e.op, gast.Add):
+        kinds = self.kinds
+        left_kind = kinds.get(left.id, "") if left.__class__ is _NAME else ""
+        right_kind = kinds.get(right.id, "") if right.__class__ is _NAME else ""
+        seq = left_kind if left_kind in _SEQUENCE_KINDS else \
+            right_kind if right_kind in _SEQUENCE_KINDS else None
+        if seq is None:
+            return gast.BinOp(left=left, op=e.op, right=right)
+        if isinstance(e.op, gast.Add):
             # concatenation: a new list (or tuple), the items of both
             node = call(_support_ref("seq_concat"), [left, right])
             node.seq_kind = seq
             return node
-        if seq is not None and isinstance(e.op, gast.Mult):
+        if isinstance(e.op, gast.Mult):
             # repetition: the same items again (refused by the sweeps where they are active)
-            node = call(_support_ref("seq_repeat"), [left, right] if kinds[0] == seq
+            node = call(_support_ref("seq_repeat"), [left, right] if left_kind == seq
                         else [right, left])
             node.seq_kind = seq
             return node
