@@ -94,8 +94,10 @@ def mark_sequence_arguments(fn: NormalizedFunction, stmts: list | None = None) -
     copies: dict[str, list[str]] = {}       # name -> the names assigned a copy of it
     for stmt in stmts:
         op = getattr(stmt, "op", None)
+        if op is None or stmt.__class__ is not gast.Assign:
+            continue
         target = assigned_name(stmt)
-        if op is None or target is None or not isinstance(stmt, gast.Assign):
+        if target is None:
             continue
         if op.kind in ("user", "item"):
             opaque.add(target)
@@ -345,7 +347,7 @@ def _refuse_dict_uses(fn: NormalizedFunction, act: Activity, flows: list) -> Non
 
 
 def _arg_names_of(nodes: list) -> list[str]:
-    return [n for a in nodes for n in arg_names(a)]
+    return [n for a in nodes for n in _names_read(a)]
 
 
 def _refuse_varied_index(fn: NormalizedFunction, op: Operation, stmt: Any, act: Activity,

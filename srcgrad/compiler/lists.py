@@ -44,10 +44,10 @@ def check_list_changes(fn: NormalizedFunction, stmts: list | None = None) -> Non
             aliases.setdefault(ident, []).append(stmt)
 
     for stmt in stmts:
-        op = getattr(stmt, "op", None)
-        target = assigned_name(stmt)
-        if op is not None and target is not None and isinstance(stmt, gast.Assign):
-            definitions.setdefault(target, []).append(stmt)
+        if stmt.__class__ is gast.Assign and getattr(stmt, "op", None) is not None:
+            target = assigned_name(stmt)
+            if target is not None:
+                definitions.setdefault(target, []).append(stmt)
     # parameters and what is bound to them: asked only of item writes and refusals
     arguments = functools.cache(lambda: _from_arguments(definitions, fn))
     for stmt in stmts:
