@@ -86,7 +86,7 @@ class _Checker:
     @functools.cached_property
     def user_names(self) -> set[str]:
         """The names the user's code spells (error messages show them)."""
-        return {n.id for n in name_nodes(self.parsed.node) if isinstance(n, gast.Name)}
+        return {n.id for n in name_nodes(self.parsed.node)}
 
     def run(self) -> None:
         if not any(self.may_write(s) for s in self.stmts):
@@ -498,8 +498,7 @@ def _may_join_sequences(node: Any) -> bool:
 
 
 def _reads(node: Any) -> frozenset:
-    return frozenset(n.id for n in name_nodes(node) if isinstance(n, gast.Name)
-                     and isinstance(n.ctx, gast.Load))
+    return frozenset(n.id for n in name_nodes(node) if isinstance(n.ctx, gast.Load))
 
 
 def _own_reads(stmt: Any) -> frozenset:

@@ -67,8 +67,7 @@ def resolve_static(parsed: ParsedFunction, node: Any) -> Any:
 
 def arg_names(expr: Any) -> list[str]:
     """Local names read by an argument expression."""
-    return [n.id for n in name_nodes(expr) if isinstance(n, gast.Name)
-            and not getattr(n, "support", False)]
+    return [n.id for n in name_nodes(expr) if not getattr(n, "support", False)]
 
 
 def _np_function(target: str) -> Any:

@@ -979,11 +979,7 @@ def _pure_callable(value: Any) -> bool:
 
 
 def _user_names(parsed: Any) -> set[str]:
-    found = set()
-    for sub in name_nodes(parsed.node):
-        if isinstance(sub, gast.Name):
-            found.add(sub.id)
-    return found
+    return {sub.id for sub in name_nodes(parsed.node)}
 
 
 def _insert_pushes(stmts: list, inserts: dict) -> None:
