@@ -25,7 +25,7 @@ from ..errors import NoRuleError, TransformError
 from ..rules.registry import missing_derivative_message, missing_derivatives
 from ..rules.shape import setitem
 from .aliasing import check_writes
-from .normalize import NormalizedFunction, is_atom, statements
+from .normalize import SIMPLE_STATEMENTS, NormalizedFunction, is_atom, statements
 from .ops import Operation, arg_names, classify, differentiable_positions
 
 __all__ = ["Activity", "analyze", "statements", "assigned_name"]
@@ -389,6 +389,8 @@ def positions(body: list, prefix: tuple = (), loops: tuple = (), out: dict | Non
     for index, stmt in enumerate(body):
         path = (*prefix, index)
         out[id(stmt)] = (path, loops)
+        if stmt.__class__ in SIMPLE_STATEMENTS:
+            continue
         inner_loops = (*loops, id(stmt)) if isinstance(stmt, (gast.For, gast.While)) else loops
         for k, attr in enumerate(("body", "orelse")):
             inner = getattr(stmt, attr, None)
@@ -511,7 +513,7 @@ def _keep_proved(scalars: set, defs: dict, proved: Any) -> None:
     while changed:
         changed = False
         for name_, stmts in defs.items():
-            if name_ in scalars and not all(proved(s) for s in stmts):
+            if name_ in scalars and not all(map(proved, stmts)):
                 scalars.discard(name_)
                 changed = True
 
@@ -615,7 +617,7 @@ def scalar_names(fn: NormalizedFunction) -> set[str]:
         if getattr(f, "__module__", None) == "math" or f in (float, int, math.fsum):
             return True
         if f in operators or isinstance(f, np.ufunc):
-            return all(is_scalar_operand(a) for a in op.args) and not op.kwargs
+            return all(map(is_scalar_operand, op.args)) and not op.kwargs
         return False
 
     _keep_proved(scalars, defs, scalar_def)

@@ -202,11 +202,16 @@ def _owned(definitions: dict[str, list], fn: NormalizedFunction) -> set[str]:
     """Names every assignment of which makes a new list (or changes an owned one)."""
     params = set(fn.params) | set(fn.kwonly)
     owned = {n for n in definitions if n not in params}
+
+    def fresh(stmt: Any) -> bool:
+        return _fresh(stmt, owned)
+
     changed = True
     while changed:
         changed = False
         for ident in list(owned):       # (any order: the answer is the same)
-            if not all(_fresh(stmt, owned) for stmt in definitions[ident]):
+            # (``map``: a generator that ``all`` stops early costs closing it)
+            if not all(map(fresh, definitions[ident])):
                 owned.discard(ident)
                 changed = True
     return owned

@@ -129,8 +129,11 @@ class ShapeFacts:
 
     def kept(self, others: Iterable, x: str) -> bool:
         """Does broadcasting name ``x`` with the expressions ``others`` leave ``x``'s shape?"""
-        return all(_number(o) or (isinstance(o, gast.Name) and self.fits(o.id, x))
-                   for o in others)
+        # (a loop: ``all`` over a generator that stops early pays for closing it)
+        for o in others:
+            if not (_number(o) or (isinstance(o, gast.Name) and self.fits(o.id, x))):
+                return False
+        return True
 
     def may_be_large(self, var: str) -> bool:
         """Might ``var`` own an array as large as the arrays it was computed from?
