@@ -333,20 +333,23 @@ _PLAIN_VALUES = {int, str, bool, float, type(None)}
 def _clone_node(node: Any) -> Any:
     cls = node.__class__
     new = cls.__new__(cls)
+    old = node.__dict__
+    if not old:
+        return new          # (a context or an operator: most nodes without fields)
     copied = new.__dict__
+    copied.update(old)      # (in the same order; the nodes and lists are copied below)
     ast_class, plain = gast.AST, _PLAIN_VALUES
-    for key, value in node.__dict__.items():
+    for key, value in old.items():
         kind = value.__class__
         if kind in plain:
-            pass
-        elif kind is list:
-            value = [_clone_node(n) if isinstance(n, ast_class) else
-                     clone(n) if isinstance(n, list) else n for n in value]
+            continue
+        if kind is list:
+            copied[key] = [_clone_node(n) if isinstance(n, ast_class) else
+                           clone(n) if isinstance(n, list) else n for n in value]
         elif isinstance(value, ast_class):
-            value = _clone_node(value)
+            copied[key] = _clone_node(value)
         elif isinstance(value, list):
-            value = [clone(n) if isinstance(n, (ast_class, list)) else n for n in value]
-        copied[key] = value
+            copied[key] = [clone(n) if isinstance(n, (ast_class, list)) else n for n in value]
     return new
 
 
