@@ -65,21 +65,6 @@ def _is_not_none(ident: str) -> Any:
     return gast.Compare(left=name(ident), ops=[gast.IsNot()], comparators=[const(None)])
 
 
-class _Logged(dict):
-    """A state that keeps, for each name written to it, the state the name had before."""
-
-    __slots__ = ("old",)
-
-    def __init__(self, state: dict) -> None:
-        super().__init__(state)
-        self.old: dict[str, str] = {}
-
-    def __setitem__(self, var: str, value: str) -> None:
-        if var not in self.old:
-            self.old[var] = self.get(var, ZERO)
-        super().__setitem__(var, value)
-
-
 class _Marker(gast.Pass):
     """Where a saved value is popped back (replaced or dropped by ``place_saves``)."""
 
@@ -92,6 +77,7 @@ class Read:
     stmt: Any
     before: bool = False        # the value before the statement ran (else after it)
     node: Any = None            # the Name node in the reverse code that reads it
+    shape: bool = False         # a helper there reads only its shape (unbroadcast(g, v))
 
 
 @dataclass
@@ -117,13 +103,22 @@ class ReverseSweep(Sweep):
         self.shape_stacks: set[str] = set()     # stacks that keep only shapes
         self.none_init: list[str] = []
         self.live_grads: dict[str, tuple] = {}  # a callee's pullback -> its never-None results
+        # while with_guard's build runs: name -> its state before the build (see set_state)
+        self.overwritten: dict[str, str] | None = None
+
+    def set_state(self, var: str, state: str) -> None:
+        """Set ``var``'s state; in a guarded build, note the state it had before."""
+        overwritten = self.overwritten
+        if overwritten is not None and var not in overwritten:
+            overwritten[var] = self.state.get(var, ZERO)
+        self.state[var] = state
 
     def accumulate(self, var: str, value: Any, out: list, may_be_none: bool = False) -> None:
         """``b<var> += value`` given what is known about ``b<var>``."""
         b = self.adj(var)
         state = self.get(var)
         maybe = may_be_none or self.is_seq(var)
-        self.state[var] = MAYBE if maybe else LIVE
+        self.set_state(var, MAYBE if maybe else LIVE)
         if self.dry:
             out.append(value)       # (a dry trial keeps states; its code is thrown away)
             return
@@ -149,15 +144,24 @@ class ReverseSweep(Sweep):
 
     # -- reads ----------------------------------------------------------------------
     def record_reads(self, nodes: list, stmt: Any) -> None:
-        """Note the primal names the reverse code ``nodes`` reads, after ``stmt`` ran."""
+        """Note the primal names the reverse code ``nodes`` reads, after ``stmt`` ran.
+
+        Every piece of reverse code goes through here as it is placed, so ``self.reads``
+        holds all its loads of primal names (``share_shapes`` walks no tree for them).
+        """
         if self.dry:
             return
-        primal, reads = self.primal, self.reads
-        load = gast.Load
+        primal, reads, values = self.primal, self.reads, self.ns.values
+        shape_args: set[int] = set()
         for node in nodes:
-            for sub in name_nodes(node):
-                if sub.id in primal and isinstance(sub.ctx, load):
-                    reads.append(Read(sub.id, stmt, False, sub))
+            # (a call comes before its arguments in the walk)
+            for sub in nodes_of(node, _CALL_OR_NAME):
+                if sub.__class__ is gast.Call:
+                    arg = shape_argument(sub, values)
+                    if arg is not None:
+                        shape_args.add(id(arg))
+                elif sub.id in primal and isinstance(sub.ctx, gast.Load):
+                    reads.append(Read(sub.id, stmt, False, sub, id(sub) in shape_args))
 
     # -- the sweep ------------------------------------------------------------------
     def block(self, stmts: list) -> list:
@@ -223,7 +227,7 @@ class ReverseSweep(Sweep):
             handler = getattr(self, "adjoint_" + op.kind)
             handler(stmt, op, target, code)
         elif self.act.is_active(target):
-            self.state[target] = ZERO
+            self.set_state(target, ZERO)
         self.emit_block(stmt, code, out)
 
     # contributions ------------------------------------------------------------------
@@ -232,18 +236,19 @@ class ReverseSweep(Sweep):
         if self.get(target) == LIVE:
             build(code)
             return
-        before = self.state
-        # build writes to a copy that remembers what it changed: the merge looks at those
-        # names only, not at every name (in a loop nearly every adjoint comes here)
-        self.state = after = _Logged(before)
+        # build changes the state in place and notes the states it overwrote: the join
+        # looks at those names only, and no state is copied (in a loop nearly every
+        # adjoint comes here)
+        self.overwritten = before = {}
         inner: list = []
-        build(inner)
+        try:
+            build(inner)
+        finally:
+            self.overwritten = None
         if not inner:
-            # nothing flows anywhere: the consumed adjoint is simply dropped
-            self.state = dict(after)
-            return
+            return      # nothing flows anywhere: the consumed adjoint is simply dropped
         other: list = []
-        self.merge([after, before], [inner, other], names=after.old)
+        self.join([self.state, before], [inner, other], before)
         if self.dry:
             return
         code.append(gast.If(test=_is_not_none(self.adj(target)), body=inner, orelse=other))
@@ -282,21 +287,21 @@ class ReverseSweep(Sweep):
         # the target's own contribution reads its adjoint: accumulate it last
         contributions = [c for c in contributions if c[0] != target] + \
             [c for c in contributions if c[0] == target]
-        self.state[target] = ZERO
+        self.set_state(target, ZERO)
         for var, expr, maybe in contributions:
             if isinstance(var, tuple):       # a sequence literal argument: one per element
                 self.spread(var[1], expr, code)
                 continue
             if self.is_container(var) and not maybe:
                 if self.dry:
-                    self.state[var] = LIVE
+                    self.set_state(var, LIVE)
                     code.append(expr)
                     continue
                 value = _call(self.ns.bind("seq_add_all", _support("seq_add_all")),
                               [name(self.adj(var)) if self.get(var) != ZERO else const(None),
                                expr])
                 code.append(assign(self.adj(var), value, None))
-                self.state[var] = LIVE
+                self.set_state(var, LIVE)
                 continue
             self.accumulate(var, expr, code, may_be_none=maybe)
 
@@ -336,7 +341,7 @@ class ReverseSweep(Sweep):
     def adjoint_copy(self, stmt: Any, op: Any, target: str, code: list) -> None:
         source = op.args[0].id
         if not self.act.is_active(source):
-            self.state[target] = ZERO
+            self.set_state(target, ZERO)
             return
         b = name(self.adj(target))
         maybe = self.get(target) == MAYBE
@@ -436,7 +441,7 @@ class ReverseSweep(Sweep):
     def adjoint_item(self, stmt: Any, op: Any, target: str, code: list) -> None:
         seq, index = op.args
         if not (isinstance(seq, gast.Name) and self.act.is_active(seq.id)):
-            self.state[target] = ZERO
+            self.set_state(target, ZERO)
             return
         b = self.adj(target)
 
@@ -450,8 +455,8 @@ class ReverseSweep(Sweep):
                               [current, index, name(b),
                                _call(self.builtin("len"), [name(seq.id)])])
                 inner.append(assign(bs, value, None))
-            self.state[target] = ZERO
-            self.state[seq.id] = LIVE
+            self.set_state(target, ZERO)
+            self.set_state(seq.id, LIVE)
         self.with_guard(target, build, code)
 
     def insert_complex_guards(self, body: list) -> None:
@@ -557,7 +562,7 @@ class ReverseSweep(Sweep):
     def adjoint_user(self, stmt: Any, op: Any, target: str, code: list) -> None:
         receivers = getattr(stmt, "receivers", None)
         if not receivers:
-            self.state[target] = ZERO
+            self.set_state(target, ZERO)
             return
         b = self.adj(target)
         fname = op.fn.__name__
@@ -596,7 +601,7 @@ class ReverseSweep(Sweep):
             return
         node = gast.If(test=clone(stmt.test), body=body, orelse=orelse)
         node.is_control = True
-        self.record_reads([stmt.test], stmt)
+        self.record_reads([node.test], stmt)
         out.append(node)
 
     def rev_For(self, stmt: Any, out: list) -> None:
@@ -611,7 +616,7 @@ class ReverseSweep(Sweep):
         body = self.loop_body(stmt, out)
         if body is None:
             return
-        self.record_reads([stmt.iter] + ([name(counter)] if counter else []), stmt)
+        self.record_reads([header], stmt)
         node = gast.For(target=clone(stmt.target), iter=header, body=body, orelse=[],
                         type_comment=None)
         node.is_control = True
@@ -626,10 +631,10 @@ class ReverseSweep(Sweep):
         body = self.loop_body(stmt, out)
         if body is None:
             return
-        self.record_reads([name(counter)], stmt)
         node = gast.For(target=store("_"), iter=_call(self.builtin("range"), [name(counter)]),
                         body=body, orelse=[], type_comment=None)
         node.is_control = True
+        self.record_reads([node.iter], stmt)
         out.append(node)
 
     def snapshot(self) -> tuple:
@@ -700,44 +705,43 @@ class ReverseSweep(Sweep):
         reverse_loop.body.insert(0, assign(save.target, clone(stmt.value), None))
         return True
 
-    def shape_only(self, reverse: list) -> set[str]:
-        """Primal names the reverse sweep reads only for their shape (``unbroadcast(g, v)``)."""
-        return self._shape_only(*self._loads(reverse))
-
-    def _loads(self, reverse: list) -> tuple[list, set[int]]:
-        """The reverse code's loading ``Name`` nodes, and the ids of those a helper reads
-        only the shape of: one walk, which renaming loads leaves true."""
-        shape_loads: set[int] = set()
-        loads: list = []
+    def _loads(self, code: list) -> list[tuple[Any, bool]]:
+        """``(node, shape)`` for the loading ``Name`` nodes of ``code``: does a helper read
+        only the shape of the value there?"""
+        shape_args: set[int] = set()
+        loads = []
         values = self.ns.values
-        for node in nodes_of(gast.Module(body=reverse, type_ignores=[]), _CALL_OR_NAME):
+        for node in nodes_of(gast.Module(body=code, type_ignores=[]), _CALL_OR_NAME):
             if node.__class__ is gast.Call:
                 arg = shape_argument(node, values)
                 if arg is not None:
-                    shape_loads.add(id(arg))
+                    shape_args.add(id(arg))
             elif isinstance(node.ctx, gast.Load):
-                loads.append(node)
-        return loads, shape_loads
+                loads.append((node, id(node) in shape_args))
+        return loads
 
-    def _shape_only(self, loads: list, shape_loads: set[int]) -> set[str]:
+    def _shape_only(self, loads: list[tuple[Any, bool]]) -> set[str]:
+        """The primal names that ``loads`` (``(node, shape)``) read only for their shape."""
         primal = self.primal
-        by_name: dict[str, list[int]] = {}
-        for node in loads:
+        only: dict[str, bool] = {}
+        for node, shape in loads:
             if node.id in primal:
-                by_name.setdefault(node.id, []).append(id(node))
-        return {v for v, ids in by_name.items() if all(i in shape_loads for i in ids)}
+                only[node.id] = only.get(node.id, True) and shape
+        return {v for v, shape in only.items() if shape}
 
-    def share_shapes(self, body: list, reverse: list) -> set[str]:
+    def share_shapes(self, body: list, unrecorded: list) -> set[str]:
         """Read a shape-only value's shape from the value it was computed from.
 
         ``t = h * h`` has ``h``'s shape, so ``expand_reduced(g, t)`` can read
         ``h`` instead, where ``h`` still holds the value ``t`` was computed from
         and reading it there saves nothing more; ``t`` then need not be kept.
-        Returns the primal names the reverse code (``reverse``) still reads only
-        for their shape.
+        Returns the primal names the reverse code still reads only for their shape:
+        the code the sweep wrote (its reads recorded) and ``unrecorded``.
         """
-        load_nodes, shape_loads = self._loads(reverse)
-        shape_only = self._shape_only(load_nodes, shape_loads)
+        # (a read's node is renamed below: these pairs follow it)
+        loaded = [(r.node, r.shape) for r in self.reads if r.node is not None]
+        loaded += self._loads(unrecorded)
+        shape_only = self._shape_only(loaded)
         if not shape_only:
             return shape_only
         pos = positions(body)
@@ -760,7 +764,7 @@ class ReverseSweep(Sweep):
                         blocks.append(inner)
         params = set(self.fn.params) | set(self.fn.kwonly)
         loads_of: dict[str, set[int]] = {}      # name -> ids of the Name nodes loading it
-        for n in load_nodes:
+        for n, _ in loaded:
             loads_of.setdefault(n.id, set()).add(id(n))
         reads_of: dict[str, list[Read]] = {}
         for r in self.reads:
@@ -779,7 +783,7 @@ class ReverseSweep(Sweep):
                 continue
             if not all(self.unchanged_between(source, stmts[0], r, pos, where) for r in reads):
                 continue
-            moved = [Read(source, r.stmt, r.before, r.node) for r in reads]
+            moved = [Read(source, r.stmt, r.before, r.node, r.shape) for r in reads]
             if not self.free_reads(source, moved, pos, defs.get(source, []),
                                    reads_of.get(source, [])):
                 continue
@@ -793,7 +797,7 @@ class ReverseSweep(Sweep):
             del reads_of[v]
             reads_of.setdefault(source, []).extend(moved)
             moved_any = True
-        return self._shape_only(load_nodes, shape_loads) if moved_any else shape_only
+        return self._shape_only(loaded) if moved_any else shape_only
 
     @staticmethod
     def unchanged_between(u: str, first: Any, read: Read, pos: dict, where: dict) -> bool:

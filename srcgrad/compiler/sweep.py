@@ -132,19 +132,25 @@ class Sweep:
             names = set()
             for other in states[1:]:
                 names.update(_differing(first, other))
-        merged = dict(first)
+        self.state = dict(first)
+        self.join(states, blocks, names)
+
+    def join(self, states: list[dict], blocks: list[list], names: Any) -> None:
+        """``merge`` into ``self.state`` as it is, looking at ``names`` only (``states[0]``
+        may be ``self.state`` itself: each name's states are read before it is set)."""
+        state = self.state
         for var in sorted(names):
-            value = first.get(var, ZERO)
-            if all(other.get(var, ZERO) == value for other in states[1:]):
-                merged[var] = value
+            values = [s.get(var, ZERO) for s in states]
+            value = values[0]
+            if all(other == value for other in values[1:]):
+                state[var] = value
                 continue
-            merged[var] = self.unknown_state(var)
+            state[var] = self.unknown_state(var)
             if self.dry:
                 continue
-            for s, block in zip(states, blocks, strict=True):
-                if s.get(var, ZERO) == ZERO:
+            for other, block in zip(values, blocks, strict=True):
+                if other == ZERO:
                     block.append(assign(self.adj(var), self.zero(var), None))
-        self.state = merged
 
     def hoister(self, out: list) -> Any:
         """``hoist(expr, hint)``: assign ``expr`` to a fresh name in ``out``, return the name."""

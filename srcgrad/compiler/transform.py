@@ -612,7 +612,7 @@ class _Builder:
             grads.append(self.final_grad(p, state))
         live_grads = tuple(sweep.get(p) == LIVE and not sweep.is_seq(p) for p in wrt)
         holder = [gast.Expr(value=gast.Tuple(elts=grads, ctx=gast.Load()))]
-        shape_only = sweep.share_shapes(body, reverse + holder)
+        shape_only = sweep.share_shapes(body, holder)
         inserts = sweep.place_saves(body, shape_only)
         _insert_pushes(body, inserts)
         reverse = _materialize(reverse)
