@@ -1,0 +1,67 @@
+"""The reverse sweep records every load of a primal name in the reverse code it writes.
+
+``ReverseSweep.share_shapes`` finds the names the reverse code reads only for
+their shape from the recorded reads (``Read.node``, ``Read.shape``) instead of
+walking the reverse code again: that is right only while every piece of reverse
+code goes through ``record_reads`` on the very nodes placed in it.  For every
+corpus function and the loops of the dry-trial tests, the recorded loads must be
+exactly the primal loads a walk of the finished reverse code finds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from srcgrad.compiler import compile_grad, compile_vjp, transform
+from srcgrad.compiler.reverse import ReverseSweep
+from srcgrad.errors import TransformError
+
+from .corpus import CASES
+from .test_dry_trials import LOOPS
+
+
+def _checked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Patch the sweep to compare its recorded loads with a walk; returns a check count."""
+    checks: list[int] = []
+    block, share_shapes = ReverseSweep.block, ReverseSweep.share_shapes
+
+    def outermost_block(self, stmts):
+        # the outermost call returns the whole reverse code
+        depth = getattr(self, "_depth", 0)
+        self._depth = depth + 1
+        try:
+            code = block(self, stmts)
+        finally:
+            self._depth = depth
+        if depth == 0:
+            self._reverse_code = code
+        return code
+
+    def checking_share_shapes(self, body, unrecorded):
+        walked = Counter((id(node), shape) for node, shape in self._loads(self._reverse_code)
+                         if node.id in self.primal)
+        recorded = Counter((id(r.node), r.shape) for r in self.reads if r.node is not None)
+        assert recorded == walked
+        checks.append(1)
+        return share_shapes(self, body, unrecorded)
+
+    monkeypatch.setattr(ReverseSweep, "block", outermost_block)
+    monkeypatch.setattr(ReverseSweep, "share_shapes", checking_share_shapes)
+    return checks
+
+
+@pytest.mark.parametrize("case", CASES + LOOPS, ids=[c.name for c in CASES + LOOPS])
+def test_recorded_reads_are_the_reverse_codes_primal_loads(case, monkeypatch):
+    checks = _checked(monkeypatch)
+    transform.clear_cache()
+    try:
+        for compile_ in (compile_grad, compile_vjp):
+            try:
+                compile_(case.fun, case.argnums)
+            except TransformError:
+                pass
+    finally:
+        transform.clear_cache()
+    assert checks
