@@ -188,33 +188,39 @@ class Sweep:
         whose derivative is zero on entry but not on exit starts as ``None``);
         zero initializations the loop needs go to ``out``, before the loop.
 
-        A sweep with ``dry_trials`` finds those states first by dry trial sweeps,
-        which track states only and build no derivative expressions, and then
-        sweeps once more for the code: the last trial, where the states agree.
+        A sweep with ``dry_trials`` finds those states by dry trial sweeps, which
+        track states only and build no derivative expressions, and sweeps once
+        more for the code where they agree.  Most loops' states agree after one
+        widening: the trial after the first widening builds the code at once,
+        and only where the states still disagree does it go on with dry trials.
+        (Trials from the same entry states give the same states, dry or not:
+        what is built is what trials that all build code would build.)
         """
         outer = dict(self.state)
         entry = dict(self.state)
         saved = self.snapshot()
+        outer_dry = self.dry
+        dry_trials = self.dry_trials and not outer_dry
         trials = 5
-        if self.dry_trials and not self.dry:
-            self.dry = True
-            try:
-                while trials > 1:
-                    self.restore(saved)
-                    self.state = dict(entry)
-                    self.block(stmt.body)
-                    if not self.widen(entry, self.state):
-                        break
-                    trials -= 1
-            finally:
-                self.dry = False
-        for _ in range(trials):
-            self.restore(saved)
-            self.state = dict(entry)
-            body = self.block(stmt.body)
-            exit_ = self.state
-            if not self.widen(entry, exit_):
-                break
+        k = 1                   # the trial's entry states are the k-th tried
+        building = not dry_trials
+        try:
+            while True:
+                self.restore(saved)
+                self.state = dict(entry)
+                self.dry = outer_dry or not building
+                body = self.block(stmt.body)
+                exit_ = self.state
+                widened = self.widen(entry, exit_)
+                if building and (not widened or k == trials):
+                    break
+                if widened:
+                    k += 1
+                # build on a dry trial's agreeing states, after the first widening, and at
+                # the last entry states
+                building = not dry_trials or not widened or k in (2, trials)
+        finally:
+            self.dry = outer_dry
         # the state at the end of an iteration must be the state at the start of the next
         for var in _differing(entry, exit_):
             if entry.get(var, ZERO) != ZERO and exit_.get(var, ZERO) == ZERO:
