@@ -34,6 +34,7 @@ from .normalize import (
     name_nodes,
     nodes_of,
     normalize,
+    statements,
     store,
 )
 from .optimize import release_saved_values
@@ -627,9 +628,11 @@ class _Builder:
         if isinstance(out_atom, gast.Name):
             keep.add(out_atom.id)
         forward, reverse = self.optimized(body, seed + reverse, keep, sweep, [out_atom, *grads])
+        # (only targets store: no expression of reverse code holds a comprehension or
+        # ``:=``, rule templates with one are not inlined)
         if isinstance(out_atom, gast.Name) and any(
-                isinstance(n, gast.Name) and n.id == out_atom.id and isinstance(n.ctx, gast.Store)
-                for st in reverse for n in name_nodes(st)):
+                n.id == out_atom.id and isinstance(n.ctx, gast.Store)
+                for st in statements(reverse) for n in _target_names(st)):
             # the reverse sweep restores the output's variable: keep the value first
             kept = namer.fresh("value")
             forward.append(assign(kept, out_atom, None))
@@ -997,6 +1000,15 @@ def _insert_pushes(stmts: list, inserts: dict) -> None:
             stmts[index:index] = pushes
             index += len(pushes)
         index += 1
+
+
+def _target_names(stmt: Any) -> list:
+    """The ``Name`` nodes of ``stmt``'s own assignment targets (a loop's variable too)."""
+    if isinstance(stmt, gast.Assign):
+        return [n for target in stmt.targets for n in name_nodes(target)]
+    if isinstance(stmt, (gast.For, gast.AugAssign, gast.AnnAssign)):
+        return name_nodes(stmt.target)
+    return []
 
 
 def _materialize(stmts: list) -> list:
