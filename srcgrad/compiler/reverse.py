@@ -40,7 +40,7 @@ from .normalize import (
 )
 from .ops import Operation, arg_names, differentiable_positions
 from .optimize import simplify_contribution
-from .sweep import LIVE, MAYBE, ZERO, Sweep, bind_call, comment
+from .sweep import LIVE, MAYBE, ZERO, Sweep, bind_call, comment, target_names
 
 __all__ = ["ReverseSweep", "ZERO", "LIVE", "MAYBE", "comment"]
 
@@ -753,9 +753,7 @@ class ReverseSweep(Sweep):
             stmts = blocks.pop()
             for k, st in enumerate(stmts):
                 where[id(st)] = (stmts, k)
-                own = [st.target] if isinstance(st, gast.For) else [] if isinstance(
-                    st, (gast.If, gast.While)) else [st]
-                for sub in (n for part in own for n in name_nodes(part)):
+                for sub in target_names(st):
                     if isinstance(sub.ctx, gast.Store):
                         defs.setdefault(sub.id, []).append(st)
                 for attr in ("body", "orelse"):
@@ -818,7 +816,7 @@ class ReverseSweep(Sweep):
         if read.before and block[i2] is read.stmt:
             between = block[i1 + 1:i2]
         return not any(n.id == u and isinstance(n.ctx, gast.Store)
-                       for st in between for n in name_nodes(st))
+                       for st in statements(between) for n in target_names(st))
 
     def free_reads(self, u: str, moved: list[Read], pos: dict, definitions: list,
                    existing: list[Read]) -> bool:

@@ -22,10 +22,10 @@ import gast
 from ..rules.registry import refuse_complex
 from .analyze import Activity
 from .names import Namer, Namespace
-from .normalize import NormalizedFunction, assign, clone, const, name, name_nodes
+from .normalize import NormalizedFunction, assign, clone, const, name, name_nodes, statements
 from .shapes import ShapeFacts
 
-__all__ = ["Sweep", "ZERO", "LIVE", "MAYBE", "comment", "bind_call"]
+__all__ = ["Sweep", "ZERO", "LIVE", "MAYBE", "comment", "bind_call", "target_names"]
 
 ZERO, LIVE, MAYBE = "zero", "live", "maybe"
 
@@ -59,10 +59,10 @@ class Sweep:
         # read as the sweep goes: names the sweep learns are 0-d count too
         self.shapes = ShapeFacts(fn, self.is_scalar, namespace.bind)
         self.primal = set(fn.params) | set(fn.kwonly)
-        # (one walk of the whole body: a walk per statement walks a loop's body again)
-        for node in name_nodes(gast.Module(body=fn.body, type_ignores=[])):
-            if isinstance(node.ctx, gast.Store):
-                self.primal.add(node.id)
+        for stmt in statements(fn.body):
+            for node in target_names(stmt):
+                if isinstance(node.ctx, gast.Store):
+                    self.primal.add(node.id)
         self.current: Any = None
         # in a dry trial sweep of a loop body: track states, build no derivative code
         self.dry = False
@@ -289,6 +289,20 @@ def bind_call(fn: Any, op: Any, is_active: Any, error: Any) -> tuple[list[int], 
             argnums.append(params.index(pname))
             receivers.append(expr.id)
     return argnums, receivers
+
+
+def target_names(stmt: Any) -> list:
+    """The ``Name`` nodes of ``stmt``'s own assignment targets (a loop's variable too).
+
+    Only targets store, in normalized code and in the code the sweeps write: a
+    comprehension becomes a loop, ``:=`` is refused, and a rule template that
+    holds either is not inlined.
+    """
+    if isinstance(stmt, gast.Assign):
+        return [n for target in stmt.targets for n in name_nodes(target)]
+    if isinstance(stmt, (gast.For, gast.AugAssign, gast.AnnAssign)):
+        return name_nodes(stmt.target)
+    return []
 
 
 def _differing(a: dict, b: dict) -> list[str]:

@@ -40,7 +40,7 @@ from .normalize import (
 from .optimize import release_saved_values
 from .parse import MISSING, bind_receiver, parse_function
 from .reverse import Read, ReverseSweep, _Marker
-from .sweep import LIVE, ZERO
+from .sweep import LIVE, ZERO, target_names
 from .trees import spread_parameters
 from .wrappers import unwrapped
 
@@ -628,11 +628,9 @@ class _Builder:
         if isinstance(out_atom, gast.Name):
             keep.add(out_atom.id)
         forward, reverse = self.optimized(body, seed + reverse, keep, sweep, [out_atom, *grads])
-        # (only targets store: no expression of reverse code holds a comprehension or
-        # ``:=``, rule templates with one are not inlined)
         if isinstance(out_atom, gast.Name) and any(
                 n.id == out_atom.id and isinstance(n.ctx, gast.Store)
-                for st in statements(reverse) for n in _target_names(st)):
+                for st in statements(reverse) for n in target_names(st)):
             # the reverse sweep restores the output's variable: keep the value first
             kept = namer.fresh("value")
             forward.append(assign(kept, out_atom, None))
@@ -1000,15 +998,6 @@ def _insert_pushes(stmts: list, inserts: dict) -> None:
             stmts[index:index] = pushes
             index += len(pushes)
         index += 1
-
-
-def _target_names(stmt: Any) -> list:
-    """The ``Name`` nodes of ``stmt``'s own assignment targets (a loop's variable too)."""
-    if isinstance(stmt, gast.Assign):
-        return [n for target in stmt.targets for n in name_nodes(target)]
-    if isinstance(stmt, (gast.For, gast.AugAssign, gast.AnnAssign)):
-        return name_nodes(stmt.target)
-    return []
 
 
 def _materialize(stmts: list) -> list:
