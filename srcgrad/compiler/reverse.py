@@ -29,13 +29,15 @@ from .analyze import Activity, assigned_name, output_count, positions, reachable
 from .inline import instantiate
 from .names import Namer, Namespace
 from .normalize import (
+    _CHILD_FIELDS,
     NormalizedFunction,
     assign,
+    call,
+    child_fields,
     clone,
     const,
     name,
     name_nodes,
-    nodes_of,
     store,
 )
 from .ops import Operation, arg_names, differentiable_positions
@@ -45,12 +47,11 @@ from .sweep import LIVE, MAYBE, ZERO, Sweep, bind_call, comment, target_names
 __all__ = ["ReverseSweep", "ZERO", "LIVE", "MAYBE", "comment"]
 
 def _call(func: str, args: list) -> Any:
-    return gast.Call(func=name(func), args=args, keywords=[])
+    return call(name(func), args)
 
 
 def _attr_call(obj: str, method: str, args: list) -> Any:
-    return gast.Call(func=gast.Attribute(value=name(obj), attr=method, ctx=gast.Load()),
-                     args=args, keywords=[])
+    return call(gast.Attribute(value=name(obj), attr=method, ctx=gast.Load()), args)
 
 
 def _expr_stmt(value: Any) -> Any:
@@ -152,16 +153,10 @@ class ReverseSweep(Sweep):
         if self.dry:
             return
         primal, reads, values = self.primal, self.reads, self.ns.values
-        shape_args: set[int] = set()
         for node in nodes:
-            # (a call comes before its arguments in the walk)
-            for sub in nodes_of(node, _CALL_OR_NAME):
-                if sub.__class__ is gast.Call:
-                    arg = shape_argument(sub, values)
-                    if arg is not None:
-                        shape_args.add(id(arg))
-                elif sub.id in primal and isinstance(sub.ctx, gast.Load):
-                    reads.append(Read(sub.id, stmt, False, sub, id(sub) in shape_args))
+            for sub, shape in _loads(node, values):
+                if sub.id in primal:
+                    reads.append(Read(sub.id, stmt, False, sub, shape))
 
     # -- the sweep ------------------------------------------------------------------
     def block(self, stmts: list) -> list:
@@ -705,21 +700,6 @@ class ReverseSweep(Sweep):
         reverse_loop.body.insert(0, assign(save.target, clone(stmt.value), None))
         return True
 
-    def _loads(self, code: list) -> list[tuple[Any, bool]]:
-        """``(node, shape)`` for the loading ``Name`` nodes of ``code``: does a helper read
-        only the shape of the value there?"""
-        shape_args: set[int] = set()
-        loads = []
-        values = self.ns.values
-        for node in nodes_of(gast.Module(body=code, type_ignores=[]), _CALL_OR_NAME):
-            if node.__class__ is gast.Call:
-                arg = shape_argument(node, values)
-                if arg is not None:
-                    shape_args.add(id(arg))
-            elif isinstance(node.ctx, gast.Load):
-                loads.append((node, id(node) in shape_args))
-        return loads
-
     def _shape_only(self, loads: list[tuple[Any, bool]]) -> set[str]:
         """The primal names that ``loads`` (``(node, shape)``) read only for their shape."""
         primal = self.primal
@@ -740,7 +720,7 @@ class ReverseSweep(Sweep):
         """
         # (a read's node is renamed below: these pairs follow it)
         loaded = [(r.node, r.shape) for r in self.reads if r.node is not None]
-        loaded += self._loads(unrecorded)
+        loaded += _loads(gast.Module(body=unrecorded, type_ignores=[]), self.ns.values)
         shape_only = self._shape_only(loaded)
         if not shape_only:
             return shape_only
@@ -900,7 +880,6 @@ class ReverseSweep(Sweep):
         return inserts
 
 
-_CALL_OR_NAME = (gast.Call, gast.Name)
 _SHAPE_READERS: dict = {}
 
 
@@ -912,6 +891,47 @@ def _shape_readers() -> dict:
 
         _SHAPE_READERS.update({unbroadcast: 1, expand_reduced: 1, reduced_count: 0})
     return _SHAPE_READERS
+
+
+def _loads(node: Any, values: dict) -> list[tuple[Any, bool]]:
+    """``(name, shape)`` for each loading ``Name`` node of a gast tree: does a helper
+    read only the shape of its value there (``unbroadcast(g, v)``)?
+
+    (:func:`name_nodes`' walk, looking at calls too: a call comes before its arguments.)
+    """
+    loads: list = []
+    shape_args: set[int] = set()
+    stack = [node]
+    pop, push, extend, keep = stack.pop, stack.append, stack.extend, loads.append
+    fields_of = _CHILD_FIELDS
+    name_class, call_class, ast_class, list_class = gast.Name, gast.Call, gast.AST, list
+    load_class = gast.Load
+    while stack:
+        current = pop()
+        cls = current.__class__
+        if cls is name_class:
+            if current.ctx.__class__ is load_class:
+                keep((current, id(current) in shape_args))
+            if getattr(current, "annotation", None) is None:
+                continue        # (nothing else under a Name but its context)
+        if cls is call_class:
+            arg = shape_argument(current, values)
+            if arg is not None:
+                shape_args.add(id(arg))
+        fields = fields_of.get(cls)
+        if fields is None:
+            if current is not node and not isinstance(current, ast_class):
+                continue
+            fields = child_fields(cls)
+        for field_name in fields:
+            value = getattr(current, field_name, None)
+            if value.__class__ is list_class:
+                extend(value)
+            elif isinstance(value, ast_class):
+                push(value)
+            elif isinstance(value, list_class):
+                extend(value)
+    return loads
 
 
 def shape_argument(node: Any, values: dict) -> Any:

@@ -22,7 +22,16 @@ import gast
 from ..rules.registry import refuse_complex
 from .analyze import Activity
 from .names import Namer, Namespace
-from .normalize import NormalizedFunction, assign, clone, const, name, name_nodes, statements
+from .normalize import (
+    NormalizedFunction,
+    assign,
+    call,
+    clone,
+    const,
+    name,
+    name_nodes,
+    statements,
+)
 from .shapes import ShapeFacts
 
 __all__ = ["Sweep", "ZERO", "LIVE", "MAYBE", "comment", "bind_call", "target_names"]
@@ -32,7 +41,7 @@ ZERO, LIVE, MAYBE = "zero", "live", "maybe"
 
 def comment(text: str) -> Any:
     """A statement the emitter prints as ``# text``."""
-    node = gast.Expr(value=gast.Call(func=name("__comment__"), args=[const(text)], keywords=[]))
+    node = gast.Expr(value=call(name("__comment__"), [const(text)]))
     node.is_comment = True
     return node
 
@@ -299,10 +308,14 @@ def target_names(stmt: Any) -> list:
     holds either is not inlined.
     """
     if isinstance(stmt, gast.Assign):
-        return [n for target in stmt.targets for n in name_nodes(target)]
-    if isinstance(stmt, (gast.For, gast.AugAssign, gast.AnnAssign)):
-        return name_nodes(stmt.target)
-    return []
+        targets = stmt.targets
+    elif isinstance(stmt, (gast.For, gast.AugAssign, gast.AnnAssign)):
+        targets = [stmt.target]
+    else:
+        return []
+    if len(targets) == 1 and targets[0].__class__ is gast.Name:
+        return targets          # (the common case, without a walk)
+    return [n for target in targets for n in name_nodes(target)]
 
 
 def _differing(a: dict, b: dict) -> list[str]:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+import gast
 import pytest
 
 from srcgrad.compiler import compile_grad, compile_vjp, transform
-from srcgrad.compiler.reverse import ReverseSweep
+from srcgrad.compiler.normalize import name_nodes, nodes_of
+from srcgrad.compiler.reverse import ReverseSweep, shape_argument
 from srcgrad.errors import TransformError
 
 from .corpus import CASES
@@ -40,8 +42,11 @@ def _checked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return code
 
     def checking_share_shapes(self, body, unrecorded):
-        walked = Counter((id(node), shape) for node, shape in self._loads(self._reverse_code)
-                         if node.id in self.primal)
+        reverse = gast.Module(body=self._reverse_code, type_ignores=[])
+        shape_args = {id(arg) for call in nodes_of(reverse, (gast.Call,))
+                      if (arg := shape_argument(call, self.ns.values)) is not None}
+        walked = Counter((id(n), id(n) in shape_args) for n in name_nodes(reverse)
+                         if isinstance(n.ctx, gast.Load) and n.id in self.primal)
         recorded = Counter((id(r.node), r.shape) for r in self.reads if r.node is not None)
         assert recorded == walked
         checks.append(1)
