@@ -25,10 +25,10 @@ from ..errors import NoRuleError, TransformError
 from ..rules.registry import missing_derivative_message, missing_derivatives
 from ..rules.shape import setitem
 from .aliasing import check_writes
-from .normalize import SIMPLE_STATEMENTS, NormalizedFunction, is_atom, statements
+from .normalize import SIMPLE_STATEMENTS, NormalizedFunction, is_atom, name_nodes, statements
 from .ops import Operation, arg_names, classify, differentiable_positions
 
-__all__ = ["Activity", "analyze", "statements", "assigned_name"]
+__all__ = ["Activity", "analyze", "statements", "assigned_name", "target_names"]
 
 
 @dataclass
@@ -54,6 +54,24 @@ def assigned_name(stmt: Any) -> str | None:
     if getattr(stmt, "op", None) is not None and stmt.op.kind == "append":
         return stmt.op.args[0].id
     return None
+
+
+def target_names(stmt: Any) -> list:
+    """The ``Name`` nodes of ``stmt``'s own assignment targets (a loop's variable too).
+
+    Only targets store, in normalized code and in the code the sweeps write: a
+    comprehension becomes a loop, ``:=`` is refused, and a rule template that
+    holds either is not inlined.
+    """
+    if isinstance(stmt, gast.Assign):
+        targets = stmt.targets
+    elif isinstance(stmt, (gast.For, gast.AugAssign, gast.AnnAssign)):
+        targets = [stmt.target]
+    else:
+        return []
+    if len(targets) == 1 and targets[0].__class__ is gast.Name:
+        return targets          # (the common case, without a walk)
+    return [n for target in targets for n in name_nodes(target)]
 
 
 def attach_operations(fn: NormalizedFunction, stmts: list | None = None) -> None:

@@ -25,7 +25,15 @@ from typing import Any
 
 import gast
 
-from .analyze import Activity, assigned_name, output_count, positions, reachable, statements
+from .analyze import (
+    Activity,
+    assigned_name,
+    output_count,
+    positions,
+    reachable,
+    statements,
+    target_names,
+)
 from .inline import instantiate
 from .names import Namer, Namespace
 from .normalize import (
@@ -42,7 +50,7 @@ from .normalize import (
 )
 from .ops import Operation, arg_names, differentiable_positions
 from .optimize import simplify_contribution
-from .sweep import LIVE, MAYBE, ZERO, Sweep, bind_call, comment, target_names
+from .sweep import LIVE, MAYBE, ZERO, Sweep, bind_call, comment
 
 __all__ = ["ReverseSweep", "ZERO", "LIVE", "MAYBE", "comment"]
 

@@ -21,7 +21,8 @@ from typing import Any
 import gast
 import numpy as np
 
-from .normalize import NormalizedFunction, store_counts
+from .analyze import target_names
+from .normalize import NormalizedFunction, statements
 
 __all__ = ["ShapeFacts", "elementwise"]
 
@@ -151,7 +152,15 @@ class ShapeFacts:
 
 def _names_with_one_value(nf: NormalizedFunction) -> set[str]:
     params = set(nf.params) | set(nf.kwonly)
-    stored = store_counts(nf.body)      # (one walk for both questions)
+    # store_counts(nf.body), read from the statements' targets (one look for both
+    # questions): normalized code stores nowhere else, and deletes nothing
+    stored: dict[str, int] = {}
+    for top in nf.body:
+        weight = 1 if isinstance(top, (gast.Assign, gast.Expr)) else 2
+        for stmt in statements([top]):
+            for node in target_names(stmt):
+                if isinstance(node.ctx, gast.Store):
+                    stored[node.id] = stored.get(node.id, 0) + weight
     once = {n for n, c in stored.items() if c == 1}
     names = (once - params) | (params - stored.keys())
     return {n for n in names if nf.kinds.get(n) not in ("list", "tuple", "argument")}

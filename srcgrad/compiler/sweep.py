@@ -20,7 +20,7 @@ from typing import Any
 import gast
 
 from ..rules.registry import refuse_complex
-from .analyze import Activity
+from .analyze import Activity, target_names
 from .names import Namer, Namespace
 from .normalize import (
     NormalizedFunction,
@@ -29,12 +29,11 @@ from .normalize import (
     clone,
     const,
     name,
-    name_nodes,
     statements,
 )
 from .shapes import ShapeFacts
 
-__all__ = ["Sweep", "ZERO", "LIVE", "MAYBE", "comment", "bind_call", "target_names"]
+__all__ = ["Sweep", "ZERO", "LIVE", "MAYBE", "comment", "bind_call"]
 
 ZERO, LIVE, MAYBE = "zero", "live", "maybe"
 
@@ -298,24 +297,6 @@ def bind_call(fn: Any, op: Any, is_active: Any, error: Any) -> tuple[list[int], 
             argnums.append(params.index(pname))
             receivers.append(expr.id)
     return argnums, receivers
-
-
-def target_names(stmt: Any) -> list:
-    """The ``Name`` nodes of ``stmt``'s own assignment targets (a loop's variable too).
-
-    Only targets store, in normalized code and in the code the sweeps write: a
-    comprehension becomes a loop, ``:=`` is refused, and a rule template that
-    holds either is not inlined.
-    """
-    if isinstance(stmt, gast.Assign):
-        targets = stmt.targets
-    elif isinstance(stmt, (gast.For, gast.AugAssign, gast.AnnAssign)):
-        targets = [stmt.target]
-    else:
-        return []
-    if len(targets) == 1 and targets[0].__class__ is gast.Name:
-        return targets          # (the common case, without a walk)
-    return [n for target in targets for n in name_nodes(target)]
 
 
 def _differing(a: dict, b: dict) -> list[str]:

@@ -21,7 +21,7 @@ from ..rules import registry
 from ..runtime import as_gradient, zeros_like
 from ..treeargs import TreeFunction
 from . import cache, inline, support, variants
-from .analyze import analyze, scalar_closed, scalar_names
+from .analyze import analyze, scalar_closed, scalar_names, target_names
 from .emit import compile_module, finish_statements, to_source
 from .forward import ForwardSweep
 from .names import Namer, Namespace
@@ -40,7 +40,7 @@ from .normalize import (
 from .optimize import release_saved_values
 from .parse import MISSING, bind_receiver, parse_function
 from .reverse import Read, ReverseSweep, _Marker
-from .sweep import LIVE, ZERO, target_names
+from .sweep import LIVE, ZERO
 from .trees import spread_parameters
 from .wrappers import unwrapped
 
