@@ -215,7 +215,10 @@ class ReverseSweep(Sweep):
             if target is None:
                 continue
             marker = _Marker()
-            save = self.saves.setdefault((id(stmt), target), Save(stmt, target))
+            key = (id(stmt), target)
+            save = self.saves.get(key)
+            if save is None:
+                save = self.saves[key] = Save(stmt, target)
             save.markers.append((marker, target))
             markers.append(marker)
         return markers

@@ -150,7 +150,7 @@ class Sweep:
         for var in sorted(names):
             values = [s.get(var, ZERO) for s in states]
             value = values[0]
-            if all(other == value for other in values[1:]):
+            if values.count(value) == len(values):
                 state[var] = value
                 continue
             state[var] = self.unknown_state(var)
@@ -214,7 +214,6 @@ class Sweep:
         building = not dry_trials
         try:
             while True:
-                self.restore(saved)
                 self.state = dict(entry)
                 self.dry = outer_dry or not building
                 body = self.block(stmt.body)
@@ -227,6 +226,7 @@ class Sweep:
                 # build on a dry trial's agreeing states, after the first widening, and at
                 # the last entry states
                 building = not dry_trials or not widened or k in (2, trials)
+                self.restore(saved)     # (the next trial starts where this one did)
         finally:
             self.dry = outer_dry
         # the state at the end of an iteration must be the state at the start of the next
