@@ -162,9 +162,8 @@ class ReverseSweep(Sweep):
             return
         primal, reads, values = self.primal, self.reads, self.ns.values
         for node in nodes:
-            for sub, shape in _loads(node, values):
-                if sub.id in primal:
-                    reads.append(Read(sub.id, stmt, False, sub, shape))
+            for sub, shape in _loads(node, values, primal):
+                reads.append(Read(sub.id, stmt, False, sub, shape))
 
     # -- the sweep ------------------------------------------------------------------
     def block(self, stmts: list) -> list:
@@ -731,7 +730,8 @@ class ReverseSweep(Sweep):
         """
         # (a read's node is renamed below: these pairs follow it)
         loaded = [(r.node, r.shape) for r in self.reads if r.node is not None]
-        loaded += _loads(gast.Module(body=unrecorded, type_ignores=[]), self.ns.values)
+        loaded += _loads(gast.Module(body=unrecorded, type_ignores=[]), self.ns.values,
+                         self.primal)
         shape_only = self._shape_only(loaded)
         if not shape_only:
             return shape_only
@@ -904,9 +904,9 @@ def _shape_readers() -> dict:
     return _SHAPE_READERS
 
 
-def _loads(node: Any, values: dict) -> list[tuple[Any, bool]]:
-    """``(name, shape)`` for each loading ``Name`` node of a gast tree: does a helper
-    read only the shape of its value there (``unbroadcast(g, v)``)?
+def _loads(node: Any, values: dict, names: set[str]) -> list[tuple[Any, bool]]:
+    """``(name, shape)`` for each ``Name`` node of a gast tree loading one of ``names``:
+    does a helper read only the shape of its value there (``unbroadcast(g, v)``)?
 
     (:func:`name_nodes`' walk, looking at calls too: a call comes before its arguments.)
     """
@@ -921,11 +921,11 @@ def _loads(node: Any, values: dict) -> list[tuple[Any, bool]]:
         current = pop()
         cls = current.__class__
         if cls is name_class:
-            if current.ctx.__class__ is load_class:
+            if current.id in names and current.ctx.__class__ is load_class:
                 keep((current, id(current) in shape_args))
             if getattr(current, "annotation", None) is None:
                 continue        # (nothing else under a Name but its context)
-        if cls is call_class:
+        elif cls is call_class:
             arg = shape_argument(current, values)
             if arg is not None:
                 shape_args.add(id(arg))
