@@ -952,7 +952,10 @@ def shape_argument(node: Any, values: dict) -> Any:
     fn = values.get(node.func.id)
     if fn is None:
         return None
-    position = _shape_readers().get(fn) if _hashable(fn) else None
+    try:
+        position = (_SHAPE_READERS or _shape_readers()).get(fn)
+    except TypeError:       # (an unhashable value is no helper)
+        return None
     if position is None or position >= len(node.args) or node.keywords:
         return None
     if fn.__name__ == "reduced_count" and len(node.args) > 2 and not (
@@ -962,14 +965,6 @@ def shape_argument(node: Any, values: dict) -> Any:
         return None
     arg = node.args[position]
     return arg if isinstance(arg, gast.Name) else None
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 _SAME_SHAPE_BINARY = {operator.mul, operator.truediv, operator.sub, operator.pow}
