@@ -178,7 +178,8 @@ class _DropUnbroadcast(_Rewriter):
 
 # Every rewrite of _Fold (without ``broadcasts_into``) needs a constant, a negation, a
 # conditional or a comparison in the expression, or a call of a helper below; an
-# expression without them is left as it is.  A new rewrite in _Fold must keep this true.
+# expression without them is left as it is (with ``broadcasts_into``, also one without
+# a call of ``unbroadcast``: _may_fold).  A new rewrite in _Fold must keep this true.
 def _folding_helper(call: Any, values: dict) -> bool:
     func = call.func
     if not isinstance(func, gast.Name):
@@ -488,19 +489,6 @@ def _same_shape_helper(fn: Any) -> bool:
     return fn is extremum_share
 
 
-def lazy_expand(stmts: list, values: dict, numpy_name: Any = None,
-                expander: _LazyExpand | None = None) -> None:
-    """Apply :class:`_LazyExpand` to every assignment of a statement list."""
-    expander = expander or _LazyExpand(values, numpy_name)   # (it keeps no state of its own)
-    for stmt in stmts:
-        for attr in ("body", "orelse"):
-            inner = getattr(stmt, attr, None)
-            if isinstance(inner, list):
-                lazy_expand(inner, values, numpy_name, expander)
-        if isinstance(stmt, gast.Assign):
-            stmt.value = expander.visit(stmt.value)
-
-
 # -- whole-body passes ------------------------------------------------------------------
 
 _PURE_BUILTINS = {"len", "range", "min", "max", "abs", "slice"}
@@ -519,7 +507,7 @@ def _pure_builtins(values: dict | None) -> set[str]:
 class _Entry:
     """One statement's own ``Name`` and ``Call`` nodes (see :class:`_Index`)."""
 
-    __slots__ = ("stmt", "value", "targets", "calls", "nested")
+    __slots__ = ("stmt", "value", "targets", "calls", "nested", "literal")
 
     def __init__(self, stmt: Any) -> None:
         self.stmt = stmt        # (held, so that no other statement gets its id while indexed)
@@ -528,6 +516,7 @@ class _Entry:
         self.targets: list = []  # the Names of an assignment's targets
         self.calls: list = []   # the Calls of what ``value`` covers
         self.nested: list = []  # its body and orelse (the lists themselves)
+        self.literal = False    # a Constant or UnaryOp in what ``value`` covers?
 
 
 class _Index:
@@ -600,7 +589,7 @@ class _Index:
 def _scan_statement(stmt: Any) -> _Entry:
     entry = _Entry(stmt)
     if isinstance(stmt, gast.Assign):
-        _scan(stmt.value, entry.value, entry.calls)
+        entry.literal = _scan(stmt.value, entry.value, entry.calls)
         targets = stmt.targets
         if len(targets) == 1 and targets[0].__class__ is gast.Name \
                 and getattr(targets[0], "annotation", None) is None:
@@ -617,9 +606,9 @@ def _scan_statement(stmt: Any) -> _Entry:
             if field not in nested:
                 for item in value:
                     if isinstance(item, gast.AST):
-                        _scan(item, entry.value, entry.calls)
+                        entry.literal |= _scan(item, entry.value, entry.calls)
         elif isinstance(value, gast.AST):
-            _scan(value, entry.value, entry.calls)
+            entry.literal |= _scan(value, entry.value, entry.calls)
     return entry
 
 
@@ -636,13 +625,16 @@ def _count_loads(entries: list, counts: dict[str, int], step: int = 1) -> None:
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _scan(node: Any, names: list, calls: list) -> None:
+def _scan(node: Any, names: list, calls: list) -> bool:
     """Append the Name and the Call nodes of the tree ``node`` to ``names`` and ``calls``
-    (one walk, in :func:`name_nodes`'s order)."""
+    (one walk, in :func:`name_nodes`'s order); return whether it has a Constant or a
+    UnaryOp (:func:`_may_fold`)."""
     stack = [node]
     pop, push = stack.pop, stack.append
     name_class, call_class, ast_class, list_class = gast.Name, gast.Call, gast.AST, list
+    constant_class, unary_class = gast.Constant, gast.UnaryOp
     fields_of = _FIELDS
+    literal = False
     while stack:
         current = pop()
         cls = current.__class__
@@ -652,6 +644,11 @@ def _scan(node: Any, names: list, calls: list) -> None:
                 continue        # (nothing else under a Name but its context)
         elif cls is call_class:
             calls.append(current)
+        elif cls is constant_class:
+            literal = True
+            continue            # (no children)
+        elif cls is unary_class:
+            literal = True
         fields = fields_of.get(cls)
         if fields is None:
             fields = fields_of[cls] = child_fields(cls)
@@ -663,6 +660,7 @@ def _scan(node: Any, names: list, calls: list) -> None:
                         push(item)
             elif isinstance(value, ast_class):
                 push(value)
+    return literal
 
 
 _NESTED: dict[type, tuple[str, ...]] = {}
@@ -1008,22 +1006,26 @@ def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
     coalesce_copies(forward, temps, counts, index)
     fold_temporaries(forward, temps, counts, pure_calls, index)
     fold_temporaries(reverse, temps | reverse_temps, counts, pure_calls, index)
+    _rewrite_reverse(reverse, values or {}, numpy_name, broadcasts_into, index)
     if values:
-        lazy_expand(reverse, values, numpy_name)
-    _refold(reverse, values or {}, broadcasts_into)  # exposed identities: -(-a * b)
-    if values:
-        drop_default_arguments(forward + reverse, values)
+        drop_default_arguments(forward + reverse, values, index)
     reverse = drop_empty(reverse, reverse=True)
     forward = drop_empty(forward, reverse=False)
     return forward, reverse
 
 
-def drop_default_arguments(stmts: list, values: dict) -> None:
+def drop_default_arguments(stmts: list, values: dict, index: _Index | None = None) -> None:
     """``expand_reduced(g, x, None, False)`` -> ``expand_reduced(g, x)``: in calls to
     srcgrad's own helpers, trailing arguments that only repeat the defaults go."""
+    index = index if index is not None else _Index()
     defaults_of: dict[str, tuple] = {}      # (a signature per name, not per call)
-    for stmt in stmts:
-        for node in nodes_of(stmt, (gast.Call,)):
+    for entry in index.entries(stmts):
+        calls = entry.calls
+        if isinstance(entry.stmt, gast.Assign):
+            for target in entry.stmt.targets:   # (an entry has no calls of its targets)
+                if target.__class__ is not gast.Name:
+                    calls = calls + nodes_of(target, (gast.Call,))
+        for node in calls:
             if isinstance(node.func, gast.Name):
                 defaults = defaults_of.get(node.func.id)
                 if defaults is None:
@@ -1048,14 +1050,49 @@ def _same_constant(node: Any, default: Any) -> bool:
         and type(node.value) is type(default) and node.value == default
 
 
-def _refold(stmts: list, values: dict, broadcasts_into: Any = None,
-            folder: _Fold | None = None) -> None:
-    folder = folder if folder is not None else _Fold(values, broadcasts_into)
-    for stmt in stmts:
-        for inner in _nested(stmt):
-            _refold(inner, values, broadcasts_into, folder)
-        if isinstance(stmt, gast.Assign):
-            stmt.value = folder.visit(stmt.value)
+def _rewrite_reverse(stmts: list, values: dict, numpy_name: Any, broadcasts_into: Any,
+                     index: _Index) -> None:
+    """Rewrite the assignments of the reverse sweep by :class:`_LazyExpand`, then by
+    :class:`_Fold` (identities that folding temporaries exposed: ``-(-a * b)``).
+
+    Only assignments with what a rewrite needs are visited: a call of
+    ``expand_reduced`` for the first, :func:`_may_fold` for the second.  The
+    entry of a visited assignment is dropped (its value may have new nodes).
+    """
+    expander = _LazyExpand(values, numpy_name)      # (neither keeps state of its own)
+    folder = _Fold(values, broadcasts_into)
+    for entry in index.entries(stmts):
+        stmt = entry.stmt
+        if not isinstance(stmt, gast.Assign):
+            continue
+        if _calls_of(entry.calls, values, expand_reduced):
+            stmt.value = expander.visit(stmt.value)
+        elif not _may_fold(entry, values, broadcasts_into is not None):
+            continue
+        stmt.value = folder.visit(stmt.value)
+        index.forget(stmt)
+
+
+def _calls_of(calls: list, values: dict, fn: Any) -> bool:
+    """Is one of ``calls`` a call of ``fn`` by a name ``values`` binds to it?"""
+    for call in calls:
+        func = call.func
+        if isinstance(func, gast.Name) and values.get(func.id) is fn:
+            return True
+    return False
+
+
+def _may_fold(entry: _Entry, values: dict, composes: bool) -> bool:
+    """Can :class:`_Fold` change the value of ``entry``'s assignment?  Not without a
+    constant, a negation or a call of a folding helper (see :func:`_folding_helper`: a
+    conditional or a comparison folds only on constants), or, where it ``composes``
+    sums (``broadcasts_into``), a call of ``unbroadcast``."""
+    if entry.literal:
+        return True
+    for call in entry.calls:
+        if _folding_helper(call, values):
+            return True
+    return composes and _calls_of(entry.calls, values, unbroadcast)
 
 
 def drop_overwritten(stmts: list, index: _Index | None = None) -> None:
