@@ -516,7 +516,8 @@ class _Entry:
         self.targets: list = []  # the Names of an assignment's targets
         self.calls: list = []   # the Calls of what ``value`` covers
         self.nested: list = []  # its body and orelse (the lists themselves)
-        self.literal = False    # a Constant or UnaryOp in what ``value`` covers?
+        self.literal = False    # a constant but None, a negation or a comparison of a
+        #                         constant in what ``value`` covers? (_may_fold)
 
 
 class _Index:
@@ -627,12 +628,12 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 
 def _scan(node: Any, names: list, calls: list) -> bool:
     """Append the Name and the Call nodes of the tree ``node`` to ``names`` and ``calls``
-    (one walk, in :func:`name_nodes`'s order); return whether it has a Constant or a
-    UnaryOp (:func:`_may_fold`)."""
+    (one walk, in :func:`name_nodes`'s order); return whether it has what folding
+    constants and negations needs (:func:`_may_fold`)."""
     stack = [node]
     pop, push = stack.pop, stack.append
     name_class, call_class, ast_class, list_class = gast.Name, gast.Call, gast.AST, list
-    constant_class, unary_class = gast.Constant, gast.UnaryOp
+    constant_class, unary_class, compare_class = gast.Constant, gast.UnaryOp, gast.Compare
     fields_of = _FIELDS
     literal = False
     while stack:
@@ -645,9 +646,10 @@ def _scan(node: Any, names: list, calls: list) -> bool:
         elif cls is call_class:
             calls.append(current)
         elif cls is constant_class:
-            literal = True
+            literal = literal or current.value is not None
             continue            # (no children)
-        elif cls is unary_class:
+        elif cls is unary_class \
+                or cls is compare_class and current.left.__class__ is constant_class:
             literal = True
         fields = fields_of.get(cls)
         if fields is None:
@@ -1083,10 +1085,13 @@ def _calls_of(calls: list, values: dict, fn: Any) -> bool:
 
 
 def _may_fold(entry: _Entry, values: dict, composes: bool) -> bool:
-    """Can :class:`_Fold` change the value of ``entry``'s assignment?  Not without a
-    constant, a negation or a call of a folding helper (see :func:`_folding_helper`: a
-    conditional or a comparison folds only on constants), or, where it ``composes``
-    sums (``broadcasts_into``), a call of ``unbroadcast``."""
+    """Can :class:`_Fold` change the value of ``entry``'s assignment?
+
+    Not without a constant, a negation or a call of a folding helper (see
+    :func:`_folding_helper`; a conditional or a comparison folds only on constants,
+    and a ``None`` only in a comparison with a constant: ``None is None``), or,
+    where it ``composes`` sums (``broadcasts_into``), a call of ``unbroadcast``.
+    """
     if entry.literal:
         return True
     for call in entry.calls:
