@@ -631,20 +631,33 @@ def _scan(node: Any, names: list, calls: list) -> bool:
     (one walk, in :func:`name_nodes`'s order); return whether it has what folding
     constants and negations needs (:func:`_may_fold`)."""
     stack = [node]
-    pop, push = stack.pop, stack.append
+    pop, push, extend = stack.pop, stack.append, stack.extend
     name_class, call_class, ast_class, list_class = gast.Name, gast.Call, gast.AST, list
+    binop_class, attribute_class = gast.BinOp, gast.Attribute
     constant_class, unary_class, compare_class = gast.Constant, gast.UnaryOp, gast.Compare
     fields_of = _FIELDS
     literal = False
     while stack:
         current = pop()
         cls = current.__class__
+        # (the commonest nodes' children are pushed without the loop over fields below)
         if cls is name_class:
             names.append(current)
             if getattr(current, "annotation", None) is None:
                 continue        # (nothing else under a Name but its context)
+        elif cls is binop_class:
+            push(current.left)
+            push(current.right)
+            continue
         elif cls is call_class:
             calls.append(current)
+            push(current.func)
+            extend(current.args)
+            extend(current.keywords)
+            continue
+        elif cls is attribute_class:
+            push(current.value)
+            continue
         elif cls is constant_class:
             literal = literal or current.value is not None
             continue            # (no children)
@@ -704,18 +717,20 @@ def _named(names: list, ident: str) -> bool:
     return False
 
 
-def remove_dead(body: list, keep: set[str], pure_calls: set,
-                index: _Index | None = None) -> dict[str, int]:
+def remove_dead(body: list, keep: set[str], pure_calls: set, index: _Index | None = None,
+                counts: dict[str, int] | None = None) -> dict[str, int]:
     """Drop assignments to names that are never read, then those only they read, and so on.
 
     A worklist: deleting an assignment lowers the counts of the names it
     reads, and only the assignments of a name whose count falls to zero are
-    looked at again.  Returns how many times each name is read in what is left.
+    looked at again.  Returns how many times each name is read in what is left
+    (``counts``, updated, where the caller has counted the reads in ``body``).
     """
     index = index if index is not None else _Index()
     entries = index.entries(body)
-    counts: dict[str, int] = {}
-    _count_loads(entries, counts)
+    if counts is None:
+        counts = {}
+        _count_loads(entries, counts)
     definitions: dict[str, list] = {}       # the assignments to one name, by name
     for entry in entries:
         stmt = entry.stmt
@@ -995,11 +1010,13 @@ def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
     dropped = _drop_self_assignments(reverse, index)
     _count_loads([index.entry(stmt) for stmt in dropped], loads, -1)
     propagate_copies(reverse, reverse_temps, loads, index)
-    _drop_self_assignments(reverse, index)
-    drop_overwritten(reverse, index)
+    dropped = _drop_self_assignments(reverse, index)
+    dropped += drop_overwritten(reverse, index)
+    _count_loads([index.entry(stmt) for stmt in dropped], loads, -1)
     everything = forward + reverse
     pure_calls = pure_calls | _pure_builtins(values)
-    counts = remove_dead(everything, keep, pure_calls, index)
+    # (the passes above kept ``loads`` true: it is every name's reads in ``everything``)
+    counts = remove_dead(everything, keep, pure_calls, index, loads)
     alive = {id(s) for s in everything}
     forward[:] = [s for s in forward if id(s) in alive]
     reverse[:] = [s for s in reverse if id(s) in alive]
@@ -1100,14 +1117,17 @@ def _may_fold(entry: _Entry, values: dict, composes: bool) -> bool:
     return composes and _calls_of(entry.calls, values, unbroadcast)
 
 
-def drop_overwritten(stmts: list, index: _Index | None = None) -> None:
-    """Drop ``a = e`` when the next statements overwrite ``a`` before anything reads it."""
+def drop_overwritten(stmts: list, index: _Index | None = None) -> list:
+    """Drop ``a = e`` when the next statements overwrite ``a`` before anything reads it;
+    return what went."""
     index = index if index is not None else _Index()
+    dropped: list = []
     for block in index.blocks(stmts):
-        _drop_overwritten_block(block, index)
+        _drop_overwritten_block(block, index, dropped)
+    return dropped
 
 
-def _drop_overwritten_block(stmts: list, index: _Index) -> None:
+def _drop_overwritten_block(stmts: list, index: _Index, dropped: list) -> None:
     at = 0
     while at < len(stmts):
         stmt = stmts[at]
@@ -1128,6 +1148,7 @@ def _drop_overwritten_block(stmts: list, index: _Index) -> None:
                     dead = len(later.targets) == 1 and isinstance(later.targets[0], gast.Name)
                     break
             if dead:
+                dropped.append(stmt)
                 del stmts[at]
                 continue
         at += 1
