@@ -751,51 +751,46 @@ def remove_dead(body: list, keep: set[str], pure_calls: set, index: _Index | Non
                         left = counts[node.id] = counts[node.id] - 1
                         if left == 0 and node.id in definitions:
                             work.append(node.id)
-    if dead:
-        for block in index.blocks(body):
-            block[:] = [stmt for stmt in block if id(stmt) not in dead]
+    _delete(body, index, dead)
     return counts
 
 
 def drop_empty(stmts: list, reverse: bool) -> list:
-    """Remove ifs with nothing in either branch, and (in the reverse sweep) empty loops."""
+    """Remove ifs with nothing in either branch, and (in the reverse sweep) empty loops;
+    then comments not followed by code, and duplicates (of a run of comments, the last
+    stays)."""
     out = []
+    comment = None      # (the last comment, kept if code comes next)
+    expr_class = gast.Expr
     for stmt in stmts:
-        for attr in _nested_fields(stmt.__class__):
-            inner = getattr(stmt, attr, None)
-            if isinstance(inner, list):
-                setattr(stmt, attr, drop_empty(inner, reverse))
-        if isinstance(stmt, gast.If) and not _code(stmt.body) and not _code(stmt.orelse):
+        cls = stmt.__class__
+        if cls is expr_class and getattr(stmt, "is_comment", False):
+            comment = stmt
             continue
-        if reverse and isinstance(stmt, (gast.For, gast.While)) and not _code(stmt.body):
-            continue
+        fields = _NESTED.get(cls)
+        if fields is None:
+            fields = _nested_fields(cls)
+        if fields:
+            for attr in fields:
+                inner = getattr(stmt, attr, None)
+                if isinstance(inner, list):
+                    setattr(stmt, attr, drop_empty(inner, reverse))
+            # (a cleaned list with code in it is not empty: it has no lone comments)
+            if isinstance(stmt, gast.If) and not stmt.body and not stmt.orelse:
+                continue
+            if reverse and isinstance(stmt, (gast.For, gast.While)) and not stmt.body:
+                continue
+        if comment is not None:
+            out.append(comment)
+            comment = None
         out.append(stmt)
-    return _clean_comments(out)
+    return out
 
 
 def _is_comment(stmt: Any) -> bool:
     # (comments are Expr statements: see sweep.comment; the class test spares the
     # slow look-up of a missing attribute on every other statement)
     return isinstance(stmt, gast.Expr) and getattr(stmt, "is_comment", False)
-
-
-def _code(stmts: list) -> bool:
-    for stmt in stmts:
-        if not _is_comment(stmt):
-            return True
-    return False
-
-
-def _clean_comments(stmts: list) -> list:
-    """Drop comments not followed by code, and duplicates."""
-    out = []
-    for index, stmt in enumerate(stmts):
-        if _is_comment(stmt):
-            following = stmts[index + 1] if index + 1 < len(stmts) else None
-            if following is None or _is_comment(following):
-                continue
-        out.append(stmt)
-    return out
 
 
 def fold_temporaries(stmts: list, temps: set[str], counts: dict[str, int],
@@ -848,8 +843,8 @@ def _fold_block(stmts: list, temps: set[str], counts: dict[str, int], pure_calls
             user.value = value
         else:
             _replace_name(user.value, temp, value)
-        # (the count of one says no other statement reaches the replaced name: only the
-        # user's entry changes)
+        # (the count of one says no other statement, and no other node of the user,
+        # reads the replaced name: only the user's entry changes)
         index.forget(user)
         if hasattr(stmt, "origin") and not hasattr(user, "origin"):
             user.origin = stmt.origin
@@ -863,8 +858,8 @@ def _is_push(stmt: Any) -> bool:
 
 
 def _replace_name(tree: Any, ident: str, value: Any) -> None:
-    """Replace every ``Name`` ``ident`` under ``tree`` (not ``tree`` itself) by a copy of
-    ``value`` (which does not read ``ident``: its copies are not searched)."""
+    """Replace the ``Name`` ``ident`` under ``tree`` (not ``tree`` itself) by a copy of
+    ``value``: the first found, which the caller knows to be the only one."""
     stack = [tree]
     name_class, ast_class = gast.Name, gast.AST
     while stack:
@@ -873,10 +868,12 @@ def _replace_name(tree: Any, ident: str, value: Any) -> None:
             old = getattr(node, field, None)
             if isinstance(old, name_class) and old.id == ident:
                 setattr(node, field, clone(value))
+                return
             elif isinstance(old, list):
                 for k, item in enumerate(old):
                     if isinstance(item, name_class) and item.id == ident:
                         old[k] = clone(value)
+                        return
                     elif isinstance(item, ast_class):
                         stack.append(item)
             elif isinstance(old, ast_class):
@@ -932,15 +929,18 @@ def _only_final_stores(node: Any, temp: str, target: str, index: _Index) -> bool
 
 
 def propagate_copies(stmts: list, removable: set[str], counts: dict[str, int],
-                     index: _Index | None = None) -> None:
-    """Replace reads of ``a`` after ``a = b`` with ``b`` while neither is reassigned."""
+                     index: _Index | None = None) -> list:
+    """Replace reads of ``a`` after ``a = b`` with ``b`` while neither is reassigned;
+    return the statements whose reads changed."""
     index = index if index is not None else _Index()
+    renamed: list = []
     for block in index.blocks(stmts):
-        _propagate_block(block, removable, counts, index)
+        _propagate_block(block, removable, counts, index, renamed)
+    return renamed
 
 
 def _propagate_block(stmts: list, removable: set[str], counts: dict[str, int],
-                     index: _Index) -> None:
+                     index: _Index, renamed: list) -> None:
     at = 0
     while at < len(stmts):
         stmt = stmts[at]
@@ -955,22 +955,32 @@ def _propagate_block(stmts: list, removable: set[str], counts: dict[str, int],
         for k in range(at + 1, len(stmts)):
             later = stmts[k]
             names = index.names(later)
-            stores = {n.id for n in names if isinstance(n.ctx, gast.Store)}
-            compound = isinstance(later, (gast.If, gast.For, gast.While))
-            if compound and (a in stores or b in stores):
+            stores = _stores_either(names, a, b)
+            if stores and isinstance(later, (gast.If, gast.For, gast.While)):
                 break
             # (in an assignment, only the value's reads: not an index in its targets)
             replaced = _replace_loads(index.entry(later).value
                                       if isinstance(later, gast.Assign) else names, a, b)
+            if replaced:
+                renamed.append(later)
             counts[a] = counts.get(a, 0) - replaced
             counts[b] = counts.get(b, 0) + replaced
-            if a in stores or b in stores or counts[a] <= 0:
+            if stores or counts[a] <= 0:
                 break
         if counts.get(a, 0) == 0:
             counts[b] = counts.get(b, 0) - 1
             del stmts[at]
             continue
         at += 1
+
+
+def _stores_either(names: list, a: str, b: str) -> bool:
+    """Does one of ``names`` store ``a`` or ``b``?"""
+    store = gast.Store
+    for node in names:
+        if (node.id == a or node.id == b) and isinstance(node.ctx, store):
+            return True
+    return False
 
 
 def _replace_loads(names: list, old: str, new: str) -> int:
@@ -999,6 +1009,7 @@ def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
                 if isinstance(node.ctx, load):
                     loads[node.id] = loads.get(node.id, 0) + 1
     reverse_stores: set[str] = set()
+    selves = set()                  # (the reverse sweep's ``a = a``, ids)
     for entry in index.entries(reverse):
         for names in (entry.value, entry.targets):
             for node in names:
@@ -1006,11 +1017,15 @@ def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
                     loads[node.id] = loads.get(node.id, 0) + 1
                 elif isinstance(node.ctx, store):
                     reverse_stores.add(node.id)
+        if _self_assignment(entry.stmt):
+            selves.add(id(entry.stmt))
     reverse_temps = reverse_stores - keep - forward_names
-    dropped = _drop_self_assignments(reverse, index)
+    dropped = _delete(reverse, index, selves)
     _count_loads([index.entry(stmt) for stmt in dropped], loads, -1)
-    propagate_copies(reverse, reverse_temps, loads, index)
-    dropped = _drop_self_assignments(reverse, index)
+    renamed = propagate_copies(reverse, reverse_temps, loads, index)
+    # (a renamed read may have made ``a = a``: ``a = b`` after ``b = a``)
+    dropped = _delete(reverse, index, {id(entry.stmt) for entry in index.entries(renamed)
+                                       if _self_assignment(entry.stmt)})
     dropped += drop_overwritten(reverse, index)
     _count_loads([index.entry(stmt) for stmt in dropped], loads, -1)
     everything = forward + reverse
@@ -1154,19 +1169,24 @@ def _drop_overwritten_block(stmts: list, index: _Index, dropped: list) -> None:
         at += 1
 
 
-def _drop_self_assignments(stmts: list, index: _Index) -> list:
-    """Delete ``a = a`` from ``stmts`` and the lists nested in it; return what went."""
-    dropped = []
-    for block in index.blocks(stmts):
-        here = [stmt for stmt in block if isinstance(stmt, gast.Assign)
-                and isinstance(stmt.value, gast.Name) and len(stmt.targets) == 1
-                and isinstance(stmt.targets[0], gast.Name)
-                and stmt.targets[0].id == stmt.value.id]
-        if here:
-            gone = {id(stmt) for stmt in here}
-            block[:] = [stmt for stmt in block if id(stmt) not in gone]
-            dropped += here
-    return dropped
+def _self_assignment(stmt: Any) -> bool:
+    """Is ``stmt`` ``a = a``?"""
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Name) \
+        and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
+        and stmt.targets[0].id == stmt.value.id
+
+
+def _delete(stmts: list, index: _Index, doomed: set[int]) -> list:
+    """Delete the statements whose ids are in ``doomed`` from ``stmts`` and the lists
+    nested in it; return them."""
+    deleted: list = []
+    if doomed:
+        for block in index.blocks(stmts):
+            kept = [stmt for stmt in block if id(stmt) not in doomed]
+            if len(kept) < len(block):
+                deleted += [stmt for stmt in block if id(stmt) in doomed]
+                block[:] = kept
+    return deleted
 
 
 def release_saved_values(forward: list, reverse: list, keep: set[str],
