@@ -1093,18 +1093,20 @@ def _rewrite_reverse(stmts: list, values: dict, numpy_name: Any, broadcasts_into
     ``expand_reduced`` for the first, :func:`_may_fold` for the second.  The
     entry of a visited assignment is dropped (its value may have new nodes).
     """
-    expander = _LazyExpand(values, numpy_name)      # (neither keeps state of its own)
-    folder = _Fold(values, broadcasts_into)
-    for entry in index.entries(stmts):
-        stmt = entry.stmt
-        if not isinstance(stmt, gast.Assign):
-            continue
+    entries = [entry for entry in index.entries(stmts) if isinstance(entry.stmt, gast.Assign)]
+    expander = _LazyExpand(values, numpy_name)      # (it keeps no state of its own)
+    expanded = set()
+    for entry in entries:
         if _calls_of(entry.calls, values, expand_reduced):
-            stmt.value = expander.visit(stmt.value)
-        elif not _may_fold(entry, values, broadcasts_into is not None):
-            continue
-        stmt.value = folder.visit(stmt.value)
-        index.forget(stmt)
+            entry.stmt.value = expander.visit(entry.stmt.value)
+            expanded.add(id(entry))
+    # (all expansions first: a tree two statements share is expanded, then folded)
+    folder = _Fold(values, broadcasts_into)
+    composes = broadcasts_into is not None
+    for entry in entries:
+        if id(entry) in expanded or _may_fold(entry, values, composes):
+            entry.stmt.value = folder.visit(entry.stmt.value)
+            index.forget(entry.stmt)
 
 
 def _calls_of(calls: list, values: dict, fn: Any) -> bool:
