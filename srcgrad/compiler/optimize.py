@@ -178,8 +178,8 @@ class _DropUnbroadcast(_Rewriter):
 
 # Every rewrite of _Fold (without ``broadcasts_into``) needs a constant, a negation, a
 # conditional or a comparison in the expression, or a call of a helper below; an
-# expression without them is left as it is (with ``broadcasts_into``, also one without
-# a call of ``unbroadcast``: _may_fold).  A new rewrite in _Fold must keep this true.
+# expression without them is left as it is.  A new rewrite in _Fold must keep this true,
+# and the finer test of _scan and _may_fold (which nodes a rewrite starts from).
 def _folding_helper(call: Any, values: dict) -> bool:
     func = call.func
     if not isinstance(func, gast.Name):
@@ -507,7 +507,7 @@ def _pure_builtins(values: dict | None) -> set[str]:
 class _Entry:
     """One statement's own ``Name`` and ``Call`` nodes (see :class:`_Index`)."""
 
-    __slots__ = ("stmt", "value", "targets", "calls", "nested", "literal")
+    __slots__ = ("stmt", "value", "targets", "calls", "nested", "folds")
 
     def __init__(self, stmt: Any) -> None:
         self.stmt = stmt        # (held, so that no other statement gets its id while indexed)
@@ -516,8 +516,8 @@ class _Entry:
         self.targets: list = []  # the Names of an assignment's targets
         self.calls: list = []   # the Calls of what ``value`` covers
         self.nested: list = []  # its body and orelse (the lists themselves)
-        self.literal = False    # a constant but None, a negation or a comparison of a
-        #                         constant in what ``value`` covers? (_may_fold)
+        self.folds = False      # a node a fold of constants or negations starts from in
+        #                         what ``value`` covers? (see _scan, _may_fold)
 
 
 class _Index:
@@ -590,7 +590,7 @@ class _Index:
 def _scan_statement(stmt: Any) -> _Entry:
     entry = _Entry(stmt)
     if isinstance(stmt, gast.Assign):
-        entry.literal = _scan(stmt.value, entry.value, entry.calls)
+        entry.folds = _scan(stmt.value, entry.value, entry.calls)
         targets = stmt.targets
         if len(targets) == 1 and targets[0].__class__ is gast.Name \
                 and getattr(targets[0], "annotation", None) is None:
@@ -607,9 +607,9 @@ def _scan_statement(stmt: Any) -> _Entry:
             if field not in nested:
                 for item in value:
                     if isinstance(item, gast.AST):
-                        entry.literal |= _scan(item, entry.value, entry.calls)
+                        entry.folds |= _scan(item, entry.value, entry.calls)
         elif isinstance(value, gast.AST):
-            entry.literal |= _scan(value, entry.value, entry.calls)
+            entry.folds |= _scan(value, entry.value, entry.calls)
     return entry
 
 
@@ -628,15 +628,17 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 
 def _scan(node: Any, names: list, calls: list) -> bool:
     """Append the Name and the Call nodes of the tree ``node`` to ``names`` and ``calls``
-    (one walk, in :func:`name_nodes`'s order); return whether it has what folding
-    constants and negations needs (:func:`_may_fold`)."""
+    (one walk, in :func:`name_nodes`'s order); return whether it has a node that a fold
+    of constants or negations starts from (:func:`_may_fold`): a negation, an operation
+    or a comparison with a constant operand (left, for a comparison), a conditional
+    with a constant test, or a call of a ``where``."""
     stack = [node]
     pop, push, extend = stack.pop, stack.append, stack.extend
     name_class, call_class, ast_class, list_class = gast.Name, gast.Call, gast.AST, list
     binop_class, attribute_class = gast.BinOp, gast.Attribute
     constant_class, unary_class, compare_class = gast.Constant, gast.UnaryOp, gast.Compare
     fields_of = _FIELDS
-    literal = False
+    folds = False
     while stack:
         current = pop()
         cls = current.__class__
@@ -646,12 +648,18 @@ def _scan(node: Any, names: list, calls: list) -> bool:
             if getattr(current, "annotation", None) is None:
                 continue        # (nothing else under a Name but its context)
         elif cls is binop_class:
-            push(current.left)
-            push(current.right)
+            left, right = current.left, current.right
+            if left.__class__ is constant_class or right.__class__ is constant_class:
+                folds = True
+            push(left)
+            push(right)
             continue
         elif cls is call_class:
             calls.append(current)
-            push(current.func)
+            func = current.func
+            if func.__class__ is attribute_class and func.attr == "where":
+                folds = True
+            push(func)
             extend(current.args)
             extend(current.keywords)
             continue
@@ -659,11 +667,13 @@ def _scan(node: Any, names: list, calls: list) -> bool:
             push(current.value)
             continue
         elif cls is constant_class:
-            literal = literal or current.value is not None
             continue            # (no children)
-        elif cls is unary_class \
-                or cls is compare_class and current.left.__class__ is constant_class:
-            literal = True
+        elif cls is unary_class:
+            folds = True
+        elif cls is compare_class:
+            folds = folds or current.left.__class__ is constant_class
+        elif cls is gast.IfExp:
+            folds = folds or current.test.__class__ is constant_class
         fields = fields_of.get(cls)
         if fields is None:
             fields = fields_of[cls] = child_fields(cls)
@@ -675,7 +685,7 @@ def _scan(node: Any, names: list, calls: list) -> bool:
                         push(item)
             elif isinstance(value, ast_class):
                 push(value)
-    return literal
+    return folds
 
 
 _NESTED: dict[type, tuple[str, ...]] = {}
@@ -1089,15 +1099,15 @@ def _rewrite_reverse(stmts: list, values: dict, numpy_name: Any, broadcasts_into
     """Rewrite the assignments of the reverse sweep by :class:`_LazyExpand`, then by
     :class:`_Fold` (identities that folding temporaries exposed: ``-(-a * b)``).
 
-    Only assignments with what a rewrite needs are visited: a call of
-    ``expand_reduced`` for the first, :func:`_may_fold` for the second.  The
-    entry of a visited assignment is dropped (its value may have new nodes).
+    Only assignments with what a rewrite needs are visited (:func:`_may_expand`,
+    :func:`_may_fold`).  The entry of a visited assignment is dropped (its value
+    may have new nodes).
     """
     entries = [entry for entry in index.entries(stmts) if isinstance(entry.stmt, gast.Assign)]
     expander = _LazyExpand(values, numpy_name)      # (it keeps no state of its own)
     expanded = set()
     for entry in entries:
-        if _calls_of(entry.calls, values, expand_reduced):
+        if _may_expand(entry, values):
             entry.stmt.value = expander.visit(entry.stmt.value)
             expanded.add(id(entry))
     # (all expansions first: a tree two statements share is expanded, then folded)
@@ -1118,20 +1128,31 @@ def _calls_of(calls: list, values: dict, fn: Any) -> bool:
     return False
 
 
+def _may_expand(entry: _Entry, values: dict) -> bool:
+    """Can :class:`_LazyExpand` change the value of ``entry``'s assignment?  Not without
+    a call of ``expand_reduced``."""
+    return _calls_of(entry.calls, values, expand_reduced)
+
+
 def _may_fold(entry: _Entry, values: dict, composes: bool) -> bool:
     """Can :class:`_Fold` change the value of ``entry``'s assignment?
 
-    Not without a constant, a negation or a call of a folding helper (see
-    :func:`_folding_helper`; a conditional or a comparison folds only on constants,
-    and a ``None`` only in a comparison with a constant: ``None is None``), or,
-    where it ``composes`` sums (``broadcasts_into``), a call of ``unbroadcast``.
+    Not unless one of its rewrites applies to the value as it is (a rewrite
+    makes nodes that others apply to only after one applied): each needs a
+    node :func:`_scan` notes, or a call of a folding helper (see
+    :func:`_folding_helper`), or, where it ``composes`` sums
+    (``broadcasts_into``), ``unbroadcast(unbroadcast(...), ...)``.
     """
-    if entry.literal:
+    if entry.folds:
         return True
     for call in entry.calls:
         if _folding_helper(call, values):
             return True
-    return composes and _calls_of(entry.calls, values, unbroadcast)
+        if composes and _calls_of([call], values, unbroadcast) and call.args \
+                and isinstance(call.args[0], gast.Call) \
+                and _calls_of([call.args[0]], values, unbroadcast):
+            return True
+    return False
 
 
 def drop_overwritten(stmts: list, index: _Index | None = None) -> list:
