@@ -589,6 +589,8 @@ class _Index:
 
 def _scan_statement(stmt: Any) -> _Entry:
     entry = _Entry(stmt)
+    if _is_comment(stmt):
+        return entry        # (its call of ``__comment__`` matters to no pass)
     if isinstance(stmt, gast.Assign):
         entry.folds = _scan(stmt.value, entry.value, entry.calls)
         targets = stmt.targets
@@ -1226,15 +1228,13 @@ def release_saved_values(forward: list, reverse: list, keep: set[str],
     reverse_names = [name_nodes(stmt) for stmt in reverse]     # (one walk for both uses)
     # a name the reverse sweep stores or deletes is not assigned once: this is
     # assigned_once(forward, reverse), without walking the reverse sweep again
-    changed = {n.id for names in reverse_names for n in names
-               if isinstance(n.ctx, (gast.Store, gast.Del))}
+    writes = (gast.Store, gast.Del)
+    changed = {n.id for names in reverse_names for n in names if n.ctx.__class__ in writes}
     once = {v for v in assigned_once(forward) - changed - keep
             if worth is None or worth(v)}
-    last_reader: dict[str, int] = {}
-    for index, names in enumerate(reverse_names):
-        for node in names:
-            if node.id in once:
-                last_reader[node.id] = index
+    # (a later reader replaces an earlier one)
+    last_reader = {node.id: index for index, names in enumerate(reverse_names)
+                   for node in names if node.id in once}
     block_end = {}
     end = len(reverse)
     for index in range(len(reverse) - 1, -1, -1):
