@@ -815,7 +815,6 @@ def fold_temporaries(stmts: list, temps: set[str], counts: dict[str, int],
 
 def _fold_block(stmts: list, temps: set[str], counts: dict[str, int], pure_calls: set,
                 index: _Index) -> None:
-    store = gast.Store
     for position in range(len(stmts) - 2, -1, -1):     # (deleting stmts[position] moves
         stmt = stmts[position]                          # only the statements after it)
         if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
@@ -838,8 +837,7 @@ def _fold_block(stmts: list, temps: set[str], counts: dict[str, int], pure_calls
                 break
             if _named(found.value, temp) or _named(found.targets, temp):
                 break
-            if any(isinstance(n.ctx, store) and n.id in reads
-                   for n in found.value + found.targets) \
+            if _stores_any(found.value, reads) or _stores_any(found.targets, reads) \
                     or isinstance(nxt, gast.Expr) and not _is_push(nxt):
                 break
             if isinstance(nxt, gast.Assign) and not _pure(found.calls, pure_calls):
@@ -967,7 +965,7 @@ def _propagate_block(stmts: list, removable: set[str], counts: dict[str, int],
         for k in range(at + 1, len(stmts)):
             later = stmts[k]
             names = index.names(later)
-            stores = _stores_either(names, a, b)
+            stores = _stores_any(names, (a, b))
             if stores and isinstance(later, (gast.If, gast.For, gast.While)):
                 break
             # (in an assignment, only the value's reads: not an index in its targets)
@@ -986,11 +984,11 @@ def _propagate_block(stmts: list, removable: set[str], counts: dict[str, int],
         at += 1
 
 
-def _stores_either(names: list, a: str, b: str) -> bool:
-    """Does one of ``names`` store ``a`` or ``b``?"""
+def _stores_any(names: list, idents: Any) -> bool:
+    """Does one of ``names`` store one of ``idents`` (a set or a short tuple)?"""
     store = gast.Store
     for node in names:
-        if (node.id == a or node.id == b) and isinstance(node.ctx, store):
+        if node.id in idents and isinstance(node.ctx, store):
             return True
     return False
 
