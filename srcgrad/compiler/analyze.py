@@ -28,7 +28,7 @@ from .aliasing import check_writes
 from .normalize import SIMPLE_STATEMENTS, NormalizedFunction, is_atom, name_nodes, statements
 from .ops import Operation, arg_names, classify, differentiable_positions
 
-__all__ = ["Activity", "analyze", "statements", "assigned_name", "target_names"]
+__all__ = ["Activity", "analyze", "reanalyze", "statements", "assigned_name", "target_names"]
 
 
 @dataclass
@@ -194,13 +194,13 @@ def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str],
             continue
         target = assigned_name(stmt)
         operands = op.operands()
-        names = operand_names[id(stmt)] = [_names_read(a) for a in operands]
+        names = operand_names[id(stmt)] = [arg_names(a) for a in operands]
         if op.kind == "append":
             sources = names[1] + [target]
         elif op.kind == "unknown":
             sources = [n for ns in names for n in ns]
         else:
-            sources = [n for a in differentiable_positions(op).values() for n in _names_read(a)]
+            sources = [n for a in differentiable_positions(op).values() for n in arg_names(a)]
         flows.append((target, sources, stmt))
     act = Activity(varied=_varied(flows, wrt))
     act.useful = _useful(flows, outputs, act.varied)
@@ -220,14 +220,16 @@ def analyze(fn: NormalizedFunction, wrt: list[str], outputs: list[str],
     return act
 
 
-def _names_read(expr: Any) -> list[str]:
-    """:func:`arg_names`, quicker for the common operand, a name or a constant."""
-    cls = expr.__class__
-    if cls is gast.Name and getattr(expr, "annotation", None) is None:
-        return [] if getattr(expr, "support", False) else [expr.id]
-    if cls is gast.Constant:
-        return []
-    return arg_names(expr)
+def reanalyze(fn: NormalizedFunction, known: Activity) -> Activity:
+    """The analysis of a copy of a function :func:`analyze` accepted with ``known``
+    (its statements copied before any pass but the analysis changed them, its kinds
+    as normalization left them): the operations are attached to the copy and the
+    sequence arguments marked again; activity and refusals are the same.
+    """
+    stmts = list(statements(fn.body))
+    attach_operations(fn, stmts)
+    mark_sequence_arguments(fn, stmts)
+    return known
 
 
 def _varied(flows: list, wrt: list[str]) -> set[str]:
@@ -365,7 +367,7 @@ def _refuse_dict_uses(fn: NormalizedFunction, act: Activity, flows: list) -> Non
 
 
 def _arg_names_of(nodes: list) -> list[str]:
-    return [n for a in nodes for n in _names_read(a)]
+    return [n for a in nodes for n in arg_names(a)]
 
 
 def _refuse_varied_index(fn: NormalizedFunction, op: Operation, stmt: Any, act: Activity,

@@ -326,6 +326,32 @@ def clone(node: Any) -> Any:
     return _clone_node(node)
 
 
+def copy_statements(stmts: list) -> list:
+    """New nodes for the trees of ``stmts``: their fields are copies, their other
+    attributes the same objects (``origin``, the user's statement that comments name
+    and group by identity; ``op``), where :func:`clone` copies those too.  A pass
+    that changes trees in place may change one copy and leave the other as it was."""
+    return [_copy_fields(stmt) for stmt in stmts]
+
+
+def _copy_fields(node: Any) -> Any:
+    cls = node.__class__
+    new = cls.__new__(cls)
+    old = node.__dict__
+    new.__dict__.update(old)
+    if cls is _NAME and old.get("annotation") is None:
+        return new          # (the commonest node: nothing under it but its context)
+    copied = new.__dict__
+    # (contexts and operators are shared, as in the trees ast.parse makes)
+    for key in _CHILD_FIELDS.get(cls) or child_fields(cls):
+        value = old.get(key)
+        if value.__class__ is list:
+            copied[key] = [_copy_fields(n) if isinstance(n, gast.AST) else n for n in value]
+        elif isinstance(value, gast.AST):
+            copied[key] = _copy_fields(value)
+    return new
+
+
 # values a node holds that are copied as they are, without testing for nodes or lists
 _PLAIN_VALUES = {int, str, bool, float, type(None)}
 

@@ -67,6 +67,12 @@ def resolve_static(parsed: ParsedFunction, node: Any) -> Any:
 
 def arg_names(expr: Any) -> list[str]:
     """Local names read by an argument expression."""
+    cls = expr.__class__
+    # (the common argument, a name or a constant, without a walk)
+    if cls is gast.Name and getattr(expr, "annotation", None) is None:
+        return [] if getattr(expr, "support", False) else [expr.id]
+    if cls is gast.Constant:
+        return []
     return [n.id for n in name_nodes(expr) if not getattr(n, "support", False)]
 
 

@@ -54,6 +54,17 @@ from .sweep import LIVE, MAYBE, ZERO, Sweep, bind_call, comment
 
 __all__ = ["ReverseSweep", "ZERO", "LIVE", "MAYBE", "comment"]
 
+_NAME = gast.Name
+
+
+def _reads(operands: list, target: str) -> bool:
+    """Does one of ``operands`` read ``target``?"""
+    for operand in operands:
+        if target in arg_names(operand):
+            return True
+    return False
+
+
 def _call(func: str, args: list) -> Any:
     return call(name(func), args)
 
@@ -368,7 +379,7 @@ class ReverseSweep(Sweep):
         kwargs = dict(op.kwargs)
         dry = self.dry
         # (the differentiable positions are among the operands)
-        if not dry and any(target in arg_names(a) for a in op.operands()):
+        if not dry and _reads(op.operands(), target):
             old_name = self.namer.fresh(target + "_prev")
             if target in self.scalars:
                 self.scalars.add(old_name)
@@ -385,7 +396,8 @@ class ReverseSweep(Sweep):
                 if dry:
                     expr = g        # (states do not depend on the contribution's value)
                 else:
-                    expr = instantiate(rule.vjps[pos], clone(g), name(target), args, kwargs,
+                    cotangent = name(g.id) if g.__class__ is _NAME else clone(g)
+                    expr = instantiate(rule.vjps[pos], cotangent, name(target), args, kwargs,
                                        self.ns, self.hoister(inner))
                     expr = self.simplify_rule(expr, op, pos)
                 if isinstance(arg, gast.Name):

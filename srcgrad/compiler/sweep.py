@@ -23,6 +23,7 @@ from ..rules.registry import refuse_complex
 from .analyze import Activity, target_names
 from .names import Namer, Namespace
 from .normalize import (
+    SIMPLE_STATEMENTS,
     NormalizedFunction,
     assign,
     call,
@@ -308,9 +309,13 @@ def _noted(out: list, origin_id: int) -> bool:
     """Is ``out``'s last comment the one for ``origin_id``, with only code after it?"""
     for index in range(len(out) - 1, -1, -1):
         node = out[index]
-        if getattr(node, "is_comment", False):
-            return node.origin_id == origin_id
-        if getattr(node, "is_control", False):
+        cls = node.__class__
+        # (comments are Expr statements, control statements compound ones: the class
+        # spares most statements the slow look-up of an attribute they lack)
+        if cls is gast.Expr:
+            if getattr(node, "is_comment", False):
+                return node.origin_id == origin_id
+        elif cls not in SIMPLE_STATEMENTS and getattr(node, "is_control", False):
             return False
     return False
 

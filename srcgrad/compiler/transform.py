@@ -21,7 +21,7 @@ from ..rules import registry
 from ..runtime import as_gradient, zeros_like
 from ..treeargs import TreeFunction
 from . import cache, inline, support, variants
-from .analyze import analyze, scalar_closed, scalar_names, target_names
+from .analyze import Activity, analyze, reanalyze, scalar_closed, scalar_names, target_names
 from .emit import compile_module, finish_statements, to_source
 from .forward import ForwardSweep
 from .names import Namer, Namespace
@@ -30,6 +30,7 @@ from .normalize import (
     assign,
     clone,
     const,
+    copy_statements,
     name,
     name_nodes,
     nodes_of,
@@ -397,6 +398,8 @@ class _Builder:
         self.callees: dict[str, tuple] = {}  # namespace name -> the callee it differentiates
         self.live_grads: dict[str, tuple] = {}   # a callee's pullback -> Compiled.live_grads
         self.sweeps: list = []                   # every variant's sweep (release)
+        self.front: tuple | None = None          # (keep_front)
+        self.user_names: set | None = None       # (optimized)
 
     def build(self) -> Compiled:
         self.ns = Namespace(Namer())
@@ -477,19 +480,29 @@ class _Builder:
         Both modes share everything but the sweep: parsing, normalization, name
         binding, activity analysis, optimization and emission.
         """
-        parsed = parse_function(self.fun)
-        if inspect.ismethod(self.fun):
-            bind_receiver(parsed)
-        if self.trees:
-            spread_parameters(parsed, self.trees)
-        self.parsed = parsed
-        namer = Namer(taken or set())
-        nf = normalize(parsed, namer)
+        front = self.front if scalar else None
+        if front is None:
+            parsed = parse_function(self.fun)
+            if inspect.ismethod(self.fun):
+                bind_receiver(parsed)
+            if self.trees:
+                spread_parameters(parsed, self.trees)
+            self.parsed = parsed
+            namer = Namer(taken or set())
+            nf = normalize(parsed, namer)
+            self.kinds = dict(nf.kinds)     # (as normalized: see keep_front)
+            self.known = None
+        else:
+            # the generic variant's normalized function (a copy), under a namer that
+            # knows the names it took: parsing and normalizing again gives the same
+            parsed, (nf, names, self.known) = self.parsed, front
+            namer = nf.namer = Namer((taken or set()) | names)
         nf.callee = self.internal       # (its caller sees what it changes in its arguments)
         self.nf = nf
         self.namer = namer
         self.ns.namer = namer
-        self.bind_user_names(nf)
+        if front is None:
+            self.bind_user_names(nf)
         params = nf.params
         for i in self.argnums:
             if i >= len(params):
@@ -507,9 +520,10 @@ class _Builder:
         body, ret = nf.body[:-1], nf.body[-1]
         out_atom = ret.value
         outputs = [out_atom.id] if isinstance(out_atom, gast.Name) else []
-        act = analyze(nf, self.wrt, outputs, callee=self.internal,
-                      generated=bool(_DERIVATIVE_CODE.match(self.parsed.filename)), mode="jvp")
+        act = self.analyze(outputs, mode="jvp")
         self.closed = not scalar and scalar_closed(nf, self.ns)    # (reads the analysis)
+        if self.closed:
+            self.keep_front(act)
         sweep = ForwardSweep(nf, act, ns, namer, self.compile_callee, scalar=scalar)
         sweep.scalars = scalar_names(nf)
         self.sweep = sweep
@@ -534,10 +548,31 @@ class _Builder:
         return {"functions": functions, "entry": fn_name, "scalar_closed": self.closed,
                 "names": set(namer.taken), "leading": tangent_params}
 
+    def analyze(self, outputs: list[str], mode: str = "vjp") -> Activity:
+        """The activity analysis of ``self.nf``, which refuses what it cannot follow.
+
+        The scalar variant's function is a copy of the generic variant's, analysed
+        already: its operations are attached again, the rest is the same.
+        """
+        if self.known is not None:
+            return reanalyze(self.nf, self.known)
+        return analyze(self.nf, self.wrt, outputs, callee=self.internal, mode=mode,
+                       generated=bool(_DERIVATIVE_CODE.match(self.parsed.filename)))
+
+    def keep_front(self, act: Activity) -> None:
+        """Keep what the scalar variant starts from: the normalized function with its
+        names bound, copied before a sweep changes it, its kinds as normalization left
+        them, the names taken so far, and its analysis."""
+        nf = self.nf
+        self.front = (dataclasses.replace(nf, body=copy_statements(nf.body),
+                                          kinds=dict(self.kinds)), set(self.namer.taken), act)
+
     def optimized(self, forward: list, reverse: list, keep: set, sweep: Any,
                   reads: list) -> tuple[list, list]:
         """Both sweeps' code after dead code, copy propagation and folding."""
-        user_names = _user_names(self.parsed)
+        if self.user_names is None:     # (one parsed function serves both variants)
+            self.user_names = _user_names(self.parsed)
+        user_names = self.user_names
         temps = {n for n in sweep.primal if n not in user_names}
         pure = {n for n, v in self.ns.values.items() if _pure_callable(v)}
         return self_optimize(forward, reverse, keep, temps, pure, reads, self.ns,
@@ -570,11 +605,12 @@ class _Builder:
         if self.mode == "grad" and seed_index is None and nf.kinds.get(diff_out or "") in (
                 "list", "tuple", "dict"):
             diff_out = None     # surely not a scalar: the caller's output check raises
-        act = analyze(nf, wrt, [diff_out] if diff_out else [], callee=self.internal,
-                      generated=bool(_DERIVATIVE_CODE.match(self.parsed.filename)))
+        act = self.analyze([diff_out] if diff_out else [])
         # an internal VJP's caller calls its generic pullback: no scalar variant there
         closed = self.closed = not scalar and not (self.internal and self.mode == "vjp") \
             and scalar_closed(nf, ns)
+        if closed:
+            self.keep_front(act)
         sweep = ReverseSweep(nf, act, ns, namer, self.compile_callee, scalar=scalar)
         sweep.live_grads = self.live_grads
         sweep.scalars = scalar_names(nf)

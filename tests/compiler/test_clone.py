@@ -6,7 +6,7 @@ import ast
 
 import gast
 
-from srcgrad.compiler.normalize import clone, walk
+from srcgrad.compiler.normalize import clone, copy_statements, walk
 from srcgrad.compiler.parse import to_gast
 
 SOURCE = """
@@ -49,3 +49,22 @@ def test_clone_copies_lists_and_nested_lists():
     assert copy.extra is not tree.extra and copy.extra[0] is not tree.extra[0]
     assert copy.extra[0][0] is not tree.body[0] and copy.extra[1] == 3
     assert gast.dump(copy.extra[0][0]) == gast.dump(tree.body[0])
+
+
+def test_copy_statements_copies_fields_and_shares_attributes():
+    tree = _tree()
+    stmts = tree.body
+    stmts[0].origin = origin = tree.body[1]     # the user's statement: the same object
+    stmts[0].op = op = object()
+    stmts[0].value.pure = True
+    copy = copy_statements(stmts)
+    assert [gast.dump(s) for s in copy] == [gast.dump(s) for s in stmts]
+    originals = {id(n) for s in stmts for n in walk(s) if n._fields}
+    # every node with fields is new (contexts and operators, which have none, are shared)
+    assert not any(id(n) in originals for s in copy for n in walk(s) if n._fields)
+    assert copy[0].origin is origin and copy[0].op is op and copy[0].value.pure is True
+    copy[0].value.left.left.id = "renamed"      # a change in place leaves the original
+    assert stmts[0].value.left.left.id == "x"
+    for s_new, s_old in zip(copy, stmts, strict=True):
+        for new, old in zip(walk(s_new), walk(s_old), strict=True):
+            assert list(new.__dict__) == list(old.__dict__)
