@@ -32,7 +32,7 @@ from ..rules._shape_helpers import (
 )
 from ..rules.source import positional_defaults
 from ..runtime import expand_reduced, unbroadcast, unbroadcast_scaled
-from .normalize import Transformer, assigned_once, child_fields, clone, name_nodes, nodes_of
+from .normalize import Transformer, assigned_once, child_fields, name_nodes, nodes_of
 
 __all__ = ["simplify_contribution", "fold", "optimize_body"]
 
@@ -868,8 +868,10 @@ def _is_push(stmt: Any) -> bool:
 
 
 def _replace_name(tree: Any, ident: str, value: Any) -> None:
-    """Replace the ``Name`` ``ident`` under ``tree`` (not ``tree`` itself) by a copy of
-    ``value``: the first found, which the caller knows to be the only one."""
+    """Replace the ``Name`` ``ident`` under ``tree`` (not ``tree`` itself) by ``value``:
+    the first found, which the caller knows to be the only one.  ``value`` is moved,
+    not copied: it comes from the statement the fold deletes (a copy per fold made a
+    chain of folds copy its growing expression again at each step)."""
     stack = [tree]
     name_class, ast_class = gast.Name, gast.AST
     while stack:
@@ -877,12 +879,12 @@ def _replace_name(tree: Any, ident: str, value: Any) -> None:
         for field in child_fields(node.__class__):
             old = getattr(node, field, None)
             if isinstance(old, name_class) and old.id == ident:
-                setattr(node, field, clone(value))
+                setattr(node, field, value)
                 return
             elif isinstance(old, list):
                 for k, item in enumerate(old):
                     if isinstance(item, name_class) and item.id == ident:
-                        old[k] = clone(value)
+                        old[k] = value
                         return
                     elif isinstance(item, ast_class):
                         stack.append(item)
