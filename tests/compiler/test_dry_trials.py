@@ -15,12 +15,12 @@ import copy
 import numpy as np
 import pytest
 
-from srcgrad.compiler import compile_grad, compile_vjp, transform
+from srcgrad.compiler import compile_grad
 from srcgrad.compiler.reverse import ReverseSweep
-from srcgrad.errors import TransformError
 
 from .corpus import CASES, Case
 from .fd import assert_close, numerical_grad
+from .transforms import REVERSE_MODES, transform_texts
 
 
 def shifting_chain(x, w):
@@ -82,15 +82,7 @@ LOOPS = [Case(f, (X, W), (0, 1)) for f in (shifting_chain, branch_in_nested_loop
 
 def _transforms(case: Case, dry: bool, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(ReverseSweep, "dry_trials", dry)
-    transform.clear_cache()
-    texts = []
-    for compile_ in (compile_grad, compile_vjp):
-        try:
-            texts.append(compile_(case.fun, case.argnums).source)
-        except TransformError as exc:
-            texts.append(f"refused: {exc}")
-    transform.clear_cache()
-    return texts
+    return transform_texts(case, REVERSE_MODES)
 
 
 @pytest.mark.parametrize("case", CASES + LOOPS, ids=[c.name for c in CASES + LOOPS])

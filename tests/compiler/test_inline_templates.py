@@ -19,6 +19,8 @@ from srcgrad.compiler.normalize import clone, walk
 from srcgrad.compiler.optimize import _Fold, _folding_helper
 from srcgrad.rules import registry
 
+from .transforms import dump_all
+
 
 def _templates() -> list:
     found = []
@@ -38,15 +40,6 @@ def _name(id_: str) -> Any:
     return gast.Name(id=id_, ctx=gast.Load(), annotation=None, type_comment=None)
 
 
-def _dump(node: Any) -> Any:
-    """Everything a node holds, attributes and node classes included."""
-    if isinstance(node, list):
-        return [_dump(n) for n in node]
-    if not isinstance(node, gast.AST):
-        return node
-    return type(node).__name__, [(k, _dump(v)) for k, v in node.__dict__.items()]
-
-
 def _copies(template: Any, values: dict) -> tuple:
     namespace = Namespace(Namer())
     renames = {n: namespace.bind(n, v) for n, v in template.free.items()}
@@ -64,11 +57,11 @@ def test_every_registry_family_has_inlined_templates():
 def test_builder_makes_what_the_generic_copy_makes(template):
     names = {p: _name(f"v_{p}") for p in template.params}
     generic, built, _ = _copies(template, names)
-    assert _dump(built) == _dump(generic)
+    assert dump_all(built) == dump_all(generic)
     # constants substituted (math.f(constants) folds in both)
     numbers = {p: gast.Constant(value=2.0, kind=None) for p in template.params}
     generic, built, _ = _copies(template, numbers)
-    assert _dump(built) == _dump(generic)
+    assert dump_all(built) == dump_all(generic)
     # a fresh tree: no node of the template or of the values is in it
     held = {id(n) for n in walk(template.body)} | {
         id(n) for v in names.values() for n in walk(v)}
@@ -99,4 +92,4 @@ def test_fold_has_nothing_to_do_without_foldable_nodes(template):
                    for n in walk(built))
     if foldable:
         pytest.skip("foldable: the fold pass runs")
-    assert _dump(_Fold(values).visit(clone(built))) == _dump(built)
+    assert dump_all(_Fold(values).visit(clone(built))) == dump_all(built)

@@ -19,33 +19,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srcgrad.compiler import compile_grad, compile_jvp, compile_vjp, optimize, transform
+from srcgrad.compiler import optimize
 from srcgrad.compiler.normalize import clone
-from srcgrad.errors import TransformError
 from srcgrad.rules._shape_helpers import extremum_cotangent, index_cotangent, reduced_count
 from srcgrad.runtime import expand_reduced, unbroadcast
 
-from .corpus import CASES, Case
-
-
-def _transforms(case: Case) -> list[str]:
-    transform.clear_cache()
-    texts = []
-    for compile_ in (compile_grad, compile_vjp, compile_jvp):
-        try:
-            texts.append(compile_(case.fun, case.argnums).source)
-        except TransformError as exc:
-            texts.append(f"refused: {exc}")
-    transform.clear_cache()
-    return texts
+from .corpus import CASES
+from .transforms import dump_all, transform_texts
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_rewrites_skip_only_assignments_they_leave_as_they_are(case, monkeypatch):
-    skipping = _transforms(case)
+    skipping = transform_texts(case)
     monkeypatch.setattr(optimize, "_may_expand", lambda *args: True)
     monkeypatch.setattr(optimize, "_may_fold", lambda *args: True)
-    assert _transforms(case) == skipping
+    assert transform_texts(case) == skipping
 
 
 # -- the test itself, on random expressions ---------------------------------------------
@@ -108,13 +96,5 @@ def test_fold_leaves_what_may_fold_rules_out(expr):
         entry = optimize._scan_statement(stmt)
         if not optimize._may_fold(entry, VALUES, broadcasts_into is not None):
             folded = optimize._Fold(VALUES, broadcasts_into).visit(clone(expr))
-            assert _dump(folded) == _dump(expr)
+            assert dump_all(folded) == dump_all(expr)
 
-
-def _dump(node: Any) -> Any:
-    """Everything a node holds, attributes and node classes included."""
-    if isinstance(node, list):
-        return [_dump(n) for n in node]
-    if not isinstance(node, gast.AST):
-        return node
-    return type(node).__name__, [(k, _dump(v)) for k, v in node.__dict__.items()]

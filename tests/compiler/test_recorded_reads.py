@@ -15,13 +15,12 @@ from collections import Counter
 import gast
 import pytest
 
-from srcgrad.compiler import compile_grad, compile_vjp, transform
 from srcgrad.compiler.normalize import name_nodes, nodes_of
 from srcgrad.compiler.reverse import ReverseSweep, shape_argument
-from srcgrad.errors import TransformError
 
 from .corpus import CASES
 from .test_dry_trials import LOOPS
+from .transforms import REVERSE_MODES, transform_texts
 
 
 def _checked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -60,13 +59,5 @@ def _checked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 @pytest.mark.parametrize("case", CASES + LOOPS, ids=[c.name for c in CASES + LOOPS])
 def test_recorded_reads_are_the_reverse_codes_primal_loads(case, monkeypatch):
     checks = _checked(monkeypatch)
-    transform.clear_cache()
-    try:
-        for compile_ in (compile_grad, compile_vjp):
-            try:
-                compile_(case.fun, case.argnums)
-            except TransformError:
-                pass
-    finally:
-        transform.clear_cache()
+    transform_texts(case, REVERSE_MODES)
     assert checks

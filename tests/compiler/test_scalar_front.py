@@ -11,12 +11,12 @@ import gast
 import numpy as np
 import pytest
 
-from srcgrad.compiler import compile_grad, compile_jvp, compile_vjp, transform
+from srcgrad.compiler import transform
 from srcgrad.compiler.normalize import statements, walk
-from srcgrad.errors import TransformError
 
 from .corpus import CASES, Case
 from .test_dry_trials import LOOPS
+from .transforms import transform_texts
 
 
 def names_the_sweeps_pick(x, y):
@@ -41,24 +41,12 @@ NAMED = [Case(names_the_sweeps_pick, (0.3, 1.2), (0, 1)),
          Case(reassigned_scalars, (0.3, 1.2), (0, 1))]
 ALL = CASES + LOOPS + NAMED
 
-COMPILERS = (compile_grad, compile_vjp, compile_jvp)
-
 
 def _sources(case, fresh: bool, monkeypatch: pytest.MonkeyPatch) -> list:
     with monkeypatch.context() as patch:
         if fresh:       # nothing kept: the scalar variant parses and normalizes again
             patch.setattr(transform._Builder, "keep_front", lambda self, act: None)
-        transform.clear_cache()
-        try:
-            found = []
-            for compile_ in COMPILERS:
-                try:
-                    found.append(compile_(case.fun, case.argnums).source)
-                except TransformError as error:
-                    found.append(str(error))
-            return found
-        finally:
-            transform.clear_cache()
+        return transform_texts(case)
 
 
 @pytest.mark.parametrize("case", ALL, ids=[c.name for c in ALL])
@@ -91,14 +79,6 @@ def test_scalar_variants_operations_are_on_its_own_copy(monkeypatch):
         return act
 
     monkeypatch.setattr(transform, "reanalyze", checking)
-    transform.clear_cache()
-    try:
-        for case in CASES + NAMED:
-            for compile_ in COMPILERS:
-                try:
-                    compile_(case.fun, case.argnums)
-                except TransformError:
-                    pass
-    finally:
-        transform.clear_cache()
+    for case in CASES + NAMED:
+        transform_texts(case)
     assert len(checked) > 100
