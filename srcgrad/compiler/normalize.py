@@ -30,6 +30,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -291,24 +292,28 @@ class Transformer:
         return node
 
 
-def assigned_once(top_level: list, elsewhere: list = ()) -> set[str]:
+def assigned_once(top_level: list, elsewhere: list = (),
+                  names_of: Callable[[Any], list] | None = None) -> set[str]:
     """Names stored exactly once: by an assignment at the top level of ``top_level``.
 
     A store inside a loop or branch, or anywhere in ``elsewhere``, counts as
     several (it may run any number of times), and so does ``del``.
+    ``names_of(stmt)``: a statement's ``Name`` nodes (:func:`name_nodes` by default).
     """
-    return {n for n, c in store_counts(top_level, elsewhere).items() if c == 1}
+    return {n for n, c in store_counts(top_level, elsewhere, names_of).items() if c == 1}
 
 
-def store_counts(top_level: list, elsewhere: list = ()) -> dict[str, int]:
+def store_counts(top_level: list, elsewhere: list = (),
+                 names_of: Callable[[Any], list] | None = None) -> dict[str, int]:
     """``{name: how often it is stored}`` for every name stored (or deleted) in the
     statements, counted as :func:`assigned_once` counts."""
     counts: dict[str, int] = {}
     get = counts.get
+    names_of = names_of or name_nodes
     for stmts, weight_at_top in ((top_level, 1), (elsewhere, 2)):
         for stmt in stmts:
             weight = weight_at_top if isinstance(stmt, (gast.Assign, gast.Expr)) else 2
-            for node in name_nodes(stmt):
+            for node in names_of(stmt):
                 if node.ctx.__class__ in _STORE_OR_DEL:
                     counts[node.id] = get(node.id, 0) + weight
     return counts

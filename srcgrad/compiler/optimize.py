@@ -32,9 +32,16 @@ from ..rules._shape_helpers import (
 )
 from ..rules.source import positional_defaults
 from ..runtime import expand_reduced, unbroadcast, unbroadcast_scaled
-from .normalize import Transformer, assigned_once, child_fields, name_nodes, nodes_of
+from .normalize import (
+    SIMPLE_STATEMENTS,
+    Transformer,
+    assigned_once,
+    child_fields,
+    name_nodes,
+    nodes_of,
+)
 
-__all__ = ["simplify_contribution", "fold", "optimize_body"]
+__all__ = ["simplify_contribution", "fold", "optimize_body", "Index"]
 
 _FOLDABLE = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -505,7 +512,7 @@ def _pure_builtins(values: dict | None) -> set[str]:
 
 
 class _Entry:
-    """One statement's own ``Name`` and ``Call`` nodes (see :class:`_Index`)."""
+    """One statement's own ``Name`` and ``Call`` nodes (see :class:`Index`)."""
 
     __slots__ = ("stmt", "value", "targets", "calls", "nested", "folds")
 
@@ -520,7 +527,7 @@ class _Entry:
         #                         what ``value`` covers? (see _scan, _may_fold)
 
 
-class _Index:
+class Index:
     """The ``Name`` and ``Call`` nodes of each statement, found once for all the passes.
 
     A statement's entry holds only its own nodes: an ``if``, ``for`` or
@@ -729,7 +736,7 @@ def _named(names: list, ident: str) -> bool:
     return False
 
 
-def remove_dead(body: list, keep: set[str], pure_calls: set, index: _Index | None = None,
+def remove_dead(body: list, keep: set[str], pure_calls: set, index: Index | None = None,
                 counts: dict[str, int] | None = None) -> dict[str, int]:
     """Drop assignments to names that are never read, then those only they read, and so on.
 
@@ -738,7 +745,7 @@ def remove_dead(body: list, keep: set[str], pure_calls: set, index: _Index | Non
     looked at again.  Returns how many times each name is read in what is left
     (``counts``, updated, where the caller has counted the reads in ``body``).
     """
-    index = index if index is not None else _Index()
+    index = index if index is not None else Index()
     entries = index.entries(body)
     if counts is None:
         counts = {}
@@ -806,15 +813,15 @@ def _is_comment(stmt: Any) -> bool:
 
 
 def fold_temporaries(stmts: list, temps: set[str], counts: dict[str, int],
-                     pure_calls: set = frozenset(), index: _Index | None = None) -> None:
+                     pure_calls: set = frozenset(), index: Index | None = None) -> None:
     """Move single-use temporaries back into the next statement that reads them."""
-    index = index if index is not None else _Index()
+    index = index if index is not None else Index()
     for block in index.blocks(stmts):
         _fold_block(block, temps, counts, pure_calls, index)
 
 
 def _fold_block(stmts: list, temps: set[str], counts: dict[str, int], pure_calls: set,
-                index: _Index) -> None:
+                index: Index) -> None:
     for position in range(len(stmts) - 2, -1, -1):     # (deleting stmts[position] moves
         stmt = stmts[position]                          # only the statements after it)
         if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
@@ -893,15 +900,15 @@ def _replace_name(tree: Any, ident: str, value: Any) -> None:
 
 
 def coalesce_copies(stmts: list, temps: set[str], counts: dict[str, int],
-                    index: _Index | None = None) -> None:
+                    index: Index | None = None) -> None:
     """``t = f(...)`` followed by ``y = t`` (t used nowhere else) becomes ``y = f(...)``."""
-    index = index if index is not None else _Index()
+    index = index if index is not None else Index()
     for block in index.blocks(stmts):
         _coalesce_block(block, temps, counts, index)
 
 
 def _coalesce_block(stmts: list, temps: set[str], counts: dict[str, int],
-                    index: _Index) -> None:
+                    index: Index) -> None:
     at = 0
     while at < len(stmts):
         stmt = stmts[at]
@@ -925,7 +932,7 @@ def _coalesce_block(stmts: list, temps: set[str], counts: dict[str, int],
         at += 1
 
 
-def _only_final_stores(node: Any, temp: str, target: str, index: _Index) -> bool:
+def _only_final_stores(node: Any, temp: str, target: str, index: Index) -> bool:
     """Each branch of ``node`` ends with ``temp = ...`` and does not use ``target``."""
     for branch in (node.body, node.orelse):
         if not branch:
@@ -941,10 +948,10 @@ def _only_final_stores(node: Any, temp: str, target: str, index: _Index) -> bool
 
 
 def propagate_copies(stmts: list, removable: set[str], counts: dict[str, int],
-                     index: _Index | None = None) -> list:
+                     index: Index | None = None) -> list:
     """Replace reads of ``a`` after ``a = b`` with ``b`` while neither is reassigned;
     return the statements whose reads changed."""
-    index = index if index is not None else _Index()
+    index = index if index is not None else Index()
     renamed: list = []
     for block in index.blocks(stmts):
         _propagate_block(block, removable, counts, index, renamed)
@@ -952,7 +959,7 @@ def propagate_copies(stmts: list, removable: set[str], counts: dict[str, int],
 
 
 def _propagate_block(stmts: list, removable: set[str], counts: dict[str, int],
-                     index: _Index, renamed: list) -> None:
+                     index: Index, renamed: list) -> None:
     at = 0
     while at < len(stmts):
         stmt = stmts[at]
@@ -1006,11 +1013,17 @@ def _replace_loads(names: list, old: str, new: str) -> int:
 
 def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
                   pure_calls: set, values: dict | None = None,
-                  numpy_name: Any = None, broadcasts_into: Any = None) -> tuple[list, list]:
+                  numpy_name: Any = None, broadcasts_into: Any = None,
+                  index: Index | None = None) -> tuple[list, list]:
+    """Dead code, copy propagation and folding over both sweeps' code.
+
+    ``index``: the index the passes share (a new one by default); it stays true of
+    the statements returned, for a caller to read their names from.
+    """
     forward = list(forward)     # (edited in place below, the caller's list is not)
     reverse = drop_empty(reverse, reverse=True)
     # every pass up to the folding of temporaries finds names through one index
-    index = _Index()
+    index = Index() if index is None else index
     load, store = gast.Load, gast.Store
     loads: dict[str, int] = {}      # (one walk over the names for these three)
     forward_names: set[str] = set()
@@ -1060,10 +1073,10 @@ def optimize_body(forward: list, reverse: list, keep: set[str], temps: set[str],
     return forward, reverse
 
 
-def drop_default_arguments(stmts: list, values: dict, index: _Index | None = None) -> None:
+def drop_default_arguments(stmts: list, values: dict, index: Index | None = None) -> None:
     """``expand_reduced(g, x, None, False)`` -> ``expand_reduced(g, x)``: in calls to
     srcgrad's own helpers, trailing arguments that only repeat the defaults go."""
-    index = index if index is not None else _Index()
+    index = index if index is not None else Index()
     defaults_of: dict[str, tuple] = {}      # (a signature per name, not per call)
     for entry in index.entries(stmts):
         calls = entry.calls
@@ -1097,7 +1110,7 @@ def _same_constant(node: Any, default: Any) -> bool:
 
 
 def _rewrite_reverse(stmts: list, values: dict, numpy_name: Any, broadcasts_into: Any,
-                     index: _Index) -> None:
+                     index: Index) -> None:
     """Rewrite the assignments of the reverse sweep by :class:`_LazyExpand`, then by
     :class:`_Fold` (identities that folding temporaries exposed: ``-(-a * b)``).
 
@@ -1157,17 +1170,17 @@ def _may_fold(entry: _Entry, values: dict, composes: bool) -> bool:
     return False
 
 
-def drop_overwritten(stmts: list, index: _Index | None = None) -> list:
+def drop_overwritten(stmts: list, index: Index | None = None) -> list:
     """Drop ``a = e`` when the next statements overwrite ``a`` before anything reads it;
     return what went."""
-    index = index if index is not None else _Index()
+    index = index if index is not None else Index()
     dropped: list = []
     for block in index.blocks(stmts):
         _drop_overwritten_block(block, index, dropped)
     return dropped
 
 
-def _drop_overwritten_block(stmts: list, index: _Index, dropped: list) -> None:
+def _drop_overwritten_block(stmts: list, index: Index, dropped: list) -> None:
     at = 0
     while at < len(stmts):
         stmt = stmts[at]
@@ -1201,7 +1214,7 @@ def _self_assignment(stmt: Any) -> bool:
         and stmt.targets[0].id == stmt.value.id
 
 
-def _delete(stmts: list, index: _Index, doomed: set[int]) -> list:
+def _delete(stmts: list, index: Index, doomed: set[int]) -> list:
     """Delete the statements whose ids are in ``doomed`` from ``stmts`` and the lists
     nested in it; return them."""
     deleted: list = []
@@ -1215,7 +1228,8 @@ def _delete(stmts: list, index: _Index, doomed: set[int]) -> list:
 
 
 def release_saved_values(forward: list, reverse: list, keep: set[str],
-                         worth: Callable[[str], bool] | None = None) -> list:
+                         worth: Callable[[str], bool] | None = None,
+                         index: Index | None = None) -> list:
     """``del`` values of the forward sweep once the reverse sweep has read them for the last time.
 
     As a tape frees what a node saved once its backward has run, so the
@@ -1224,13 +1238,21 @@ def release_saved_values(forward: list, reverse: list, keep: set[str],
     names the forward sweep assigns exactly once, unconditionally, and for
     which ``worth(name)`` holds are released, all those of one source line at
     the end of its block; names in ``keep`` (arguments, outputs) never are.
+
+    ``index``: the optimizer's, true of the simple statements (``finish_statements``
+    rewrote compound ones since): their names are read from it, not walked again.
     """
-    reverse_names = [name_nodes(stmt) for stmt in reverse]     # (one walk for both uses)
+    def names_of(stmt: Any) -> list:
+        if index is not None and stmt.__class__ in SIMPLE_STATEMENTS:
+            return index.names(stmt)
+        return name_nodes(stmt)
+
+    reverse_names = [names_of(stmt) for stmt in reverse]     # (one walk for both uses)
     # a name the reverse sweep stores or deletes is not assigned once: this is
     # assigned_once(forward, reverse), without walking the reverse sweep again
     writes = (gast.Store, gast.Del)
     changed = {n.id for names in reverse_names for n in names if n.ctx.__class__ in writes}
-    once = {v for v in assigned_once(forward) - changed - keep
+    once = {v for v in assigned_once(forward, names_of=names_of) - changed - keep
             if worth is None or worth(v)}
     # (a later reader replaces an earlier one)
     last_reader = {node.id: index for index, names in enumerate(reverse_names)

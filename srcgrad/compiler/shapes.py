@@ -70,14 +70,19 @@ class ShapeFacts:
     """
 
     def __init__(self, nf: NormalizedFunction, is_scalar: Callable[[str], bool] | None = None,
-                 bind: Any = None) -> None:
+                 bind: Any = None, all_scalar: bool = False) -> None:
         self.is_scalar = is_scalar or (lambda var: False)
         self.bind = bind            # the optimizer binds the helpers it introduces with it
-        self.stable = _names_with_one_value(nf)
         self.operands: dict[str, set[str]] = {}     # a -> the operands of elementwise a
         self._parent: dict[str, str] = {}           # union-find: names of one shape
         self._within: dict[str, str] = {}           # class -> a name it broadcasts into
         self._small: set[str] = set()               # reductions and views
+        if all_scalar:
+            # ``is_scalar`` holds for every name (the scalar variant): each question
+            # below is answered before the facts are read, so none are gathered
+            self.stable: set[str] = set()
+            return
+        self.stable = _names_with_one_value(nf)
         for stmt in nf.body:
             op = getattr(stmt, "op", None)
             if not isinstance(stmt, gast.Assign) or op is None or op.kind != "prim" \

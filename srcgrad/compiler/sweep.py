@@ -66,7 +66,7 @@ class Sweep:
         self.scalar = scalar
         self.scalars: set[str] = set()
         # read as the sweep goes: names the sweep learns are 0-d count too
-        self.shapes = ShapeFacts(fn, self.is_scalar, namespace.bind)
+        self.shapes = ShapeFacts(fn, self.is_scalar, namespace.bind, all_scalar=scalar)
         self.primal = set(fn.params) | set(fn.kwonly)
         for stmt in statements(fn.body):
             for node in target_names(stmt):

@@ -38,7 +38,7 @@ from .normalize import (
     statements,
     store,
 )
-from .optimize import release_saved_values
+from .optimize import Index, release_saved_values
 from .parse import MISSING, bind_receiver, parse_function
 from .reverse import Read, ReverseSweep, _Marker
 from .sweep import LIVE, ZERO
@@ -525,7 +525,7 @@ class _Builder:
         if self.closed:
             self.keep_front(act)
         sweep = ForwardSweep(nf, act, ns, namer, self.compile_callee, scalar=scalar)
-        sweep.scalars = scalar_names(nf)
+        sweep.scalars = self.scalar_names()
         self.sweep = sweep
         self.sweeps.append(sweep)
         tangent_params = []
@@ -567,6 +567,15 @@ class _Builder:
         self.front = (dataclasses.replace(nf, body=copy_statements(nf.body),
                                           kinds=dict(self.kinds)), set(self.namer.taken), act)
 
+    def scalar_names(self) -> set[str]:
+        """``scalar_names(self.nf)``, kept for the scalar variant, whose function is a copy."""
+        if self.known is not None:
+            return set(self.front_scalars)
+        names = scalar_names(self.nf)
+        if self.closed:
+            self.front_scalars = frozenset(names)     # (the sweep adds to its own set)
+        return names
+
     def optimized(self, forward: list, reverse: list, keep: set, sweep: Any,
                   reads: list) -> tuple[list, list]:
         """Both sweeps' code after dead code, copy propagation and folding."""
@@ -575,8 +584,9 @@ class _Builder:
         user_names = self.user_names
         temps = {n for n in sweep.primal if n not in user_names}
         pure = {n for n, v in self.ns.values.items() if _pure_callable(v)}
+        self.index = Index()        # (release_saved_values reads names from it)
         return self_optimize(forward, reverse, keep, temps, pure, reads, self.ns,
-                             sweep.shapes)
+                             sweep.shapes, self.index)
 
     def arguments(self, leading: list[str] = ()) -> Any:
         """The generated function's parameters: the user's (defaults bound), after ``leading``."""
@@ -613,7 +623,7 @@ class _Builder:
             self.keep_front(act)
         sweep = ReverseSweep(nf, act, ns, namer, self.compile_callee, scalar=scalar)
         sweep.live_grads = self.live_grads
-        sweep.scalars = scalar_names(nf)
+        sweep.scalars = self.scalar_names()
         self.sweep = sweep
         self.sweeps.append(sweep)
         sweep.add_counters(body)
@@ -681,7 +691,7 @@ class _Builder:
             if not scalar:
                 reverse = release_saved_values(forward, reverse, keep | {
                     n.id for e in [out_atom, *grads] for n in name_nodes(e)},
-                    sweep.shapes.may_be_large)
+                    sweep.shapes.may_be_large, self.index)
             body_out = prelude + forward + reverse + [
                 gast.Return(value=gast.Tuple(elts=[out_atom, grads_tuple], ctx=gast.Load()))]
             functions = [_function_def(fn_name, args, body_out)]
@@ -981,7 +991,7 @@ def _select_item(code: list, tangent: Any, index: int) -> Any:
 
 def self_optimize(forward: list, reverse: list, keep: set, temps: set, pure: set,
                   extra_reads: list, ns: Namespace | None = None,
-                  facts: Any = None) -> tuple[list, list]:
+                  facts: Any = None, index: Any = None) -> tuple[list, list]:
     import numpy as np
 
     from .optimize import optimize_body
@@ -991,7 +1001,7 @@ def self_optimize(forward: list, reverse: list, keep: set, temps: set, pure: set
     values = ns.values if ns is not None else None
     numpy_name = (lambda: ns.bind("np", np)) if ns is not None else None
     forward, reverse = optimize_body(forward, reverse + [holder], keep, temps, pure,
-                                     values, numpy_name, facts)
+                                     values, numpy_name, facts, index)
     reverse = [s for s in reverse if not getattr(s, "is_holder", False)]
     return forward, reverse
 
