@@ -46,18 +46,27 @@ class RuleTemplate:
     build: Callable[[_Copy], Any] | None = field(default=None, repr=False)
 
 
-def template_for(fn: Any) -> RuleTemplate | None:
-    """The inlinable form of a lambda rule, or ``None`` (then the rule is called)."""
+def template_for(fn: Any, checked: set | None = None) -> RuleTemplate | None:
+    """The inlinable form of a lambda rule, or ``None`` (then the rule is called).
+
+    ``checked``: rules whose templates were found current earlier in the same
+    transform; they are not checked again (and ``fn`` joins them).
+    """
     key = fn
     try:
         if key in _TEMPLATES:
             template = _TEMPLATES[key]
-            if template is None or is_current(template):
+            if template is None or (checked is not None and key in checked) \
+                    or is_current(template):
+                if checked is not None:
+                    checked.add(key)
                 return template
     except TypeError:
         return None
     template = _build(fn)
     _TEMPLATES[key] = template
+    if checked is not None:
+        checked.add(key)
     return template
 
 
@@ -228,7 +237,7 @@ def instantiate(fn: Any, g: Any, ans: Any, args: list, kwargs: dict, namespace: 
     fresh name and returns that name.  ``g`` and ``ans`` become part of the result
     (pass nodes nothing else holds); ``args`` and ``kwargs`` are copied.
     """
-    template = template_for(fn)
+    template = template_for(fn, namespace.rules_checked)
     if template is not None:
         binding = bind_arguments(fn, g, ans, args, kwargs, namespace)
         if binding is not None:

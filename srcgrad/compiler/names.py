@@ -83,6 +83,9 @@ class Namespace:
     def __init__(self, namer: Namer) -> None:
         self.namer = namer
         self.values: dict[str, Any] = {}
+        # rules whose templates this transform found current: one check per transform,
+        # not one per inlined call (nothing rebinds a rule's names while it runs)
+        self.rules_checked: set = set()
 
     def bind(self, hint: str, value: Any) -> str:
         """A global name for ``value``; reuses ``hint`` when it already means ``value``."""

@@ -271,6 +271,15 @@ class ReverseSweep(Sweep):
 
     def finish(self, target: str, contributions: list, code: list, stmt: Any) -> None:
         """Accumulate ``[(name, expr, may_be_none)]``; the target's adjoint is consumed."""
+        if len(contributions) == 1 and contributions[0][0].__class__ is str:
+            # (most operations: one contribution to one name, nothing to merge or stage)
+            var, expr, maybe = contributions[0]
+            self.set_state(target, ZERO)
+            if self.is_container(var) and not maybe:
+                self.add_to_container(var, expr, code)
+            else:
+                self.accumulate(var, expr, code, may_be_none=maybe)
+            return
         # several contributions to one adjoint become one sum: `bx = c1 + c2`
         merged: list = []
         for var, expr, maybe in contributions:
@@ -309,17 +318,20 @@ class ReverseSweep(Sweep):
                 self.spread(var[1], expr, code)
                 continue
             if self.is_container(var) and not maybe:
-                if self.dry:
-                    self.set_state(var, LIVE)
-                    code.append(expr)
-                    continue
-                value = _call(self.ns.bind("seq_add_all", _support("seq_add_all")),
-                              [name(self.adj(var)) if self.get(var) != ZERO else const(None),
-                               expr])
-                code.append(assign(self.adj(var), value, None))
-                self.set_state(var, LIVE)
+                self.add_to_container(var, expr, code)
                 continue
             self.accumulate(var, expr, code, may_be_none=maybe)
+
+    def add_to_container(self, var: str, expr: Any, code: list) -> None:
+        """``b<var> = seq_add_all(b<var>, expr)``: a list or tuple's adjoint, item by item."""
+        if self.dry:
+            self.set_state(var, LIVE)
+            code.append(expr)
+            return
+        value = _call(self.ns.bind("seq_add_all", _support("seq_add_all")),
+                      [name(self.adj(var)) if self.get(var) != ZERO else const(None), expr])
+        code.append(assign(self.adj(var), value, None))
+        self.set_state(var, LIVE)
 
     def spread(self, elts: list, expr: Any, code: list) -> None:
         """Give each element of a list literal its entry of ``expr`` (nested literals too)."""

@@ -322,5 +322,9 @@ def _noted(out: list, origin_id: int) -> bool:
 
 def _has_code(stmts: list) -> bool:
     """Anything besides comments and the reverse sweep's restore markers?"""
-    return any(not getattr(s, "is_marker", False) and not getattr(s, "is_comment", False)
-               for s in stmts)
+    for s in stmts:
+        # (an assignment, most code, is neither: no look-up of attributes it lacks)
+        if s.__class__ is gast.Assign or not (getattr(s, "is_marker", False)
+                                             or getattr(s, "is_comment", False)):
+            return True
+    return False
