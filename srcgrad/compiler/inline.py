@@ -246,8 +246,8 @@ def instantiate(fn: Any, g: Any, ans: Any, args: list, kwargs: dict, namespace: 
             return _substitute(template, binding, namespace, hoist, (g, ans))
     func = gast.Name(id=namespace.bind(_rule_name(fn), fn), ctx=gast.Load(), annotation=None,
                      type_comment=None)
-    return gast.Call(func=func, args=[g, ans, *args],
-                     keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+    return gast.Call(func=func, args=[g, ans, *[clone(a) for a in args]],
+                     keywords=[gast.keyword(arg=k, value=clone(v)) for k, v in kwargs.items()])
 
 
 def _rule_name(fn: Any) -> str:
@@ -271,7 +271,8 @@ def _substitute(template: RuleTemplate, binding: dict, namespace: Namespace, hoi
     for param, node in binding.items():
         count = uses.get(param, 0)
         if count > 1 and not _trivial(node):
-            node = hoist(node, param)
+            # (an argument's node stays where it is: the hoisted assignment takes a copy)
+            node = hoist(node if node is given[0] or node is given[1] else clone(node), param)
         elif count == 1 and (node is given[0] or node is given[1]):
             taken.add(param)
         values[param] = node

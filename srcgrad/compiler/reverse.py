@@ -481,7 +481,7 @@ class ReverseSweep(Sweep):
                 bs = self.adj(seq.id)
                 current = name(bs) if self.get(seq.id) != ZERO else const(None)
                 value = _call(self.ns.bind("seq_add", _support("seq_add")),
-                              [current, index, name(b),
+                              [current, clone(index), name(b),
                                _call(self.builtin("len"), [name(seq.id)])])
                 inner.append(assign(bs, value, None))
             self.set_state(target, ZERO)
