@@ -271,15 +271,28 @@ class ReverseSweep(Sweep):
 
     def finish(self, target: str, contributions: list, code: list, stmt: Any) -> None:
         """Accumulate ``[(name, expr, may_be_none)]``; the target's adjoint is consumed."""
-        if len(contributions) == 1 and contributions[0][0].__class__ is str:
-            # (most operations: one contribution to one name, nothing to merge or stage)
-            var, expr, maybe = contributions[0]
-            self.set_state(target, ZERO)
+        if len(contributions) > 1:      # (most operations give one: nothing to combine)
+            contributions = self.combine(target, contributions, code)
+        self.set_state(target, ZERO)
+        for var, expr, maybe in contributions:
+            if isinstance(var, tuple):       # a sequence literal argument: one per element
+                self.spread(var[1], expr, code)
+                continue
             if self.is_container(var) and not maybe:
-                self.add_to_container(var, expr, code)
-            else:
-                self.accumulate(var, expr, code, may_be_none=maybe)
-            return
+                if self.dry:
+                    self.set_state(var, LIVE)
+                    code.append(expr)
+                    continue
+                value = _call(self.ns.bind("seq_add_all", _support("seq_add_all")),
+                              [name(self.adj(var)) if self.get(var) != ZERO else const(None),
+                               expr])
+                code.append(assign(self.adj(var), value, None))
+                self.set_state(var, LIVE)
+                continue
+            self.accumulate(var, expr, code, may_be_none=maybe)
+
+    def combine(self, target: str, contributions: list, code: list) -> list:
+        """Several contributions of one operation, merged per name, staged and ordered."""
         # several contributions to one adjoint become one sum: `bx = c1 + c2`
         merged: list = []
         for var, expr, maybe in contributions:
@@ -310,28 +323,8 @@ class ReverseSweep(Sweep):
                 staged.append((var, expr, maybe))
             contributions = staged
         # the target's own contribution reads its adjoint: accumulate it last
-        contributions = [c for c in contributions if c[0] != target] + \
+        return [c for c in contributions if c[0] != target] + \
             [c for c in contributions if c[0] == target]
-        self.set_state(target, ZERO)
-        for var, expr, maybe in contributions:
-            if isinstance(var, tuple):       # a sequence literal argument: one per element
-                self.spread(var[1], expr, code)
-                continue
-            if self.is_container(var) and not maybe:
-                self.add_to_container(var, expr, code)
-                continue
-            self.accumulate(var, expr, code, may_be_none=maybe)
-
-    def add_to_container(self, var: str, expr: Any, code: list) -> None:
-        """``b<var> = seq_add_all(b<var>, expr)``: a list or tuple's adjoint, item by item."""
-        if self.dry:
-            self.set_state(var, LIVE)
-            code.append(expr)
-            return
-        value = _call(self.ns.bind("seq_add_all", _support("seq_add_all")),
-                      [name(self.adj(var)) if self.get(var) != ZERO else const(None), expr])
-        code.append(assign(self.adj(var), value, None))
-        self.set_state(var, LIVE)
 
     def spread(self, elts: list, expr: Any, code: list) -> None:
         """Give each element of a list literal its entry of ``expr`` (nested literals too)."""

@@ -991,7 +991,7 @@ def _select_item(code: list, tangent: Any, index: int) -> Any:
 
 def self_optimize(forward: list, reverse: list, keep: set, temps: set, pure: set,
                   extra_reads: list, ns: Namespace | None = None,
-                  facts: Any = None, index: Any = None) -> tuple[list, list]:
+                  facts: Any = None, index: Index | None = None) -> tuple[list, list]:
     import numpy as np
 
     from .optimize import optimize_body
