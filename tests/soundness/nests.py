@@ -65,8 +65,9 @@ KINDS = ("grad", "value_and_grad", "vjp", "jvp", "jacobian", "jacfwd", "jacrev",
 SCALAR_KINDS = frozenset({"grad", "value_and_grad", "hessian", "hvp"})
 MAX_ARGS = 4        # vjp, jvp and hvp steps add an argument
 MAX_OUT = 8         # a Jacobian step may not make the output larger than this
-# Nested differences lose about 1e-16 / STEP per derivative: at most four derivatives
-# keep the reference within 1e-7 (higher orders are checked against closed forms).
+# Nested differences lose about 1e-16 * 1.5 / STEP per derivative: at most four
+# derivatives keep the extrapolated reference within about 1e-7 (higher orders are
+# checked against closed forms).
 MAX_ORDER = 4
 
 

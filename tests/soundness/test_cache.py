@@ -472,7 +472,12 @@ def _assert_gradients(fun, x, tag):
     return got
 
 
-@settings(max_examples=20 if not os.environ.get("SRCGRAD_QUICK") else 6, deadline=None,
+# a longer run: SRCGRAD_CACHE_EXAMPLES=500 pytest tests/soundness/test_cache.py -k random
+_EXAMPLES = int(os.environ.get("SRCGRAD_CACHE_EXAMPLES", 0)) or (
+    6 if os.environ.get("SRCGRAD_QUICK") else 20)
+
+
+@settings(max_examples=_EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(STEPS), min_size=3, max_size=7), st.integers(0, 2 ** 31 - 1))
 def test_random_redefinitions_closures_defaults_and_threads(tmp_path, steps, seed):

@@ -1,10 +1,12 @@
-"""Random nests of transforms (depth 1 to 3) against the same nests of finite differences.
+"""Random nests of transforms (1 to 3 steps, up to four derivatives) against the same
+nests of finite differences.
 
 Each nest (see :mod:`tests.soundness.nests`) is built twice: from srcgrad's
-transforms, and from the sixth-order central differences of
-:mod:`tests.soundness.nested_fd`. With ``engine="tape"`` and ``engine="auto"`` it
-must give the reference's number; with ``engine="source"`` the same number or a
-refusal (``TransformError``, ``NotImplementedError``).
+transforms, and from the fourth-order central differences of
+:mod:`tests.soundness.nested_fd`, extrapolated (Richardson). With ``engine="tape"``
+and ``engine="auto"`` it must give the reference's number; with
+``engine="source"`` the same number or a refusal (``TransformError``,
+``NotImplementedError``).
 
 CI runs the bounded sample of the Hypothesis profile (tests/conftest.py; a few
 seconds under ``SRCGRAD_QUICK=1``). A longer sample, exploring new nests each run:
@@ -25,7 +27,7 @@ from hypothesis import strategies as st
 
 import srcgrad
 from srcgrad.errors import FallbackWarning, TransformError
-from tests.soundness.nested_fd import reference
+from tests.soundness.nested_fd import extrapolated, reference
 from tests.soundness.nests import (
     FAMILY,
     KINDS,
@@ -43,7 +45,7 @@ from tests.soundness.nests import (
 _LONG = os.environ.get("SRCGRAD_NESTS")
 _sample = settings(max_examples=int(_LONG)) if _LONG else (lambda test: test)
 
-RTOL = 1e-5     # the reference is good to about 1e-6 four derivatives deep
+RTOL = 1e-5     # the extrapolated reference is good to about 1e-7 four derivatives deep
 
 
 @st.composite
@@ -92,7 +94,7 @@ def test_random_nest_matches_nested_finite_differences(nest: Nest, data: st.Data
     reference_f, shapes = build(nest, reference)
     args = [data.draw(st.composite(lambda draw, s=s: _value(draw, s))(), label=f"arg {i}")
             for i, s in enumerate(shapes)]
-    expected = np.asarray(reference_f(*args), dtype=np.float64)
+    expected = extrapolated(lambda: reference_f(*args))
     atol = RTOL * max(1.0, float(np.max(np.abs(expected), initial=0.0)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FallbackWarning)
@@ -157,3 +159,21 @@ def test_three_closures_over_outer_variables(engine):
         return g(lambda x: g(lambda y: g(lambda z: x * x * y * y * z * z, engine=e)(y),
                              engine=e)(x), engine=e)(1.3)
     _right(engine, outer, 24 * 1.3 ** 3)
+
+
+def test_extrapolated_reference_four_derivatives_deep():
+    # sin(x) * sum(x**2) is odd: every fourth derivative at 0 is 0. The plain nested
+    # differences missed that by 4e-5 (a random nest failed on it with the exact 0
+    # from the tape); extrapolated, they are within 1e-7.
+    from tests.soundness.nests import swirl
+
+    nest = Nest(base=swirl, shapes=((2,),), steps=(
+        Step("hessian", 0, False), Step("jacobian", 0, False), Step("grad", 0, False)))
+    reference_f, _ = build(nest, reference)
+    x = np.zeros(2)
+    plain = np.asarray(reference_f(x), dtype=np.float64)
+    assert np.max(np.abs(plain)) > RTOL         # what the random test tripped on
+    np.testing.assert_allclose(extrapolated(lambda: reference_f(x)), 0.0, atol=1e-7)
+    # and a closed form away from 0: the fourth derivative of exp is exp
+    fourth = reference.hessian(reference.hessian(np.exp))
+    np.testing.assert_allclose(extrapolated(lambda: fourth(0.3)), np.exp(0.3), rtol=1e-8)
