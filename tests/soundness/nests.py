@@ -22,7 +22,8 @@ import numpy as np
 import srcgrad
 
 # ---------------------------------------------------------------------------
-# The family: smooth functions of one and two arguments, scalars and 2-vectors.
+# The family: smooth functions of one and two arguments, scalars and 2-vectors, with
+# straight-line code, a loop through a callee and a list.
 
 
 def wave(x):
@@ -53,11 +54,32 @@ def softlog(x, y):
     return x * np.log(1.0 + y ** 2)
 
 
+def _blend(a, b):
+    return a * np.tanh(b) + 0.5 * b
+
+
+def looped(x):
+    # a loop carrying a value through a callee: the generated code keeps a stack
+    h = x
+    for k in range(3):
+        h = _blend(h, x) * 0.5 + np.sin(h) * (0.2 + 0.1 * k)
+    return h
+
+
+def listed(x, y):
+    # a list built in a loop and read back by index
+    parts = [x * y]
+    for k in range(2):
+        parts.append(np.cos(parts[-1]) + y * 0.5 * (k + 1))
+    return parts[0] + parts[-1] * x
+
+
 # (function, argument shapes)
 FAMILY = [
     (wave, [()]), (wave, [(2,)]), (damped, [()]), (damped, [(2,)]), (energy, [(2,)]),
     (swirl, [(2,)]), (coupled, [(), ()]), (coupled, [(2,), ()]), (mixed, [(2,), (2,)]),
-    (softlog, [(), (2,)]),
+    (softlog, [(), (2,)]), (looped, [()]), (looped, [(2,)]), (listed, [(), ()]),
+    (listed, [(2,), ()]),
 ]
 
 KINDS = ("grad", "value_and_grad", "vjp", "jvp", "jacobian", "jacfwd", "jacrev", "hessian",
