@@ -18,6 +18,8 @@ import sys
 import types
 from typing import Any
 
+from . import collector
+
 __all__ = ["main"]
 
 DESCRIPTION = (
@@ -47,7 +49,7 @@ def _script_statement(path: str) -> ast.stmt | None:
     """The first top-level statement of ``path`` that is script code, not a definition."""
     try:
         with open(path, encoding="utf-8") as file:
-            tree = ast.parse(file.read())
+            tree = collector.parse(file.read())
     except (OSError, SyntaxError, ValueError):
         return None
     quiet = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import gc
+import threading
+
+_LOCK = threading.Lock()
+_USERS = [0]            # pauses under way, in all threads
+_RESUME = [False]       # was the collector on when the first of them began?
 
 
 class paused:  # noqa: N801  (used as a context manager, named like one)
@@ -12,16 +18,37 @@ class paused:  # noqa: N801  (used as a context manager, named like one)
     transform, a backward pass): reference counting frees them, and a collection
     in between would only walk them, and the whole heap behind them, for nothing.
     Nested uses and a collector the user turned off are left alone; the
-    collector is on again when the outermost use ends, as it was before.
+    collector is on again when the last use under way, in any thread, ends, as it
+    was before the first began (a thread ending its use does not turn it on under
+    another's).
     """
 
-    __slots__ = ("resume",)
+    __slots__ = ()
 
     def __enter__(self) -> None:
-        self.resume = gc.isenabled()
-        if self.resume:
-            gc.disable()
+        with _LOCK:
+            if not _USERS[0]:
+                _RESUME[0] = gc.isenabled()
+                if _RESUME[0]:
+                    gc.disable()
+            _USERS[0] += 1
 
     def __exit__(self, *exc: object) -> None:
-        if self.resume:
-            gc.enable()
+        with _LOCK:
+            _USERS[0] -= 1
+            if not _USERS[0] and _RESUME[0]:
+                gc.enable()
+
+
+def parse(text: str) -> ast.Module:
+    """``ast.parse(text)`` with the collector paused.
+
+    CPython 3.11 keeps the depth counter of the C code that builds a parse's
+    Python objects in state shared by all threads. A collection in the middle
+    runs weak reference callbacks and finalizers, Python code that lets another
+    thread in; if that thread parses too, the first parse fails with
+    ``SystemError: AST constructor recursion depth mismatch``. Without a
+    collection, nothing in that C code lets another thread in.
+    """
+    with paused():
+        return ast.parse(text)

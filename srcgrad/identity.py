@@ -29,6 +29,8 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from . import collector
+
 __all__ = ["Definition", "Unproven", "definition", "compile_kept", "same_code"]
 
 
@@ -350,7 +352,7 @@ def _parse(lines: list[str], start: int, end: int) -> ast.Module | None:
         chunk = "\n" * offset + chunk
         offset = 0
     try:
-        tree = ast.parse(chunk)
+        tree = collector.parse(chunk)
     except (SyntaxError, ValueError):
         return None
     return ast.increment_lineno(tree, offset) if offset else tree

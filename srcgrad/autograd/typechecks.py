@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import collector
 from ..rules.registry import lookup
 
 __all__ = ["check_type_tests"]
@@ -160,7 +161,7 @@ def _definition(fun: Any) -> ast.FunctionDef | ast.Lambda | None:
     """``fun``'s ``def`` or ``lambda`` node, or None when its source cannot be read."""
     try:
         lines, first = inspect.getsourcelines(fun)
-        tree = ast.parse(textwrap.dedent("".join(lines)))
+        tree = collector.parse(textwrap.dedent("".join(lines)))
     except (OSError, TypeError, SyntaxError, IndentationError):
         return None
     name = fun.__code__.co_name

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import fast_numpy
+from .. import collector, fast_numpy
 from ..namespaces import ArrayNamespace, MissingFunction
 from .emit import compile_module
 
@@ -64,7 +64,7 @@ def variant(compiled: Any, ns: ArrayNamespace, fun: Any = None) -> Any:
     glob = {k: remap.value(v, k) for k, v in compiled.namespace.items() if k not in generated}
     modules = {k for k, v in compiled.namespace.items() if type(v) is types.ModuleType
                or v is fast_numpy.module}
-    tree = ast.parse(compiled.source)
+    tree = collector.parse(compiled.source)
     rewrite = _Methods(modules, glob)
     tree = ast.fix_missing_locations(rewrite.visit(tree))
     for chain, _node in rewrite.chains:
