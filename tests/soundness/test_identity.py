@@ -15,6 +15,7 @@ import concurrent.futures
 import gc
 import importlib
 import linecache
+import os
 import subprocess
 import sys
 import textwrap
@@ -26,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import srcgrad
 from srcgrad import identity
@@ -484,3 +487,54 @@ def test_a_piece_parses_at_the_file_positions(start, indented):
     def_node = got.body[0].body[0] if indented else got.body[0]
     assert (def_node.lineno, def_node.end_lineno, def_node.col_offset) == \
         (start, start + 3, len(pad))
+
+
+# -- a random sequence of edits, reloads and planted text -------------------------------
+
+_EXPRESSIONS = ["x ** 2", "x ** 3", "np.sin(x) * x", "np.sin(x) * 2.0", "np.cos(x) + x",
+                "x * x * 0.5", "np.exp(-x) * x", "x - np.sin(x)"]
+_EDITS = ["edit the file", "reload", "plant linecache", "forget linecache", "exec elsewhere"]
+_EDIT_EXAMPLES = int(os.environ.get("SRCGRAD_IDENTITY_EXAMPLES", 0)) or None
+
+
+def _edited_text(exprs: list) -> str:
+    return (f"import numpy as np\n\ndef f(x):\n    return {exprs[0]}\n\n"
+            f"g = lambda x: {exprs[1]}; h = lambda x: {exprs[2]}\n")
+
+
+@settings(**({"max_examples": _EDIT_EXAMPLES} if _EDIT_EXAMPLES else {}),
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.sampled_from(_EXPRESSIONS), min_size=3, max_size=3),
+                min_size=4, max_size=9),
+       st.lists(st.sampled_from(_EDITS), min_size=1, max_size=8))
+def test_random_edits_reloads_and_planted_text(module, texts, edits):
+    # every function object made along the way is differentiated as it runs, or refused
+    mod, path = module(_edited_text(texts[0]))
+    held = [mod.f, mod.g, mod.h]
+    for step, (edit, exprs) in enumerate(zip(edits, texts[1:], strict=False)):
+        text = _edited_text(exprs)
+        if edit == "edit the file":
+            _rewrite(path, text)
+        elif edit == "reload":
+            importlib.reload(mod)
+            held += [mod.f, mod.g, mod.h]
+        elif edit == "plant linecache":
+            linecache.cache[str(path)] = (len(text), None, text.splitlines(True), str(path))
+        elif edit == "forget linecache":
+            linecache.cache.pop(str(path), None)
+        else:                           # code naming this file, made from other text
+            namespace = {"np": np}
+            exec(compile(text, str(path), "exec"), namespace)
+            held += [namespace["f"], namespace["g"], namespace["h"]]
+        for fun in held:
+            x = 0.3 + 0.1 * step
+            want = (fun(x + 1e-6) - fun(x - 1e-6)) / 2e-6
+            try:
+                got = srcgrad.grad(fun, engine="source")(x)
+            except TransformError:
+                got = want          # refusing is allowed; guessing is not
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FallbackWarning)
+                auto = srcgrad.grad(fun)(x)
+            assert got == pytest.approx(want, rel=1e-6, abs=1e-8), (edit, fun)
+            assert auto == pytest.approx(want, rel=1e-6, abs=1e-8), (edit, fun)
