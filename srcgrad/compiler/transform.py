@@ -310,9 +310,13 @@ def _callee_functions(callee: Any, argnums: tuple, mode: str) -> tuple[Any, Any,
     except TransformError as error:
         handler = _UNTRANSFORMABLE_CALL_HANDLER
         if handler is None or isinstance(error, GeneratedCodeError) \
-                or getattr(error, "changes_argument", False) or isinstance(callee, TreeFunction):
+                or getattr(error, "changes_argument", False) or isinstance(callee, TreeFunction) \
+                or mode == "jvp" and _DERIVATIVE_CODE.match(
+                    getattr(getattr(callee, "__code__", None), "co_filename", "")):
             # (a callee changing its caller's list cannot run on the tape, nor one given
-            # containers: on the tape it gets containers of its own, which may change)
+            # containers: on the tape it gets containers of its own, which may change;
+            # nor generated derivative code in forward mode: it takes saved values,
+            # tuples holding pullbacks, which the tape cannot differentiate)
             raise
         # (the tape's pullback gives zeros, never None, for an argument it did not reach)
         return handler(callee, argnums, error, mode), (
@@ -846,6 +850,13 @@ class _Builder:
         ``pullback(cotangent, saved)``.
         """
         mode = "jvp" if self.mode == "jvp" else "vjp"
+        if mode == "jvp" and callee is support.call_pullback and 1 in argnums:
+            # generated reverse code called the tape, whose pullback closes over the
+            # differentiated values: a tangent cannot go through that closure
+            raise self.parsed.error(
+                stmt, "forward mode through a pullback that ran on the tape (a call the "
+                "source engine could not transform, in the reverse code differentiated "
+                "again here)", 'Use engine="tape" (engine="auto" does so by itself).')
         base = re.sub(r"\W", "", getattr(callee, "__name__", "")) or "rule"
         fn, pullback, live = _callee_functions(callee, argnums, mode)
         fn_name = self.ns.bind(base + "_" + mode, fn)
