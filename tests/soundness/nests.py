@@ -13,6 +13,8 @@ fresh variable that closes over the outer arguments (``grad(lambda u: f(x, u))(y
 from __future__ import annotations
 
 import functools
+import itertools
+import linecache
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -132,8 +134,29 @@ def _weights(shape: tuple) -> np.ndarray:
     return np.linspace(0.5, 1.5, max(size(shape), 1)).reshape(shape)
 
 
-def _at(args: tuple, k: int, u: Any) -> tuple:
-    return args[:k] + (u,) + args[k + 1:]
+_SERIAL = itertools.count()
+
+
+def _explicit(body: str, n: int, **env: Any) -> Any:
+    """``def wrapper(a0, ..., a<n-1>): <body>`` over the globals ``env`` (and ``np``).
+
+    The wrappers a nest puts between its transforms take their arguments one by one,
+    not as ``*args``, which the source engine refuses: so it gets to differentiate
+    them. Their text is kept in linecache, where the proof of their source finds it.
+    """
+    params = ", ".join(f"a{i}" for i in range(n))
+    text = f"def wrapper({params}):\n" + "".join(
+        f"    {line}\n" for line in body.format(args=params).splitlines())
+    filename = f"<nest wrapper {next(_SERIAL)}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace = {"np": np, **env}
+    exec(compile(text, filename, "exec"), namespace)
+    return namespace["wrapper"]
+
+
+def _replaced(n: int, k: int, by: str) -> str:
+    """``a0, ..., a<n-1>`` with ``a<k>`` replaced by ``by``."""
+    return ", ".join(by if i == k else f"a{i}" for i in range(n))
 
 
 def _zero(shape: tuple) -> Any:
@@ -144,15 +167,11 @@ def _flat(parts: tuple) -> Any:
     return np.concatenate([np.reshape(p, (-1,)) for p in parts])
 
 
-def reduced(f: Any, out: tuple) -> Any:
-    """A scalar function of ``f``'s value, nonlinear so that curvature matters."""
-    w = _weights(out)
-
-    def scalar(*args: Any) -> Any:
-        o = f(*args)
-        return np.sum(w * o) + 0.25 * np.sum(o * o)
-
-    return scalar
+def reduced(f: Any, out: tuple, n: int) -> Any:
+    """A scalar function of ``f``'s value (``n`` arguments), nonlinear so that
+    curvature matters."""
+    return _explicit("o = f({args})\nreturn np.sum(w * o) + 0.25 * np.sum(o * o)", n,
+                     f=f, w=_weights(out))
 
 
 def next_shapes(step: Step, shapes: list, out: tuple) -> tuple[list, tuple]:
@@ -176,55 +195,51 @@ def next_shapes(step: Step, shapes: list, out: tuple) -> tuple[list, tuple]:
 def apply(step: Step, f: Any, shapes: list, out: tuple, T: Any) -> Any:
     """The function ``step`` makes of ``f`` (arguments ``shapes``, output ``out``)."""
     kind, k, closure = step.kind, step.argnum, step.closure
-    if kind in SCALAR_KINDS and out != ():
-        f = reduced(f, out)
-    transform = getattr(T, kind)
-    if kind in ("grad", "value_and_grad"):
-        if isinstance(k, tuple):
-            made = transform(f, argnums=k)
-            if kind == "grad":
-                g = lambda *a: _flat(made(*a))
-            else:
-                g = lambda *a: (lambda v, gs: 0.5 * v + _flat(gs))(*made(*a))
-            return g
-        if closure:
-            made = lambda *a: transform(lambda u: f(*_at(a, k, u)))(a[k])
-        else:
-            made = transform(f, argnums=k)
-        g = made if kind == "grad" else (lambda *a: (lambda v, gk: 0.5 * v + gk)(*made(*a)))
-        return g
-    if kind in ("jacobian", "jacfwd", "jacrev"):
-        if closure:
-            g = lambda *a: transform(lambda u: f(*_at(a, k, u)))(a[k])
-        else:
-            g = transform(f, argnums=k)
-        return g
-    if kind == "hessian":
-        if closure:
-            g = lambda *a: transform(lambda u: f(*_at(a, k, u)))(a[k])
-        else:
-            g = transform(f, argnums=k)
-        return g
     n = len(shapes)
-    if kind == "vjp":
-        def g(*a: Any) -> Any:
-            p, ct = a[:n], a[n]
-            if closure:
-                return transform(lambda u: f(*_at(p, k, u)), p[k])[1](ct)[0]
-            return transform(f, *p)[1](ct)[k]
+    if kind in SCALAR_KINDS and out != ():
+        f = reduced(f, out, n)
+    transform = getattr(T, kind)
+    env = {"f": f, "transform": transform, "flat": _flat}
+    if closure and not isinstance(k, tuple) and kind not in ("vjp", "jvp", "hvp"):
+        # the derivative of an inner function of a fresh variable closing over the rest
+        g = _explicit(f"return transform(lambda u: f({_replaced(n, k, 'u')}))(a{k})", n,
+                      **env)
+        if kind == "value_and_grad":
+            return _explicit("v, gk = inner({args})\nreturn 0.5 * v + gk", n, inner=g)
         return g
-    # jvp and hvp: the new argument is the tangent of argument k
-    def g(*a: Any) -> Any:
-        p, t = a[:n], a[n]
+    if kind in ("grad", "value_and_grad"):
+        made = transform(f, argnums=k)
+        if isinstance(k, tuple):
+            if kind == "grad":
+                return _explicit("return flat(made({args}))", n, made=made, flat=_flat)
+            return _explicit("v, gs = made({args})\nreturn 0.5 * v + flat(gs)", n,
+                             made=made, flat=_flat)
+        if kind == "grad":
+            return made
+        return _explicit("v, gk = made({args})\nreturn 0.5 * v + gk", n, made=made)
+    if kind in ("jacobian", "jacfwd", "jacrev", "hessian"):
+        return transform(f, argnums=k)
+    primals = ", ".join(f"a{i}" for i in range(n))
+    if kind == "vjp":
+        # the cotangent is the new last argument
         if closure:
-            result = transform(lambda u: f(*_at(p, k, u)), (p[k],), (t,))
-            return result[1] if kind == "jvp" else result
-        tangents = tuple(t if i == k else _zero(shapes[i]) for i in range(n))
-        result = transform(f, p, tangents)
-        if kind == "jvp":
-            return result[1]
-        return result[k] if n > 1 else result
-    return g
+            body = f"return transform(lambda u: f({_replaced(n, k, 'u')}), a{k})[1](a{n})[0]"
+        else:
+            body = f"return transform(f, {primals})[1](a{n})[{k}]"
+        return _explicit(body, n + 1, **env)
+    # jvp and hvp: the new last argument is the tangent of argument k
+    if closure:
+        call = f"transform(lambda u: f({_replaced(n, k, 'u')}), (a{k},), (a{n},))"
+        body = f"return {call}[1]" if kind == "jvp" else f"return {call}"
+        return _explicit(body, n + 1, **env)
+    zeros = {f"z{i}": _zero(shapes[i]) for i in range(n) if i != k}
+    tangents = ", ".join(f"a{n}" if i == k else f"z{i}" for i in range(n))
+    call = f"transform(f, ({primals},), ({tangents},))"
+    if kind == "jvp":
+        body = f"return {call}[1]"
+    else:
+        body = f"return {call}[{k}]" if n > 1 else f"return {call}"
+    return _explicit(body, n + 1, **env, **zeros)
 
 
 def build(nest: Nest, T: Any) -> tuple[Any, list]:
