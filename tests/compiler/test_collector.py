@@ -171,6 +171,16 @@ def _fresh_functions(count: int) -> list:
     return made
 
 
+def _by_hand(fun) -> np.ndarray:
+    """The gradient at X of a function from :func:`_fresh_functions`, by hand."""
+    c = fun.__defaults__[0]
+    a = np.sin(X) * c
+    b = np.cos(a) + X * X
+    da = np.cos(X) * c
+    db = -np.sin(a) * da + 2 * X
+    return da * b + a * db + db * (1 - np.tanh(b) ** 2)     # (u = a*0 + b*0 adds 0)
+
+
 def test_gradients_made_in_threads_while_collections_run_callbacks():
     # CPython 3.11 counts the depth of the C code building a parse's Python objects
     # in state all threads share; a collection in the middle runs Python code (weak
@@ -227,13 +237,7 @@ def test_gradients_made_in_threads_while_collections_run_callbacks():
     assert not errors, errors[:3]
     assert gc.isenabled()
     for fun, value in got.items():
-        a = np.sin(X) * fun.__defaults__[0]
-        b = np.cos(a) + X * X
-        # d/dx of sum(a * b + tanh(b)), by hand
-        da = np.cos(X) * fun.__defaults__[0]
-        db = -np.sin(a) * da + 2 * X
-        want = da * b + a * db + db * (1 - np.tanh(b) ** 2)
-        np.testing.assert_allclose(value, want, rtol=1e-10)
+        np.testing.assert_allclose(value, _by_hand(fun), rtol=1e-10)
 
 
 def test_a_collection_that_parses_does_not_break_a_parse_under_way():
@@ -274,8 +278,4 @@ def test_a_collection_that_parses_does_not_break_a_parse_under_way():
         active.clear()
         gc.collect()
     assert calls[0] > 0             # collections did run callbacks around the parses
-    a = np.sin(X) * fun.__defaults__[0]
-    b = np.cos(a) + X * X
-    da = np.cos(X) * fun.__defaults__[0]
-    db = -np.sin(a) * da + 2 * X
-    np.testing.assert_allclose(got, da * b + a * db + db * (1 - np.tanh(b) ** 2), rtol=1e-10)
+    np.testing.assert_allclose(got, _by_hand(fun), rtol=1e-10)
